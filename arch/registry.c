@@ -1,0 +1,38 @@
+/* registry.c - the table of built-in backends and the lookup by name (an explicit array,
+ * like SQLite's aVfs[], so nothing depends on constructor order or linker keep rules).
+ * SPDX-License-Identifier: MIT */
+#include "highmem_arch.h"
+
+static const struct hm_arch *const hm_arches[] = {
+    &hm_arch_x86,
+    &hm_arch_generic,
+};
+
+const struct hm_arch *hm_arch_at(unsigned i)
+{
+    return i < sizeof hm_arches / sizeof hm_arches[0] ? hm_arches[i] : 0;
+}
+
+static int same(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+const struct hm_arch *hm_arch_find(const char *name)
+{
+    if (!name)
+        return 0;
+    for (unsigned i = 0; hm_arch_at(i); i++)
+        if (same(hm_arch_at(i)->name, name))
+            return hm_arch_at(i);
+    return 0;
+}
+
+const char *hm_arch_name(const struct hm_arch *arch)
+{
+    return arch ? arch->name : 0;
+}

@@ -1,0 +1,193 @@
+/* hm_arch_x86.c - the 32-bit x86 (non-PAE) backend: layout constants and fixmap, PTE format,
+ * and the kmap_atomic family of arch/x86/mm/highmem_32.c (2.6.24), quirks included.
+ * SPDX-License-Identifier: MIT */
+#include "highmem_arch.h"
+
+/* x86 PTE bits */
+#define X86_PRESENT 0x001u
+#define X86_RW 0x002u
+#define X86_ACCESSED 0x020u
+#define X86_DIRTY 0x040u
+#define X86_GLOBAL 0x100u
+/* PAGE_KERNEL on a CPU with global pages (PGE) and no NX (non-PAE has no NX bit). */
+#define X86_PAGE_KERNEL (X86_PRESENT | X86_RW | X86_ACCESSED | X86_DIRTY | X86_GLOBAL)
+
+#define X86_FIXADDR_TOP 0xfffff000u /* __FIXADDR_TOP default */
+#define X86_PMD_SHIFT 22u           /* 4 MiB PMD, two-level paging */
+#define X86_CONFIG_NR_CPUS 8u       /* NR_CPUS of the documented config (raised to --cpus if larger) */
+#define VMALLOC_OFFSET (8u << 20)
+
+static const char *const x86_km_types[] = {
+    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
+    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
+    "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
+#define X86_NR_KM_TYPES 13u
+
+/* enum fixed_addresses of the documented 2.6.24 config (docs/design.md): entries before
+ * FIX_KMAP_BEGIN are FIX_HOLE, FIX_VDSO, FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE, FIX_APIC_BASE
+ * (LOCAL_APIC), FIX_IO_APIC_BASE_0..63 (IO_APIC, MAX_IO_APICS 64), FIX_F00F_IDT (F00F_BUG);
+ * after FIX_KMAP_END: FIX_ACPI_BEGIN..END (4), FIX_PCIE_MCFG, FIX_PARAVIRT_BOOTMAP; then the
+ * 16 FIX_BTMAP slots and FIX_WP_TEST. */
+#define X86_FIX_KMAP_BEGIN (4u + 1u + 64u + 1u)
+#define X86_FIX_AFTER_KMAP (4u + 1u + 1u)
+#define X86_NR_FIX_BTMAPS 16u
+
+static int x86_layout(const struct hm_config *cfg, struct hm_layout *l)
+{
+    uint32_t nr_cpus_config = l->nr_cpus > X86_CONFIG_NR_CPUS ? l->nr_cpus : X86_CONFIG_NR_CPUS;
+    uint32_t end_permanent, end_fixed;
+    hm_vaddr_t pmd_mask = ~((1u << X86_PMD_SHIFT) - 1u), low;
+
+    if (l->max_pfn > (1u << (32 - l->page_shift))) /* 32-bit physical addresses without PAE */
+        return HM_EINVAL;
+    l->km_types = x86_km_types;
+    l->nr_km_types = X86_NR_KM_TYPES;
+    /* CONFIG_DEBUG_HIGHMEM puts a __KM_FENCE_n before every type: KM_TYPE_NR becomes 27 */
+    l->km_type_nr = cfg->debug_highmem ? 2u * X86_NR_KM_TYPES + 1u : X86_NR_KM_TYPES;
+    l->config_nr_cpus = nr_cpus_config;
+
+    l->fix_kmap_begin = X86_FIX_KMAP_BEGIN;
+    end_permanent = X86_FIX_KMAP_BEGIN + l->km_type_nr * nr_cpus_config + X86_FIX_AFTER_KMAP;
+    end_fixed = end_permanent + X86_NR_FIX_BTMAPS + 1u; /* FIX_BTMAP_*, FIX_WP_TEST */
+    l->nr_fixmap = end_fixed;
+    l->fixaddr_top = X86_FIXADDR_TOP;
+    l->fixaddr_start = X86_FIXADDR_TOP - (end_permanent << l->page_shift);
+    l->fixaddr_boot_start = X86_FIXADDR_TOP - (end_fixed << l->page_shift);
+
+    /* PKMAP_BASE = (FIXADDR_BOOT_START - PAGE_SIZE*(LAST_PKMAP+1)) & PMD_MASK */
+    l->pkmap_base = (l->fixaddr_boot_start - l->page_size * (l->last_pkmap + 1u)) & pmd_mask;
+    l->vmalloc_end = l->pkmap_base - 2u * l->page_size;
+    l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(VMALLOC_OFFSET - 1u);
+    if (l->vmalloc_start >= l->vmalloc_end)
+        return HM_EINVAL;
+
+    l->kmap_atomic_base = hm_fix_to_virt(l, X86_FIX_KMAP_BEGIN);
+    l->kmap_atomic_dir = -1;
+    /* page tables cover the pkmap window and the whole fixmap up to FIXADDR_TOP */
+    low = hm_fix_to_virt(l, end_fixed - 1u);
+    if (l->pkmap_base < low)
+        low = l->pkmap_base;
+    l->pt_start = low;
+    l->pt_pages = ((X86_FIXADDR_TOP - low) >> l->page_shift) + 1u;
+    return HM_OK;
+}
+
+static hm_pte_t x86_mk_pte(hm_pfn_t pfn, hm_pte_t prot)
+{
+    return (hm_pte_t)(((uint32_t)pfn << 12) | (uint32_t)(prot & 0xfffu));
+}
+
+static int x86_pte_none(hm_pte_t pte)
+{
+    return (uint32_t)pte == 0; /* pte_none() tests pte_low */
+}
+
+static hm_pfn_t x86_pte_pfn(hm_pte_t pte)
+{
+    return (uint32_t)pte >> 12;
+}
+
+/* The enum value of a km_type index: odd values between the fences under DEBUG_HIGHMEM. */
+static uint32_t km_value(const struct hm_ctx *ctx, unsigned type)
+{
+    return hm_core_debug_highmem(ctx) ? 2u * type + 1u : type;
+}
+
+/* __fix_to_virt(FIX_KMAP_BEGIN + type + KM_TYPE_NR * cpu) */
+static hm_vaddr_t slot_vaddr(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
+{
+    const struct hm_layout *l = hm_ctx_layout(ctx);
+    return hm_fix_to_virt(l, l->fix_kmap_begin + km_value(ctx, type) + l->km_type_nr * cpu);
+}
+
+static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                                hm_pte_t prot, hm_vaddr_t *vaddr)
+{
+    hm_vaddr_t v;
+
+    if (!hm_core_is_highmem(ctx, pfn)) { /* lowmem: pagefaults stay disabled all the same */
+        hm_core_pagefault_disable(ctx, cpu);
+        *vaddr = hm_core_lowmem_address(ctx, pfn);
+        return HM_OK;
+    }
+    v = slot_vaddr(ctx, cpu, type);
+    if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none()), always on */
+        return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot", v);
+    hm_core_pagefault_disable(ctx, cpu);
+    hm_core_set_pte(ctx, v, x86_mk_pte(pfn, prot)); /* no TLB flush on map */
+    *vaddr = v;
+    return HM_OK;
+}
+
+static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
+{
+    const struct hm_layout *l = hm_ctx_layout(ctx);
+    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = slot_vaddr(ctx, cpu, type);
+
+    if (hm_core_pagefault_depth(ctx, cpu) <= 0)
+        return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
+    if (v == slot) {
+        /* kpte_clear_flush(): pte_clear, then __flush_tlb_one on this CPU only */
+        hm_core_pte_clear(ctx, slot);
+        hm_core_flush_tlb_page(ctx, cpu, slot);
+    } else if (hm_core_debug_highmem(ctx) && (v < l->page_offset || v >= l->high_memory)) {
+        /* DEBUG_HIGHMEM: anything else must be a lowmem address */
+        return hm_core_bug(ctx, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic", kvaddr);
+    } /* else: the wrong type or address is silently ignored */
+    return hm_core_pagefault_enable(ctx, cpu);
+}
+
+/* kmap_atomic_pfn: no highmem test and no pte_none check. */
+static int x86_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)
+{
+    hm_vaddr_t v = slot_vaddr(ctx, cpu, type);
+    hm_core_pagefault_disable(ctx, cpu);
+    hm_core_set_pte(ctx, v, x86_mk_pte(pfn, hm_core_kmap_prot(ctx)));
+    *vaddr = v;
+    return HM_OK;
+}
+
+/* kmap_atomic_to_page: below FIXADDR_START it is virt_to_page(), which is wrong for pkmap
+ * addresses (kept on purpose); in the fixmap it reads the slot's PTE without checking that
+ * the index is a KMAP one (a none PTE yields pfn 0, as pte_page() of it would). */
+static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    const struct hm_layout *l = hm_ctx_layout(ctx);
+    if (vaddr < l->fixaddr_start) {
+        hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
+        if (vaddr < l->page_offset || p >= l->max_pfn)
+            return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
+        *pfn = p;
+        return HM_OK;
+    }
+    if (vaddr >= l->fixaddr_top) /* virt_to_fix() BUGs */
+        return hm_core_bug(ctx, HM_BUG_VIRT_TO_FIX, HM_EINVAL, "virt_to_fix", vaddr);
+    *pfn = x86_pte_pfn(hm_core_get_pte(ctx, hm_fix_to_virt(l, hm_virt_to_fix(l, vaddr))));
+    return HM_OK;
+}
+
+const struct hm_arch hm_arch_x86 = {
+    .abi_version = HM_ARCH_ABI_VERSION,
+    .name = "x86",
+    .has_highmem = 1,
+    .page_shift = 12,
+    .pte_bytes = 4,
+    .page_offset = 0xc0000000u,
+    .lowmem_pages = 0x38000u,          /* 896 MiB of lowmem: MAXMEM with a 128 MiB vmalloc reserve */
+    .default_last_pkmap = 1024,        /* PTRS_PER_PTE */
+    .default_highmem_pages = 0x8000u,  /* 128 MiB of highmem: a 1 GiB machine */
+    .mem_map = 0xc1000000u,            /* mem_map[] placed 16 MiB into lowmem */
+    .struct_page_size = 32,            /* sizeof(struct page) on 2.6.24 i386 */
+    .kmap_prot = X86_PAGE_KERNEL,
+    .layout = x86_layout,
+    .mk_pte = x86_mk_pte,
+    .pte_none = x86_pte_none,
+    .pte_pfn = x86_pte_pfn,
+    .kmap = 0,   /* might_sleep(); lowmem -> page_address; highmem -> kmap_high */
+    .kunmap = 0, /* BUG if in_interrupt(); lowmem -> nothing; highmem -> kunmap_high */
+    .kmap_atomic_prot = x86_kmap_atomic_prot,
+    .kunmap_atomic = x86_kunmap_atomic,
+    .kmap_atomic_pfn = x86_kmap_atomic_pfn,
+    .kmap_atomic_to_page = x86_kmap_atomic_to_page,
+    .flush_cache_kmaps = 0, /* empty on x86 */
+};

@@ -1,0 +1,104 @@
+/* check.c - hm_check_invariants: the invariants of the spec's §8 the core can see on its own
+ * (I1 range, I2 count 0 empty, I3 count >= 1 mapped, I5 uniqueness, I6 hash/pool, I10 depth).
+ * SPDX-License-Identifier: MIT */
+#include "hm_internal.h"
+
+/* Write "In: text" (and a number) into msg without libc. */
+static int fail(int which, const char *text, uint32_t num, char *msg, size_t len)
+{
+    if (msg && len) {
+        size_t n = 0;
+        char digits[11];
+        int d = 0;
+        const char *p;
+        if (n + 1 < len) msg[n++] = 'I';
+        if (which >= 10 && n + 1 < len) msg[n++] = (char)('0' + which / 10);
+        if (n + 1 < len) msg[n++] = (char)('0' + which % 10);
+        for (p = ": "; *p && n + 1 < len; p++) msg[n++] = *p;
+        for (p = text; *p && n + 1 < len; p++) msg[n++] = *p;
+        do {
+            digits[d++] = (char)('0' + num % 10);
+            num /= 10;
+        } while (num && d < 10);
+        if (n + 1 < len) msg[n++] = ' ';
+        while (d > 0 && n + 1 < len) msg[n++] = digits[--d];
+        msg[n] = '\0';
+    }
+    return which;
+}
+
+int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
+{
+    /* The lookups below take the bucket locks; the context is not modified. */
+    struct hm_ctx *ctx = (struct hm_ctx *)(uintptr_t)ctx_c;
+    const struct hm_layout *l;
+    uint32_t i, in_use = 0, hashed = 0, pooled;
+
+    if (!hm_ctx_ok(ctx))
+        return fail(1, "not an initialised context", 0, msg, msg_len);
+    l = &ctx->layout;
+
+    /* I1 */
+    if (ctx->last_pkmap && ctx->last_pkmap_nr >= ctx->last_pkmap)
+        return fail(1, "last_pkmap_nr out of range", ctx->last_pkmap_nr, msg, msg_len);
+    for (i = 0; i < ctx->last_pkmap; i++)
+        if (ctx->pkmap_count[i] < 0)
+            return fail(1, "negative pkmap_count at slot", i, msg, msg_len);
+
+    for (i = 0; i < ctx->last_pkmap; i++) {
+        hm_vaddr_t va = hm_pkmap_addr(ctx, i);
+        hm_pte_t pte = hm_core_get_pte(ctx, va);
+        if (ctx->pkmap_count[i] == 0) {
+            /* I2 */
+            if (!hm_core_pte_none(ctx, pte))
+                return fail(2, "count 0 but PTE present at slot", i, msg, msg_len);
+        } else {
+            hm_pfn_t p;
+            /* I3 */
+            in_use++;
+            if (hm_core_pte_none(ctx, pte))
+                return fail(3, "count >= 1 but PTE none at slot", i, msg, msg_len);
+            p = hm_core_pte_pfn(ctx, pte);
+            if (!hm_core_is_highmem(ctx, p))
+                return fail(3, "slot maps a non-highmem pfn at slot", i, msg, msg_len);
+            if (hm_page_address_locked(ctx, p) != va)
+                return fail(3, "page_address disagrees with slot", i, msg, msg_len);
+        }
+    }
+
+    /* I5 + I6: walk every bucket */
+    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++) {
+        uint32_t steps = 0;
+        for (int32_t r = ctx->page_address_htable[b].head; r != HM_NIL; r = ctx->page_address_maps[r].next) {
+            const struct hm_pam *pam = &ctx->page_address_maps[r];
+            uint32_t nr;
+            if (++steps > ctx->last_pkmap)
+                return fail(6, "cycle in bucket", b, msg, msg_len);
+            hashed++;
+            if (hm_page_slot(ctx, pam->page) != b)
+                return fail(6, "record in the wrong bucket, pfn", pam->page, msg, msg_len);
+            if (pam->virtual < l->pkmap_base || hm_pkmap_nr(ctx, pam->virtual) >= ctx->last_pkmap)
+                return fail(6, "record address outside the pkmap window, pfn", pam->page, msg, msg_len);
+            nr = hm_pkmap_nr(ctx, pam->virtual);
+            if (ctx->pkmap_count[nr] < 1)
+                return fail(2, "hashed address of a count-0 slot", nr, msg, msg_len);
+            for (int32_t q = ctx->page_address_maps[r].next; q != HM_NIL; q = ctx->page_address_maps[q].next)
+                if (ctx->page_address_maps[q].page == pam->page)
+                    return fail(5, "page hashed twice, pfn", pam->page, msg, msg_len);
+        }
+    }
+    pooled = hm_pool_size(ctx);
+    if (hashed != in_use)
+        return fail(6, "hashed records != slots in use", hashed, msg, msg_len);
+    if (hashed + pooled != ctx->last_pkmap)
+        return fail(6, "records not conserved, pool", pooled, msg, msg_len);
+
+    /* I10 (the part visible here): depths never negative */
+    for (i = 0; i < l->nr_cpus; i++)
+        if (ctx->cpus[i].pagefault_disabled < 0)
+            return fail(10, "negative pagefault depth on cpu", i, msg, msg_len);
+
+    if (msg && msg_len)
+        msg[0] = '\0';
+    return 0;
+}

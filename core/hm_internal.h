@@ -1,0 +1,87 @@
+/* hm_internal.h - the context structure and the helpers shared by the core's files.
+ * Not part of the public API: embedders and arch backends use highmem.h / highmem_arch.h.
+ * SPDX-License-Identifier: MIT */
+#ifndef HM_INTERNAL_H
+#define HM_INTERNAL_H
+
+#include "highmem_arch.h"
+
+#define HM_CTX_MAGIC 0x686d6b6du /* "hmkm": set by hm_ctx_init */
+#define HM_NIL (-1)
+
+/* struct page_address_map: one record per pkmap slot, linked through `next`. */
+struct hm_pam {
+    hm_pfn_t page;
+    hm_vaddr_t virtual;
+    int32_t next;
+};
+
+/* A singly linked list of records with a tail, for the pool and for each bucket. */
+struct hm_list {
+    int32_t head, tail;
+};
+
+struct hm_cpu_state {
+    int32_t pagefault_disabled; /* kmap_atomic nesting (the pagefault-disable depth) */
+};
+
+struct hm_ctx {
+    uint32_t magic;
+    const struct hm_arch *arch;
+    struct hm_config cfg;
+    struct hm_layout layout;
+    struct hm_machine machine;
+    struct hm_hooks hooks;
+
+    /* mm/highmem.c state */
+    uint32_t last_pkmap;      /* LAST_PKMAP */
+    uint32_t last_pkmap_mask; /* LAST_PKMAP_MASK */
+    uint32_t last_pkmap_nr;
+    uint32_t nr_waiters;      /* tasks on pkmap_map_wait: waitqueue_active() */
+    int32_t *pkmap_count;     /* [last_pkmap] */
+
+    /* the hashed page_address table */
+    struct hm_pam *page_address_maps; /* [last_pkmap] */
+    struct hm_list page_address_pool;
+    struct hm_list page_address_htable[HM_PA_HASH_SIZE];
+
+    struct hm_cpu_state *cpus; /* [nr_cpus] */
+    struct hm_stats stats;
+};
+
+/* PKMAP_ADDR / PKMAP_NR */
+static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)
+{
+    return ctx->layout.pkmap_base + (nr << ctx->layout.page_shift);
+}
+static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
+{
+    return (vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
+}
+
+void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte);
+
+static inline void hm_lock(struct hm_ctx *ctx, unsigned id)
+{
+    if (ctx->machine.lock)
+        ctx->machine.lock(ctx->machine.m, id);
+}
+static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
+{
+    if (ctx->machine.unlock)
+        ctx->machine.unlock(ctx->machine.m, id);
+}
+
+/* page_address.c */
+void hm_page_address_init(struct hm_ctx *ctx);
+hm_vaddr_t hm_page_address_locked(struct hm_ctx *ctx, hm_pfn_t pfn); /* hashed lookup, bucket lock */
+int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual);
+uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* pkmap.c */
+int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx);
+
+/* ctx.c */
+int hm_ctx_ok(const struct hm_ctx *ctx);
+
+#endif /* HM_INTERNAL_H */

@@ -1,0 +1,207 @@
+/* kmap.c - the public kmap family: argument checks, then the arch's front or the core's
+ * default (the !CONFIG_HIGHMEM / asm-generic behaviour), plus page_address and kmap_to_page.
+ * SPDX-License-Identifier: MIT */
+#include "hm_internal.h"
+
+static int bad_arg(struct hm_ctx *ctx, const char *function, uint32_t arg)
+{
+    return hm_core_bug(ctx, HM_BUG_BAD_ARG, HM_EINVAL, function, arg);
+}
+
+static int pfn_check(struct hm_ctx *ctx, hm_pfn_t pfn, const char *function)
+{
+    if (pfn >= ctx->layout.max_pfn)
+        return hm_core_bug(ctx, HM_BUG_PFN_RANGE, HM_ERANGE, function, pfn);
+    return HM_OK;
+}
+
+static int atomic_args(struct hm_ctx *ctx, uint32_t cpu, unsigned type, const char *function)
+{
+    if (cpu >= ctx->layout.nr_cpus)
+        return bad_arg(ctx, function, cpu);
+    if (type >= ctx->layout.nr_km_types)
+        return bad_arg(ctx, function, type);
+    return HM_OK;
+}
+
+static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!vaddr)
+        return bad_arg(ctx, "kmap", pfn);
+    if ((err = pfn_check(ctx, pfn, "kmap")) != HM_OK)
+        return err;
+    if (ctx->arch->kmap)
+        return ctx->arch->kmap(ctx, pfn, may_sleep, vaddr);
+    if (!hm_core_is_highmem(ctx, pfn)) {
+        *vaddr = hm_core_lowmem_address(ctx, pfn);
+        return HM_OK;
+    }
+    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
+}
+
+int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    return do_kmap(ctx, pfn, 1, vaddr);
+}
+
+int hm_kmap_try(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    return do_kmap(ctx, pfn, 0, vaddr);
+}
+
+int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = pfn_check(ctx, pfn, "kunmap")) != HM_OK)
+        return err;
+    if (ctx->arch->kunmap)
+        return ctx->arch->kunmap(ctx, pfn);
+    /* x86 / ppc: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high */
+    if (hm_core_in_interrupt(ctx))
+        return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kunmap", pfn);
+    if (!hm_core_is_highmem(ctx, pfn))
+        return HM_OK;
+    return hm_core_kunmap_high(ctx, pfn);
+}
+
+int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_pte_t prot,
+                        hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!vaddr)
+        return bad_arg(ctx, "kmap_atomic", pfn);
+    if ((err = atomic_args(ctx, cpu, type, "kmap_atomic")) != HM_OK ||
+        (err = pfn_check(ctx, pfn, "kmap_atomic")) != HM_OK)
+        return err;
+    if (ctx->arch->kmap_atomic_prot)
+        return ctx->arch->kmap_atomic_prot(ctx, cpu, pfn, type, prot, vaddr);
+    /* !CONFIG_HIGHMEM: pagefault_disable(), then page_address(); prot is ignored */
+    hm_core_pagefault_disable(ctx, cpu);
+    *vaddr = hm_core_lowmem_address(ctx, pfn);
+    return HM_OK;
+}
+
+int hm_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)
+{
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    return hm_kmap_atomic_prot(ctx, cpu, pfn, type, ctx->arch->kmap_prot, vaddr);
+}
+
+int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!vaddr)
+        return bad_arg(ctx, "kmap_atomic_pfn", pfn);
+    if ((err = atomic_args(ctx, cpu, type, "kmap_atomic_pfn")) != HM_OK ||
+        (err = pfn_check(ctx, pfn, "kmap_atomic_pfn")) != HM_OK)
+        return err;
+    if (ctx->arch->kmap_atomic_pfn)
+        return ctx->arch->kmap_atomic_pfn(ctx, cpu, pfn, type, vaddr);
+    return hm_kmap_atomic(ctx, cpu, pfn, type, vaddr); /* kmap_atomic(pfn_to_page(pfn)) */
+}
+
+int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = atomic_args(ctx, cpu, type, "kunmap_atomic")) != HM_OK)
+        return err;
+    if (ctx->arch->kunmap_atomic)
+        return ctx->arch->kunmap_atomic(ctx, cpu, vaddr, type);
+    return hm_core_pagefault_enable(ctx, cpu); /* !CONFIG_HIGHMEM: pagefault_enable() only */
+}
+
+/* virt_to_page() for the direct map; anything else is out of range. */
+static int direct_map_pfn(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    if (vaddr >= ctx->layout.page_offset && vaddr < ctx->layout.high_memory) {
+        *pfn = hm_core_virt_to_pfn(ctx, vaddr);
+        return HM_OK;
+    }
+    return HM_ERANGE;
+}
+
+int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!pfn)
+        return bad_arg(ctx, "kmap_atomic_to_page", vaddr);
+    if (ctx->arch->kmap_atomic_to_page)
+        return ctx->arch->kmap_atomic_to_page(ctx, vaddr, pfn);
+    if (direct_map_pfn(ctx, vaddr, pfn) != HM_OK)
+        return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
+    return HM_OK;
+}
+
+/* The corrected kmap_to_page of later kernels, extended to every region: direct map
+ * arithmetically, anything in the page-table window (pkmap slots, fixmap slots) by its PTE. */
+int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    const struct hm_layout *l;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!pfn)
+        return bad_arg(ctx, "kmap_to_page", vaddr);
+    l = &ctx->layout;
+    if (direct_map_pfn(ctx, vaddr, pfn) == HM_OK)
+        return HM_OK;
+    if (l->pt_pages && vaddr >= l->pt_start &&
+        ((uint64_t)vaddr - l->pt_start) >> l->page_shift < l->pt_pages) {
+        hm_pte_t pte = hm_core_get_pte(ctx, vaddr & ~(l->page_size - 1u));
+        if (hm_core_pte_none(ctx, pte))
+            return hm_core_bug(ctx, HM_BUG_NOT_MAPPED, HM_EFAULT, "kmap_to_page", vaddr);
+        *pfn = hm_core_pte_pfn(ctx, pte);
+        return HM_OK;
+    }
+    return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_to_page", vaddr);
+}
+
+int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if (!vaddr)
+        return bad_arg(ctx, "page_address", pfn);
+    if ((err = pfn_check(ctx, pfn, "page_address")) != HM_OK)
+        return err;
+    if (!hm_core_is_highmem(ctx, pfn))
+        *vaddr = hm_core_lowmem_address(ctx, pfn);
+    else
+        *vaddr = ctx->last_pkmap ? hm_page_address_locked(ctx, pfn) : 0;
+    return HM_OK;
+}
+
+int hm_page_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    if (!hm_ctx_ok(ctx) || pfn >= ctx->layout.max_pfn)
+        return -1;
+    return hm_core_is_highmem(ctx, pfn);
+}
+
+hm_pte_t hm_mk_kmap_pte(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return hm_ctx_ok(ctx) ? hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot) : 0;
+}
+
+int hm_pte_none(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return hm_ctx_ok(ctx) ? hm_core_pte_none(ctx, pte) : 1;
+}
+
+hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return hm_ctx_ok(ctx) ? hm_core_pte_pfn(ctx, pte) : 0;
+}

@@ -1,0 +1,325 @@
+/* highmem.h - public API of libhighmem: the Linux persistent-kmap (pkmap) machinery as an
+ * embeddable library. One caller-owned context per machine; no globals, no allocation.
+ * SPDX-License-Identifier: MIT */
+#ifndef HIGHMEM_H
+#define HIGHMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Basic types. Every modelled kernel is a 32-bit kernel, so kernel virtual addresses are
+ * 32 bits wide on every host; page-table entries are raw words in the arch's own format
+ * (32 bits, or 64 bits for x86-PAE), always carried in a 64-bit integer.
+ * ------------------------------------------------------------------------------------- */
+typedef uint32_t hm_vaddr_t; /* a kernel virtual address of the modelled machine */
+typedef uint32_t hm_pfn_t;   /* a page frame number */
+typedef uint64_t hm_pte_t;   /* a raw PTE word; 0 is "none" on every supported arch */
+
+/* Error codes. Every public call returns HM_OK (0) or one of these, never crashes, and on
+ * error leaves the context as it was (except where the kernel's own algorithm already acted
+ * before failing: the kmap slot cursor and any flush it triggered). */
+enum hm_err {
+    HM_OK = 0,
+    HM_EINVAL = 1, /* bad argument or misuse the kernel would BUG on */
+    HM_ERANGE = 2, /* pfn or address out of range */
+    HM_EAGAIN = 3, /* no free persistent slot and the call may not (or cannot) sleep */
+    HM_EBUSY = 4,  /* kmap_atomic slot already in use */
+    HM_EFAULT = 5, /* no valid translation */
+    HM_ENOSPC = 6  /* caller-provided storage too small */
+};
+
+/* The errno-style name of an error ("EINVAL", ...); "OK" for HM_OK, "EUNKNOWN" otherwise. */
+const char *hm_strerror(int err);
+
+/* Every kernel BUG()/BUG_ON() the library turns into an error has a name here. The bug hook
+ * receives one of these; the public call then returns the matching hm_err. */
+enum hm_bug {
+    HM_BUG_NONE = 0,
+    HM_BUG_PFN_RANGE,          /* pfn >= max_pfn (ERANGE) */
+    HM_BUG_BAD_ARG,            /* NULL pointer, bad cpu or km_type, bad value (EINVAL) */
+    HM_BUG_KUNMAP_UNMAPPED,    /* kunmap_high: page_address(page) == NULL (EINVAL) */
+    HM_BUG_KUNMAP_ZERO,        /* kunmap_high: count would drop to 0, unbalanced (EINVAL) */
+    HM_BUG_KMAP_COUNT,         /* kmap_high: count would be < 2 after the increment (EINVAL) */
+    HM_BUG_POOL_EMPTY,         /* set_page_address: page_address_pool empty (EINVAL) */
+    HM_BUG_SET_ADDR_LOWMEM,    /* set_page_address on a lowmem page (EINVAL) */
+    HM_BUG_FLUSH_PTE_NONE,     /* flush_all_zero_pkmaps: count-1 slot with a none PTE (EFAULT) */
+    HM_BUG_IN_INTERRUPT,       /* kunmap (or sparc kmap) called in interrupt context (EINVAL) */
+    HM_BUG_ATOMIC_BUSY,        /* kmap_atomic: the slot's PTE is not none (EBUSY) */
+    HM_BUG_ATOMIC_UNBALANCED,  /* kunmap_atomic without a matching kmap_atomic (EINVAL) */
+    HM_BUG_ATOMIC_BAD_ADDR,    /* kunmap_atomic: address is not this slot's (EINVAL) */
+    HM_BUG_VIRT_TO_FIX,        /* virt_to_fix / kmap_atomic_to_page: address outside the fixmap (EINVAL) */
+    HM_BUG_BAD_ADDR,           /* an address that no region of the machine translates (ERANGE) */
+    HM_BUG_NOT_MAPPED,         /* a slot address whose PTE is none (EFAULT) */
+    HM_BUG__COUNT
+};
+
+/* The name of a bug ("KUNMAP_ZERO", ...). */
+const char *hm_bug_name(int bug);
+
+/* What the bug hook is told. */
+struct hm_bug_report {
+    int bug;              /* enum hm_bug */
+    int err;              /* the enum hm_err the call returns */
+    const char *function; /* the kernel function whose BUG this is, e.g. "kunmap_high" */
+    uint32_t arg;         /* the pfn or address involved (0 when none) */
+};
+typedef void (*hm_bug_fn)(void *cookie, const struct hm_bug_report *report);
+
+/* Observable events: every hardware action the machinery takes, plus the algorithm's own
+ * landmarks, in the order they happen. The trace format, the statistics and the fuzz oracle
+ * all read this one stream. */
+enum hm_event_kind {
+    HM_EV_PTE_SET = 1,          /* a = vaddr, b = pfn, pte = the word written */
+    HM_EV_PTE_CLEAR,            /* a = vaddr */
+    HM_EV_TLB_FLUSH_RANGE,      /* a = start, b = end (exclusive), every CPU */
+    HM_EV_TLB_FLUSH_PAGE,       /* a = vaddr, cpu = the CPU flushed (HM_CPU_ALL: every CPU) */
+    HM_EV_TLB_FLUSH_ALL,        /* every CPU, every entry */
+    HM_EV_CACHE_FLUSH_ALL,      /* flush_cache_all */
+    HM_EV_FLUSH_ALL_ZERO_PKMAPS,/* entering flush_all_zero_pkmaps; see HM_EV_FLUSH_DONE */
+    HM_EV_FLUSH_DONE,           /* leaving it; a = slots freed */
+    HM_EV_SLEEP,                /* a kmap sleeps on pkmap_map_wait; a = pfn */
+    HM_EV_WAKEUP,               /* kunmap_high wakes the waiters; a = pfn */
+    HM_EV_STALE_TLB,            /* emitted by a machine (sim): a stale translation; a = vaddr, cpu */
+    HM_EV_BUG                   /* a BUG turned into an error; a = enum hm_bug, b = arg */
+};
+#define HM_CPU_ALL 0xffffffffu
+
+struct hm_event {
+    int kind;     /* enum hm_event_kind */
+    uint32_t cpu; /* the CPU concerned, or HM_CPU_ALL */
+    uint32_t a;
+    uint32_t b;
+    hm_pte_t pte;
+};
+typedef void (*hm_event_fn)(void *cookie, const struct hm_event *ev);
+
+/* The name of an event kind ("pte_set", "tlb_flush_range", ...). */
+const char *hm_event_name(int kind);
+
+/* ---------------------------------------------------------------------------------------
+ * The machine: what "hardware" the core and the arch act on. An embedder in a real kernel
+ * points these at its own page tables and locks; sim/ provides a simulated MMU. A NULL hook
+ * is a no-op (a NULL sleep makes hm_kmap behave as hm_kmap_try).
+ * ------------------------------------------------------------------------------------- */
+enum hm_lock_id {
+    HM_LOCK_KMAP = 0,   /* kmap_lock */
+    HM_LOCK_POOL = 1,   /* pool_lock of the page_address pool */
+    HM_LOCK_BUCKET0 = 2 /* HM_LOCK_BUCKET0 + b: the lock of page_address_htable[b] */
+};
+#define HM_PA_HASH_ORDER 7
+#define HM_PA_HASH_SIZE (1u << HM_PA_HASH_ORDER)
+#define HM_NR_LOCKS (HM_LOCK_BUCKET0 + HM_PA_HASH_SIZE)
+
+struct hm_machine {
+    void *m; /* passed back to every hook */
+    /* Page tables: write / read the PTE that maps vaddr (only addresses inside the layout's
+     * pt_start/pt_pages window are ever passed). */
+    void (*set_pte)(void *m, hm_vaddr_t vaddr, hm_pte_t pte);
+    hm_pte_t (*get_pte)(void *m, hm_vaddr_t vaddr);
+    /* TLB and cache maintenance. */
+    void (*flush_tlb_range)(void *m, hm_vaddr_t start, hm_vaddr_t end); /* all CPUs */
+    void (*flush_tlb_page)(void *m, uint32_t cpu, hm_vaddr_t vaddr);    /* cpu, or HM_CPU_ALL */
+    void (*flush_tlb_all)(void *m);
+    void (*flush_cache_all)(void *m);
+    /* Locks (enum hm_lock_id) and the pkmap_map_wait queue. sleep() is entered with
+     * HM_LOCK_KMAP held: it releases it, sleeps until a later wake_all(), and re-takes it
+     * before returning (spurious returns are allowed). wake_all() is called without locks. */
+    void (*lock)(void *m, unsigned id);
+    void (*unlock)(void *m, unsigned id);
+    void (*sleep)(void *m);
+    void (*wake_all)(void *m);
+    /* Non-zero when the calling context is an interrupt (in_interrupt()). */
+    int (*in_interrupt)(void *m);
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Architectures and configuration.
+ * ------------------------------------------------------------------------------------- */
+struct hm_arch; /* a backend: see highmem_arch.h */
+
+/* Every built-in backend, found by name: "x86", "generic" (and the names that come later).
+ * Returns NULL for an unknown name. */
+const struct hm_arch *hm_arch_find(const char *name);
+/* The i-th built-in backend (NULL past the end), for iteration. */
+const struct hm_arch *hm_arch_at(unsigned i);
+/* The name of a backend. */
+const char *hm_arch_name(const struct hm_arch *arch);
+
+#define HM_MAX_CPUS 64u
+#define HM_MAX_PKMAP 4096u
+
+struct hm_config {
+    const struct hm_arch *arch;
+    uint32_t nr_cpus;        /* simulated CPUs, 1..HM_MAX_CPUS (0: 1) */
+    uint32_t last_pkmap;     /* LAST_PKMAP override: 0 = the arch's own, else a power of two 2..4096 */
+    uint32_t highmem_pages;  /* highmem page frames after lowmem; 0 = the arch's default */
+    int debug_highmem;       /* CONFIG_DEBUG_HIGHMEM behaviour */
+    int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
+};
+
+/* The machine's layout, computed from a config. Addresses are those of the modelled kernel. */
+struct hm_layout {
+    const char *arch;
+    uint32_t page_size, page_shift;
+    hm_vaddr_t page_offset;     /* virtual address of pfn 0 */
+    hm_pfn_t highmem_start_pfn; /* first highmem pfn (== max_pfn without highmem) */
+    hm_pfn_t max_pfn;           /* one past the last valid pfn */
+    hm_vaddr_t high_memory;     /* end of the direct map */
+    hm_vaddr_t vmalloc_start, vmalloc_end;
+    hm_vaddr_t pkmap_base;      /* PKMAP_BASE (0 without highmem) */
+    uint32_t last_pkmap;        /* LAST_PKMAP (0 without highmem) */
+    hm_vaddr_t fixaddr_top, fixaddr_start, fixaddr_boot_start;
+    uint32_t fix_kmap_begin;    /* fixmap index of FIX_KMAP_BEGIN */
+    uint32_t nr_fixmap;         /* __end_of_fixed_addresses */
+    hm_vaddr_t kmap_atomic_base;/* address of atomic slot idx 0 */
+    int kmap_atomic_dir;        /* +1: idx grows upward (ppc); -1: downward (x86, sparc) */
+    uint32_t km_type_nr;        /* KM_TYPE_NR (with debug fences where the arch has them) */
+    uint32_t nr_km_types;       /* real km_type members (names in km_types) */
+    const char *const *km_types;/* their names, in enum order */
+    uint32_t nr_cpus;           /* simulated CPUs */
+    uint32_t config_nr_cpus;    /* NR_CPUS the fixmap is sized for */
+    hm_vaddr_t pt_start;        /* the page-table-backed window the machine must provide: */
+    uint32_t pt_pages;          /* [pt_start, pt_start + pt_pages pages), may end at 4 GiB */
+    uint32_t pte_bytes;         /* 4 or 8 */
+    hm_vaddr_t mem_map;         /* virtual address of mem_map[0] (struct page array) */
+    uint32_t struct_page_size;  /* sizeof(struct page) */
+};
+
+/* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
+ * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096). */
+int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
+
+/* ---------------------------------------------------------------------------------------
+ * The context: one per machine, in storage the caller provides.
+ * ------------------------------------------------------------------------------------- */
+struct hm_ctx;
+
+struct hm_hooks {
+    hm_bug_fn on_bug;     /* may be NULL: bugs are only counted */
+    void *bug_cookie;
+    hm_event_fn on_event; /* may be NULL */
+    void *event_cookie;
+};
+
+/* Bytes of storage a context for cfg needs (0 if cfg is invalid). */
+size_t hm_ctx_size(const struct hm_config *cfg);
+/* The alignment that storage must have. */
+size_t hm_ctx_align(void);
+
+/* Initialise a context in mem. Pre: mem is hm_ctx_align()-aligned and at least
+ * hm_ctx_size(cfg) bytes; machine provides at least set_pte and get_pte for highmem arches.
+ * Post: every slot count 0, last_pkmap_nr 0, the pool full, every CPU's pagefault depth 0.
+ * The context is not relocatable (it points into mem). Errors: HM_EINVAL, HM_ENOSPC. */
+int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg,
+                const struct hm_machine *machine, const struct hm_hooks *hooks,
+                struct hm_ctx **out);
+
+/* The layout a context was built with. */
+const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
+
+/* ---------------------------------------------------------------------------------------
+ * The kmap family. pfn names the page (struct page). cpu is the calling CPU's id.
+ * ------------------------------------------------------------------------------------- */
+
+/* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem
+ * pages go through kmap_high, which may sleep (machine sleep hook) while every slot is in
+ * use. Post: *vaddr maps pfn and the slot's count is raised by one.
+ * Errors: HM_ERANGE (pfn >= max_pfn), HM_EINVAL (NULL vaddr, arch BUG),
+ * HM_EAGAIN (every slot in use and the machine cannot sleep). */
+int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+
+/* kmap that never sleeps: fails with HM_EAGAIN exactly where hm_kmap would sleep, after the
+ * scan has moved last_pkmap_nr (and flushed on wrap) as the kernel's would. */
+int hm_kmap_try(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+
+/* kunmap: drop one persistent reference. Lazy: the PTE stays; waiters are woken when the
+ * count drops to exactly 1. Errors: HM_ERANGE, HM_EINVAL (page not kmapped, count would reach
+ * 0, called in interrupt context). */
+int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* kmap_flush_unused: flush_all_zero_pkmaps under kmap_lock. No-op without highmem. */
+int hm_kmap_flush_unused(struct hm_ctx *ctx);
+
+/* kmap_atomic / kmap_atomic_prot (prot = raw PTE protection bits of the arch; kmap_atomic
+ * uses the arch's kmap_prot) / kmap_atomic_pfn. type is an index into the layout's km_types.
+ * Post: pagefaults are disabled on cpu until the matching hm_kunmap_atomic.
+ * Errors: HM_EINVAL (bad cpu/type, NULL vaddr), HM_ERANGE (pfn), HM_EBUSY (slot in use). */
+int hm_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr);
+int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                        hm_pte_t prot, hm_vaddr_t *vaddr);
+int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr);
+
+/* kunmap_atomic: undo one kmap_atomic on cpu (the arch decides what happens to the slot).
+ * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address). */
+int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type);
+
+/* The arch's own kmap_atomic_to_page, quirks included (x86 returns virt_to_page() for pkmap
+ * addresses). Errors: HM_EINVAL (address the arch would BUG on), HM_ERANGE. */
+int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+
+/* The page behind any kernel address, correct for every region: direct map, pkmap window,
+ * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region). */
+int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+
+/* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.
+ * Errors: HM_ERANGE, HM_EINVAL (NULL out). */
+int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+
+/* Whether pfn is a highmem page (0/1); -1 for a pfn out of range. */
+int hm_page_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* The arch's PTE encoding: mk_pte(pfn, kmap_prot), and the decoders. */
+hm_pte_t hm_mk_kmap_pte(const struct hm_ctx *ctx, hm_pfn_t pfn);
+int hm_pte_none(const struct hm_ctx *ctx, hm_pte_t pte);
+hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
+
+/* ---------------------------------------------------------------------------------------
+ * Inspection (tests, fuzzers, tools). These take no locks; call them when no kmap runs.
+ * ------------------------------------------------------------------------------------- */
+/* pkmap_count[slot]; -1 if slot >= LAST_PKMAP. */
+int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot);
+/* last_pkmap_nr. */
+uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx);
+/* Number of tasks sleeping on pkmap_map_wait. */
+uint32_t hm_nr_waiters(const struct hm_ctx *ctx);
+/* Pagefault-disable depth of a CPU (-1 for a bad cpu). */
+int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
+/* Records in the page_address pool / in bucket b (b < HM_PA_HASH_SIZE). */
+uint32_t hm_pool_size(const struct hm_ctx *ctx);
+uint32_t hm_bucket_size(const struct hm_ctx *ctx, uint32_t b);
+/* The bucket a page hashes to: hash_ptr(struct page *, 7) with the 32-bit golden-ratio hash. */
+uint32_t hm_page_bucket(const struct hm_ctx *ctx, hm_pfn_t pfn);
+/* The 32-bit kernel's hash_long(val, bits). */
+uint32_t hm_hash_long32(uint32_t val, unsigned bits);
+
+/* Statistics kept under kmap_lock (and per call for the atomic family). */
+struct hm_stats {
+    uint64_t kmap_calls;        /* hm_kmap / hm_kmap_try calls on highmem pages */
+    uint64_t kmap_hits;         /* page already had an address (count >= 1 found) */
+    uint64_t kmap_reuse_count1; /* of those, the slot was at count 1 (cached, unused) */
+    uint64_t kmap_new;          /* new mappings made by map_new_virtual */
+    uint64_t kmap_eagain;       /* hm_kmap_try failures / sleeps refused */
+    uint64_t kunmap_calls;
+    uint64_t flushes;           /* flush_all_zero_pkmaps runs */
+    uint64_t slots_freed;       /* count-1 slots torn down by those runs */
+    uint64_t sleeps, wakeups;
+    uint64_t bugs;              /* BUG conditions turned into errors */
+    uint64_t bug_by_kind[HM_BUG__COUNT];
+};
+/* Copy the statistics out. */
+void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out);
+
+/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10).
+ * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),
+ * with a short description written to msg (msg may be NULL). */
+int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HIGHMEM_H */

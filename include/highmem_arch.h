@@ -1,0 +1,114 @@
+/* highmem_arch.h - the backend contract: what an arch (x86, generic, ...) supplies to the
+ * core, and the core services an arch's kmap fronts call. Read with include/highmem.h.
+ * SPDX-License-Identifier: MIT */
+#ifndef HIGHMEM_ARCH_H
+#define HIGHMEM_ARCH_H
+
+#include "highmem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HM_ARCH_ABI_VERSION 1
+
+/* A backend: a constant descriptor plus an ops table. A NULL hook means the core's default
+ * (the pointer form of the kernel's "#ifndef hook" fallbacks). */
+struct hm_arch {
+    uint32_t abi_version;          /* HM_ARCH_ABI_VERSION */
+    const char *name;              /* the --arch name */
+    int has_highmem;               /* 0: the !CONFIG_HIGHMEM kmap (spec §6) */
+    uint32_t page_shift;           /* 12 everywhere here */
+    uint32_t pte_bytes;            /* sizeof(pte_t): 4, or 8 for PAE / 64-bit PTEs */
+    hm_vaddr_t page_offset;        /* PAGE_OFFSET */
+    hm_pfn_t lowmem_pages;         /* pfns below this are direct mapped (highmem_start_pfn) */
+    uint32_t default_last_pkmap;   /* LAST_PKMAP */
+    uint32_t default_highmem_pages;/* --highmem-pages default */
+    hm_vaddr_t mem_map;            /* where mem_map[] lives (hash_ptr hashes struct page *) */
+    uint32_t struct_page_size;     /* sizeof(struct page) */
+    hm_pte_t kmap_prot;            /* protection bits of kmap_prot */
+
+    /* Fill the arch part of a layout: pkmap_base, vmalloc, fixmap, atomic slots, km_types,
+     * pt_start/pt_pages. The core has already filled page size, pfn ranges, last_pkmap,
+     * nr_cpus, pte_bytes and mem_map. Returns HM_OK or HM_EINVAL. */
+    int (*layout)(const struct hm_config *cfg, struct hm_layout *l);
+
+    /* PTE format. mk_pte(pfn, prot) builds a present entry; pte_none defaults to "== 0". */
+    hm_pte_t (*mk_pte)(hm_pfn_t pfn, hm_pte_t prot);
+    int (*pte_none)(hm_pte_t pte);
+    hm_pfn_t (*pte_pfn)(hm_pte_t pte);
+
+    /* The kmap fronts (arch/<a>/highmem*.c in the kernel). Arguments are already validated by
+     * the core (pfn < max_pfn, cpu < nr_cpus, type < nr_km_types, out pointers non-NULL).
+     * NULL kmap/kunmap: lowmem -> page_address, highmem -> kmap_high / kunmap_high. */
+    int (*kmap)(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
+    int (*kunmap)(struct hm_ctx *ctx, hm_pfn_t pfn);
+    int (*kmap_atomic_prot)(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                            hm_pte_t prot, hm_vaddr_t *vaddr);
+    int (*kunmap_atomic)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type);
+    /* NULL: kmap_atomic(pfn_to_page(pfn)) as the generic header does. */
+    int (*kmap_atomic_pfn)(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                           hm_vaddr_t *vaddr);
+    /* NULL: virt_to_page for direct-map addresses only. */
+    int (*kmap_atomic_to_page)(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+    /* flush_cache_kmaps(); NULL is the x86 no-op. */
+    void (*flush_cache_kmaps)(struct hm_ctx *ctx);
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Core services for arch fronts. All take a context built for that arch.
+ * ------------------------------------------------------------------------------------- */
+/* kmap_high / kunmap_high of mm/highmem.c (pfn must be highmem). may_sleep = 0 is the
+ * never-sleeping form (HM_EAGAIN where the kernel would sleep). */
+int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
+int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* Report a BUG condition: counts it, emits HM_EV_BUG, calls the embedder's hook, and returns
+ * err so a front can write `return hm_core_bug(...)`. */
+int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg);
+
+/* Hardware actions, each emitting its event before it reaches the machine. */
+void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);
+void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr);
+hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
+void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+void hm_core_flush_tlb_all(struct hm_ctx *ctx);
+void hm_core_flush_cache_all(struct hm_ctx *ctx);
+
+/* pagefault_disable / pagefault_enable on a CPU (the kmap_atomic nesting depth).
+ * enable returns HM_EINVAL (ATOMIC_UNBALANCED, reported) when the depth is already 0. */
+void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu);
+int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu);
+int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
+
+/* Context facts. */
+int hm_core_in_interrupt(const struct hm_ctx *ctx);
+int hm_core_debug_highmem(const struct hm_ctx *ctx);
+int hm_core_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn);
+hm_vaddr_t hm_core_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn);
+/* virt_to_page for any address (no range check; arithmetic as the kernel's). */
+hm_pfn_t hm_core_virt_to_pfn(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
+hm_pte_t hm_core_kmap_prot(const struct hm_ctx *ctx);
+int hm_core_pte_none(const struct hm_ctx *ctx, hm_pte_t pte);
+hm_pfn_t hm_core_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
+hm_pte_t hm_core_mk_pte(const struct hm_ctx *ctx, hm_pfn_t pfn, hm_pte_t prot);
+
+/* __fix_to_virt(idx) = FIXADDR_TOP - (idx << PAGE_SHIFT). */
+static inline hm_vaddr_t hm_fix_to_virt(const struct hm_layout *l, uint32_t idx)
+{
+    return l->fixaddr_top - (idx << l->page_shift);
+}
+/* __virt_to_fix(v) = (FIXADDR_TOP - (v & PAGE_MASK)) >> PAGE_SHIFT. */
+static inline uint32_t hm_virt_to_fix(const struct hm_layout *l, hm_vaddr_t v)
+{
+    return (l->fixaddr_top - (v & ~(l->page_size - 1u))) >> l->page_shift;
+}
+
+/* The built-in backends (one exported symbol each). */
+extern const struct hm_arch hm_arch_x86;
+extern const struct hm_arch hm_arch_generic;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HIGHMEM_ARCH_H */
