@@ -1,0 +1,614 @@
+/* sim.c - the simulated machine behind struct hm_machine: sparse physical memory, page tables,
+ * one software TLB per CPU with a stale-translation detector, and pthread locks / sleep / wake.
+ * SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include "sim.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "highmem_arch.h"
+
+/* Physical memory is a two-level table: mem[pfn >> LEAF_SHIFT] is a leaf of LEAF_SIZE page
+ * pointers, allocated (like the pages themselves) on the first write that needs it. */
+#define LEAF_SHIFT 12u
+#define LEAF_SIZE (1u << LEAF_SHIFT)
+
+#define VA_END ((uint64_t)1 << 32) /* one past the last 32-bit virtual address */
+
+struct hm_sim {
+    const struct hm_arch *arch;
+    hm_event_fn on_event;
+    void *cookie;
+
+    /* Layout facts, copied (and widened to 64 bits where a range may end at 4 GiB). */
+    uint32_t page_shift, page_size;
+    uint32_t nr_cpus;
+    hm_pfn_t max_pfn, highmem_start_pfn;
+    uint64_t page_offset, dm_end;       /* direct map [page_offset, dm_end) */
+    uint64_t pt_start, pt_end;          /* page-table window */
+    uint32_t pt_pages;
+    uint64_t pkmap_start, pkmap_end;    /* pkmap window (empty without highmem) */
+
+    /* Everything below up to `locks` is guarded by `mu`. */
+    pthread_mutex_t mu;
+    uint8_t ***mem;                     /* mem_leaves leaves of LEAF_SIZE page pointers */
+    size_t mem_leaves;
+    hm_pte_t *pt;                       /* pt_pages raw PTE words */
+    uint32_t *tlb;                      /* nr_cpus * pt_pages entries: pfn + 1, 0 = empty */
+    struct hm_sim_stats st;
+
+    /* The embedder-visible locks and the pkmap_map_wait queue. wake_gen is guarded by
+     * locks[HM_LOCK_KMAP]; wait_cv is always waited on with that mutex. */
+    pthread_mutex_t locks[HM_NR_LOCKS];
+    pthread_cond_t wait_cv;
+    uint64_t wake_gen;
+
+    atomic_int in_irq;
+};
+
+/* Events found under `mu` are queued here and delivered after it is released, so the
+ * callback never runs with sim state locked. At most one event per CPU per operation. */
+struct pending {
+    unsigned n;
+    struct hm_event ev[HM_MAX_CPUS];
+};
+
+static void pending_add(struct pending *p, uint32_t cpu, hm_vaddr_t va, hm_pfn_t pfn, hm_pte_t pte)
+{
+    if (p->n < HM_MAX_CPUS) {
+        struct hm_event *e = &p->ev[p->n++];
+        e->kind = HM_EV_STALE_TLB;
+        e->cpu = cpu;
+        e->a = va;
+        e->b = pfn;
+        e->pte = pte;
+    }
+}
+
+static void pending_emit(const struct hm_sim *s, const struct pending *p)
+{
+    if (!s->on_event)
+        return;
+    for (unsigned i = 0; i < p->n; i++)
+        s->on_event(s->cookie, &p->ev[i]);
+}
+
+static void sim_lock(const struct hm_sim *s)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+}
+
+static void sim_unlock(const struct hm_sim *s)
+{
+    pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * PTE decoding, address classification, memory.
+ * ------------------------------------------------------------------------------------- */
+static int sim_pte_none(const struct hm_sim *s, hm_pte_t pte)
+{
+    return s->arch->pte_none ? s->arch->pte_none(pte) != 0 : pte == 0;
+}
+
+static hm_pfn_t sim_pte_pfn(const struct hm_sim *s, hm_pte_t pte)
+{
+    return s->arch->pte_pfn ? s->arch->pte_pfn(pte) : (hm_pfn_t)(pte >> s->page_shift);
+}
+
+/* The page-table window index of va, or -1 outside the window. */
+static int64_t win_index(const struct hm_sim *s, hm_vaddr_t va)
+{
+    uint64_t v = va;
+    if (v < s->pt_start || v >= s->pt_end)
+        return -1;
+    return (int64_t)((v - s->pt_start) >> s->page_shift);
+}
+
+static int in_pkmap(const struct hm_sim *s, hm_vaddr_t va)
+{
+    uint64_t v = va;
+    return v >= s->pkmap_start && v < s->pkmap_end;
+}
+
+/* The page frame's bytes: NULL when never written (reads as zero) unless alloc is set; with
+ * alloc, NULL only on allocation failure. pfn < max_pfn. Called with mu held. */
+static uint8_t *page_of(struct hm_sim *s, hm_pfn_t pfn, int alloc)
+{
+    size_t hi = pfn >> LEAF_SHIFT;
+    uint8_t **leaf = s->mem[hi];
+    if (!leaf) {
+        if (!alloc)
+            return NULL;
+        leaf = calloc(LEAF_SIZE, sizeof *leaf);
+        if (!leaf)
+            return NULL;
+        s->mem[hi] = leaf;
+    }
+    uint8_t *page = leaf[pfn & (LEAF_SIZE - 1u)];
+    if (!page && alloc) {
+        page = calloc(1, s->page_size);
+        leaf[pfn & (LEAF_SIZE - 1u)] = page;
+    }
+    return page;
+}
+
+/* Read or write one byte of a frame. Called with mu held. */
+static int mem_access(struct hm_sim *s, hm_pfn_t pfn, uint32_t off, uint8_t *val, int write)
+{
+    if (write) {
+        uint8_t *page = page_of(s, pfn, 1);
+        if (!page)
+            return HM_ENOSPC;
+        page[off] = *val;
+    } else {
+        const uint8_t *page = page_of(s, pfn, 0);
+        *val = page ? page[off] : 0;
+    }
+    return HM_OK;
+}
+
+/* Drop cpu's TLB entry for window page idx; returns 1 if there was one. Called with mu held. */
+static unsigned tlb_drop(struct hm_sim *s, uint32_t cpu, uint32_t idx)
+{
+    uint32_t *e = &s->tlb[(size_t)cpu * s->pt_pages + idx];
+    if (!*e)
+        return 0;
+    *e = 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Creation.
+ * ------------------------------------------------------------------------------------- */
+static int layout_ok(const struct hm_layout *l)
+{
+    if (l->page_shift < 8u || l->page_shift > 24u || l->page_size != (1u << l->page_shift))
+        return 0;
+    if (l->nr_cpus < 1u || l->nr_cpus > HM_MAX_CPUS)
+        return 0;
+    if (l->max_pfn == 0u || l->highmem_start_pfn > l->max_pfn)
+        return 0;
+    uint32_t mask = l->page_size - 1u;
+    if ((l->page_offset & mask) != 0u || (l->pt_start & mask) != 0u)
+        return 0;
+    uint64_t pt_end = (uint64_t)l->pt_start + ((uint64_t)l->pt_pages << l->page_shift);
+    if (pt_end > VA_END)
+        return 0;
+    uint64_t dm_end = l->high_memory ? (uint64_t)l->high_memory : VA_END;
+    if (dm_end < l->page_offset)
+        return 0;
+    /* The window must not overlap the direct map (an address has one translation). */
+    if (l->pt_pages && l->pt_start < dm_end && l->page_offset < pt_end && l->page_offset < dm_end)
+        return 0;
+    /* The pkmap window, when there is one, lies inside the page-table window. */
+    if (l->last_pkmap) {
+        uint64_t pk_end = (uint64_t)l->pkmap_base + ((uint64_t)l->last_pkmap << l->page_shift);
+        if (l->pkmap_base < l->pt_start || pk_end > pt_end)
+            return 0;
+    }
+    return 1;
+}
+
+struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *arch,
+                          hm_event_fn on_event, void *cookie)
+{
+    if (!layout || !arch || !layout_ok(layout))
+        return NULL;
+    struct hm_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->arch = arch;
+    s->on_event = on_event;
+    s->cookie = cookie;
+    s->page_shift = layout->page_shift;
+    s->page_size = layout->page_size;
+    s->nr_cpus = layout->nr_cpus;
+    s->max_pfn = layout->max_pfn;
+    s->highmem_start_pfn = layout->highmem_start_pfn;
+    s->page_offset = layout->page_offset;
+    s->dm_end = layout->high_memory ? (uint64_t)layout->high_memory : VA_END;
+    s->pt_start = layout->pt_start;
+    s->pt_pages = layout->pt_pages;
+    s->pt_end = s->pt_start + ((uint64_t)s->pt_pages << s->page_shift);
+    s->pkmap_start = layout->pkmap_base;
+    s->pkmap_end = s->pkmap_start + ((uint64_t)layout->last_pkmap << s->page_shift);
+
+    s->mem_leaves = ((size_t)s->max_pfn + LEAF_SIZE - 1u) >> LEAF_SHIFT;
+    s->mem = calloc(s->mem_leaves, sizeof *s->mem);
+    s->pt = calloc(s->pt_pages ? s->pt_pages : 1u, sizeof *s->pt);
+    s->tlb = calloc((size_t)s->nr_cpus * (s->pt_pages ? s->pt_pages : 1u), sizeof *s->tlb);
+    if (!s->mem || !s->pt || !s->tlb) {
+        free(s->mem);
+        free(s->pt);
+        free(s->tlb);
+        free(s);
+        return NULL;
+    }
+
+    /* pthread_mutex_init / pthread_cond_init with default attributes cannot fail on the
+     * platforms we build for; a failure would surface as a lock error later, never as UB here. */
+    pthread_mutex_init(&s->mu, NULL);
+    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
+        pthread_mutex_init(&s->locks[i], NULL);
+    pthread_cond_init(&s->wait_cv, NULL);
+    s->wake_gen = 0;
+    atomic_init(&s->in_irq, 0);
+    return s;
+}
+
+void hm_sim_free(struct hm_sim *sim)
+{
+    if (!sim)
+        return;
+    for (size_t i = 0; i < sim->mem_leaves; i++) {
+        uint8_t **leaf = sim->mem[i];
+        if (!leaf)
+            continue;
+        for (unsigned j = 0; j < LEAF_SIZE; j++)
+            free(leaf[j]);
+        free(leaf);
+    }
+    free(sim->mem);
+    free(sim->pt);
+    free(sim->tlb);
+    pthread_cond_destroy(&sim->wait_cv);
+    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
+        pthread_mutex_destroy(&sim->locks[i]);
+    pthread_mutex_destroy(&sim->mu);
+    free(sim);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The struct hm_machine hooks.
+ * ------------------------------------------------------------------------------------- */
+static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+{
+    struct hm_sim *s = m;
+    struct pending p;
+    p.n = 0;
+    sim_lock(s);
+    int64_t idx = win_index(s, vaddr);
+    if (idx < 0) {
+        s->st.pte_out_of_window++;
+        sim_unlock(s);
+        return;
+    }
+    if (sim_pte_none(s, pte)) {
+        s->st.pte_clears++;
+    } else {
+        s->st.pte_sets++;
+        /* I4: a new translation written into a pkmap slot that some CPU still caches with
+         * another page. (Atomic slots are exempt: some arches overwrite, then flush.) */
+        if (in_pkmap(s, vaddr)) {
+            hm_pfn_t pfn = sim_pte_pfn(s, pte);
+            for (uint32_t cpu = 0; cpu < s->nr_cpus; cpu++) {
+                uint32_t e = s->tlb[(size_t)cpu * s->pt_pages + (size_t)idx];
+                if (e && e - 1u != pfn) {
+                    s->st.stale_pte_writes++;
+                    pending_add(&p, cpu, vaddr, e - 1u, pte);
+                }
+            }
+        }
+    }
+    s->pt[idx] = pte;
+    sim_unlock(s);
+    pending_emit(s, &p);
+}
+
+static hm_pte_t hook_get_pte(void *m, hm_vaddr_t vaddr)
+{
+    struct hm_sim *s = m;
+    hm_pte_t pte = 0;
+    sim_lock(s);
+    int64_t idx = win_index(s, vaddr);
+    if (idx < 0)
+        s->st.pte_out_of_window++;
+    else
+        pte = s->pt[idx];
+    sim_unlock(s);
+    return pte;
+}
+
+static void hook_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
+{
+    struct hm_sim *s = m;
+    uint64_t lo = start, hi = end ? (uint64_t)end : VA_END;
+    sim_lock(s);
+    s->st.tlb_flush_ranges++;
+    /* Window pages overlapping [lo, hi). */
+    if (hi > lo && lo < s->pt_end && hi > s->pt_start) {
+        uint64_t first = lo <= s->pt_start ? 0 : (lo - s->pt_start) >> s->page_shift;
+        uint64_t last = hi >= s->pt_end ? s->pt_pages
+                                        : (hi - s->pt_start + s->page_size - 1u) >> s->page_shift;
+        uint64_t dropped = 0;
+        for (uint32_t cpu = 0; cpu < s->nr_cpus; cpu++)
+            for (uint64_t i = first; i < last; i++)
+                dropped += tlb_drop(s, cpu, (uint32_t)i);
+        s->st.tlb_entries_dropped += dropped;
+    }
+    sim_unlock(s);
+}
+
+static void hook_flush_tlb_page(void *m, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    struct hm_sim *s = m;
+    sim_lock(s);
+    s->st.tlb_flush_pages++;
+    int64_t idx = win_index(s, vaddr);
+    if (idx >= 0) {
+        if (cpu == HM_CPU_ALL) {
+            for (uint32_t c = 0; c < s->nr_cpus; c++)
+                s->st.tlb_entries_dropped += tlb_drop(s, c, (uint32_t)idx);
+        } else if (cpu < s->nr_cpus) {
+            s->st.tlb_entries_dropped += tlb_drop(s, cpu, (uint32_t)idx);
+        }
+    }
+    sim_unlock(s);
+}
+
+static void hook_flush_tlb_all(void *m)
+{
+    struct hm_sim *s = m;
+    sim_lock(s);
+    s->st.tlb_flush_alls++;
+    size_t n = (size_t)s->nr_cpus * s->pt_pages;
+    uint64_t dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->tlb[i]) {
+            s->tlb[i] = 0;
+            dropped++;
+        }
+    }
+    s->st.tlb_entries_dropped += dropped;
+    sim_unlock(s);
+}
+
+static void hook_flush_cache_all(void *m)
+{
+    struct hm_sim *s = m;
+    sim_lock(s);
+    s->st.cache_flushes++;
+    sim_unlock(s);
+}
+
+static void hook_lock(void *m, unsigned id)
+{
+    struct hm_sim *s = m;
+    if (id >= HM_NR_LOCKS)
+        return;
+    pthread_mutex_lock(&s->locks[id]);
+    sim_lock(s);
+    s->st.lock_acquires++;
+    sim_unlock(s);
+}
+
+static void hook_unlock(void *m, unsigned id)
+{
+    struct hm_sim *s = m;
+    if (id >= HM_NR_LOCKS)
+        return;
+    pthread_mutex_unlock(&s->locks[id]);
+}
+
+/* Entered with locks[HM_LOCK_KMAP] held. Waits for a wake_all() that bumps wake_gen after this
+ * point: wake_all needs the same mutex to bump it, so no wake-up can slip in between the
+ * caller's "every slot is busy" check and this wait. */
+static void hook_sleep(void *m)
+{
+    struct hm_sim *s = m;
+    sim_lock(s);
+    s->st.sleeps++;
+    sim_unlock(s);
+    uint64_t gen = s->wake_gen;
+    while (s->wake_gen == gen)
+        pthread_cond_wait(&s->wait_cv, &s->locks[HM_LOCK_KMAP]);
+}
+
+static void hook_wake_all(void *m)
+{
+    struct hm_sim *s = m;
+    pthread_mutex_lock(&s->locks[HM_LOCK_KMAP]);
+    s->wake_gen++;
+    pthread_cond_broadcast(&s->wait_cv);
+    pthread_mutex_unlock(&s->locks[HM_LOCK_KMAP]);
+    sim_lock(s);
+    s->st.wakes++;
+    sim_unlock(s);
+}
+
+static int hook_in_interrupt(void *m)
+{
+    struct hm_sim *s = m;
+    return atomic_load(&s->in_irq);
+}
+
+void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!sim)
+        return;
+    out->m = sim;
+    out->set_pte = hook_set_pte;
+    out->get_pte = hook_get_pte;
+    out->flush_tlb_range = hook_flush_tlb_range;
+    out->flush_tlb_page = hook_flush_tlb_page;
+    out->flush_tlb_all = hook_flush_tlb_all;
+    out->flush_cache_all = hook_flush_cache_all;
+    out->lock = hook_lock;
+    out->unlock = hook_unlock;
+    out->sleep = hook_sleep;
+    out->wake_all = hook_wake_all;
+    out->in_interrupt = hook_in_interrupt;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Loads and stores through a CPU's MMU.
+ * ------------------------------------------------------------------------------------- */
+static int mmu_access(struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *val, int write)
+{
+    struct pending p;
+    p.n = 0;
+    int rc = HM_OK;
+    hm_pfn_t pfn = 0;
+    uint64_t v = vaddr;
+
+    sim_lock(s);
+    if (write)
+        s->st.stores++;
+    else
+        s->st.loads++;
+
+    int64_t idx;
+    if (v >= s->page_offset && v < s->dm_end) {
+        /* The direct map: arithmetic, never cached. */
+        uint64_t f = (v - s->page_offset) >> s->page_shift;
+        if (f < s->highmem_start_pfn)
+            pfn = (hm_pfn_t)f;
+        else
+            rc = HM_EFAULT;
+    } else if ((idx = win_index(s, vaddr)) >= 0) {
+        uint32_t *e = &s->tlb[(size_t)cpu * s->pt_pages + (size_t)idx];
+        hm_pte_t pte = s->pt[idx];
+        if (*e) {
+            /* A TLB hit is used as is, even when the PTE has changed underneath it. */
+            s->st.tlb_hits++;
+            pfn = *e - 1u;
+            if (sim_pte_none(s, pte) || sim_pte_pfn(s, pte) != pfn) {
+                s->st.stale_tlb_hits++;
+                pending_add(&p, cpu, vaddr, pfn, pte);
+            }
+        } else {
+            s->st.tlb_misses++;
+            if (sim_pte_none(s, pte)) {
+                rc = HM_EFAULT;
+            } else {
+                pfn = sim_pte_pfn(s, pte);
+                if (pfn >= s->max_pfn)
+                    rc = HM_EFAULT;
+                else
+                    *e = pfn + 1u;
+            }
+        }
+    } else {
+        rc = HM_EFAULT;
+    }
+
+    if (rc == HM_OK)
+        rc = mem_access(s, pfn, vaddr & (s->page_size - 1u), val, write);
+    sim_unlock(s);
+    pending_emit(s, &p);
+    return rc;
+}
+
+int hm_sim_load(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value)
+{
+    if (!sim || !value || cpu >= sim->nr_cpus)
+        return HM_EINVAL;
+    return mmu_access(sim, cpu, vaddr, value, 0);
+}
+
+int hm_sim_store(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t value)
+{
+    if (!sim || cpu >= sim->nr_cpus)
+        return HM_EINVAL;
+    return mmu_access(sim, cpu, vaddr, &value, 1);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Physical access and inspection.
+ * ------------------------------------------------------------------------------------- */
+int hm_sim_phys_read(const struct hm_sim *sim, hm_pfn_t pfn, uint32_t offset, uint8_t *value)
+{
+    if (!sim || !value)
+        return HM_EINVAL;
+    if (pfn >= sim->max_pfn || offset >= sim->page_size)
+        return HM_ERANGE;
+    struct hm_sim *s = (struct hm_sim *)sim; /* reads never allocate */
+    sim_lock(s);
+    int rc = mem_access(s, pfn, offset, value, 0);
+    sim_unlock(s);
+    return rc;
+}
+
+int hm_sim_phys_write(struct hm_sim *sim, hm_pfn_t pfn, uint32_t offset, uint8_t value)
+{
+    if (!sim)
+        return HM_EINVAL;
+    if (pfn >= sim->max_pfn || offset >= sim->page_size)
+        return HM_ERANGE;
+    sim_lock(sim);
+    int rc = mem_access(sim, pfn, offset, &value, 1);
+    sim_unlock(sim);
+    return rc;
+}
+
+hm_pte_t hm_sim_pte(const struct hm_sim *sim, hm_vaddr_t vaddr)
+{
+    if (!sim)
+        return 0;
+    hm_pte_t pte = 0;
+    sim_lock(sim);
+    int64_t idx = win_index(sim, vaddr);
+    if (idx >= 0)
+        pte = sim->pt[idx];
+    sim_unlock(sim);
+    return pte;
+}
+
+int hm_sim_tlb_lookup(const struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    if (!sim || cpu >= sim->nr_cpus)
+        return 0;
+    int found = 0;
+    sim_lock(sim);
+    int64_t idx = win_index(sim, vaddr);
+    if (idx >= 0) {
+        uint32_t e = sim->tlb[(size_t)cpu * sim->pt_pages + (size_t)idx];
+        if (e) {
+            found = 1;
+            if (pfn)
+                *pfn = e - 1u;
+        }
+    }
+    sim_unlock(sim);
+    return found;
+}
+
+uint32_t hm_sim_tlb_size(const struct hm_sim *sim, uint32_t cpu)
+{
+    if (!sim || cpu >= sim->nr_cpus)
+        return 0;
+    uint32_t n = 0;
+    sim_lock(sim);
+    const uint32_t *t = &sim->tlb[(size_t)cpu * sim->pt_pages];
+    for (uint32_t i = 0; i < sim->pt_pages; i++)
+        n += t[i] != 0u;
+    sim_unlock(sim);
+    return n;
+}
+
+void hm_sim_get_stats(const struct hm_sim *sim, struct hm_sim_stats *out)
+{
+    if (!out)
+        return;
+    if (!sim) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    sim_lock(sim);
+    *out = sim->st;
+    sim_unlock(sim);
+}
+
+void hm_sim_set_in_interrupt(struct hm_sim *sim, int on)
+{
+    if (sim)
+        atomic_store(&sim->in_irq, on != 0);
+}

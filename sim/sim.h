@@ -1,0 +1,83 @@
+/* sim.h - the simulated machine: sparse physical memory, page tables holding the arch's raw
+ * PTE words, one software TLB per CPU, loads/stores through that MMU, a stale-translation
+ * detector, and pthread locks / sleep / wake behind struct hm_machine.
+ * SPDX-License-Identifier: MIT */
+#ifndef HM_SIM_H
+#define HM_SIM_H
+
+#include <stdint.h>
+#include "highmem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hm_sim;
+
+/* Counters of what the simulated hardware saw. */
+struct hm_sim_stats {
+    uint64_t pte_sets, pte_clears;
+    uint64_t tlb_hits, tlb_misses;       /* loads/stores through page-table-backed addresses */
+    uint64_t tlb_flush_ranges, tlb_flush_pages, tlb_flush_alls;
+    uint64_t tlb_entries_dropped;        /* entries removed by any flush */
+    uint64_t cache_flushes;
+    uint64_t stale_pte_writes;           /* a PTE written while some TLB still caches another page there */
+    uint64_t stale_tlb_hits;             /* a load/store served by an entry that disagrees with the PTE */
+    uint64_t loads, stores;
+    uint64_t sleeps, wakes;
+    uint64_t lock_acquires;              /* through the lock hook */
+    uint64_t pte_out_of_window;          /* set_pte/get_pte hook calls outside the window (ignored / 0) */
+};
+
+/* Create a machine for a layout (from hm_layout_compute) and its arch (for PTE decoding:
+ * arch->pte_none, NULL meaning "== 0", and arch->pte_pfn, NULL meaning pte >> page_shift).
+ * on_event (may be NULL) receives HM_EV_STALE_TLB events with cpu and a = vaddr, b = the pfn
+ * the stale entry still points at, pte = the PTE now at vaddr (a stale hit) or being written
+ * (a stale PTE write: one event per CPU still caching another page there, pkmap window only).
+ * The callback runs after the sim has released its internal lock, on the thread that caused
+ * the event (so possibly on several threads at once); it may call the inspection functions.
+ * Returns NULL on allocation failure or a bad layout: page_size != 1 << page_shift,
+ * page_shift outside 8..24, nr_cpus outside 1..HM_MAX_CPUS, max_pfn 0 or < highmem_start_pfn,
+ * unaligned page_offset / pt_start, a page-table window past 4 GiB or overlapping the direct
+ * map [page_offset, high_memory) (high_memory 0 = 4 GiB), a pkmap window outside it.
+ * The sim copies what it needs from the layout; the arch must outlive the sim. */
+struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *arch,
+                          hm_event_fn on_event, void *cookie);
+void hm_sim_free(struct hm_sim *sim);
+
+/* Fill a struct hm_machine whose hooks act on this sim (m = sim). Every hook is thread-safe.
+ * Out-of-window set_pte is ignored and get_pte returns 0; flush_tlb_range treats end == 0 as
+ * 4 GiB; lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
+ * and wakes only on a wake_all that begins after it (no lost wake-ups). */
+void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
+
+/* One byte through cpu's MMU: direct map [page_offset, high_memory) translates
+ * arithmetically (pfn < highmem_start_pfn only, never cached); the page-table window goes TLB
+ * first (even a stale entry is used: that is how a missing flush becomes a wrong byte; it is
+ * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB.
+ * Errors: HM_EINVAL (NULL sim, cpu >= nr_cpus, NULL out), HM_EFAULT (no translation: none PTE,
+ * PTE pfn >= max_pfn, address of no region), HM_ENOSPC (store: page allocation failed). */
+int hm_sim_load(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value);
+int hm_sim_store(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t value);
+
+/* Physical access, bypassing every MMU (setup and checks). Pages read as zero until written.
+ * Errors: HM_ERANGE (pfn >= max_pfn, offset >= page_size), HM_EINVAL (NULL sim / value),
+ * HM_ENOSPC (write: page allocation failed). */
+int hm_sim_phys_read(const struct hm_sim *sim, hm_pfn_t pfn, uint32_t offset, uint8_t *value);
+int hm_sim_phys_write(struct hm_sim *sim, hm_pfn_t pfn, uint32_t offset, uint8_t value);
+
+/* Inspection. hm_sim_pte: the raw word at vaddr (0 outside the window).
+ * hm_sim_tlb_lookup: 1 and *pfn if cpu's TLB caches vaddr's page, else 0. */
+hm_pte_t hm_sim_pte(const struct hm_sim *sim, hm_vaddr_t vaddr);
+int hm_sim_tlb_lookup(const struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+/* Number of cached entries in cpu's TLB. */
+uint32_t hm_sim_tlb_size(const struct hm_sim *sim, uint32_t cpu);
+void hm_sim_get_stats(const struct hm_sim *sim, struct hm_sim_stats *out);
+
+/* Interrupt context as seen by the in_interrupt hook (tests of the kunmap BUG). */
+void hm_sim_set_in_interrupt(struct hm_sim *sim, int on);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HM_SIM_H */
