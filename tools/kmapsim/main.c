@@ -1,0 +1,319 @@
+/* main.c - kmapsim command line: subcommands (layout, replay, --help), machine options, and
+ * reading the trace; the work is done by layout.c and replay.c.
+ * SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "highmem_arch.h"
+#include "kmapsim.h"
+#include "trace.h"
+
+static const char usage_text[] =
+    "usage: kmapsim layout [--json] [machine options]\n"
+    "       kmapsim replay [--format text|jsonl] [machine options] TRACE|-\n"
+    "       kmapsim --help\n"
+    "\n"
+    "Simulates the Linux 2.6.24 persistent-kmap machinery (libhighmem) on a simulated MMU.\n"
+    "\n"
+    "machine options:\n"
+    "  --arch NAME          x86 (default), generic; planned: x86-pae, ppc, sparc\n"
+    "  --cpus N             simulated CPUs, 1..64 (default 1)\n"
+    "  --pkmap-entries N    override LAST_PKMAP: a power of two 2..4096 (ignored by generic)\n"
+    "  --highmem-pages N    highmem page frames after the lowmem ones (default: the arch's)\n"
+    "  --debug-highmem      CONFIG_DEBUG_HIGHMEM behaviour\n"
+    "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
+    "\n"
+    "layout prints the virtual kernel memory layout (--json: one JSON object).\n"
+    "replay runs a trace (a file, or - for standard input) on a fresh machine, one line of\n"
+    "output per command. Trace commands, one per line ('#' starts a comment):\n"
+    "  kmap PFN                      kunmap PFN                 flush\n"
+    "  kmap_atomic CPU TYPE PFN      kunmap_atomic CPU TYPE [VADDR]\n"
+    "  load CPU VADDR                store CPU VADDR VALUE\n"
+    "  kmap_atomic_pfn CPU TYPE PFN  kmap_to_page VADDR         kmap_atomic_to_page VADDR\n"
+    "  page_address PFN\n"
+    "Numbers are decimal or 0x hex; TYPE is a km_type name (KM_USER0) or its index.\n"
+    "\n"
+    "exit status: 0 success, 1 some trace command failed, 2 usage, read or parse error.\n";
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("kmapsim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'kmapsim --help'.\n", stderr);
+    return 2;
+}
+
+struct opts {
+    const char *arch_name;
+    uint64_t cpus, pkmap_entries, highmem_pages; /* 0: not given */
+    int debug_highmem, need_flush;
+    int json;          /* layout --json */
+    int format;        /* replay --format */
+    int format_given;
+    const char *trace; /* replay positional */
+};
+
+/* Is arg the option name (either "--name" alone or "--name=value")? Sets *val to the inline
+ * value, or NULL. */
+static int opt_is(const char *arg, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == 0) {
+        *val = NULL;
+        return 1;
+    }
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The value of an option: inline, or the next argument. */
+static const char *opt_value(int argc, char **argv, int *i, const char *inl)
+{
+    if (inl)
+        return inl;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static int parse_num_opt(const char *name, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t x;
+    if (!v) {
+        fprintf(stderr, "kmapsim: option %s needs a value\n", name);
+        return -1;
+    }
+    if (kmapsim_parse_u64(v, strlen(v), &x) != 0 || x < lo || x > hi) {
+        fprintf(stderr, "kmapsim: bad value '%s' for %s (expected %llu..%llu)\n", v, name,
+                (unsigned long long)lo, (unsigned long long)hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Parse the arguments of a subcommand. Returns 0, 1 for --help (already printed), 2 on error. */
+static int parse_args(int argc, char **argv, int is_replay, struct opts *o)
+{
+    int i, no_more_opts = 0;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (no_more_opts || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (!is_replay)
+                return usage_error("layout takes no arguments (got '%s')", a);
+            if (o->trace)
+                return usage_error("replay takes one TRACE (extra argument '%s')", a);
+            o->trace = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            no_more_opts = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 1;
+        } else if (opt_is(a, "--arch", &v)) {
+            v = opt_value(argc, argv, &i, v);
+            if (!v || !*v)
+                return usage_error("option %s needs a value", "--arch");
+            o->arch_name = v;
+        } else if (opt_is(a, "--cpus", &v)) {
+            if (parse_num_opt("--cpus", opt_value(argc, argv, &i, v), 1, HM_MAX_CPUS, &o->cpus))
+                return 2;
+        } else if (opt_is(a, "--pkmap-entries", &v)) {
+            v = opt_value(argc, argv, &i, v);
+            if (parse_num_opt("--pkmap-entries", v, 2, HM_MAX_PKMAP, &o->pkmap_entries))
+                return 2;
+            if (o->pkmap_entries & (o->pkmap_entries - 1)) {
+                fprintf(stderr,
+                        "kmapsim: bad value '%s' for --pkmap-entries (must be a power of two)\n",
+                        v);
+                return 2;
+            }
+        } else if (opt_is(a, "--highmem-pages", &v)) {
+            if (parse_num_opt("--highmem-pages", opt_value(argc, argv, &i, v), 1, UINT32_MAX,
+                              &o->highmem_pages))
+                return 2;
+        } else if (strcmp(a, "--debug-highmem") == 0) {
+            o->debug_highmem = 1;
+        } else if (strcmp(a, "--need-flush") == 0) {
+            o->need_flush = 1;
+        } else if (!is_replay && strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (is_replay && opt_is(a, "--format", &v)) {
+            v = opt_value(argc, argv, &i, v);
+            if (!v)
+                return usage_error("option %s needs a value", "--format");
+            if (strcmp(v, "text") == 0)
+                o->format = KMAPSIM_FMT_TEXT;
+            else if (strcmp(v, "jsonl") == 0)
+                o->format = KMAPSIM_FMT_JSONL;
+            else
+                return usage_error("unknown format '%s' (expected text or jsonl)", v);
+            o->format_given = 1;
+        } else {
+            return usage_error("unknown option '%s'", a);
+        }
+    }
+    if (is_replay && !o->trace)
+        return usage_error("%s", "replay needs a TRACE file (or - for standard input)");
+    return 0;
+}
+
+/* Resolve the arch and build the config. Returns 0 or 2 (message printed). */
+static int make_config(const struct opts *o, struct hm_config *cfg)
+{
+    const char *name = o->arch_name ? o->arch_name : "x86";
+    const struct hm_arch *arch = hm_arch_find(name);
+    memset(cfg, 0, sizeof *cfg);
+    if (!arch) {
+        static const char *const planned[] = {"x86-pae", "ppc", "sparc"};
+        char avail[256] = "";
+        size_t k, used = 0;
+        const struct hm_arch *it;
+        for (k = 0; (it = hm_arch_at((unsigned)k)) != NULL; k++) {
+            int n = snprintf(avail + used, sizeof avail - used, "%s%s", k ? ", " : "",
+                             hm_arch_name(it));
+            if (n < 0 || (size_t)n >= sizeof avail - used)
+                break;
+            used += (size_t)n;
+        }
+        for (k = 0; k < sizeof planned / sizeof planned[0]; k++) {
+            if (strcmp(name, planned[k]) == 0) {
+                fprintf(stderr,
+                        "kmapsim: arch '%s' is not available yet (planned backend; available: "
+                        "%s)\n",
+                        name, avail);
+                return 2;
+            }
+        }
+        fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s)\n", name, avail);
+        return 2;
+    }
+    cfg->arch = arch;
+    cfg->nr_cpus = o->cpus ? (uint32_t)o->cpus : 1;
+    cfg->last_pkmap = arch->has_highmem ? (uint32_t)o->pkmap_entries : 0;
+    cfg->highmem_pages = (uint32_t)o->highmem_pages;
+    cfg->debug_highmem = o->debug_highmem;
+    cfg->need_flush = o->need_flush;
+    return 0;
+}
+
+/* Read a whole file (or standard input for "-"). Returns 0, or -1 with errno-style message. */
+static int read_all(const char *path, char **buf, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *p = NULL;
+    size_t n = 0, cap = 0;
+    int saved;
+    if (!f) {
+        fprintf(stderr, "kmapsim: cannot open '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        size_t got;
+        if (cap - n < 4096) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            char *np = realloc(p, ncap);
+            if (!np) {
+                fprintf(stderr, "kmapsim: out of memory reading '%s'\n", path);
+                free(p);
+                if (f != stdin)
+                    fclose(f);
+                return -1;
+            }
+            p = np;
+            cap = ncap;
+        }
+        got = fread(p + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    saved = errno;
+    if (ferror(f)) {
+        fprintf(stderr, "kmapsim: cannot read '%s': %s\n", path, strerror(saved));
+        free(p);
+        if (f != stdin)
+            fclose(f);
+        return -1;
+    }
+    if (f != stdin)
+        fclose(f);
+    *buf = p;
+    *len = n;
+    return 0;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+    struct opts o;
+    struct hm_config cfg;
+    int rc;
+    memset(&o, 0, sizeof o);
+    rc = parse_args(argc, argv, 0, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (make_config(&o, &cfg))
+        return 2;
+    return kmapsim_layout(&cfg, o.json, stdout);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    struct opts o;
+    struct hm_config cfg;
+    struct kmapsim_trace t;
+    char *text = NULL;
+    size_t len = 0;
+    char err[512];
+    int rc;
+    memset(&o, 0, sizeof o);
+    rc = parse_args(argc, argv, 1, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (make_config(&o, &cfg))
+        return 2;
+    if (read_all(o.trace, &text, &len) != 0)
+        return 2;
+    if (kmapsim_parse_trace(text, len, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "kmapsim: %s:%s\n", strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace,
+                err);
+        free(text);
+        return 2;
+    }
+    free(text);
+    rc = kmapsim_replay(&cfg, &t, o.format, stdout);
+    kmapsim_trace_free(&t);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "missing subcommand (layout or replay)");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "layout") == 0)
+        return cmd_layout(argc - 2, argv + 2);
+    if (strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc - 2, argv + 2);
+    return usage_error("unknown subcommand '%s' (expected layout or replay)", argv[1]);
+}
