@@ -1,0 +1,407 @@
+/* testlib.c - the shared test fixture: layout + sim + wrapper machine + context in aligned
+ * malloc'd storage, an event recorder, a bug recorder and state snapshots.
+ * SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include "testlib.h"
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct tl tl_fixture;
+
+/* ---- recorders ------------------------------------------------------------------------ */
+
+static void record_event(void *cookie, const struct hm_event *ev)
+{
+    struct tl *t = cookie;
+    if (t->nev == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        struct hm_event *n = realloc(t->ev, cap * sizeof *n);
+        if (!n)
+            abort();
+        t->ev = n;
+        t->cap = cap;
+    }
+    t->ev[t->nev++] = *ev;
+}
+
+static void record_bug(void *cookie, const struct hm_bug_report *r)
+{
+    struct tl *t = cookie;
+    if (t->nbugs < TL_MAX_BUGS) {
+        struct tl_bug *b = &t->bugs[t->nbugs];
+        b->bug = r->bug;
+        b->err = r->err;
+        b->function = r->function;
+        b->arg = r->arg;
+    }
+    t->nbugs++;
+}
+
+/* ---- the wrapper machine -------------------------------------------------------------- */
+
+static void w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
+{
+    struct tl_wrap *w = m;
+    w->set_pte_calls++;
+    if (w->on_set_pte)
+        w->on_set_pte(w->owner, va, pte);
+    w->inner.set_pte(w->inner.m, va, pte);
+}
+
+static hm_pte_t w_get_pte(void *m, hm_vaddr_t va)
+{
+    struct tl_wrap *w = m;
+    w->get_pte_calls++;
+    if (w->lie_on && va == w->lie_vaddr)
+        return w->lie_pte;
+    return w->inner.get_pte(w->inner.m, va);
+}
+
+static void w_flush_tlb_range(void *m, hm_vaddr_t s, hm_vaddr_t e)
+{
+    struct tl_wrap *w = m;
+    w->inner.flush_tlb_range(w->inner.m, s, e);
+}
+
+static void w_flush_tlb_page(void *m, uint32_t cpu, hm_vaddr_t va)
+{
+    struct tl_wrap *w = m;
+    w->inner.flush_tlb_page(w->inner.m, cpu, va);
+}
+
+static void w_flush_tlb_all(void *m)
+{
+    struct tl_wrap *w = m;
+    w->inner.flush_tlb_all(w->inner.m);
+}
+
+static void w_flush_cache_all(void *m)
+{
+    struct tl_wrap *w = m;
+    w->inner.flush_cache_all(w->inner.m);
+}
+
+static void w_lock(void *m, unsigned id)
+{
+    struct tl_wrap *w = m;
+    w->inner.lock(w->inner.m, id);
+}
+
+static void w_unlock(void *m, unsigned id)
+{
+    struct tl_wrap *w = m;
+    w->inner.unlock(w->inner.m, id);
+}
+
+static void w_sleep(void *m)
+{
+    struct tl_wrap *w = m;
+    w->sleeps++;
+    if (!w->sleep_action) {
+        w->inner.sleep(w->inner.m);
+        return;
+    }
+    cr_assert(le(u64, w->sleeps, w->sleep_limit ? w->sleep_limit : 8u), "too many sleeps");
+    w->inner.unlock(w->inner.m, HM_LOCK_KMAP);
+    w->sleep_action(w->owner, (unsigned)w->sleeps);
+    w->inner.lock(w->inner.m, HM_LOCK_KMAP);
+}
+
+static void w_wake_all(void *m)
+{
+    struct tl_wrap *w = m;
+    w->wakes++;
+    w->inner.wake_all(w->inner.m);
+}
+
+static int w_in_interrupt(void *m)
+{
+    struct tl_wrap *w = m;
+    return w->inner.in_interrupt(w->inner.m);
+}
+
+/* ---- open / close --------------------------------------------------------------------- */
+
+struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus)
+{
+    struct hm_config c;
+    memset(&c, 0, sizeof c);
+    c.arch = hm_arch_find(arch);
+    c.last_pkmap = last_pkmap;
+    c.nr_cpus = nr_cpus;
+    return c;
+}
+
+struct tl *tl_open_opts(const struct hm_config *cfg, int opts)
+{
+    struct tl *t = &tl_fixture;
+    struct hm_hooks hooks;
+    size_t size, align;
+    int rc;
+
+    if (t->open)
+        tl_close(t);
+    memset(t, 0, sizeof *t);
+    cr_assert(not(eq(ptr, (void *)cfg->arch, NULL)), "unknown arch");
+    t->cfg = *cfg;
+    cr_assert(eq(int, hm_layout_compute(cfg, &t->layout), HM_OK));
+    t->sim = hm_sim_new(&t->layout, cfg->arch, record_event, t);
+    cr_assert(not(eq(ptr, t->sim, NULL)), "hm_sim_new failed");
+    hm_sim_machine(t->sim, &t->sim_machine);
+
+    t->wrap.inner = t->sim_machine;
+    t->wrap.owner = t;
+    if (opts & TL_SIM_MACHINE) {
+        t->machine = t->sim_machine;
+    } else {
+        memset(&t->machine, 0, sizeof t->machine);
+        t->machine.m = &t->wrap;
+        t->machine.set_pte = w_set_pte;
+        t->machine.get_pte = w_get_pte;
+        t->machine.flush_tlb_range = w_flush_tlb_range;
+        t->machine.flush_tlb_page = w_flush_tlb_page;
+        t->machine.flush_tlb_all = w_flush_tlb_all;
+        t->machine.flush_cache_all = w_flush_cache_all;
+        t->machine.lock = w_lock;
+        t->machine.unlock = w_unlock;
+        t->machine.sleep = w_sleep;
+        t->machine.wake_all = w_wake_all;
+        t->machine.in_interrupt = w_in_interrupt;
+    }
+
+    size = hm_ctx_size(cfg);
+    align = hm_ctx_align();
+    cr_assert(gt(sz, size, 0));
+    cr_assert(gt(sz, align, 0));
+    t->mem_size = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
+    t->mem = aligned_alloc(align, t->mem_size);
+    cr_assert(not(eq(ptr, t->mem, NULL)));
+    memset(t->mem, 0xa5, t->mem_size); /* garbage: init must not rely on zeroed storage */
+
+    memset(&hooks, 0, sizeof hooks);
+    if (!(opts & TL_NO_BUG_HOOK)) {
+        hooks.on_bug = record_bug;
+        hooks.bug_cookie = t;
+    }
+    if (!(opts & TL_NO_EVENT_HOOK)) {
+        hooks.on_event = record_event;
+        hooks.event_cookie = t;
+    }
+    rc = hm_ctx_init(t->mem, t->mem_size, cfg, &t->machine, &hooks, &t->ctx);
+    cr_assert(eq(int, rc, HM_OK), "hm_ctx_init: %s", hm_strerror(rc));
+    t->open = 1;
+    return t;
+}
+
+struct tl *tl_open(const struct hm_config *cfg)
+{
+    return tl_open_opts(cfg, 0);
+}
+
+void tl_close(struct tl *t)
+{
+    if (!t || !t->open)
+        return;
+    hm_sim_free(t->sim);
+    free(t->mem);
+    free(t->ev);
+    memset(t, 0, sizeof *t);
+}
+
+void tl_fini(void)
+{
+    tl_close(&tl_fixture);
+}
+
+/* ---- events and bugs ------------------------------------------------------------------ */
+
+void tl_ev_clear(struct tl *t)
+{
+    t->nev = 0;
+}
+
+size_t tl_ev_count(const struct tl *t, int kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nev; i++)
+        n += t->ev[i].kind == kind;
+    return n;
+}
+
+size_t tl_ev_hw_count(const struct tl *t, size_t from)
+{
+    size_t n = 0;
+    for (size_t i = from; i < t->nev; i++) {
+        switch (t->ev[i].kind) {
+        case HM_EV_PTE_SET:
+        case HM_EV_PTE_CLEAR:
+        case HM_EV_TLB_FLUSH_RANGE:
+        case HM_EV_TLB_FLUSH_PAGE:
+        case HM_EV_TLB_FLUSH_ALL:
+        case HM_EV_CACHE_FLUSH_ALL:
+            n++;
+            break;
+        default:
+            break;
+        }
+    }
+    return n;
+}
+
+void tl_bugs_clear(struct tl *t)
+{
+    t->nbugs = 0;
+}
+
+const struct tl_bug *tl_last_bug(const struct tl *t)
+{
+    cr_assert(gt(sz, t->nbugs, 0), "no bug was reported");
+    cr_assert(le(sz, t->nbugs, TL_MAX_BUGS));
+    return &t->bugs[t->nbugs - 1];
+}
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+hm_vaddr_t tl_pkaddr(const struct tl *t, uint32_t n)
+{
+    return t->layout.pkmap_base + n * TL_PAGE;
+}
+
+uint32_t tl_records(const struct tl *t)
+{
+    uint32_t n = hm_pool_size(t->ctx);
+    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++)
+        n += hm_bucket_size(t->ctx, b);
+    return n;
+}
+
+hm_vaddr_t tl_kmap(struct tl *t, hm_pfn_t pfn)
+{
+    hm_vaddr_t v = 0;
+    int rc = hm_kmap(t->ctx, pfn, &v);
+    cr_assert(eq(int, rc, HM_OK), "kmap(%#x): %s", pfn, hm_strerror(rc));
+    return v;
+}
+
+void tl_kunmap(struct tl *t, hm_pfn_t pfn)
+{
+    int rc = hm_kunmap(t->ctx, pfn);
+    cr_assert(eq(int, rc, HM_OK), "kunmap(%#x): %s", pfn, hm_strerror(rc));
+}
+
+hm_vaddr_t tl_page_address(struct tl *t, hm_pfn_t pfn)
+{
+    hm_vaddr_t v = 0xdeadbeefu;
+    int rc = hm_page_address(t->ctx, pfn, &v);
+    cr_assert(eq(int, rc, HM_OK), "page_address(%#x): %s", pfn, hm_strerror(rc));
+    return v;
+}
+
+uint8_t tl_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    uint8_t v = 0;
+    int rc = hm_sim_load(t->sim, cpu, vaddr, &v);
+    cr_assert(eq(int, rc, HM_OK), "load cpu %u at %#x: %s", cpu, vaddr, hm_strerror(rc));
+    return v;
+}
+
+void tl_mark(struct tl *t, hm_pfn_t pfn, uint8_t value)
+{
+    cr_assert(eq(int, hm_sim_phys_write(t->sim, pfn, 0, value), HM_OK));
+}
+
+struct hm_stats tl_stats(const struct tl *t)
+{
+    struct hm_stats s;
+    hm_get_stats(t->ctx, &s);
+    return s;
+}
+
+struct hm_sim_stats tl_sim_stats(const struct tl *t)
+{
+    struct hm_sim_stats s;
+    hm_sim_get_stats(t->sim, &s);
+    return s;
+}
+
+/* ---- snapshots ------------------------------------------------------------------------ */
+
+void tl_snap_take(const struct tl *t, struct tl_snap *s)
+{
+    uint32_t n = t->layout.last_pkmap, np = t->layout.pt_pages;
+    memset(s, 0, sizeof *s);
+    s->last_nr = hm_last_pkmap_nr(t->ctx);
+    s->pool = hm_pool_size(t->ctx);
+    s->waiters = hm_nr_waiters(t->ctx);
+    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++)
+        s->buckets[b] = hm_bucket_size(t->ctx, b);
+    for (uint32_t c = 0; c < HM_MAX_CPUS; c++)
+        s->depths[c] = hm_pagefault_depth(t->ctx, c);
+    s->counts = calloc(n ? n : 1, sizeof *s->counts);
+    s->ptes = calloc(np ? np : 1, sizeof *s->ptes);
+    cr_assert(not(eq(ptr, s->counts, NULL)));
+    cr_assert(not(eq(ptr, s->ptes, NULL)));
+    for (uint32_t i = 0; i < n; i++)
+        s->counts[i] = hm_pkmap_count(t->ctx, i);
+    for (uint32_t i = 0; i < np; i++)
+        s->ptes[i] = hm_sim_pte(t->sim, t->layout.pt_start + i * TL_PAGE);
+    s->nev = t->nev;
+}
+
+int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t len)
+{
+    uint32_t n = t->layout.last_pkmap, np = t->layout.pt_pages;
+    msg[0] = '\0';
+    if (hm_last_pkmap_nr(t->ctx) != s->last_nr) {
+        snprintf(msg, len, "last_pkmap_nr %u -> %u", s->last_nr, hm_last_pkmap_nr(t->ctx));
+        return 1;
+    }
+    if (hm_pool_size(t->ctx) != s->pool) {
+        snprintf(msg, len, "pool size %u -> %u", s->pool, hm_pool_size(t->ctx));
+        return 1;
+    }
+    if (hm_nr_waiters(t->ctx) != s->waiters) {
+        snprintf(msg, len, "waiters changed");
+        return 1;
+    }
+    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++)
+        if (hm_bucket_size(t->ctx, b) != s->buckets[b]) {
+            snprintf(msg, len, "bucket %u size %u -> %u", b, s->buckets[b], hm_bucket_size(t->ctx, b));
+            return 1;
+        }
+    for (uint32_t c = 0; c < HM_MAX_CPUS; c++)
+        if (hm_pagefault_depth(t->ctx, c) != s->depths[c]) {
+            snprintf(msg, len, "cpu %u pagefault depth %d -> %d", c, s->depths[c], hm_pagefault_depth(t->ctx, c));
+            return 1;
+        }
+    for (uint32_t i = 0; i < n; i++)
+        if (hm_pkmap_count(t->ctx, i) != s->counts[i]) {
+            snprintf(msg, len, "pkmap_count[%u] %d -> %d", i, s->counts[i], hm_pkmap_count(t->ctx, i));
+            return 1;
+        }
+    for (uint32_t i = 0; i < np; i++) {
+        hm_vaddr_t va = t->layout.pt_start + i * TL_PAGE;
+        if (hm_sim_pte(t->sim, va) != s->ptes[i]) {
+            snprintf(msg, len, "PTE at %#x changed", va);
+            return 1;
+        }
+    }
+    if (tl_ev_hw_count(t, s->nev) != 0) {
+        snprintf(msg, len, "%zu hardware events since the snapshot", tl_ev_hw_count(t, s->nev));
+        return 1;
+    }
+    return 0;
+}
+
+void tl_snap_free(struct tl_snap *s)
+{
+    free(s->counts);
+    free(s->ptes);
+    s->counts = NULL;
+    s->ptes = NULL;
+}

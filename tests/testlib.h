@@ -1,0 +1,116 @@
+/* testlib.h - shared fixture of the libhighmem Criterion suites: builds a simulated machine and
+ * a context for a config, records events and bug reports, and snapshots the state for
+ * "nothing changed" checks. SPDX-License-Identifier: MIT */
+#ifndef HM_TESTLIB_H
+#define HM_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "highmem_arch.h"
+#include "sim/sim.h"
+
+#define TL_PAGE 4096u
+#define TL_MAX_BUGS 256u
+
+/* One bug report as the bug hook saw it. */
+struct tl_bug {
+    int bug, err;
+    const char *function;
+    uint32_t arg;
+};
+
+/* A machine that forwards every hook to the sim's, except that get_pte may lie for one
+ * address (lie_on: return lie_pte for lie_vaddr). Counts the hooks it forwards. */
+struct tl;
+struct tl_wrap {
+    struct hm_machine inner;
+    struct tl *owner;
+    int lie_on;
+    hm_vaddr_t lie_vaddr;
+    hm_pte_t lie_pte;
+    /* sleep_action set: sleep() does not block; it drops kmap_lock, runs the action as
+     * "another task" (single-threaded), re-takes the lock and returns. More than
+     * sleep_limit sleeps (default 8) fails the test instead of looping forever. */
+    void (*sleep_action)(struct tl *t, unsigned nth_sleep);
+    /* Called on every set_pte before it reaches the sim (the library holds kmap_lock). */
+    void (*on_set_pte)(struct tl *t, hm_vaddr_t vaddr, hm_pte_t pte);
+    unsigned sleep_limit;
+    uint64_t set_pte_calls, get_pte_calls, sleeps, wakes;
+};
+
+/* Options of tl_open_opts. */
+enum {
+    TL_NO_BUG_HOOK = 1,   /* the context gets on_bug = NULL */
+    TL_NO_EVENT_HOOK = 2, /* the context gets on_event = NULL (the sim's events still recorded) */
+    TL_SIM_MACHINE = 4    /* the context gets the sim's own hooks, no wrapper */
+};
+
+struct tl {
+    int open;
+    struct hm_config cfg;
+    struct hm_layout layout;
+    struct hm_sim *sim;
+    struct hm_machine sim_machine; /* the sim's hooks */
+    struct tl_wrap wrap;
+    struct hm_machine machine;     /* what the context was given */
+    void *mem;
+    size_t mem_size;
+    struct hm_ctx *ctx;
+    struct hm_event *ev; /* every event: the context's and the sim's, in order */
+    size_t nev, cap;
+    struct tl_bug bugs[TL_MAX_BUGS];
+    size_t nbugs;
+};
+
+/* A config for a backend by name ("x86", "generic"), default everything else. */
+struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus);
+
+/* Build the fixture (asserts every step) and return it. Closed by tl_fini or tl_close. */
+struct tl *tl_open(const struct hm_config *cfg);
+struct tl *tl_open_opts(const struct hm_config *cfg, int opts);
+void tl_close(struct tl *t);
+/* For TestSuite(.fini = tl_fini): closes the fixture if a test left it open. */
+void tl_fini(void);
+
+/* Event log. */
+void tl_ev_clear(struct tl *t);
+size_t tl_ev_count(const struct tl *t, int kind);
+/* Events that touch the hardware: pte set/clear, TLB and cache flushes. */
+size_t tl_ev_hw_count(const struct tl *t, size_t from);
+void tl_bugs_clear(struct tl *t);
+
+/* PKMAP_ADDR(n) of the fixture's layout: pkmap_base + n * PAGE_SIZE (spec §0). */
+hm_vaddr_t tl_pkaddr(const struct tl *t, uint32_t n);
+/* hm_pool_size + the sum of hm_bucket_size over the 128 buckets. */
+uint32_t tl_records(const struct tl *t);
+/* The last bug report (asserts there is one). */
+const struct tl_bug *tl_last_bug(const struct tl *t);
+/* kmap / kunmap that must succeed; return the address. */
+hm_vaddr_t tl_kmap(struct tl *t, hm_pfn_t pfn);
+void tl_kunmap(struct tl *t, hm_pfn_t pfn);
+/* page_address that must succeed. */
+hm_vaddr_t tl_page_address(struct tl *t, hm_pfn_t pfn);
+/* One byte through cpu's MMU (must succeed). */
+uint8_t tl_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr);
+/* Write a marker byte at offset 0 of a frame (must succeed). */
+void tl_mark(struct tl *t, hm_pfn_t pfn, uint8_t value);
+struct hm_stats tl_stats(const struct tl *t);
+struct hm_sim_stats tl_sim_stats(const struct tl *t);
+
+/* A snapshot of every piece of state an erroring call must leave alone. */
+struct tl_snap {
+    uint32_t last_nr, pool, waiters;
+    uint32_t buckets[HM_PA_HASH_SIZE];
+    int depths[HM_MAX_CPUS];
+    int32_t *counts; /* [last_pkmap] */
+    hm_pte_t *ptes;  /* [layout.pt_pages] */
+    size_t nev;      /* events recorded when taken */
+};
+void tl_snap_take(const struct tl *t, struct tl_snap *s);
+/* 0 when the state equals the snapshot and no hardware event happened since; else non-zero
+ * with a description in msg. */
+int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t len);
+void tl_snap_free(struct tl_snap *s);
+
+#endif /* HM_TESTLIB_H */

@@ -1,0 +1,492 @@
+/* x86_test.c - Criterion tests of the x86 (non-PAE) backend: layout from the spec's formulas
+ * (§3.1), PTE format, km_type names, the kmap_atomic family (§3.3-§3.7, §9.15-§9.21) and the
+ * stale-TLB hazard on the simulated MMU. SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+
+#include "testlib.h"
+
+#define HIGH0 0x38000u
+#define PG(n) (HIGH0 + 0x200u + (uint32_t)(n))
+#define LOWPFN 0x1234u
+#define KM_USER0 3u
+#define KM_USER1 4u
+#define KPTE(pfn) ((((hm_pte_t)(pfn)) << 12) | 0x163u)
+
+/* Constants of the documented config (hm_arch_x86.c comments, spec §3.1). */
+#define FIXADDR_TOP 0xfffff000u
+#define FIX_KMAP_BEGIN 70u /* HOLE, VDSO, DBGP, EARLYCON, APIC, 64 IO_APIC, F00F_IDT */
+#define FIX_AFTER_KMAP 6u  /* 4 ACPI, PCIE_MCFG, PARAVIRT_BOOTMAP */
+#define NR_FIX_BTMAPS 16u
+
+TestSuite(x86_layout, .fini = tl_fini, .timeout = 30);
+TestSuite(x86_atomic, .fini = tl_fini, .timeout = 30);
+
+static struct tl *open_x86(uint32_t last_pkmap, uint32_t cpus, int debug)
+{
+    struct hm_config c = tl_cfg("x86", last_pkmap, cpus);
+    c.debug_highmem = debug;
+    return tl_open(&c);
+}
+
+/* The spec's formulas (§3.1), for one (KM_TYPE_NR, NR_CPUS, LAST_PKMAP). */
+struct want_layout {
+    uint32_t end_permanent, end_fixed;
+    hm_vaddr_t fixaddr_start, fixaddr_boot_start, pkmap_base;
+};
+
+static struct want_layout spec_layout(uint32_t km_type_nr, uint32_t nr_cpus, uint32_t last_pkmap)
+{
+    struct want_layout w;
+    /* FIX_KMAP_END = FIX_KMAP_BEGIN + KM_TYPE_NR*NR_CPUS - 1, then the entries after it */
+    w.end_permanent = FIX_KMAP_BEGIN + km_type_nr * nr_cpus + FIX_AFTER_KMAP;
+    /* FIX_BTMAP_END..BEGIN (16), FIX_WP_TEST */
+    w.end_fixed = w.end_permanent + NR_FIX_BTMAPS + 1u;
+    w.fixaddr_start = FIXADDR_TOP - (w.end_permanent << 12);
+    w.fixaddr_boot_start = FIXADDR_TOP - (w.end_fixed << 12);
+    /* (FIXADDR_BOOT_START - PAGE_SIZE*(LAST_PKMAP+1)) & PMD_MASK (4 MiB) */
+    w.pkmap_base = (w.fixaddr_boot_start - 4096u * (last_pkmap + 1u)) & ~((1u << 22) - 1u);
+    return w;
+}
+
+static void check_layout(const struct hm_layout *l, uint32_t km_type_nr, uint32_t nr_cpus, uint32_t last_pkmap)
+{
+    struct want_layout w = spec_layout(km_type_nr, nr_cpus, last_pkmap);
+    cr_expect(eq(u32, l->fixaddr_top, FIXADDR_TOP));
+    cr_expect(eq(u32, l->fix_kmap_begin, FIX_KMAP_BEGIN));
+    cr_expect(eq(u32, l->km_type_nr, km_type_nr));
+    cr_expect(eq(u32, l->config_nr_cpus, nr_cpus));
+    cr_expect(eq(u32, l->nr_fixmap, w.end_fixed));
+    cr_expect(eq(u32, l->fixaddr_start, w.fixaddr_start));
+    cr_expect(eq(u32, l->fixaddr_boot_start, w.fixaddr_boot_start));
+    cr_expect(eq(u32, l->pkmap_base, w.pkmap_base));
+    cr_expect(eq(u32, l->last_pkmap, last_pkmap));
+    /* __fix_to_virt(FIX_KMAP_BEGIN) */
+    cr_expect(eq(u32, l->kmap_atomic_base, FIXADDR_TOP - (FIX_KMAP_BEGIN << 12)));
+    cr_expect(eq(int, l->kmap_atomic_dir, -1));
+    /* §9.25: the window ends at least one guard page below the boot fixmaps */
+    cr_expect(le(u32, l->pkmap_base + last_pkmap * 4096u, w.fixaddr_boot_start - 4096u));
+    /* the pkmap window lies inside the page-table window the machine provides */
+    cr_expect(le(u32, l->pt_start, l->pkmap_base));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Layout.
+ * ------------------------------------------------------------------------------------- */
+Test(x86_layout, documented_defaults)
+{
+    struct tl *t = open_x86(0, 1, 0);
+    const struct hm_layout *l = hm_ctx_layout(t->ctx);
+    cr_assert(not(eq(ptr, (void *)l, NULL)));
+    check_layout(l, 13, 8, 1024);
+    /* By hand: end_permanent = 70 + 13*8 + 6 = 180, end_fixed = 180 + 17 = 197;
+     * FIXADDR_START = 0xfffff000 - 180*4K = 0xfff4b000;
+     * FIXADDR_BOOT_START = 0xfffff000 - 197*4K = 0xfff3a000;
+     * PKMAP_BASE = (0xfff3a000 - 1025*4K = 0xffb39000) & 0xffc00000 = 0xff800000. */
+    cr_assert(eq(u32, l->nr_fixmap, 197));
+    cr_assert(eq(u32, l->fixaddr_start, 0xfff4b000u));
+    cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff3a000u));
+    cr_assert(eq(u32, l->pkmap_base, 0xff800000u));
+    cr_assert(eq(u32, l->kmap_atomic_base, 0xfffb9000u)); /* 0xfffff000 - 70*4K */
+    /* memory: PAGE_OFFSET 0xc0000000, 896 MiB lowmem (pfn 0x38000), 1 GiB in all */
+    cr_assert(eq(u32, l->page_offset, 0xc0000000u));
+    cr_assert(eq(u32, l->page_size, 4096));
+    cr_assert(eq(u32, l->page_shift, 12));
+    cr_assert(eq(u32, l->pte_bytes, 4));
+    cr_assert(eq(u32, l->highmem_start_pfn, 0x38000u));
+    cr_assert(eq(u32, l->max_pfn, 0x40000u));
+    cr_assert(eq(u32, l->high_memory, 0xf8000000u)); /* 0xc0000000 + 0x38000 << 12 */
+    /* VMALLOC_END = PKMAP_BASE - 2*PAGE_SIZE = 0xff7fe000;
+     * VMALLOC_START = (high_memory + 2*VMALLOC_OFFSET - 1) & ~(VMALLOC_OFFSET - 1) with an
+     * 8 MiB VMALLOC_OFFSET: (0xf8000000 + 0xffffff) & ~0x7fffff = 0xf8800000 */
+    cr_assert(eq(u32, l->vmalloc_end, 0xff7fe000u));
+    cr_assert(eq(u32, l->vmalloc_start, 0xf8800000u));
+    cr_assert(eq(u32, l->nr_cpus, 1));
+}
+
+Test(x86_layout, small_window)
+{
+    struct tl *t = open_x86(16, 1, 0);
+    check_layout(&t->layout, 13, 8, 16);
+    /* (0xfff3a000 - 17*4K = 0xfff29000) & 0xffc00000 = 0xffc00000: a 16-page window rounds
+     * down only to the 4 MiB boundary just below the boot fixmaps */
+    cr_assert(eq(u32, t->layout.pkmap_base, 0xffc00000u));
+    cr_assert(eq(u32, t->layout.vmalloc_end, 0xffbfe000u));
+}
+
+Test(x86_layout, debug_highmem_fences)
+{
+    struct tl *t = open_x86(0, 1, 1);
+    check_layout(&t->layout, 27, 8, 1024);
+    /* end_permanent = 70 + 27*8 + 6 = 292 -> FIXADDR_START = 0xfffff000 - 0x124000 = 0xffedb000;
+     * end_fixed = 309 -> FIXADDR_BOOT_START = 0xfffff000 - 0x135000 = 0xffeca000;
+     * PKMAP_BASE = (0xffeca000 - 0x401000 = 0xffac9000) & 0xffc00000 = 0xff800000 */
+    cr_assert(eq(u32, t->layout.km_type_nr, 27));
+    cr_assert(eq(u32, t->layout.nr_km_types, 13));
+    cr_assert(eq(u32, t->layout.fixaddr_start, 0xffedb000u));
+    cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffeca000u));
+    cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
+}
+
+Test(x86_layout, nr_cpus_raised_when_larger)
+{
+    struct tl *t = open_x86(0, 4, 0);
+    check_layout(&t->layout, 13, 8, 1024); /* 4 < 8: NR_CPUS stays 8 */
+    cr_assert(eq(u32, t->layout.nr_cpus, 4));
+    t = open_x86(0, 16, 0);
+    check_layout(&t->layout, 13, 16, 1024);
+    /* end_permanent = 70 + 208 + 6 = 284 -> 0xfffff000 - 0x11c000 = 0xffee3000 */
+    cr_assert(eq(u32, t->layout.fixaddr_start, 0xffee3000u));
+    cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
+    t = open_x86(0, 64, 0);
+    check_layout(&t->layout, 13, 64, 1024);
+    /* end_fixed = 70 + 832 + 6 + 17 = 925 -> 0xfffff000 - 0x39d000 = 0xffc62000;
+     * (0xffc62000 - 0x401000 = 0xff861000) & 0xffc00000 = 0xff800000 */
+    cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffc62000u));
+    cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * PTE format and km_type names.
+ * ------------------------------------------------------------------------------------- */
+Test(x86_layout, pte_format_round_trips)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    hm_pfn_t pfns[] = {0, 1, 0x38000u, 0x3ffffu, 0xfffffu};
+    for (size_t i = 0; i < sizeof pfns / sizeof pfns[0]; i++) {
+        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfns[i]);
+        /* PAGE_KERNEL = PRESENT 0x1 | RW 0x2 | ACCESSED 0x20 | DIRTY 0x40 | GLOBAL 0x100 */
+        cr_expect(eq(u64, pte, ((hm_pte_t)pfns[i] << 12) | 0x163u), "pfn %#x", pfns[i]);
+        cr_expect(eq(u32, hm_pte_pfn(t->ctx, pte), pfns[i]), "pfn %#x", pfns[i]);
+        cr_expect(eq(int, hm_pte_none(t->ctx, pte), 0), "pfn %#x", pfns[i]);
+    }
+    cr_assert(not(eq(int, hm_pte_none(t->ctx, 0), 0)));
+    cr_assert(eq(u32, hm_pte_pfn(t->ctx, 0xabcde163u), 0xabcdeu));
+}
+
+Test(x86_layout, km_type_names_in_order)
+{
+    static const char *const want[13] = {
+        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
+        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
+        "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
+    struct tl *t = open_x86(8, 1, 0);
+    cr_assert(eq(u32, t->layout.nr_km_types, 13));
+    cr_assert(not(eq(ptr, (void *)t->layout.km_types, NULL)));
+    for (unsigned i = 0; i < 13; i++)
+        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+    cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "x86"));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Atomic slot addresses.
+ * ------------------------------------------------------------------------------------- */
+Test(x86_atomic, slot_addresses_descend_with_type_and_cpu)
+{
+    struct tl *t = open_x86(8, 8, 0);
+    hm_vaddr_t prev = FIXADDR_TOP;
+    for (uint32_t cpu = 0; cpu < 8; cpu++) {
+        for (unsigned type = 0; type < 13; type++) {
+            hm_vaddr_t v = 0;
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
+            /* __fix_to_virt(FIX_KMAP_BEGIN + type + KM_TYPE_NR*cpu) */
+            cr_expect(eq(u32, v, FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + 13u * cpu) << 12)),
+                      "cpu %u type %u", cpu, type);
+            cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
+            prev = v;
+            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))));
+        }
+        cr_assert(eq(int, hm_pagefault_depth(t->ctx, cpu), 13));
+    }
+    /* cpu 0, KM_USER0 by hand: 0xfffff000 - 73*4K = 0xfffb6000 */
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfffb6000u, KM_USER0), HM_OK));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfffb6000u), 0));
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(99), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfffb6000u));
+}
+
+Test(x86_atomic, debug_highmem_uses_odd_type_values)
+{
+    struct tl *t = open_x86(8, 2, 1);
+    for (uint32_t cpu = 0; cpu < 2; cpu++) {
+        for (unsigned type = 0; type < 13; type++) {
+            hm_vaddr_t v = 0;
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
+            /* KM_x = 2*type + 1 between the fences, KM_TYPE_NR = 27 */
+            cr_expect(eq(u32, v, FIXADDR_TOP - ((FIX_KMAP_BEGIN + 2u * type + 1u + 27u * cpu) << 12)),
+                      "cpu %u type %u", cpu, type);
+            /* the fence slot just above stays empty */
+            cr_expect(eq(u64, hm_sim_pte(t->sim, v + 4096u), 0), "fence of cpu %u type %u", cpu, type);
+        }
+    }
+    /* cpu 1, KM_USER0 by hand: 70 + 7 + 27 = 104 -> 0xfffff000 - 0x68000 = 0xfff97000 */
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, 0xfff97000u, KM_USER0), HM_OK));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfff97000u), 0));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * kmap_atomic / kunmap_atomic events and TLB effects (§3.3, §3.5, §9.15).
+ * ------------------------------------------------------------------------------------- */
+Test(x86_atomic, map_sets_one_pte_and_unmap_flushes_local_cpu_only)
+{
+    struct tl *t = open_x86(8, 2, 0);
+    tl_mark(t, PG(0), 0x5e);
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfffb6000u));
+    cr_assert(eq(sz, t->nev, 1));
+    cr_assert(eq(int, t->ev[0].kind, HM_EV_PTE_SET));
+    cr_assert(eq(u32, t->ev[0].a, v));
+    cr_assert(eq(u32, t->ev[0].b, PG(0)));
+    cr_assert(eq(u64, t->ev[0].pte, KPTE(PG(0))));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
+    /* both CPUs cache the translation */
+    cr_assert(eq(u8, tl_load(t, 0, v), 0x5e));
+    cr_assert(eq(u8, tl_load(t, 1, v), 0x5e));
+
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v + 0x123u, KM_USER0), HM_OK)); /* masked */
+    cr_assert(eq(sz, t->nev, 2));
+    cr_assert(eq(int, t->ev[0].kind, HM_EV_PTE_CLEAR));
+    cr_assert(eq(u32, t->ev[0].a, v));
+    cr_assert(eq(int, t->ev[1].kind, HM_EV_TLB_FLUSH_PAGE));
+    cr_assert(eq(u32, t->ev[1].a, v));
+    cr_assert(eq(u32, t->ev[1].cpu, 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
+    /* __flush_tlb_one is local: cpu 0 dropped its entry, cpu 1 did not */
+    cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 0, v, NULL), 0));
+    hm_pfn_t cached = 0;
+    cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, v, &cached), 1));
+    cr_assert(eq(u32, cached, PG(0)));
+}
+
+Test(x86_atomic, prot_bits_are_used)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    hm_vaddr_t v = 0;
+    /* PRESENT|RW|ACCESSED|DIRTY without GLOBAL */
+    cr_assert(eq(int, hm_kmap_atomic_prot(t->ctx, 0, PG(0), KM_USER1, 0x63u, &v), HM_OK));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), ((hm_pte_t)PG(0) << 12) | 0x63u));
+}
+
+Test(x86_atomic, lowmem_shortcut_still_disables_pagefaults)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(sz, t->nev, 0));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfffb6000u), 0));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(sz, t->nev, 0));
+}
+
+Test(x86_atomic, nested_same_type_is_busy_and_changes_nothing)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    hm_vaddr_t v = 0, v2 = 0x77u;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    struct tl_snap s;
+    char msg[128];
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
+    const struct tl_bug *b = tl_last_bug(t);
+    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_BUSY));
+    cr_assert(eq(int, b->err, HM_EBUSY));
+    cr_assert(eq(str, (char *)b->function, "kmap_atomic_prot"));
+    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    cr_assert(eq(u32, v2, 0x77u));
+    /* another type on the same cpu is fine */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER1, &v2), HM_OK));
+    cr_assert(eq(u32, v2, v - 4096u));
+    tl_snap_free(&s);
+}
+
+Test(x86_atomic, same_type_on_different_cpus)
+{
+    struct tl *t = open_x86(8, 2, 0);
+    hm_vaddr_t v0 = 0, v1 = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v0), HM_OK));
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(1), KM_USER0, &v1), HM_OK));
+    /* cpu 1: 70 + 3 + 13 = 86 -> 0xfffff000 - 0x56000 = 0xfffa9000 */
+    cr_assert(eq(u32, v0, 0xfffb6000u));
+    cr_assert(eq(u32, v1, 0xfffa9000u));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v1), KPTE(PG(1))));
+}
+
+/* §9.17: the wrong type silently skips the clear without DEBUG_HIGHMEM. */
+Test(x86_atomic, wrong_type_unmap_skips_clear_without_debug)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    hm_vaddr_t v = 0, v2 = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_OK));
+    cr_assert(eq(sz, tl_ev_hw_count(t, 0), 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0)); /* pagefault_enable still ran */
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0)))); /* slot stays mapped */
+    cr_assert(eq(sz, t->nbugs, 0));
+    /* ... and the next map of that type BUGs */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BUSY));
+}
+
+Test(x86_atomic, wrong_address_is_a_bug_with_debug)
+{
+    struct tl *t = open_x86(8, 1, 1);
+    hm_vaddr_t v = 0, lv = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    struct tl_snap s;
+    char msg[128];
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
+    const struct tl_bug *b = tl_last_bug(t);
+    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_BAD_ADDR));
+    cr_assert(eq(int, b->err, HM_EINVAL));
+    cr_assert(eq(str, (char *)b->function, "kunmap_atomic"));
+    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
+    tl_snap_free(&s);
+    /* a pkmap address is not lowmem either */
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.pkmap_base, KM_USER0), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BAD_ADDR));
+    /* a lowmem address (the shortcut's) is accepted */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER1, &lv), HM_OK));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, lv, KM_USER1), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
+}
+
+Test(x86_atomic, unbalanced_unmap)
+{
+    struct tl *t = open_x86(8, 2, 0);
+    struct tl_snap s;
+    char msg[128];
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, 0xfffa9000u, KM_USER0), HM_EINVAL));
+    const struct tl_bug *b = tl_last_bug(t);
+    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_UNBALANCED));
+    cr_assert(eq(int, b->err, HM_EINVAL));
+    cr_assert(eq(str, (char *)b->function, "kunmap_atomic"));
+    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
+    tl_snap_free(&s);
+}
+
+/* §9.21: kmap_atomic_pfn has no highmem test and no busy check. */
+Test(x86_atomic, kmap_atomic_pfn_maps_lowmem_and_skips_busy_check)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    tl_mark(t, LOWPFN, 0x11);
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfffb6000u)); /* the slot, not the direct map */
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(LOWPFN)));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0x11));
+    /* the slot is busy, and kmap_atomic_pfn does not care */
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfffb6000u));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2));
+    cr_assert(eq(sz, t->nev, 1));
+    cr_assert(eq(int, t->ev[0].kind, HM_EV_PTE_SET));
+    cr_assert(eq(sz, t->nbugs, 0));
+}
+
+/* A missed kunmap_atomic leaves a TLB entry behind: the next mapping reads the old page. */
+Test(x86_atomic, stale_tlb_without_kunmap)
+{
+    struct tl *t = open_x86(8, 1, 0);
+    tl_mark(t, PG(0), 0xaa);
+    tl_mark(t, PG(1), 0xbb);
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0xaa)); /* caches PG(0) */
+    cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, PG(1), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(1))));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0xaa)); /* the OLD page's byte */
+    struct hm_sim_stats st = tl_sim_stats(t);
+    cr_assert(eq(u64, st.stale_tlb_hits, 1));
+    cr_assert(eq(sz, tl_ev_count(t, HM_EV_STALE_TLB), 1));
+    /* a proper kunmap_atomic flushes the local entry, and the next map reads right */
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0xbb));
+    cr_assert(eq(u64, tl_sim_stats(t).stale_tlb_hits, 1));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * kmap_atomic_to_page (§3.7, §9.20) and kmap_to_page.
+ * ------------------------------------------------------------------------------------- */
+Test(x86_atomic, kmap_atomic_to_page_quirks)
+{
+    struct tl *t = open_x86(0, 1, 0);
+    hm_vaddr_t av = 0, pv;
+    hm_pfn_t pfn = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(5), KM_USER0, &av), HM_OK));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 17u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(5)));
+    /* direct map: virt_to_page */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xc1234567u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x1234u));
+    /* pkmap address: virt_to_page garbage, (0xff801000 - 0xc0000000) >> 12 = 0x3f801 */
+    pv = tl_kmap(t, PG(6));
+    cr_assert(eq(u32, pv, 0xff801000u));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x3f801u));
+    cr_assert(not(eq(u32, pfn, PG(6))));
+    /* at or above FIXADDR_TOP: virt_to_fix BUGs */
+    tl_bugs_clear(t);
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfffff000u, &pfn), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_VIRT_TO_FIX));
+    cr_assert(eq(int, tl_last_bug(t)->err, HM_EINVAL));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xffffffffu, &pfn), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_VIRT_TO_FIX));
+}
+
+Test(x86_atomic, kmap_to_page_every_region)
+{
+    struct tl *t = open_x86(0, 1, 0);
+    hm_pfn_t pfn = 0;
+    hm_vaddr_t av = 0;
+    /* direct map */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xc1234abcu, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x1234u));
+    /* pkmap slot: the page really mapped there */
+    hm_vaddr_t pv = tl_kmap(t, PG(6));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + 0xfffu, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(6)));
+    /* still correct after the lazy kunmap (count 1 keeps the PTE) */
+    tl_kunmap(t, PG(6));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(6)));
+    /* atomic slot */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_USER1, &av), HM_OK));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, av, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(7)));
+    /* an unmapped slot: EFAULT */
+    tl_bugs_clear(t);
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xff805000u, &pfn), HM_EFAULT));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_NOT_MAPPED));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xfffb6000u, &pfn), HM_EFAULT)); /* KM_USER0 idle */
+    /* vmalloc space: no region */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xf9000000u, &pfn), HM_ERANGE));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_BAD_ADDR));
+    /* below PAGE_OFFSET */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0x08048000u, &pfn), HM_ERANGE));
+}
