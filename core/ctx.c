@@ -140,6 +140,9 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     for (size_t i = 0; i < p.total; i++)
         base[i] = 0;
     ctx = mem;
+    atomic_init(&ctx->bugs, 0u);
+    for (int b = 0; b < HM_BUG__COUNT; b++)
+        atomic_init(&ctx->bug_by_kind[b], 0u);
     ctx->arch = cfg->arch;
     ctx->cfg = *cfg;
     ctx->cfg.nr_cpus = l.nr_cpus;
@@ -183,9 +186,9 @@ void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b,
 int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg)
 {
     struct hm_bug_report r = {bug, err, function, arg};
-    ctx->stats.bugs++;
+    atomic_fetch_add_explicit(&ctx->bugs, 1u, memory_order_relaxed);
     if (bug > 0 && bug < HM_BUG__COUNT)
-        ctx->stats.bug_by_kind[bug]++;
+        atomic_fetch_add_explicit(&ctx->bug_by_kind[bug], 1u, memory_order_relaxed);
     hm_emit(ctx, HM_EV_BUG, HM_CPU_ALL, (uint32_t)bug, arg, 0);
     if (ctx->hooks.on_bug)
         ctx->hooks.on_bug(ctx->hooks.bug_cookie, &r);
@@ -354,4 +357,7 @@ void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out)
         return;
     }
     *out = ctx->stats;
+    out->bugs = atomic_load_explicit(&ctx->bugs, memory_order_relaxed);
+    for (int b = 0; b < HM_BUG__COUNT; b++)
+        out->bug_by_kind[b] = atomic_load_explicit(&ctx->bug_by_kind[b], memory_order_relaxed);
 }

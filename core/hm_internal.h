@@ -4,6 +4,8 @@
 #ifndef HM_INTERNAL_H
 #define HM_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "highmem_arch.h"
 
 #define HM_CTX_MAGIC 0x686d6b6du /* "hmkm": set by hm_ctx_init */
@@ -46,7 +48,11 @@ struct hm_ctx {
     struct hm_list page_address_htable[HM_PA_HASH_SIZE];
 
     struct hm_cpu_state *cpus; /* [nr_cpus] */
-    struct hm_stats stats;
+    struct hm_stats stats;     /* fields other than the bug counts: updated under kmap_lock */
+    /* BUG reports may come from any thread outside every lock: counted atomically (32-bit
+     * atomics are lock-free on every 32-bit target we build for; libatomic is not needed). */
+    atomic_uint bugs;
+    atomic_uint bug_by_kind[HM_BUG__COUNT];
 };
 
 /* PKMAP_ADDR / PKMAP_NR */
