@@ -5,6 +5,9 @@
 
 static const struct hm_arch *const hm_arches[] = {
     &hm_arch_x86,
+    &hm_arch_x86_pae,
+    &hm_arch_ppc,
+    &hm_arch_sparc,
     &hm_arch_generic,
 };
 

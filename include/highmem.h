@@ -142,7 +142,7 @@ struct hm_machine {
  * ------------------------------------------------------------------------------------- */
 struct hm_arch; /* a backend: see highmem_arch.h */
 
-/* Every built-in backend, found by name: "x86", "generic" (and the names that come later).
+/* Every built-in backend, found by name: "x86", "x86-pae", "ppc", "sparc", "generic".
  * Returns NULL for an unknown name. */
 const struct hm_arch *hm_arch_find(const char *name);
 /* The i-th built-in backend (NULL past the end), for iteration. */

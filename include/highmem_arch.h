@@ -105,8 +105,11 @@ static inline uint32_t hm_virt_to_fix(const struct hm_layout *l, hm_vaddr_t v)
 }
 
 /* The built-in backends (one exported symbol each). */
-extern const struct hm_arch hm_arch_x86;
-extern const struct hm_arch hm_arch_generic;
+extern const struct hm_arch hm_arch_x86;     /* arch/x86: 32-bit, no PAE */
+extern const struct hm_arch hm_arch_x86_pae; /* arch/x86: CONFIG_X86_PAE */
+extern const struct hm_arch hm_arch_ppc;     /* arch/ppc: ppc32, classic MMU */
+extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
+extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,7 @@ struct hm_sim {
     uint64_t wake_gen;
 
     atomic_int in_irq;
+    int drop_flushes;                   /* enum hm_sim_fault, guarded by `mu` */
 };
 
 /* Events found under `mu` are queued here and delivered after it is released, so the
@@ -314,12 +315,37 @@ static hm_pte_t hook_get_pte(void *m, hm_vaddr_t vaddr)
     return pte;
 }
 
+/* Fault injection: called under `mu` by every TLB flush hook after counting the flush;
+ * returns 1 when this flush is to be dropped (the TLBs keep their entries). */
+static int flush_dropped(struct hm_sim *s)
+{
+    if (s->drop_flushes == HM_SIM_FAULT_NONE)
+        return 0;
+    if (s->drop_flushes == HM_SIM_FAULT_DROP_NEXT_FLUSH)
+        s->drop_flushes = HM_SIM_FAULT_NONE;
+    s->st.tlb_flushes_dropped++;
+    return 1;
+}
+
+void hm_sim_inject(struct hm_sim *sim, int fault)
+{
+    if (!sim || fault < HM_SIM_FAULT_NONE || fault > HM_SIM_FAULT_DROP_ALL_FLUSHES)
+        return;
+    sim_lock(sim);
+    sim->drop_flushes = fault;
+    sim_unlock(sim);
+}
+
 static void hook_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
 {
     struct hm_sim *s = m;
     uint64_t lo = start, hi = end ? (uint64_t)end : VA_END;
     sim_lock(s);
     s->st.tlb_flush_ranges++;
+    if (flush_dropped(s)) {
+        sim_unlock(s);
+        return;
+    }
     /* Window pages overlapping [lo, hi). */
     if (hi > lo && lo < s->pt_end && hi > s->pt_start) {
         uint64_t first = lo <= s->pt_start ? 0 : (lo - s->pt_start) >> s->page_shift;
@@ -339,6 +365,10 @@ static void hook_flush_tlb_page(void *m, uint32_t cpu, hm_vaddr_t vaddr)
     struct hm_sim *s = m;
     sim_lock(s);
     s->st.tlb_flush_pages++;
+    if (flush_dropped(s)) {
+        sim_unlock(s);
+        return;
+    }
     int64_t idx = win_index(s, vaddr);
     if (idx >= 0) {
         if (cpu == HM_CPU_ALL) {
@@ -356,6 +386,10 @@ static void hook_flush_tlb_all(void *m)
     struct hm_sim *s = m;
     sim_lock(s);
     s->st.tlb_flush_alls++;
+    if (flush_dropped(s)) {
+        sim_unlock(s);
+        return;
+    }
     size_t n = (size_t)s->nr_cpus * s->pt_pages;
     uint64_t dropped = 0;
     for (size_t i = 0; i < n; i++) {

@@ -27,6 +27,16 @@ struct hm_sim_stats {
     uint64_t sleeps, wakes;
     uint64_t lock_acquires;              /* through the lock hook */
     uint64_t pte_out_of_window;          /* set_pte/get_pte hook calls outside the window (ignored / 0) */
+    uint64_t tlb_flushes_dropped;        /* flushes swallowed by fault injection */
+};
+
+/* Fault injection: make the machine "forget" TLB flushes, to prove that a missing flush is
+ * seen (a stale byte read, the stale-translation detector firing). A dropped flush is still
+ * counted in tlb_flush_* and in tlb_flushes_dropped, but no TLB entry is removed. */
+enum hm_sim_fault {
+    HM_SIM_FAULT_NONE = 0,             /* flushes work (the default; also clears a pending drop) */
+    HM_SIM_FAULT_DROP_NEXT_FLUSH = 1,  /* the next TLB flush of any kind is dropped */
+    HM_SIM_FAULT_DROP_ALL_FLUSHES = 2  /* every TLB flush is dropped until reset */
 };
 
 /* Create a machine for a layout (from hm_layout_compute) and its arch (for PTE decoding:
@@ -73,6 +83,9 @@ int hm_sim_tlb_lookup(const struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, 
 /* Number of cached entries in cpu's TLB. */
 uint32_t hm_sim_tlb_size(const struct hm_sim *sim, uint32_t cpu);
 void hm_sim_get_stats(const struct hm_sim *sim, struct hm_sim_stats *out);
+
+/* Set the fault mode (enum hm_sim_fault); unknown values are ignored. */
+void hm_sim_inject(struct hm_sim *sim, int fault);
 
 /* Interrupt context as seen by the in_interrupt hook (tests of the kunmap BUG). */
 void hm_sim_set_in_interrupt(struct hm_sim *sim, int on);

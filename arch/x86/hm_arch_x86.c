@@ -1,5 +1,5 @@
-/* hm_arch_x86.c - the 32-bit x86 (non-PAE) backend: layout constants and fixmap, PTE format,
- * and the kmap_atomic family of arch/x86/mm/highmem_32.c (2.6.24), quirks included.
+/* hm_arch_x86.c - the 32-bit x86 backend in its two configurations, non-PAE and PAE: layout and
+ * fixmap, PTE formats, and the kmap_atomic family of arch/x86/mm/highmem_32.c (2.6.24).
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
@@ -9,11 +9,15 @@
 #define X86_ACCESSED 0x020u
 #define X86_DIRTY 0x040u
 #define X86_GLOBAL 0x100u
-/* PAGE_KERNEL on a CPU with global pages (PGE) and no NX (non-PAE has no NX bit). */
+#define X86_NX (1ull << 63) /* PAE only */
+/* PAGE_KERNEL on a CPU with global pages (PGE); with PAE the CPU also has NX. */
 #define X86_PAGE_KERNEL (X86_PRESENT | X86_RW | X86_ACCESSED | X86_DIRTY | X86_GLOBAL)
+#define X86_PAE_PAGE_KERNEL (X86_NX | X86_PAGE_KERNEL)
+#define X86_PAE_PFN_MASK 0x000ffffffffff000ull /* physical address bits of a PAE PTE */
 
 #define X86_FIXADDR_TOP 0xfffff000u /* __FIXADDR_TOP default */
 #define X86_PMD_SHIFT 22u           /* 4 MiB PMD, two-level paging */
+#define X86_PAE_PMD_SHIFT 21u       /* 2 MiB PMD, three-level paging */
 #define X86_CONFIG_NR_CPUS 8u       /* NR_CPUS of the documented config (raised to --cpus if larger) */
 #define VMALLOC_OFFSET (8u << 20)
 
@@ -32,13 +36,16 @@ static const char *const x86_km_types[] = {
 #define X86_FIX_AFTER_KMAP (4u + 1u + 1u)
 #define X86_NR_FIX_BTMAPS 16u
 
-static int x86_layout(const struct hm_config *cfg, struct hm_layout *l)
+/* The layout of both configurations: they differ in the PMD size (PKMAP_BASE alignment) and
+ * in how many physical address bits a PTE holds (32 without PAE, 36 with). */
+static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint32_t pmd_shift,
+                         uint32_t phys_bits)
 {
     uint32_t nr_cpus_config = l->nr_cpus > X86_CONFIG_NR_CPUS ? l->nr_cpus : X86_CONFIG_NR_CPUS;
     uint32_t end_permanent, end_fixed;
-    hm_vaddr_t pmd_mask = ~((1u << X86_PMD_SHIFT) - 1u), low;
+    hm_vaddr_t pmd_mask = ~((1u << pmd_shift) - 1u), low;
 
-    if (l->max_pfn > (1u << (32 - l->page_shift))) /* 32-bit physical addresses without PAE */
+    if (l->max_pfn > (1u << (phys_bits - l->page_shift)))
         return HM_EINVAL;
     l->km_types = x86_km_types;
     l->nr_km_types = X86_NR_KM_TYPES;
@@ -72,6 +79,17 @@ static int x86_layout(const struct hm_config *cfg, struct hm_layout *l)
     return HM_OK;
 }
 
+static int x86_layout(const struct hm_config *cfg, struct hm_layout *l)
+{
+    return layout_common(cfg, l, X86_PMD_SHIFT, 32);
+}
+
+static int x86_pae_layout(const struct hm_config *cfg, struct hm_layout *l)
+{
+    return layout_common(cfg, l, X86_PAE_PMD_SHIFT, 36);
+}
+
+/* non-PAE: one 32-bit word, frame in bits 31..12 */
 static hm_pte_t x86_mk_pte(hm_pfn_t pfn, hm_pte_t prot)
 {
     return (hm_pte_t)(((uint32_t)pfn << 12) | (uint32_t)(prot & 0xfffu));
@@ -85,6 +103,22 @@ static int x86_pte_none(hm_pte_t pte)
 static hm_pfn_t x86_pte_pfn(hm_pte_t pte)
 {
     return (uint32_t)pte >> 12;
+}
+
+/* PAE: 64-bit entry, frame in bits 35..12 (the format allows up to bit 51), NX in bit 63 */
+static hm_pte_t x86_pae_mk_pte(hm_pfn_t pfn, hm_pte_t prot)
+{
+    return (((hm_pte_t)pfn << 12) & X86_PAE_PFN_MASK) | (prot & ~X86_PAE_PFN_MASK);
+}
+
+static int x86_pae_pte_none(hm_pte_t pte)
+{
+    return pte == 0; /* both halves empty */
+}
+
+static hm_pfn_t x86_pae_pte_pfn(hm_pte_t pte)
+{
+    return (hm_pfn_t)((pte & X86_PAE_PFN_MASK) >> 12);
 }
 
 /* The enum value of a km_type index: odd values between the fences under DEBUG_HIGHMEM. */
@@ -114,7 +148,7 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none()), always on */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot", v);
     hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, x86_mk_pte(pfn, prot)); /* no TLB flush on map */
+    hm_core_set_pte(ctx, v, hm_core_mk_pte(ctx, pfn, prot)); /* no TLB flush on map */
     *vaddr = v;
     return HM_OK;
 }
@@ -142,7 +176,7 @@ static int x86_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, u
 {
     hm_vaddr_t v = slot_vaddr(ctx, cpu, type);
     hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, x86_mk_pte(pfn, hm_core_kmap_prot(ctx)));
+    hm_core_set_pte(ctx, v, hm_core_mk_pte(ctx, pfn, hm_core_kmap_prot(ctx)));
     *vaddr = v;
     return HM_OK;
 }
@@ -162,7 +196,7 @@ static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     }
     if (vaddr >= l->fixaddr_top) /* virt_to_fix() BUGs */
         return hm_core_bug(ctx, HM_BUG_VIRT_TO_FIX, HM_EINVAL, "virt_to_fix", vaddr);
-    *pfn = x86_pte_pfn(hm_core_get_pte(ctx, hm_fix_to_virt(l, hm_virt_to_fix(l, vaddr))));
+    *pfn = hm_core_pte_pfn(ctx, hm_core_get_pte(ctx, hm_fix_to_virt(l, hm_virt_to_fix(l, vaddr))));
     return HM_OK;
 }
 
@@ -190,4 +224,29 @@ const struct hm_arch hm_arch_x86 = {
     .kmap_atomic_pfn = x86_kmap_atomic_pfn,
     .kmap_atomic_to_page = x86_kmap_atomic_to_page,
     .flush_cache_kmaps = 0, /* empty on x86 */
+};
+
+/* CONFIG_X86_PAE: 512 slots (PTRS_PER_PTE with 8-byte entries), 2 MiB PMD, NX in kmap_prot,
+ * and physical frames above 4 GiB: the default machine has 5 GiB of memory. */
+const struct hm_arch hm_arch_x86_pae = {
+    .abi_version = HM_ARCH_ABI_VERSION,
+    .name = "x86-pae",
+    .has_highmem = 1,
+    .page_shift = 12,
+    .pte_bytes = 8,
+    .page_offset = 0xc0000000u,
+    .lowmem_pages = 0x38000u,
+    .default_last_pkmap = 512,
+    .default_highmem_pages = 0x140000u - 0x38000u, /* up to pfn 0x140000: 5 GiB */
+    .mem_map = 0xc1000000u,
+    .struct_page_size = 32,
+    .kmap_prot = X86_PAE_PAGE_KERNEL,
+    .layout = x86_pae_layout,
+    .mk_pte = x86_pae_mk_pte,
+    .pte_none = x86_pae_pte_none,
+    .pte_pfn = x86_pae_pte_pfn,
+    .kmap_atomic_prot = x86_kmap_atomic_prot,
+    .kunmap_atomic = x86_kunmap_atomic,
+    .kmap_atomic_pfn = x86_kmap_atomic_pfn,
+    .kmap_atomic_to_page = x86_kmap_atomic_to_page,
 };
