@@ -105,11 +105,12 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
         return HM_OK;
     }
     v = slot_vaddr(ctx, cpu, type);
-    /* checked before anything happens, so a BUG leaves the state as it was */
+    /* The kernel flushes the whole cache before its DEBUG_HIGHMEM busy check, so a BUG still
+     * shows that flush (it changes no state); the pagefault depth is only raised on success. */
+    hm_core_flush_cache_all(ctx); /* the per-page cache flush is #if 0'd out */
     if (hm_core_debug_highmem(ctx) && !hm_core_pte_none(ctx, hm_core_get_pte(ctx, v)))
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic", v);
     hm_core_pagefault_disable(ctx, cpu);
-    hm_core_flush_cache_all(ctx); /* the per-page cache flush is #if 0'd out */
     hm_core_set_pte(ctx, v, sparc_mk_pte(pfn, prot));
     hm_core_flush_tlb_all(ctx);   /* likewise for the per-page TLB flush */
     *vaddr = v;

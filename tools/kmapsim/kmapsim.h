@@ -29,6 +29,17 @@ struct kmapsim_machine {
     int oom;                    /* an event could not be stored */
 };
 
+/* The config of one arch from the machine options in opts (opts->arch is ignored):
+ * LAST_PKMAP overrides are dropped for arches without highmem. */
+void kmapsim_config_for(const struct hm_config *opts, const struct hm_arch *arch,
+                        struct hm_config *out);
+
+/* Compute cfg's layout into out. Returns 0, or -1 with a one-line reason in msg saying which
+ * option does not fit the arch's layout, e.g. "--pkmap-entries 4096 does not fit the ppc
+ * layout: ...". */
+int kmapsim_config_check(const struct hm_config *cfg, struct hm_layout *out, char *msg,
+                         size_t len);
+
 /* Build a fresh machine for cfg. Returns 0, or -1 with a message in err. */
 int kmapsim_machine_init(struct kmapsim_machine *m, const struct hm_config *cfg, char *err,
                          size_t errlen);
@@ -49,7 +60,14 @@ enum { KMAPSIM_FMT_TEXT = 0, KMAPSIM_FMT_JSONL = 1 };
 int kmapsim_replay(const struct hm_config *cfg, const struct kmapsim_trace *t, int format,
                    FILE *out);
 
-/* Print the layout of cfg (JSON object or the boot-log table). Returns the exit status. */
+/* Print the layout of cfg (JSON object or the boot-log table). Returns the exit status:
+ * 0, or 2 (message on standard error) when the config does not fit the arch. */
 int kmapsim_layout(const struct hm_config *cfg, int json, FILE *out);
+
+/* Print every built-in arch (hm_arch_at order) with the machine options of opts: one
+ * comparison table, or (json) a JSON array of the per-arch objects. An arch the options do
+ * not fit shows "invalid config" (JSON: {"arch", "error", "message"}). Returns 0, or 2 when
+ * the output could not be written. */
+int kmapsim_layout_all(const struct hm_config *opts, int json, FILE *out);
 
 #endif /* KMAPSIM_H */

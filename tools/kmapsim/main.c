@@ -20,24 +20,42 @@ static const char usage_text[] =
     "Simulates the Linux 2.6.24 persistent-kmap machinery (libhighmem) on a simulated MMU.\n"
     "\n"
     "machine options:\n"
-    "  --arch NAME          x86 (default), generic; planned: x86-pae, ppc, sparc\n"
+    "  --arch NAME          x86 (default; 32-bit, no PAE), x86-pae, ppc, sparc, generic\n"
+    "                       (no highmem); layout also takes 'all'\n"
     "  --cpus N             simulated CPUs, 1..64 (default 1)\n"
     "  --pkmap-entries N    override LAST_PKMAP: a power of two 2..4096 (ignored by generic)\n"
     "  --highmem-pages N    highmem page frames after the lowmem ones (default: the arch's)\n"
     "  --debug-highmem      CONFIG_DEBUG_HIGHMEM behaviour\n"
     "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
+    "A configuration that does not fit the arch's layout (e.g. --pkmap-entries 4096 on ppc,\n"
+    "whose pkmap window would run into the kmap_atomic window) is an error (exit 2).\n"
     "\n"
     "layout prints the virtual kernel memory layout (--json: one JSON object).\n"
+    "layout --arch all compares every arch side by side with the same machine options (--json:\n"
+    "a JSON array of the per-arch objects); an arch the options do not fit is shown as\n"
+    "\"invalid config\" (JSON: {\"arch\",\"error\":\"invalid config\",\"message\"}), still exit 0.\n"
     "replay runs a trace (a file, or - for standard input) on a fresh machine, one line of\n"
-    "output per command. Trace commands, one per line ('#' starts a comment):\n"
+    "output per command; replay --arch all is a usage error (exit 2): a trace's pfns and\n"
+    "addresses belong to one arch's layout, so replay it once per arch.\n"
+    "Trace commands, one per line ('#' starts a comment):\n"
     "  kmap PFN                      kunmap PFN                 flush\n"
     "  kmap_atomic CPU TYPE PFN      kunmap_atomic CPU TYPE [VADDR]\n"
     "  load CPU VADDR                store CPU VADDR VALUE\n"
     "  kmap_atomic_pfn CPU TYPE PFN  kmap_to_page VADDR         kmap_atomic_to_page VADDR\n"
     "  page_address PFN\n"
+    "  inject MODE                   fault injection into the simulated MMU; MODE is\n"
+    "                                none (flushes work: the default), drop-next-flush (the\n"
+    "                                next TLB flush of any kind leaves every TLB as it was)\n"
+    "                                or drop-all-flushes (every one, until 'inject none');\n"
+    "                                dropped flushes still show as events; always succeeds,\n"
+    "                                no events\n"
     "Numbers are decimal or 0x hex; TYPE is a km_type name (KM_USER0) or its index.\n"
+    "jsonl objects may carry \"bug\" (the BUG a failure stands for) and \"stale_tlb\" (how many\n"
+    "stale translations the MMU saw: a load or store through a TLB entry that disagrees with\n"
+    "the PTE, or a pkmap PTE written while a TLB still holds another page there).\n"
     "\n"
-    "exit status: 0 success, 1 some trace command failed, 2 usage, read or parse error.\n";
+    "exit status: 0 success, 1 some trace command failed, 2 usage, configuration, read or\n"
+    "parse error.\n";
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
@@ -174,42 +192,60 @@ static int parse_args(int argc, char **argv, int is_replay, struct opts *o)
     return 0;
 }
 
-/* Resolve the arch and build the config. Returns 0 or 2 (message printed). */
-static int make_config(const struct opts *o, struct hm_config *cfg)
+/* Write "x86, x86-pae, ..." (every built-in arch, hm_arch_at order) into dst. */
+static void list_arches(char *dst, size_t len)
 {
-    const char *name = o->arch_name ? o->arch_name : "x86";
-    const struct hm_arch *arch = hm_arch_find(name);
-    memset(cfg, 0, sizeof *cfg);
-    if (!arch) {
-        static const char *const planned[] = {"x86-pae", "ppc", "sparc"};
-        char avail[256] = "";
-        size_t k, used = 0;
-        const struct hm_arch *it;
-        for (k = 0; (it = hm_arch_at((unsigned)k)) != NULL; k++) {
-            int n = snprintf(avail + used, sizeof avail - used, "%s%s", k ? ", " : "",
-                             hm_arch_name(it));
-            if (n < 0 || (size_t)n >= sizeof avail - used)
-                break;
-            used += (size_t)n;
-        }
-        for (k = 0; k < sizeof planned / sizeof planned[0]; k++) {
-            if (strcmp(name, planned[k]) == 0) {
-                fprintf(stderr,
-                        "kmapsim: arch '%s' is not available yet (planned backend; available: "
-                        "%s)\n",
-                        name, avail);
-                return 2;
-            }
-        }
-        fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s)\n", name, avail);
-        return 2;
+    size_t k, used = 0;
+    const struct hm_arch *it;
+    dst[0] = 0;
+    for (k = 0; (it = hm_arch_at((unsigned)k)) != NULL; k++) {
+        int n = snprintf(dst + used, len - used, "%s%s", k ? ", " : "", hm_arch_name(it));
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
     }
-    cfg->arch = arch;
+}
+
+/* The machine options as a config without an arch. */
+static void options_config(const struct opts *o, struct hm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
     cfg->nr_cpus = o->cpus ? (uint32_t)o->cpus : 1;
-    cfg->last_pkmap = arch->has_highmem ? (uint32_t)o->pkmap_entries : 0;
+    cfg->last_pkmap = (uint32_t)o->pkmap_entries;
     cfg->highmem_pages = (uint32_t)o->highmem_pages;
     cfg->debug_highmem = o->debug_highmem;
     cfg->need_flush = o->need_flush;
+}
+
+/* Is the --arch value "all"? */
+static int arch_is_all(const struct opts *o)
+{
+    return o->arch_name && strcmp(o->arch_name, "all") == 0;
+}
+
+/* Resolve the arch, build the config and check that it fits the arch's layout.
+ * Returns 0 or 2 (message printed). */
+static int make_config(const struct opts *o, int is_layout, struct hm_config *cfg)
+{
+    const char *name = o->arch_name ? o->arch_name : "x86";
+    const struct hm_arch *arch = hm_arch_find(name);
+    struct hm_config opts;
+    struct hm_layout l;
+    char msg[512];
+
+    if (!arch) {
+        char avail[256];
+        list_arches(avail, sizeof avail);
+        fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s%s)\n", name, avail,
+                is_layout ? "; layout also takes all" : "");
+        return 2;
+    }
+    options_config(o, &opts);
+    kmapsim_config_for(&opts, arch, cfg);
+    if (kmapsim_config_check(cfg, &l, msg, sizeof msg) != 0) {
+        fprintf(stderr, "kmapsim: %s\n", msg);
+        return 2;
+    }
     return 0;
 }
 
@@ -268,7 +304,11 @@ static int cmd_layout(int argc, char **argv)
     rc = parse_args(argc, argv, 0, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (make_config(&o, &cfg))
+    if (arch_is_all(&o)) {
+        options_config(&o, &cfg);
+        return kmapsim_layout_all(&cfg, o.json, stdout);
+    }
+    if (make_config(&o, 1, &cfg))
         return 2;
     return kmapsim_layout(&cfg, o.json, stdout);
 }
@@ -286,7 +326,10 @@ static int cmd_replay(int argc, char **argv)
     rc = parse_args(argc, argv, 1, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (make_config(&o, &cfg))
+    if (arch_is_all(&o))
+        return usage_error("%s", "replay --arch all is not supported: a trace's pfns and "
+                                 "addresses belong to one arch; replay it once per arch");
+    if (make_config(&o, 0, &cfg))
         return 2;
     if (read_all(o.trace, &text, &len) != 0)
         return 2;

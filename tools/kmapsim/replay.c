@@ -318,6 +318,22 @@ static void exec_cmd(struct kmapsim_machine *m, struct slots *sl, const struct k
         r->err = hm_page_address(m->ctx, (hm_pfn_t)a[0], &r->vaddr);
         r->has_vaddr = r->err == HM_OK;
         return;
+    case KOP_INJECT: {
+        /* Fault injection into the simulated MMU: nothing happens now (no events); later TLB
+         * flushes still produce their events but may leave the TLBs as they were. */
+        static const int fault[KINJ__COUNT] = {
+            [KINJ_NONE] = HM_SIM_FAULT_NONE,
+            [KINJ_DROP_NEXT_FLUSH] = HM_SIM_FAULT_DROP_NEXT_FLUSH,
+            [KINJ_DROP_ALL_FLUSHES] = HM_SIM_FAULT_DROP_ALL_FLUSHES,
+        };
+        if (a[0] >= KINJ__COUNT) {
+            reject(m, r, HM_EINVAL, HM_BUG_NONE);
+            return;
+        }
+        hm_sim_inject(m->sim, fault[a[0]]);
+        r->err = HM_OK;
+        return;
+    }
     default:
         reject(m, r, HM_EINVAL, HM_BUG_BAD_ARG);
         return;
@@ -401,6 +417,9 @@ static void echo_cmd(struct kbuf *b, const struct kmapsim_cmd *c)
         break;
     case KOP_STORE:
         kbuf_printf(b, " %" PRIu64 " 0x%" PRIx64 " %" PRIu64, a[0], a[1], a[2]);
+        break;
+    case KOP_INJECT:
+        kbuf_printf(b, " %s", kmapsim_inject_name((int)a[0]));
         break;
     default:
         break;

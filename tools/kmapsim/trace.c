@@ -12,6 +12,7 @@
 #define A_NUM 'N'   /* a number */
 #define A_TYPE 'T'  /* a km_type name or index */
 #define A_OPT 'O'   /* an optional trailing number */
+#define A_MODE 'M'  /* an inject mode name, stored in arg[] as enum kmapsim_inject */
 
 struct op_desc {
     const char *name;
@@ -31,7 +32,21 @@ static const struct op_desc ops[KOP__COUNT] = {
     [KOP_KMAP_TO_PAGE] = {"kmap_to_page", "N", "kmap_to_page VADDR"},
     [KOP_KMAP_ATOMIC_TO_PAGE] = {"kmap_atomic_to_page", "N", "kmap_atomic_to_page VADDR"},
     [KOP_PAGE_ADDRESS] = {"page_address", "N", "page_address PFN"},
+    [KOP_INJECT] = {"inject", "M", "inject none|drop-next-flush|drop-all-flushes"},
 };
+
+static const char *const inject_names[KINJ__COUNT] = {
+    [KINJ_NONE] = "none",
+    [KINJ_DROP_NEXT_FLUSH] = "drop-next-flush",
+    [KINJ_DROP_ALL_FLUSHES] = "drop-all-flushes",
+};
+
+const char *kmapsim_inject_name(int mode)
+{
+    if (mode < 0 || mode >= KINJ__COUNT)
+        return "?";
+    return inject_names[mode];
+}
 
 /* Names of the numeric arguments, for error messages, per op and position. */
 static const char *arg_label(int op, unsigned pos)
@@ -47,6 +62,7 @@ static const char *arg_label(int op, unsigned pos)
         [KOP_KMAP_TO_PAGE] = {"VADDR", NULL, NULL},
         [KOP_KMAP_ATOMIC_TO_PAGE] = {"VADDR", NULL, NULL},
         [KOP_PAGE_ADDRESS] = {"PFN", NULL, NULL},
+        [KOP_INJECT] = {"MODE", NULL, NULL},
     };
     if (op < 0 || op >= KOP__COUNT || pos >= 3 || !labels[op][pos])
         return "argument";
@@ -224,6 +240,20 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
                 cmd->type.is_name = 1;
                 cmd->type.name = name;
             }
+        } else if (sig[i] == A_MODE) {
+            int k, found = -1;
+            for (k = 0; k < KINJ__COUNT; k++)
+                if (strlen(inject_names[k]) == t->n && memcmp(inject_names[k], t->s, t->n) == 0)
+                    found = k;
+            if (found < 0) {
+                quote_token(q, sizeof q, t->s, t->n);
+                set_err(err, errlen, line,
+                        "bad MODE '%s' for '%s' (expected none, drop-next-flush or "
+                        "drop-all-flushes)",
+                        q, ops[op].name);
+                return -1;
+            }
+            cmd->arg[cmd->nargs++] = (uint64_t)found;
         } else {
             if (kmapsim_parse_u64(t->s, t->n, &cmd->arg[cmd->nargs]) != 0) {
                 quote_token(q, sizeof q, t->s, t->n);

@@ -19,8 +19,20 @@ enum kmapsim_op {
     KOP_KMAP_TO_PAGE,        /* kmap_to_page VADDR (extension) */
     KOP_KMAP_ATOMIC_TO_PAGE, /* kmap_atomic_to_page VADDR (extension) */
     KOP_PAGE_ADDRESS,        /* page_address PFN (extension) */
+    KOP_INJECT,              /* inject MODE (extension): arg[0] = enum kmapsim_inject */
     KOP__COUNT
 };
+
+/* The MODEs of `inject` (fault injection into the simulated machine, sim.h hm_sim_inject). */
+enum kmapsim_inject {
+    KINJ_NONE = 0,          /* "none": flushes work again (also cancels a pending drop) */
+    KINJ_DROP_NEXT_FLUSH,   /* "drop-next-flush": the next TLB flush of any kind is dropped */
+    KINJ_DROP_ALL_FLUSHES,  /* "drop-all-flushes": every TLB flush is dropped until "none" */
+    KINJ__COUNT
+};
+
+/* The trace name of an inject mode ("none", ...); "?" for a bad mode. */
+const char *kmapsim_inject_name(int mode);
 
 /* The command name of an op ("kmap", ...); "?" for a bad op. */
 const char *kmapsim_op_name(int op);
@@ -36,7 +48,7 @@ struct kmapsim_cmd {
     int op;                    /* enum kmapsim_op */
     unsigned long line;        /* 1-based line number in the trace */
     unsigned nargs;            /* numeric arguments in arg[] (TYPE not counted) */
-    uint64_t arg[3];           /* numeric arguments, in order, TYPE skipped */
+    uint64_t arg[3];           /* numeric arguments, in order, TYPE skipped (inject: MODE) */
     struct kmapsim_type type;  /* the TYPE argument of the atomic ops */
 };
 
