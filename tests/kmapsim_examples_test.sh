@@ -140,5 +140,285 @@ else
   fail "layout --json (exit $rc): missing$missing"
 fi
 
+# ---- Every arch ------------------------------------------------------------------------------
+arches="x86 x86-pae ppc sparc generic"
+if ! command -v python3 >/dev/null 2>&1; then
+  fail "python3 is needed for the JSON checks (tools/setup installs it)"
+  echo "$passed passed, $failed failed"
+  exit 1
+fi
+
+check "unknown arch lists every arch" 2 "(available: x86, x86-pae, ppc, sparc, generic" 1 -- \
+  layout --arch vax
+check "unknown arch (replay)" 2 "unknown arch 'pdp11'" 1 -- replay --arch pdp11 "$tmp/rt.trace"
+check "--help documents --arch all and inject" 0 "" 0 -- --help
+if grep -q -- 'x86-pae, ppc, sparc, generic' "$tmp/c.out" && grep -q -- 'inject MODE' "$tmp/c.out" &&
+   grep -q -- 'drop-all-flushes' "$tmp/c.out" && grep -q -- 'replay --arch all' "$tmp/c.out"; then
+  pass "--help text: arches, layout/replay --arch all, inject"
+else
+  fail "--help text lacks the arches, --arch all or inject"
+fi
+
+# The per-arch facts the contract tests pin (spec §3-§7): PKMAP_BASE, LAST_PKMAP, km_types.
+cat >"$tmp/check_layout.py" <<'PY'
+import json, sys
+arch, path, cpus = sys.argv[1], sys.argv[2], int(sys.argv[3])
+want = {  # pkmap_base, last_pkmap, len(km_types), page_offset
+    "x86": (0xff800000, 1024, 13, 0xc0000000),
+    "x86-pae": (0xffc00000, 512, 13, 0xc0000000),
+    "ppc": (0xfe000000, 1024, 15, 0xc0000000),
+    "sparc": (0xfc800000, 1024, 13, 0xf0000000),
+    "generic": (0, 0, 13, 0xc0000000),
+}[arch]
+text = open(path).read()
+assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
+d = json.loads(text)
+for key, typ in [("arch", str), ("page_size", int), ("page_offset", str),
+                 ("highmem_start_pfn", int), ("max_pfn", int), ("pkmap_base", str),
+                 ("last_pkmap", int), ("km_types", list), ("nr_cpus", int)]:
+    assert key in d, "missing key " + key
+    assert type(d[key]) is typ, "%s is %s" % (key, type(d[key]).__name__)
+hexv = lambda k: int(d[k], 16) if d[k].startswith("0x") else None
+assert d["arch"] == arch, d["arch"]
+assert d["page_size"] == 4096
+assert hexv("page_offset") == want[3], d["page_offset"]
+assert hexv("pkmap_base") == want[0], d["pkmap_base"]
+assert d["last_pkmap"] == want[1], d["last_pkmap"]
+assert len(d["km_types"]) == want[2], d["km_types"]
+assert all(isinstance(t, str) and t.startswith("KM_") for t in d["km_types"])
+assert d["km_types"][3] == "KM_USER0" and d["km_types"][4] == "KM_USER1"
+if arch == "ppc":
+    assert d["km_types"][-2:] == ["KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"], d["km_types"]
+assert d["nr_cpus"] == cpus
+assert 0 < d["highmem_start_pfn"] <= d["max_pfn"]
+if arch == "generic":
+    assert d["highmem_start_pfn"] == d["max_pfn"]
+else:
+    assert d["highmem_start_pfn"] < d["max_pfn"]
+    base, end = want[0], want[0] + want[1] * 4096
+    low_end = want[3] + d["highmem_start_pfn"] * 4096  # end of the direct map
+    assert base >= low_end and end <= 1 << 32, "pkmap window overlaps the direct map"
+if arch == "x86-pae":
+    assert d["max_pfn"] > 0x100000, "no frames above 4 GiB"
+PY
+for a in $arches; do
+  for cpus in 1 3; do
+    rc=0
+    "$KMAPSIM" layout --json --arch "$a" --cpus "$cpus" >"$tmp/l-$a.json" 2>"$tmp/l-$a.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      fail "layout --json --arch $a --cpus $cpus: exit $rc: $(head -c 300 "$tmp/l-$a.err")"
+    elif python3 "$tmp/check_layout.py" "$a" "$tmp/l-$a.json" "$cpus" 2>"$tmp/py.err"; then
+      pass "layout --json --arch $a --cpus $cpus: contract keys and values"
+    else
+      fail "layout --json --arch $a --cpus $cpus: $(tail -n 1 "$tmp/py.err")"
+    fi
+  done
+  # The boot-log table: ranges from the top of the address space down.
+  rc=0
+  "$KMAPSIM" layout --arch "$a" >"$tmp/t-$a.txt" 2>/dev/null || rc=$?
+  starts="$(sed -n 's/^    [a-z]* *: 0x\([0-9a-f]*\) - .*/\1/p' "$tmp/t-$a.txt")"
+  sorted="$(printf '%s\n' "$starts" | sort -r)"
+  names="$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | sort | tr '\n' ' ')"
+  case "$a" in
+    ppc) want_names="kmap lowmem pkmap vmalloc " ;;
+    generic) want_names="fixmap lowmem vmalloc " ;;
+    *) want_names="fixmap lowmem pkmap vmalloc " ;;
+  esac
+  if [ "$rc" -eq 0 ] && grep -q '^virtual kernel memory layout:' "$tmp/t-$a.txt" &&
+     [ "$starts" = "$sorted" ] && [ "$names" = "$want_names" ] &&
+     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = lowmem ]; then
+    pass "layout --arch $a: table ($names)"
+  else
+    fail "layout --arch $a: table (exit $rc, regions '$names', want '$want_names')"
+    cat "$tmp/t-$a.txt"
+  fi
+done
+# ppc's atomic window: [0xfe400000, + 15 types * 4 CPUs (NR_CPUS) pages) = 0xfe43c000.
+if grep -q '^    kmap    : 0xfe400000 - 0xfe43c000' "$tmp/t-ppc.txt"; then
+  pass "layout --arch ppc: kmap line for the atomic window"
+else
+  fail "layout --arch ppc: kmap line: $(grep kmap "$tmp/t-ppc.txt")"
+fi
+
+# layout --arch all: one table naming every arch; --json: an array of the five objects,
+# each equal to that arch's own layout --json.
+rc=0
+"$KMAPSIM" layout --arch all >"$tmp/all.txt" 2>"$tmp/all.err" || rc=$?
+missing=""
+for a in $arches; do
+  grep -qw -- "$a" "$tmp/all.txt" || missing="$missing $a"
+done
+for row in PAGE_OFFSET PKMAP_BASE LAST_PKMAP KM_TYPE_NR 'vmalloc start' 'PTE bytes' 'NR_CPUS'; do
+  grep -q -- "^$row" "$tmp/all.txt" || missing="$missing '$row'"
+done
+if [ "$rc" -eq 0 ] && [ -z "$missing" ] && ! grep -q 'invalid config' "$tmp/all.txt"; then
+  pass "layout --arch all: comparison table"
+else
+  fail "layout --arch all (exit $rc): missing$missing"
+fi
+
+cat >"$tmp/check_all.py" <<'PY'
+import json, sys
+arr = json.load(open(sys.argv[1]))
+arches = sys.argv[2].split()
+assert isinstance(arr, list) and len(arr) == 5, "not an array of five"
+assert [o.get("arch") for o in arr] == arches, [o.get("arch") for o in arr]
+for o, a in zip(arr, arches):
+    single = json.load(open(sys.argv[3] + "/one-" + a + ".json"))
+    assert o == single, a + " differs from its single-arch object"
+PY
+rc=0
+"$KMAPSIM" layout --json --arch all --cpus 2 >"$tmp/all.json" 2>/dev/null || rc=$?
+for a in $arches; do
+  "$KMAPSIM" layout --json --arch "$a" --cpus 2 >"$tmp/one-$a.json" 2>/dev/null || rc=$?
+done
+if [ "$rc" -eq 0 ] && python3 "$tmp/check_all.py" "$tmp/all.json" "$arches" "$tmp" 2>"$tmp/py.err"; then
+  pass "layout --json --arch all: array of the five per-arch objects"
+else
+  fail "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
+fi
+
+# A config that fits some arches only: the others are "invalid config", the rest still shown.
+rc=0
+"$KMAPSIM" layout --arch all --pkmap-entries 4096 >"$tmp/all4096.txt" 2>/dev/null || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^ppc: invalid config: --pkmap-entries 4096 does not fit the ppc layout' "$tmp/all4096.txt" &&
+   grep -q '^sparc: invalid config: ' "$tmp/all4096.txt" && ! grep -q '^x86' "$tmp/all4096.txt" &&
+   grep -q '^PKMAP_BASE .*0xfec00000' "$tmp/all4096.txt"; then
+  pass "layout --arch all --pkmap-entries 4096: ppc and sparc invalid, the rest shown"
+else
+  fail "layout --arch all --pkmap-entries 4096 (exit $rc)"
+  cat "$tmp/all4096.txt"
+fi
+rc=0
+"$KMAPSIM" layout --json --arch all --pkmap-entries 4096 >"$tmp/all4096.json" 2>/dev/null || rc=$?
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+arr = json.load(open(sys.argv[1]))
+bad = [o["arch"] for o in arr if "error" in o]
+assert len(arr) == 5 and bad == ["ppc", "sparc"], bad
+for o in arr:
+    if "error" in o:
+        assert o["error"] == "invalid config" and "does not fit" in o["message"]
+    else:
+        assert o["last_pkmap"] == (0 if o["arch"] == "generic" else 4096)
+' "$tmp/all4096.json" 2>"$tmp/py.err"; then
+  pass "layout --json --arch all --pkmap-entries 4096: invalid objects"
+else
+  fail "layout --json --arch all --pkmap-entries 4096 (exit $rc): $(tail -n 1 "$tmp/py.err")"
+fi
+
+# Single-arch invalid configs are exit 2 with the reason; replay refuses --arch all.
+printf 'flush\n' >"$tmp/flush.trace"
+check "layout --arch ppc --pkmap-entries 4096" 2 "--pkmap-entries 4096 does not fit the ppc layout" 1 -- \
+  layout --arch ppc --pkmap-entries 4096
+check "replay --arch ppc --pkmap-entries 2048" 2 "--pkmap-entries 2048 does not fit the ppc layout" 1 -- \
+  replay --arch ppc --pkmap-entries 2048 "$tmp/flush.trace"
+check "replay --arch sparc --pkmap-entries 4096" 2 "--pkmap-entries 4096 does not fit the sparc layout" 1 -- \
+  replay --format jsonl --arch sparc --pkmap-entries 4096 "$tmp/flush.trace"
+check "layout --arch x86 --highmem-pages too many" 2 "--highmem-pages 2097152 does not fit the x86 layout" 1 -- \
+  layout --arch x86 --highmem-pages 2097152
+check "layout --arch x86-pae --highmem-pages 2097152 fits" 0 "" 0 -- \
+  layout --arch x86-pae --highmem-pages 2097152
+check "generic ignores --pkmap-entries" 0 "" 0 -- layout --arch generic --pkmap-entries 4096
+check "replay --arch all is a usage error" 2 "replay --arch all" 1 -- replay --arch all "$tmp/flush.trace"
+
+# inject: a parse-time MODE check; the command itself always succeeds, with no events.
+printf 'flush\ninject sometimes\n' >"$tmp/badinject.trace"
+check "inject: unknown MODE is a parse error" 2 "badinject.trace:2: bad MODE 'sometimes'" 1 -- \
+  replay "$tmp/badinject.trace"
+printf 'inject\n' >"$tmp/badinject2.trace"
+check "inject: missing MODE" 2 "badinject2.trace:1:" 1 -- replay "$tmp/badinject2.trace"
+printf 'inject drop-next-flush\ninject drop-all-flushes\ninject none\n' >"$tmp/inject.trace"
+for a in $arches; do
+  rc=0
+  "$KMAPSIM" replay --format jsonl --arch "$a" "$tmp/inject.trace" >"$tmp/inject.out" 2>/dev/null || rc=$?
+  if [ "$rc" -eq 0 ] && [ "$(grep -c '^{"op":"inject","ok":true,"events":\[\]}$' "$tmp/inject.out")" -eq 3 ]; then
+    pass "inject on $a"
+  else
+    fail "inject on $a (exit $rc): $(head -c 300 "$tmp/inject.out")"
+  fi
+done
+
+# ---- --pkmap-entries 16 on every arch ---------------------------------------------------------
+# Fifteen kmaps fill slots 1..15, a kunmap frees slot 1 lazily, the 16th kmap wraps (the flush
+# tears slot 1 down, then slot 0 is taken), the 17th takes slot 1, the 18th finds every slot
+# busy after one more wrap flush (EAGAIN). Expectations are computed from the arch's own
+# layout --json: slot n at pkmap_base + n*0x1000; ppc and sparc flush_cache_kmaps() =
+# flush_cache_all() (spec §7); generic has no highmem: kmap is page_address(), no events.
+cat >"$tmp/pkmap16.py" <<'PY'
+import json, sys
+arch, layout, trace, expected = sys.argv[1:5]
+d = json.load(open(layout))
+want_base = {"x86": 0xffc00000, "x86-pae": 0xffe00000, "ppc": 0xfe000000,
+             "sparc": 0xfc800000, "generic": 0}[arch]
+base = int(d["pkmap_base"], 16)
+assert base == want_base, "pkmap_base %#x, expected %#x" % (base, want_base)
+assert d["last_pkmap"] == (0 if arch == "generic" else 16), d["last_pkmap"]
+highmem = d["last_pkmap"] != 0
+first = d["highmem_start_pfn"] if highmem else 0x100
+pfn = [first + k for k in range(19)]
+cache = ["cache_flush_all"] if arch in ("ppc", "sparc") else []
+slot = lambda n: "0x%x" % (base + n * 0x1000)
+lowmem = lambda p: "0x%x" % (int(d["page_offset"], 16) + p * 0x1000)
+rng = "tlb_flush_range %s 0x%x" % (slot(0), base + 16 * 0x1000)
+cmds, out = [], []
+def ok(op, ev=(), **kw):
+    o = {"op": op, "ok": True}
+    o.update(kw)
+    o["events"] = list(ev)
+    out.append(o)
+for k in range(1, 16):
+    cmds.append("kmap %d" % pfn[k])
+    if highmem:
+        ok("kmap", ["pte_set %s %d" % (slot(k), pfn[k])], vaddr=slot(k))
+    else:
+        ok("kmap", vaddr=lowmem(pfn[k]))
+cmds.append("kunmap %d" % pfn[1]); ok("kunmap")
+cmds.append("kmap %d" % pfn[16])
+if highmem:
+    ok("kmap", ["flush_all_zero_pkmaps"] + cache + ["pte_clear " + slot(1), rng,
+                "pte_set %s %d" % (slot(0), pfn[16])], vaddr=slot(0))
+else:
+    ok("kmap", vaddr=lowmem(pfn[16]))
+cmds.append("kmap %d" % pfn[17])
+if highmem:
+    ok("kmap", ["pte_set %s %d" % (slot(1), pfn[17])], vaddr=slot(1))
+else:
+    ok("kmap", vaddr=lowmem(pfn[17]))
+cmds.append("kmap %d" % pfn[18])
+if highmem:
+    out.append({"op": "kmap", "ok": False, "error": "EAGAIN",
+                "events": ["flush_all_zero_pkmaps"] + cache + [rng]})
+else:
+    ok("kmap", vaddr=lowmem(pfn[18]))
+addr = slot(5) if highmem else lowmem(pfn[5])
+cmds.append("store 0 %s 7" % addr); ok("store")
+cmds.append("load 0 %s" % addr); ok("load", value=7)
+open(trace, "w").write("\n".join(cmds) + "\n")
+open(expected, "w").write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in out))
+print(1 if highmem else 0)
+PY
+for a in $arches; do
+  rc=0
+  "$KMAPSIM" layout --json --arch "$a" --pkmap-entries 16 >"$tmp/p16-$a.json" 2>/dev/null || rc=$?
+  if [ "$rc" -ne 0 ] ||
+     ! want_rc="$(python3 "$tmp/pkmap16.py" "$a" "$tmp/p16-$a.json" "$tmp/p16-$a.trace" \
+                  "$tmp/p16-$a.expected" 2>"$tmp/py.err")"; then
+    fail "--pkmap-entries 16 on $a: layout (exit $rc): $(tail -n 1 "$tmp/py.err")"
+    continue
+  fi
+  rc=0
+  "$KMAPSIM" replay --format jsonl --arch "$a" --pkmap-entries 16 "$tmp/p16-$a.trace" \
+    >"$tmp/p16-$a.out" 2>"$tmp/p16-$a.err" || rc=$?
+  if [ "$rc" -ne "$want_rc" ]; then
+    fail "--pkmap-entries 16 on $a: exit $rc, expected $want_rc ($(head -c 300 "$tmp/p16-$a.err"))"
+  elif ! diff -u "$tmp/p16-$a.expected" "$tmp/p16-$a.out" >"$tmp/p16-$a.diff"; then
+    fail "--pkmap-entries 16 on $a: output differs:"
+    head -n 40 "$tmp/p16-$a.diff"
+  else
+    pass "--pkmap-entries 16 on $a: fill 15 slots, wrap, EAGAIN"
+  fi
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

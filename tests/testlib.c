@@ -405,3 +405,64 @@ void tl_snap_free(struct tl_snap *s)
     s->counts = NULL;
     s->ptes = NULL;
 }
+
+/* ---- helpers of the per-arch, scenario and fault suites -------------------------------- */
+
+struct tl *tl_open_arch(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus, int debug,
+                        int need_flush)
+{
+    struct hm_config c = tl_cfg(arch, last_pkmap, nr_cpus);
+    c.debug_highmem = debug;
+    c.need_flush = need_flush;
+    return tl_open(&c);
+}
+
+void tl_assert_invariants(const struct tl *t, const char *where)
+{
+    char msg[160];
+    int rc = hm_check_invariants(t->ctx, msg, sizeof msg);
+    cr_assert(eq(int, rc, 0), "invariants broken after %s: %s", where, msg);
+    cr_assert(eq(u32, tl_records(t), t->layout.last_pkmap), "records not conserved after %s", where);
+}
+
+size_t tl_ev_count_since(const struct tl *t, size_t from, int kind)
+{
+    size_t n = 0;
+    for (size_t i = from; i < t->nev; i++)
+        n += t->ev[i].kind == kind;
+    return n;
+}
+
+void tl_assert_ev_kinds(const struct tl *t, size_t from, const int *kinds, size_t n,
+                        const char *what)
+{
+    size_t got = t->nev >= from ? t->nev - from : 0;
+    for (size_t i = 0; i < n && i < got; i++)
+        cr_expect(eq(str, (char *)hm_event_name(t->ev[from + i].kind), (char *)hm_event_name(kinds[i])),
+                  "%s: event %zu", what, i);
+    cr_assert(eq(sz, got, n), "%s: number of events", what);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(eq(int, t->ev[from + i].kind, kinds[i]), "%s: event %zu", what, i);
+}
+
+void tl_snap_assert_same(const struct tl *t, struct tl_snap *s, const char *what)
+{
+    char msg[160];
+    int rc = tl_snap_diff(t, s, msg, sizeof msg);
+    tl_snap_free(s);
+    cr_assert(eq(int, rc, 0), "%s changed the state: %s", what, msg);
+}
+
+void tl_assert_last_bug(const struct tl *t, int bug, int err, const char *function)
+{
+    const struct tl_bug *b = tl_last_bug(t);
+    cr_assert(eq(str, (char *)hm_bug_name(b->bug), (char *)hm_bug_name(bug)));
+    cr_assert(eq(int, b->err, err));
+    if (function)
+        cr_assert(eq(str, (char *)b->function, (char *)function));
+}
+
+int tl_try_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value)
+{
+    return hm_sim_load(t->sim, cpu, vaddr, value);
+}

@@ -113,4 +113,25 @@ void tl_snap_take(const struct tl *t, struct tl_snap *s);
 int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t len);
 void tl_snap_free(struct tl_snap *s);
 
+/* ---- helpers of the per-arch, scenario and fault suites -------------------------------- */
+
+/* tl_cfg + debug_highmem + need_flush, then tl_open. */
+struct tl *tl_open_arch(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus, int debug,
+                        int need_flush);
+/* Assert hm_check_invariants() == 0 and that the page_address records are conserved
+ * (pool + buckets == LAST_PKMAP); `where` names the step in the failure message. */
+void tl_assert_invariants(const struct tl *t, const char *where);
+/* Events of one kind recorded at index `from` or later. */
+size_t tl_ev_count_since(const struct tl *t, size_t from, int kind);
+/* Assert that the events recorded from index `from` on have exactly these kinds, in order
+ * (kinds are compared by name so a failure reads "pte_set" rather than 1). */
+void tl_assert_ev_kinds(const struct tl *t, size_t from, const int *kinds, size_t n,
+                        const char *what);
+/* Assert that the state still equals the snapshot (tl_snap_diff() == 0), then free it. */
+void tl_snap_assert_same(const struct tl *t, struct tl_snap *s, const char *what);
+/* Assert that the last bug report is (bug, err) from `function` (NULL: any function). */
+void tl_assert_last_bug(const struct tl *t, int bug, int err, const char *function);
+/* One byte through cpu's MMU, or the error: for loads that may fail. */
+int tl_try_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value);
+
 #endif /* HM_TESTLIB_H */
