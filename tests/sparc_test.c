@@ -1,0 +1,439 @@
+/* sparc_test.c - Criterion tests of the sparc32 SRMMU backend: layout (spec §5.1, §7), the PTE
+ * over every pfn, cache/TLB flushes around kmap_atomic, the lazy no-debug kunmap_atomic and the
+ * BUGs of §5.2. SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+
+#include "testlib.h"
+
+#define HIGH0 0xc000u /* SRMMU_MAXMEM 192 MiB of lowmem: highmem starts at pfn 0xc000 */
+#define PG(n) (HIGH0 + 0x500u + (uint32_t)(n))
+#define LOWPFN 0x1234u
+#define KM_USER0 3u
+#define KM_USER1 4u
+#define KM_TYPE_NR 13u
+/* kmap_prot = SRMMU_ET_PTE 0x2 | SRMMU_PRIV 0x1c | SRMMU_CACHE 0x80 = 0x9e; the physical page
+ * number sits in bits 31..8 */
+#define PROT 0x9eu
+#define KPTE(pfn) ((((hm_pte_t)(pfn)) << 8) | PROT)
+
+#define PKMAP_BASE 0xfc800000u /* PMD_ALIGN(0xfc000000 + 1280*4K = 0xfc500000) to 4 MiB */
+#define FIXADDR_TOP 0xfcfff000u
+#define FIX_KMAP_BEGIN 1u
+
+TestSuite(sparc_layout, .fini = tl_fini, .timeout = 60);
+TestSuite(sparc_atomic, .fini = tl_fini, .timeout = 60);
+TestSuite(sparc_pkmap, .fini = tl_fini, .timeout = 60);
+
+static struct tl *open_sparc(uint32_t last_pkmap, uint32_t cpus, int debug)
+{
+    return tl_open_arch("sparc", last_pkmap, cpus, debug, 0);
+}
+
+/* __fix_to_virt(FIX_KMAP_BEGIN + type + 13*cpu) = 0xfcfff000 - (1 + type + 13*cpu)*4K */
+static hm_vaddr_t slot_of(uint32_t cpu, unsigned type)
+{
+    return FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + KM_TYPE_NR * cpu) << 12);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Layout.
+ * ------------------------------------------------------------------------------------- */
+Test(sparc_layout, documented_defaults)
+{
+    struct tl *t = open_sparc(0, 1, 0);
+    const struct hm_layout *l = hm_ctx_layout(t->ctx);
+    cr_assert(not(eq(ptr, (void *)l, NULL)));
+    cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "sparc"));
+    /* SRMMU_NOCACHE_VADDR 0xfc000000 + (1280 << 12 = 0x500000) = 0xfc500000, rounded up to the
+     * 4 MiB pagetable boundary: 0xfc800000 */
+    cr_assert(eq(u32, l->pkmap_base, 0xfc800000u));
+    cr_assert(eq(u32, l->last_pkmap, 1024));
+    cr_assert(eq(u32, l->fixaddr_top, FIXADDR_TOP));
+    cr_assert(eq(u32, l->fix_kmap_begin, 1));
+    cr_assert(eq(u32, l->km_type_nr, 13));
+    cr_assert(eq(u32, l->nr_km_types, 13));
+    cr_assert(eq(u32, l->config_nr_cpus, 32));
+    /* __end_of_fixed_addresses = FIX_HOLE + 13*32 = 417;
+     * FIXADDR_START = 0xfcfff000 - 417*4K (0x1a1000) = 0xfce5e000 */
+    cr_assert(eq(u32, l->nr_fixmap, 417));
+    cr_assert(eq(u32, l->fixaddr_start, 0xfce5e000u));
+    /* PKMAP_END = 0xfc800000 + 1024*4K = 0xfcc00000 lies below the fixmap */
+    cr_assert(le(u32, l->pkmap_base + l->last_pkmap * 4096u, 0xfcc00000u));
+    cr_assert(le(u32, 0xfcc00000u, l->fixaddr_start));
+    /* atomic slot idx 0: __fix_to_virt(1) = 0xfcffe000, descending */
+    cr_assert(eq(u32, l->kmap_atomic_base, 0xfcffe000u));
+    cr_assert(eq(int, l->kmap_atomic_dir, -1));
+    /* memory: KERNBASE 0xf0000000, 192 MiB lowmem (pfn 0xc000), 256 MiB highmem */
+    cr_assert(eq(u32, l->page_offset, 0xf0000000u));
+    cr_assert(eq(u32, l->highmem_start_pfn, 0xc000u));
+    cr_assert(eq(u32, l->max_pfn, 0x1c000u));
+    cr_assert(eq(u32, l->high_memory, 0xfc000000u)); /* 0xf0000000 + (0xc000 << 12) */
+    cr_assert(eq(u32, l->pte_bytes, 4));
+    /* the SRMMU vmalloc area of the arch file */
+    cr_assert(eq(u32, l->vmalloc_start, 0xfe600000u));
+    cr_assert(eq(u32, l->vmalloc_end, 0xffc00000u));
+    /* page tables cover [PKMAP_BASE, FIXADDR_TOP]: (0xfcfff000 - 0xfc800000) / 4K + 1 = 2048 */
+    cr_assert(eq(u32, l->pt_start, 0xfc800000u));
+    cr_assert(eq(u32, l->pt_pages, 2048));
+}
+
+Test(sparc_layout, nr_cpus_raised_and_no_fences)
+{
+    struct tl *t = open_sparc(0, 33, 0);
+    /* 1 + 13*33 = 430 -> 0xfcfff000 - 0x1ae000 = 0xfce51000 */
+    cr_assert(eq(u32, t->layout.config_nr_cpus, 33));
+    cr_assert(eq(u32, t->layout.nr_fixmap, 430));
+    cr_assert(eq(u32, t->layout.fixaddr_start, 0xfce51000u));
+    cr_assert(eq(u32, t->layout.pkmap_base, PKMAP_BASE));
+    t = open_sparc(0, 64, 1);
+    /* 1 + 13*64 = 833 -> 0xfcfff000 - 0x341000 = 0xfccbe000, still above PKMAP_END 0xfcc00000 */
+    cr_assert(eq(u32, t->layout.fixaddr_start, 0xfccbe000u));
+    cr_assert(eq(u32, t->layout.km_type_nr, 13)); /* no DEBUG_HIGHMEM fences on sparc */
+}
+
+Test(sparc_layout, km_type_names_in_order)
+{
+    static const char *const want[13] = {
+        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
+        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
+        "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
+    struct tl *t = open_sparc(8, 1, 0);
+    for (unsigned i = 0; i < 13; i++)
+        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+}
+
+/* SRMMU PTE: pfn << 8 | 0x9e for every pfn < 2^24 (36-bit physical addresses). */
+Test(sparc_layout, pte_round_trip_every_pfn)
+{
+    struct tl *t = open_sparc(8, 1, 0);
+    uint32_t bad = 0, first_bad = 0;
+    for (uint32_t pfn = 0; pfn < (1u << 24); pfn++) {
+        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfn);
+        if (pte != (((hm_pte_t)pfn << 8) | PROT) || hm_pte_pfn(t->ctx, pte) != pfn ||
+            hm_pte_none(t->ctx, pte) != 0) {
+            if (!bad++)
+                first_bad = pfn;
+        }
+    }
+    cr_assert(eq(u32, bad, 0), "%u pfns do not round-trip, first %#x", bad, first_bad);
+    /* by hand: pfn 0x12345 -> 0x0123459e; the largest pfn 0xffffff -> 0xffffff9e */
+    cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0x12345u), 0x0123459eull));
+    cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0xffffffu), 0xffffff9eull));
+    cr_assert(eq(u32, hm_pte_pfn(t->ctx, 0xabcdef9eu), 0xabcdefu));
+    cr_assert(not(eq(int, hm_pte_none(t->ctx, 0), 0)));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Atomic slots and their events.
+ * ------------------------------------------------------------------------------------- */
+Test(sparc_atomic, slot_addresses_descend_with_type_and_cpu)
+{
+    struct tl *t = open_sparc(8, 4, 0);
+    hm_vaddr_t prev = FIXADDR_TOP;
+    for (uint32_t cpu = 0; cpu < 4; cpu++) {
+        for (unsigned type = 0; type < KM_TYPE_NR; type++) {
+            hm_vaddr_t v = 0;
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
+            cr_expect(eq(u32, v, slot_of(cpu, type)), "cpu %u type %u", cpu, type);
+            cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
+            prev = v;
+            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))), "cpu %u type %u", cpu, type);
+        }
+    }
+    /* by hand: cpu 0 KM_USER0: 1 + 3 = 4 -> 0xfcfff000 - 0x4000 = 0xfcffb000;
+     * cpu 1 KM_USER0: 1 + 3 + 13 = 17 -> 0xfcfff000 - 0x11000 = 0xfcfee000;
+     * cpu 31 KM_SOFTIRQ1: 1 + 12 + 403 = 416 -> 0xfcfff000 - 0x1a0000 = 0xfce5f000, one page
+     * above FIXADDR_START */
+    cr_assert(eq(u32, slot_of(0, KM_USER0), 0xfcffb000u));
+    cr_assert(eq(u32, slot_of(1, KM_USER0), 0xfcfee000u));
+    cr_assert(eq(u32, slot_of(31, 12), 0xfce5f000u));
+}
+
+Test(sparc_atomic, map_flushes_cache_sets_pte_flushes_tlb)
+{
+    struct tl *t = open_sparc(8, 2, 0);
+    static const int map_ev[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_PTE_SET, HM_EV_TLB_FLUSH_ALL};
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfcfee000u));
+    tl_assert_ev_kinds(t, 0, map_ev, 3, "kmap_atomic");
+    cr_assert(eq(u32, t->ev[1].a, 0xfcfee000u));
+    cr_assert(eq(u32, t->ev[1].b, PG(0)));
+    cr_assert(eq(u64, t->ev[1].pte, KPTE(PG(0))));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
+    struct hm_sim_stats st = tl_sim_stats(t);
+    cr_assert(eq(u64, st.cache_flushes, 1));
+    cr_assert(eq(u64, st.tlb_flush_alls, 1));
+}
+
+/* Without DEBUG_HIGHMEM kunmap_atomic is pagefault_enable() only: the PTE stays. */
+Test(sparc_atomic, unmap_without_debug_leaves_the_pte)
+{
+    struct tl *t = open_sparc(8, 1, 0);
+    hm_vaddr_t v = 0;
+    tl_mark(t, PG(0), 0x4d);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(sz, t->nev, 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(not(eq(u64, hm_sim_pte(t->sim, v), 0)));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    /* the stale mapping still reads the page */
+    cr_assert(eq(u8, tl_load(t, 0, v), 0x4d));
+    /* the wrong type or any address is accepted too: nothing is checked */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER1, &v), HM_OK));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfce5e000u, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(sz, t->nbugs, 0));
+}
+
+Test(sparc_atomic, unmap_with_debug_flushes_clears_flushes)
+{
+    struct tl *t = open_sparc(8, 1, 1);
+    static const int unmap_ev[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_ALL};
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xfcffb000u));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0));
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v + 0x10u, KM_USER0), HM_OK));
+    tl_assert_ev_kinds(t, 0, unmap_ev, 3, "debug kunmap_atomic");
+    cr_assert(eq(u32, t->ev[1].a, 0xfcffb000u));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
+    cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 0, v, NULL), 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+}
+
+/* Without debug a nested kmap_atomic is no BUG: the PTE is overwritten and the TLB flushed. */
+Test(sparc_atomic, nested_without_debug_overwrites)
+{
+    struct tl *t = open_sparc(8, 1, 0);
+    static const int map_ev[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_PTE_SET, HM_EV_TLB_FLUSH_ALL};
+    hm_vaddr_t v = 0, v2 = 0;
+    tl_mark(t, PG(0), 0x0a);
+    tl_mark(t, PG(1), 0x0b);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0x0a)); /* cached */
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_OK));
+    cr_assert(eq(u32, v2, v));
+    tl_assert_ev_kinds(t, 0, map_ev, 3, "nested kmap_atomic");
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(1))));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2));
+    cr_assert(eq(u8, tl_load(t, 0, v), 0x0b)); /* flush_tlb_all dropped the old entry */
+    cr_assert(eq(u64, tl_sim_stats(t).stale_tlb_hits, 0));
+    cr_assert(eq(sz, t->nbugs, 0));
+}
+
+/* With debug the busy check BUGs. The kernel's flush_cache_all() comes before that check
+ * (§5.2 steps 3-4), so the cache flush is the one event besides the BUG; nothing else moves:
+ * no PTE write, no TLB flush, no pagefault-depth change. */
+Test(sparc_atomic, nested_with_debug_is_busy)
+{
+    struct tl *t = open_sparc(8, 1, 1);
+    static const int want[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_BUG};
+    hm_vaddr_t v = 0, v2 = 0x42u;
+    struct tl_snap s;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
+    tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic");
+    cr_assert(eq(u32, tl_last_bug(t)->arg, 0xfcffb000u));
+    tl_assert_ev_kinds(t, s.nev, want, 2, "nested debug kmap_atomic");
+    s.nev = t->nev; /* those two are accounted for: the rest of the state must be unchanged */
+    tl_snap_assert_same(t, &s, "nested debug kmap_atomic");
+    cr_assert(eq(u32, v2, 0x42u));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+}
+
+Test(sparc_atomic, debug_unmap_of_wrong_fixmap_address)
+{
+    struct tl *t = open_sparc(8, 2, 1);
+    hm_vaddr_t v = 0, lv = 0;
+    struct tl_snap s;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
+    /* wrong type: KM_USER1's slot is 0xfcffa000 */
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
+    tl_snap_assert_same(t, &s, "wrong-type kunmap_atomic");
+    /* FIXADDR_START itself is >= FIXADDR_START and no slot */
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfce5e000u, KM_USER0), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
+    tl_snap_assert_same(t, &s, "FIXADDR_START kunmap_atomic");
+    /* below FIXADDR_START (lowmem, pkmap): pagefault_enable only */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER1, &lv), HM_OK));
+    cr_assert(eq(u32, lv, 0xf1234000u));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, lv, KM_USER1), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+}
+
+Test(sparc_atomic, unbalanced_unmap_with_and_without_debug)
+{
+    for (int debug = 0; debug <= 1; debug++) {
+        struct tl *t = open_sparc(8, 2, debug);
+        struct tl_snap s;
+        tl_snap_take(t, &s);
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, slot_of(1, KM_USER0), KM_USER0), HM_EINVAL),
+                  "debug %d", debug);
+        tl_assert_last_bug(t, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic");
+        tl_snap_assert_same(t, &s, "unbalanced kunmap_atomic");
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * kmap_atomic_to_page (§5.2): virt_to_page / nocache pool / BUG for pkmap / fixmap PTE.
+ * ------------------------------------------------------------------------------------- */
+Test(sparc_atomic, kmap_atomic_to_page_regions)
+{
+    struct tl *t = open_sparc(0, 1, 0);
+    hm_pfn_t pfn = 0;
+    hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
+    cr_assert(eq(u32, pv, 0xfc801000u)); /* PKMAP_ADDR(1) */
+    /* a pkmap address BUGs */
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_VIRT_TO_FIX, HM_EINVAL, NULL);
+    tl_snap_assert_same(t, &s, "kmap_atomic_to_page(pkmap)");
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, PKMAP_BASE, &pfn), HM_EINVAL));
+    /* between PKMAP_END (0xfcc00000) and FIXADDR_START too */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfcc00000u, &pfn), HM_EINVAL));
+    /* ... while kmap_to_page finds the page */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(6)));
+    /* the nocache pool [0xfc000000, PKMAP_BASE): __nocache_pa = 0x00400000 + (v - 0xfc000000) */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfc000000u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x400u)); /* 0x400000 >> 12 */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfc123456u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x523u)); /* (0x400000 + 0x123456) >> 12 = 0x523456 >> 12 */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfc7fffffu, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0xbffu)); /* (0x400000 + 0x7fffff) >> 12 = 0xbfffff >> 12 */
+    /* the direct map: virt_to_page, (0xf1234567 - 0xf0000000) >> 12 = 0x1234 */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xf1234567u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0x1234u));
+    /* an atomic slot */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_USER1, &av), HM_OK));
+    cr_assert(eq(u32, av, 0xfcffa000u)); /* 0xfcfff000 - 5*4K */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 0xfffu, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(7)));
+    /* == FIXADDR_TOP: virt_to_fix BUGs; > FIXADDR_TOP: BUG_ON(vaddr > FIXADDR_TOP) */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, FIXADDR_TOP, &pfn), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_VIRT_TO_FIX, HM_EINVAL, NULL);
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, FIXADDR_TOP + 1u, &pfn), HM_EINVAL));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfd000000u, &pfn), HM_EINVAL));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * pkmap on sparc: kmap BUGs in interrupt context, flush_cache_kmaps = flush_cache_all.
+ * ------------------------------------------------------------------------------------- */
+Test(sparc_pkmap, kmap_in_interrupt_bugs)
+{
+    struct tl *t = open_sparc(8, 1, 0);
+    hm_vaddr_t v = 0x1u;
+    struct tl_snap s;
+    hm_sim_set_in_interrupt(t->sim, 1);
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kmap(t->ctx, PG(0), &v), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap");
+    /* BUG_ON(in_interrupt()) comes before the lowmem test, and kmap_try is no exception */
+    cr_assert(eq(int, hm_kmap(t->ctx, LOWPFN, &v), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap");
+    cr_assert(eq(int, hm_kmap_try(t->ctx, PG(0), &v), HM_EINVAL));
+    tl_snap_assert_same(t, &s, "kmap in interrupt");
+    cr_assert(eq(u32, v, 0x1u));
+    cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
+    hm_sim_set_in_interrupt(t->sim, 0);
+    cr_assert(eq(u32, tl_kmap(t, PG(0)), 0xfc801000u));
+    cr_assert(eq(u32, tl_kmap(t, LOWPFN), 0xf1234000u));
+}
+
+Test(sparc_pkmap, kunmap_in_interrupt_bugs)
+{
+    struct tl *t = open_sparc(8, 1, 0);
+    struct tl_snap s;
+    tl_kmap(t, PG(0));
+    hm_sim_set_in_interrupt(t->sim, 1);
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap(t->ctx, PG(0)), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
+    tl_snap_assert_same(t, &s, "kunmap in interrupt");
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
+    hm_sim_set_in_interrupt(t->sim, 0);
+    tl_kunmap(t, PG(0));
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
+}
+
+Test(sparc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
+{
+    struct tl *t = open_sparc(4, 1, 0);
+    static const int unused_ev[] = {HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_EV_CACHE_FLUSH_ALL,
+                                    HM_EV_PTE_CLEAR, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_RANGE,
+                                    HM_EV_FLUSH_DONE};
+    static const int empty_ev[] = {HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_EV_CACHE_FLUSH_ALL,
+                                   HM_EV_TLB_FLUSH_RANGE, HM_EV_FLUSH_DONE};
+    tl_kmap(t, PG(0)); /* slot 1 */
+    tl_kmap(t, PG(1)); /* slot 2 */
+    tl_kmap(t, PG(2)); /* slot 3, held */
+    tl_kunmap(t, PG(0));
+    tl_kunmap(t, PG(1));
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
+    tl_assert_ev_kinds(t, 0, unused_ev, 6, "kmap_flush_unused");
+    cr_assert(eq(u32, t->ev[2].a, 0xfc801000u));
+    cr_assert(eq(u32, t->ev[3].a, 0xfc802000u));
+    /* [PKMAP_ADDR(0), PKMAP_ADDR(4)) = [0xfc800000, 0xfc804000) */
+    cr_assert(eq(u32, t->ev[4].a, 0xfc800000u));
+    cr_assert(eq(u32, t->ev[4].b, 0xfc804000u));
+    cr_assert(eq(u32, t->ev[5].a, 2));
+    /* nothing to free: the cache flush still comes first */
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
+    tl_assert_ev_kinds(t, 0, empty_ev, 4, "empty kmap_flush_unused");
+    tl_assert_invariants(t, "flush");
+}
+
+Test(sparc_layout, window_must_end_below_the_fixmap)
+{
+    struct hm_config c = tl_cfg("sparc", 2048, 1);
+    struct hm_layout l;
+    /* 0xfc800000 + 2048*4K = 0xfd000000 > FIXADDR_START 0xfce5e000 */
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    c.last_pkmap = 1024;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    /* 36-bit physical addresses: max_pfn up to 2^24 */
+    c.highmem_pages = 0x1000000u - 0xc000u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    c.highmem_pages++;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+}
+
+Test(sparc_atomic, prot_pfn_and_lowmem_shortcut)
+{
+    struct tl *t = open_sparc(8, 1, 1);
+    hm_vaddr_t v = 0;
+    /* kmap_atomic_prot: ET_PTE | PRIV without CACHE = 0x1e */
+    cr_assert(eq(int, hm_kmap_atomic_prot(t->ctx, 0, PG(2), KM_USER1, 0x1eu, &v), HM_OK));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), ((hm_pte_t)PG(2) << 8) | 0x1eu));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_OK));
+    /* no kmap_atomic_pfn in the sparc header: kmap_atomic(pfn_to_page()), lowmem shortcut */
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
+    cr_assert(eq(u32, v, 0xf1234000u));
+    cr_assert(eq(sz, t->nev, 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    /* with debug, a pkmap address is below FIXADDR_START too: pagefault_enable only */
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, PKMAP_BASE + 0x1000u, KM_USER0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(sz, t->nev, 0));
+}
