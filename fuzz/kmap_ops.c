@@ -1,0 +1,773 @@
+/* kmap_ops.c - the main fuzz target (LLVMFuzzerTestOneInput): decodes a machine and up to 256
+ * kmap-family ops, runs them on libhighmem + sim and on model.c, aborts with a trace on any difference.
+ * SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/fuzz_input.h"
+#include "fuzz/kmap_ops.h"
+#include "fuzz/model.h"
+#include "highmem.h"
+#include "sim/sim.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define RECENT 8u
+
+static const char *const op_names[KOP__COUNT] = {
+    "kmap", "kunmap", "flush", "kmap_atomic", "kunmap_atomic", "kmap_atomic_pfn",
+    "load", "store", "kmap_to_page", "kmap_atomic_to_page", "page_address", "irq"};
+
+/* One decoded operation and what the library did. */
+struct op_rec {
+    int op;
+    uint32_t cpu, type, pfn, vaddr;
+    uint8_t value;
+    int err, bug;
+    uint32_t val;
+};
+
+/* Everything one input needs; reset per input. */
+struct run {
+    struct hm_config cfg;
+    struct hm_layout L;
+    struct hm_sim *sim;
+    void *mem;
+    struct hm_ctx *ctx;
+    struct model model;
+    int model_ok;
+    uint32_t S, ncpus, ntypes;
+    /* what the hooks saw during the current operation (events in ev[], below) */
+    uint32_t nev, capev;
+    int ev_overflow;
+    uint32_t nbugs;
+    int bug, bug_err;
+    uint32_t stale_events;
+    struct hm_sim_stats st;
+    /* decoder state: recently returned addresses, the last kmap_atomic address of each slot */
+    uint32_t recent[RECENT];
+    uint32_t nrecent;
+    uint32_t remembered[4u * 16u]; /* [cpu * ntypes + type]: vaddr, 0 = none (4 CPUs, 15 types) */
+    uint32_t nlog;
+    int verbose;
+    /* not cleared between inputs (written before they are read): */
+    struct hm_event ev[HM_MAX_PKMAP + 64u];
+    struct op_rec log[KOP_MAX_OPS]; /* the sequence so far */
+};
+
+static struct run R;
+
+/* ---------------------------------------------------------------------------------------
+ * Printing: the machine as kmapsim options, each op in the kmap-trace language (spec
+ * kmap-trace.md) with its result as a comment.
+ * ------------------------------------------------------------------------------------- */
+static void print_config(FILE *f, const struct run *r)
+{
+    fprintf(f, "# kmapsim replay --arch %s --cpus %u", hm_arch_name(r->cfg.arch), r->cfg.nr_cpus);
+    if (r->cfg.last_pkmap)
+        fprintf(f, " --pkmap-entries %u", r->cfg.last_pkmap);
+    if (r->cfg.highmem_pages)
+        fprintf(f, " --highmem-pages %u", r->cfg.highmem_pages);
+    if (r->cfg.debug_highmem)
+        fprintf(f, " --debug-highmem");
+    if (r->cfg.need_flush)
+        fprintf(f, " --need-flush");
+    fprintf(f, " -\n# layout: highmem pfns 0x%x..0x%x (max_pfn 0x%x), PKMAP_BASE 0x%08x, LAST_PKMAP %u,"
+               " atomic slot idx 0 at 0x%08x (%s), KM_TYPE_NR %u, %u km_types\n",
+            r->L.highmem_start_pfn, r->L.max_pfn ? r->L.max_pfn - 1u : 0, r->L.max_pfn, r->L.pkmap_base,
+            r->L.last_pkmap, r->L.kmap_atomic_base, r->L.kmap_atomic_dir > 0 ? "ascending" : "descending",
+            r->L.km_type_nr, r->L.nr_km_types);
+}
+
+static void print_op(FILE *f, const struct op_rec *o)
+{
+    const char *name = op_names[o->op];
+    switch (o->op) {
+    case KOP_KMAP:
+    case KOP_KUNMAP:
+    case KOP_PAGE_ADDRESS:
+        fprintf(f, "%s 0x%x", name, o->pfn);
+        break;
+    case KOP_FLUSH:
+        fprintf(f, "%s", name);
+        break;
+    case KOP_KMAP_ATOMIC:
+    case KOP_KMAP_ATOMIC_PFN:
+        fprintf(f, "%s %u %u 0x%x", name, o->cpu, o->type, o->pfn);
+        break;
+    case KOP_KUNMAP_ATOMIC:
+        fprintf(f, "%s %u %u 0x%08x", name, o->cpu, o->type, o->vaddr);
+        break;
+    case KOP_LOAD:
+        fprintf(f, "%s %u 0x%08x", name, o->cpu, o->vaddr);
+        break;
+    case KOP_STORE:
+        fprintf(f, "%s %u 0x%08x %u", name, o->cpu, o->vaddr, o->value);
+        break;
+    case KOP_IRQ: /* no kmap-trace command: a comment, so the trace still parses */
+        fprintf(f, "# in_interrupt %s (not replayable: later kunmap/sparc kmap results differ)\n",
+                o->value ? "on" : "off");
+        return;
+    default:
+        fprintf(f, "%s 0x%08x", name, o->vaddr);
+        break;
+    }
+    fprintf(f, "    # %s", hm_strerror(o->err));
+    if (o->bug)
+        fprintf(f, " (%s)", hm_bug_name(o->bug));
+    if (o->err == HM_OK) {
+        switch (o->op) {
+        case KOP_KMAP:
+        case KOP_KMAP_ATOMIC:
+        case KOP_KMAP_ATOMIC_PFN:
+        case KOP_PAGE_ADDRESS:
+            fprintf(f, " 0x%08x", o->val);
+            break;
+        case KOP_LOAD:
+            fprintf(f, " value %u", o->val);
+            break;
+        case KOP_KMAP_TO_PAGE:
+        case KOP_KMAP_ATOMIC_TO_PAGE:
+            fprintf(f, " pfn 0x%x", o->val);
+            break;
+        default:
+            break;
+        }
+    }
+    fputc('\n', f);
+}
+
+static void print_event(FILE *f, const char *who, uint32_t i, int kind, uint32_t cpu, uint32_t a,
+                        uint32_t b, uint64_t pte)
+{
+    fprintf(f, "#   %s[%u] %s cpu=%s%u a=0x%x b=0x%x pte=0x%llx\n", who, i, hm_event_name(kind),
+            cpu == HM_CPU_ALL ? "all/" : "", cpu == HM_CPU_ALL ? 0u : cpu, a, b, (unsigned long long)pte);
+}
+
+/* A disagreement: the machine, the whole sequence so far, what differed; then abort(). */
+static void fail(struct run *r, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "\n==== kmap_ops: library and model disagree ====\n");
+    print_config(stderr, r);
+    for (uint32_t i = 0; i < r->nlog; i++)
+        print_op(stderr, &r->log[i]);
+    fprintf(stderr, "# ^^^ the last op above (#%u) is the one that failed:\n# ", r->nlog ? r->nlog - 1u : 0);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    for (uint32_t i = 0; i < r->nev; i++)
+        print_event(stderr, "library", i, r->ev[i].kind, r->ev[i].cpu, r->ev[i].a, r->ev[i].b, r->ev[i].pte);
+    if (r->model_ok)
+        for (uint32_t i = 0; i < r->model.nev; i++)
+            print_event(stderr, "model", i, r->model.ev[i].kind, r->model.ev[i].cpu, r->model.ev[i].a,
+                        r->model.ev[i].b, r->model.ev[i].pte);
+    fflush(stderr);
+    abort();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Hooks.
+ * ------------------------------------------------------------------------------------- */
+static void on_event(void *cookie, const struct hm_event *ev)
+{
+    struct run *r = cookie;
+    if (r->nev == r->capev) {
+        r->ev_overflow = 1;
+        return;
+    }
+    r->ev[r->nev++] = *ev;
+}
+
+static void on_bug(void *cookie, const struct hm_bug_report *rep)
+{
+    struct run *r = cookie;
+    r->nbugs++;
+    r->bug = rep->bug;
+    r->bug_err = rep->err;
+}
+
+static void on_sim_event(void *cookie, const struct hm_event *ev)
+{
+    struct run *r = cookie;
+    if (ev->kind == HM_EV_STALE_TLB)
+        r->stale_events++;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Decoding the operands (kmap_ops.h).
+ * ------------------------------------------------------------------------------------- */
+static uint32_t pkmap_addr(const struct run *r, uint32_t i)
+{
+    return r->L.pkmap_base + (i << 12);
+}
+
+static uint32_t slot_addr(const struct run *r, uint32_t cpu, uint32_t type)
+{
+    if (!r->S) /* generic: no atomic slots */
+        return r->L.page_offset;
+    return model_slot_addr(&r->model, cpu, type);
+}
+
+static uint32_t decode_pfn(const struct run *r, uint8_t b)
+{
+    uint32_t hs = r->L.highmem_start_pfn, mx = r->L.max_pfn, hp = mx - hs;
+    if (b < KPFN_TOP)
+        return hs - 2u + b % ((hp < KPFN_NEAR ? hp : KPFN_NEAR) + 4u);
+    if (b < KPFN_SPECIAL)
+        return mx - 8u + (uint32_t)(b - KPFN_TOP);
+    {
+        const uint32_t special[16] = {0, 1, hs / 2u, hs - 1u, hs, hs + 1u, mx - 1u, mx, mx + 1u,
+                                      0x100000u, 0xfffffu, 0x1000000u, 0x7fffffffu, 0xffffffffu,
+                                      hs + hp / 2u, 2};
+        return special[b - KPFN_SPECIAL];
+    }
+}
+
+static uint32_t decode_cpu(const struct run *r, uint8_t b)
+{
+    const uint32_t n = r->ncpus;
+    const uint32_t bad[8] = {n, n + 1u, 4, 7, 63, 64, 1000, 0xffffffffu};
+    return b < KCPU_BAD ? b % n : bad[b - KCPU_BAD];
+}
+
+static uint32_t decode_type(const struct run *r, uint8_t b)
+{
+    if (b < KTYPE_USER)
+        return 3u + (b & 1u);
+    if (b < KTYPE_BAD)
+        return b % r->ntypes;
+    return r->ntypes + (uint32_t)(b - KTYPE_BAD);
+}
+
+static uint32_t special_addr(const struct run *r, uint32_t i)
+{
+    const struct hm_layout *L = &r->L;
+    int32_t dir = L->kmap_atomic_dir ? L->kmap_atomic_dir : -1;
+    uint32_t base = L->kmap_atomic_base;
+    switch (i % KADDR_NR_SPECIAL) {
+    case 0: return 0;
+    case 1: return L->page_offset;
+    case 2: return L->high_memory - 1u;
+    case 3: return L->high_memory;
+    case 4: return L->last_pkmap ? L->pkmap_base - 1u : L->page_offset - 1u;
+    case 5: return L->pkmap_base + (L->last_pkmap << 12);
+    case 6: return base;
+    case 7: return dir > 0 ? base - 1u : L->fixaddr_start;
+    case 8: return L->fixaddr_top;
+    case 9: return L->fixaddr_top - 1u;
+    case 10: return 0xffffffffu;
+    case 11: return 0xfc000000u;
+    case 12: return base - (uint32_t)(dir * 4096);
+    case 13: return base + (uint32_t)dir * (L->km_type_nr * L->nr_cpus << 12);
+    case 14: return base + (uint32_t)dir * (6u << 12);
+    default: return L->pt_pages ? L->pt_start + ((L->pt_pages - 1u) << 12) : L->page_offset;
+    }
+}
+
+static uint32_t recent_addr(const struct run *r, uint32_t k)
+{
+    if (k < r->nrecent && k < RECENT)
+        return r->recent[(r->nrecent - 1u - k) % RECENT];
+    return r->S ? pkmap_addr(r, k % r->S) : r->L.page_offset + (k << 12);
+}
+
+static void remember_recent(struct run *r, uint32_t vaddr)
+{
+    r->recent[r->nrecent % RECENT] = vaddr;
+    r->nrecent++;
+}
+
+static uint32_t decode_addr(const struct run *r, uint8_t s, uint8_t o)
+{
+    if (s < KADDR_PKMAP)
+        return recent_addr(r, s % RECENT) + o;
+    if (s < KADDR_SLOT)
+        return r->S ? pkmap_addr(r, (uint32_t)(s - KADDR_PKMAP) % (r->S + 1u)) + o
+                    : r->L.page_offset + ((uint32_t)(s - KADDR_PKMAP) << 12) + o;
+    if (s < KADDR_DIRECT) {
+        uint32_t x = (uint32_t)(s - KADDR_SLOT);
+        return slot_addr(r, (x & 3u) % r->ncpus, kop_small_type(x >> 2) % r->ntypes) + o;
+    }
+    if (s < KADDR_SPECIAL)
+        return r->L.page_offset + (decode_pfn(r, o) << 12) + (uint32_t)(s - KADDR_DIRECT) * 16u;
+    if (s < KADDR_SCATTER) {
+        uint32_t x = (uint32_t)(s - KADDR_SPECIAL);
+        return special_addr(r, x) + (x >= KADDR_NR_SPECIAL ? o : 0u);
+    }
+    return 0xc0000000u + (uint32_t)(s - KADDR_SCATTER) * 0x01555000u + ((uint32_t)o << 12);
+}
+
+static uint32_t decode_kunmap_addr(const struct run *r, uint32_t cpu, uint32_t type, uint8_t a)
+{
+    uint32_t c = cpu < r->ncpus ? cpu : 0, t = type < r->ntypes ? type : 0;
+    if (a < KUA_OTHER) {
+        uint32_t v = r->remembered[c * r->ntypes + t];
+        return (v ? v : slot_addr(r, c, t)) + ((a & 7u) << 9);
+    }
+    if (a < KUA_LOWMEM)
+        return (a & 1u) ? slot_addr(r, c, (t ^ 1u) % r->ntypes) : slot_addr(r, (c + 1u) % r->ncpus, t);
+    if (a < KUA_PKMAP)
+        return r->L.page_offset + ((uint32_t)(a - KUA_LOWMEM) << 12);
+    if (a < KUA_SPECIAL)
+        return r->S ? pkmap_addr(r, (uint32_t)(a - KUA_PKMAP) % r->S) : r->L.page_offset;
+    return special_addr(r, (uint32_t)(a - KUA_SPECIAL));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Checks after every operation.
+ * ------------------------------------------------------------------------------------- */
+static int op_has_value(int op)
+{
+    return op == KOP_KMAP || op == KOP_KMAP_ATOMIC || op == KOP_KMAP_ATOMIC_PFN || op == KOP_LOAD ||
+           op == KOP_KMAP_TO_PAGE || op == KOP_KMAP_ATOMIC_TO_PAGE || op == KOP_PAGE_ADDRESS;
+}
+
+static void check_events(struct run *r)
+{
+    const struct model *m = &r->model;
+    if (r->ev_overflow || m->overflow)
+        fail(r, "event buffer overflow (library %d, model %d)", r->ev_overflow, m->overflow);
+    for (uint32_t i = 0; i < r->nev || i < m->nev; i++) {
+        const struct hm_event *e;
+        const struct model_event *x;
+        if (i >= r->nev)
+            fail(r, "event %u: the library emitted nothing, the model expects %s", i,
+                 hm_event_name(m->ev[i].kind));
+        if (i >= m->nev)
+            fail(r, "event %u: the library emitted %s, the model expects nothing", i,
+                 hm_event_name(r->ev[i].kind));
+        e = &r->ev[i];
+        x = &m->ev[i];
+        if (e->kind != x->kind || e->cpu != x->cpu || e->a != x->a ||
+            (e->kind != HM_EV_BUG && e->b != x->b) || (e->kind == HM_EV_PTE_SET && e->pte != x->pte))
+            fail(r, "event %u differs: library %s, model %s", i, hm_event_name(e->kind),
+                 hm_event_name(x->kind));
+    }
+}
+
+static void check_pte(struct run *r, uint32_t vaddr, const char *what)
+{
+    uint64_t lib = hm_sim_pte(r->sim, vaddr & ~0xfffu), exp = model_pte_at(&r->model, vaddr);
+    if (lib != exp)
+        fail(r, "%s: PTE at 0x%08x is 0x%llx, the model expects 0x%llx", what, vaddr & ~0xfffu,
+             (unsigned long long)lib, (unsigned long long)exp);
+}
+
+static void check_pfn_address(struct run *r, uint32_t pfn)
+{
+    hm_vaddr_t v = 0;
+    if (pfn >= r->L.max_pfn)
+        return;
+    if (hm_page_address(r->ctx, pfn, &v) != HM_OK)
+        fail(r, "page_address(0x%x) failed", pfn);
+    if (v != model_page_address_of(&r->model, pfn))
+        fail(r, "page_address(0x%x) = 0x%08x, the model expects 0x%08x", pfn, v,
+             model_page_address_of(&r->model, pfn));
+}
+
+static void check_tlb(struct run *r, uint32_t vaddr, const char *what)
+{
+    for (uint32_t c = 0; c < r->ncpus; c++) {
+        hm_pfn_t lp = 0;
+        uint32_t mp = 0;
+        int l = hm_sim_tlb_lookup(r->sim, c, vaddr, &lp), e = model_tlb_lookup(&r->model, c, vaddr, &mp);
+        if (l != e || (l && lp != mp))
+            fail(r, "%s: cpu %u TLB for 0x%08x: sim %d (pfn 0x%x), model %d (pfn 0x%x)", what, c, vaddr, l,
+                 lp, e, mp);
+    }
+}
+
+/* Every TLB entry: a sim TLB is filled only by a load or store, so checking every page
+ * accessed during the input (both ways: sim and model agree on each CPU) covers them all. */
+static void check_all_tlbs(struct run *r, const char *what)
+{
+    for (uint32_t i = 0; i < r->nlog; i++)
+        if (r->log[i].op == KOP_LOAD || r->log[i].op == KOP_STORE)
+            check_tlb(r, r->log[i].vaddr, what);
+}
+
+/* I7 for one slot: pkmap_count[i] - 1 outstanding kmaps, as the model counts them. */
+static void check_count(struct run *r, uint32_t i)
+{
+    if (i < r->S && hm_pkmap_count(r->ctx, i) != r->model.count[i])
+        fail(r, "I7: pkmap_count[%u] = %d, the model expects %d", i, hm_pkmap_count(r->ctx, i),
+             r->model.count[i]);
+}
+
+static void check_invariants(struct run *r)
+{
+    char msg[160];
+    if (hm_check_invariants(r->ctx, msg, sizeof msg) != 0)
+        fail(r, "hm_check_invariants: %s", msg);
+}
+
+/* Small windows get every check after every op. The arch's own window (512/1024 slots) would
+ * make the O(S) checks (hm_check_invariants reads each slot's PTE through the locked sim) cost
+ * milliseconds per op: there the per-op count check covers the slots the op touched, every
+ * count is compared after a flush, and hm_check_invariants runs at the end of the input. */
+#define FULL_CHECK_MAX_S 64u
+
+static void check_after(struct run *r, struct op_rec *o, const struct model_out *mo)
+{
+    const struct model *m = &r->model;
+    struct hm_sim_stats st;
+    int full = r->S <= FULL_CHECK_MAX_S;
+
+    /* the result */
+    if (o->err != mo->err)
+        fail(r, "returned %s, the model expects %s", hm_strerror(o->err), hm_strerror(mo->err));
+    if (r->nbugs != (mo->bug ? 1u : 0u) || (mo->bug && (r->bug != mo->bug || r->bug_err != mo->err)))
+        fail(r, "%u bug report(s), last %s, the model expects %s", r->nbugs, hm_bug_name(r->bug),
+             hm_bug_name(mo->bug));
+    if (o->err == HM_OK && op_has_value(o->op) && o->val != mo->val)
+        fail(r, "result 0x%x, the model expects 0x%x", o->val, mo->val);
+    check_events(r);
+
+    /* stale translations: only where the model says the kernel's behaviour leaves one */
+    hm_sim_get_stats(r->sim, &st);
+    if (st.stale_tlb_hits - r->st.stale_tlb_hits != mo->stale_tlb_hits ||
+        st.stale_pte_writes - r->st.stale_pte_writes != mo->stale_pte_writes ||
+        r->stale_events != mo->stale_tlb_hits + mo->stale_pte_writes)
+        fail(r, "stale: sim %llu TLB hits, %llu PTE writes (%u events); the model expects %u, %u",
+             (unsigned long long)(st.stale_tlb_hits - r->st.stale_tlb_hits),
+             (unsigned long long)(st.stale_pte_writes - r->st.stale_pte_writes), r->stale_events,
+             mo->stale_tlb_hits, mo->stale_pte_writes);
+    r->st = st;
+
+    /* the library's own invariants (I1-I3, I5, I6, I10), after every call into the library
+     * (a load, a store or the irq switch only reach the sim: the library cannot have changed) */
+    if (full && o->op != KOP_LOAD && o->op != KOP_STORE && o->op != KOP_IRQ)
+        check_invariants(r);
+
+    /* I7: the pkmap counts (all, or those this op touched), and the cursor */
+    if (full || mo->flushed) {
+        for (uint32_t i = 0; i < r->S; i++)
+            check_count(r, i);
+    } else if (r->S) {
+        for (uint32_t i = 0; i < r->nev; i++)
+            if (r->ev[i].a >= r->L.pkmap_base && r->ev[i].a - r->L.pkmap_base < (r->S << 12))
+                check_count(r, (r->ev[i].a - r->L.pkmap_base) >> 12);
+        if (o->pfn < r->L.max_pfn && model_slot_of_page(m, o->pfn) >= 0)
+            check_count(r, (uint32_t)model_slot_of_page(m, o->pfn));
+        check_count(r, m->last_nr);
+    }
+    if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
+        fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
+    /* I10: the pagefault-disable depth of every CPU */
+    for (uint32_t c = 0; c < r->ncpus; c++)
+        if (hm_pagefault_depth(r->ctx, c) != m->depth[c])
+            fail(r, "I10: cpu %u pagefault depth %d, the model expects %d", c, hm_pagefault_depth(r->ctx, c),
+                 m->depth[c]);
+
+    /* the PTEs this op wrote, and (I9) the atomic slot it named */
+    for (uint32_t i = 0; i < r->nev; i++)
+        if (r->ev[i].kind == HM_EV_PTE_SET || r->ev[i].kind == HM_EV_PTE_CLEAR)
+            check_pte(r, r->ev[i].a, "written PTE");
+    if ((o->op == KOP_KMAP_ATOMIC || o->op == KOP_KUNMAP_ATOMIC || o->op == KOP_KMAP_ATOMIC_PFN) &&
+        o->cpu < r->ncpus && o->type < r->ntypes && r->S)
+        check_pte(r, model_slot_addr(m, o->cpu, o->type), "I9 atomic slot");
+    if (o->op == KOP_LOAD || o->op == KOP_STORE)
+        check_tlb(r, o->vaddr, "TLB after the access");
+
+    /* page_address of the page the op named */
+    if (o->op == KOP_KMAP || o->op == KOP_KUNMAP || o->op == KOP_KMAP_ATOMIC ||
+        o->op == KOP_KMAP_ATOMIC_PFN || o->op == KOP_PAGE_ADDRESS)
+        check_pfn_address(r, o->pfn);
+
+    /* I12 / I4 after a flush: no slot it freed is still cached in any TLB (count-0 slots freed
+     * earlier were checked then, and a load of a count-0 slot faults without filling a TLB) */
+    if (mo->flushed)
+        for (uint32_t i = 0; i < r->nev; i++)
+            if (r->ev[i].kind == HM_EV_PTE_CLEAR && r->ev[i].a >= r->L.pkmap_base &&
+                r->ev[i].a - r->L.pkmap_base < (r->S << 12)) {
+                uint32_t slot = (r->ev[i].a - r->L.pkmap_base) >> 12;
+                /* (the op may have mapped it again since: a kmap reuses what its wrap freed) */
+                for (uint32_t c = 0; c < r->ncpus; c++)
+                    if (m->tlb_pk[c * r->S + slot] || hm_sim_tlb_lookup(r->sim, c, r->ev[i].a, NULL))
+                        fail(r, "I12: slot %u was freed but cpu %u still caches it", slot, c);
+            }
+}
+
+/* At the end: the library's invariants, every count, the PTE of every slot in use and of every
+ * atomic slot (a count-0 slot's PTE is none by I2), and every TLB. */
+static void check_final(struct run *r)
+{
+    check_invariants(r);
+    for (uint32_t i = 0; i < r->S; i++) {
+        check_count(r, i);
+        if (r->model.count[i] >= 1)
+            check_pte(r, pkmap_addr(r, i), "final sweep, pkmap");
+    }
+    if (r->S)
+        for (uint32_t c = 0; c < r->ncpus; c++)
+            for (uint32_t t = 0; t < r->ntypes; t++)
+                check_pte(r, model_slot_addr(&r->model, c, t), "final sweep, atomic");
+    check_all_tlbs(r, "final sweep");
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Set-up and the op loop.
+ * ------------------------------------------------------------------------------------- */
+static void check_layout(struct run *r)
+{
+    const struct model_layout *M = &r->model.L;
+    const struct hm_layout *L = &r->L;
+    int has = M->S != 0;
+    uint64_t pt_end = (uint64_t)L->pt_start + ((uint64_t)L->pt_pages << 12);
+
+    if (M->page_offset != L->page_offset || M->high_memory != L->high_memory ||
+        M->highmem_start_pfn != L->highmem_start_pfn || M->max_pfn != L->max_pfn || M->S != L->last_pkmap ||
+        M->nr_km_types != L->nr_km_types || M->km_type_nr != L->km_type_nr ||
+        M->config_nr_cpus != L->config_nr_cpus || (has && M->pkmap_base != L->pkmap_base) ||
+        (has && M->atomic_idx0 != L->kmap_atomic_base) ||
+        (has && (M->pt_start != L->pt_start || M->pt_end != pt_end)) ||
+        (has && M->kmap_fix_begin == 0 &&
+         (M->fixaddr_top != L->fixaddr_top || M->fixaddr_start != L->fixaddr_start)))
+        fail(r, "layout: model (PKMAP_BASE 0x%08x, atomic idx 0 0x%08x, window 0x%llx..0x%llx, max_pfn 0x%x)"
+                " != library (0x%08x, 0x%08x, 0x%x..0x%llx, 0x%x)",
+             M->pkmap_base, M->atomic_idx0, (unsigned long long)M->pt_start,
+             (unsigned long long)M->pt_end, M->max_pfn, L->pkmap_base, L->kmap_atomic_base, L->pt_start,
+             (unsigned long long)pt_end, L->max_pfn);
+}
+
+static void teardown(struct run *r)
+{
+    if (r->sim)
+        hm_sim_free(r->sim);
+    model_free(&r->model);
+    r->sim = NULL;
+}
+
+/* The context's storage, kept from one input to the next (hm_ctx_init wipes it): one
+ * allocation fewer per input. */
+static void *ctx_storage(size_t size, size_t align)
+{
+    static void *mem;
+    static size_t cap;
+    if (size > cap) {
+        free(mem);
+        cap = size;
+        mem = aligned_alloc(align, cap);
+        if (!mem)
+            cap = 0;
+    }
+    return size ? mem : NULL;
+}
+
+/* Build the machine; 0 if the library refuses the config (the input is skipped). */
+static int setup(struct run *r, struct fz_input *in)
+{
+    struct hm_machine machine;
+    struct hm_hooks hooks;
+    struct model_config mc;
+    uint32_t flags;
+    size_t size, align;
+
+    r->cfg.arch = hm_arch_at(fz_back_range(in, 0, KOP_NR_ARCHES - 1u));
+    r->cfg.last_pkmap = kop_window(fz_back_range(in, 0, KOP_NR_WINDOWS - 1u));
+    r->cfg.nr_cpus = fz_back_range(in, 1, 4);
+    flags = fz_back_range(in, 0, 3);
+    r->cfg.debug_highmem = (flags & KOP_FLAG_DEBUG) != 0;
+    r->cfg.need_flush = (flags & KOP_FLAG_NEED_FLUSH) != 0;
+    r->cfg.highmem_pages = kop_highmem(fz_back_range(in, 0, KOP_NR_HIGHMEM - 1u));
+    if (!r->cfg.arch || hm_layout_compute(&r->cfg, &r->L) != HM_OK)
+        return 0;
+
+    mc.arch = hm_arch_name(r->cfg.arch);
+    mc.last_pkmap = r->cfg.last_pkmap;
+    mc.nr_cpus = r->cfg.nr_cpus;
+    mc.highmem_pages = r->cfg.highmem_pages;
+    mc.debug_highmem = r->cfg.debug_highmem;
+    mc.need_flush = r->cfg.need_flush;
+    if (model_init(&r->model, &mc) != 0)
+        fail(r, "the library accepts this machine, the model does not");
+    r->model_ok = 1;
+    r->S = r->L.last_pkmap;
+    r->ncpus = r->L.nr_cpus;
+    r->ntypes = r->L.nr_km_types;
+    check_layout(r);
+
+    r->capev = r->S + 64u;
+    if (r->capev > sizeof r->ev / sizeof r->ev[0] ||
+        (size_t)r->ncpus * r->ntypes > sizeof r->remembered / sizeof r->remembered[0])
+        fail(r, "machine too large for the harness's buffers");
+    r->sim = hm_sim_new(&r->L, r->cfg.arch, on_sim_event, r);
+    size = hm_ctx_size(&r->cfg);
+    align = hm_ctx_align();
+    size = (size + align - 1u) / align * align;
+    r->mem = ctx_storage(size, align);
+    if (!r->sim || !r->mem) {
+        fprintf(stderr, "kmap_ops: out of memory\n");
+        abort();
+    }
+    hm_sim_machine(r->sim, &machine);
+    hooks.on_bug = on_bug;
+    hooks.bug_cookie = r;
+    hooks.on_event = on_event;
+    hooks.event_cookie = r;
+    if (hm_ctx_init(r->mem, size, &r->cfg, &machine, &hooks, &r->ctx) != HM_OK)
+        fail(r, "hm_ctx_init refused a config hm_layout_compute accepted");
+    hm_sim_get_stats(r->sim, &r->st);
+    if (r->verbose)
+        print_config(stdout, r);
+    return 1;
+}
+
+static void run_op(struct run *r, struct fz_input *in)
+{
+    struct op_rec *o = &r->log[r->nlog++];
+    struct model *m = &r->model;
+    struct model_out mo;
+    hm_vaddr_t v = 0;
+    hm_pfn_t p = 0;
+    uint8_t val = 0, s, off;
+
+    memset(o, 0, sizeof *o);
+    o->op = kop_of_byte(fz_front_byte(in));
+    r->nev = 0;
+    r->nbugs = 0;
+    r->bug = HM_BUG_NONE;
+    r->bug_err = HM_OK;
+    r->stale_events = 0;
+
+    switch (o->op) {
+    case KOP_KMAP:
+        o->pfn = decode_pfn(r, fz_front_byte(in));
+        o->err = hm_kmap_try(r->ctx, o->pfn, &v);
+        o->val = v;
+        model_kmap(m, o->pfn, &mo);
+        break;
+    case KOP_KUNMAP:
+        o->pfn = decode_pfn(r, fz_front_byte(in));
+        o->err = hm_kunmap(r->ctx, o->pfn);
+        model_kunmap(m, o->pfn, &mo);
+        break;
+    case KOP_FLUSH:
+        o->err = hm_kmap_flush_unused(r->ctx);
+        model_flush_unused(m, &mo);
+        break;
+    case KOP_KMAP_ATOMIC:
+    case KOP_KMAP_ATOMIC_PFN:
+        o->cpu = decode_cpu(r, fz_front_byte(in));
+        o->type = decode_type(r, fz_front_byte(in));
+        o->pfn = decode_pfn(r, fz_front_byte(in));
+        if (o->op == KOP_KMAP_ATOMIC) {
+            o->err = hm_kmap_atomic(r->ctx, o->cpu, o->pfn, o->type, &v);
+            model_kmap_atomic(m, o->cpu, o->type, o->pfn, &mo);
+        } else {
+            o->err = hm_kmap_atomic_pfn(r->ctx, o->cpu, o->pfn, o->type, &v);
+            model_kmap_atomic_pfn(m, o->cpu, o->type, o->pfn, &mo);
+        }
+        o->val = v;
+        break;
+    case KOP_KUNMAP_ATOMIC:
+        o->cpu = decode_cpu(r, fz_front_byte(in));
+        o->type = decode_type(r, fz_front_byte(in));
+        o->vaddr = decode_kunmap_addr(r, o->cpu, o->type, fz_front_byte(in));
+        o->err = hm_kunmap_atomic(r->ctx, o->cpu, o->vaddr, o->type);
+        model_kunmap_atomic(m, o->cpu, o->type, o->vaddr, &mo);
+        break;
+    case KOP_LOAD:
+    case KOP_STORE:
+        o->cpu = decode_cpu(r, fz_front_byte(in));
+        s = fz_front_byte(in);
+        off = fz_front_byte(in);
+        o->vaddr = decode_addr(r, s, off);
+        if (o->op == KOP_LOAD) {
+            o->err = hm_sim_load(r->sim, o->cpu, o->vaddr, &val);
+            o->val = val;
+            model_load(m, o->cpu, o->vaddr, &mo);
+        } else {
+            o->value = fz_front_byte(in);
+            o->err = hm_sim_store(r->sim, o->cpu, o->vaddr, o->value);
+            model_store(m, o->cpu, o->vaddr, o->value, &mo);
+        }
+        break;
+    case KOP_KMAP_TO_PAGE:
+    case KOP_KMAP_ATOMIC_TO_PAGE:
+        s = fz_front_byte(in);
+        off = fz_front_byte(in);
+        o->vaddr = decode_addr(r, s, off);
+        if (o->op == KOP_KMAP_TO_PAGE) {
+            o->err = hm_kmap_to_page(r->ctx, o->vaddr, &p);
+            model_kmap_to_page(m, o->vaddr, &mo);
+        } else {
+            o->err = hm_kmap_atomic_to_page(r->ctx, o->vaddr, &p);
+            model_kmap_atomic_to_page(m, o->vaddr, &mo);
+        }
+        o->val = p;
+        break;
+    case KOP_IRQ:
+        o->value = fz_front_byte(in) & 1u;
+        hm_sim_set_in_interrupt(r->sim, o->value);
+        model_set_in_interrupt(m, o->value, &mo);
+        break;
+    default: /* KOP_PAGE_ADDRESS */
+        o->pfn = decode_pfn(r, fz_front_byte(in));
+        o->err = hm_page_address(r->ctx, o->pfn, &v);
+        o->val = v;
+        model_page_address(m, o->pfn, &mo);
+        break;
+    }
+    o->bug = r->bug;
+    if (r->verbose)
+        print_op(stdout, o);
+    check_after(r, o, &mo);
+
+    /* decoder state for the following ops */
+    if (o->err == HM_OK && (o->op == KOP_KMAP || o->op == KOP_KMAP_ATOMIC || o->op == KOP_KMAP_ATOMIC_PFN))
+        remember_recent(r, o->val);
+    if (o->err == HM_OK && (o->op == KOP_KMAP_ATOMIC || o->op == KOP_KMAP_ATOMIC_PFN))
+        r->remembered[o->cpu * r->ntypes + o->type] = o->val;
+}
+
+static int verbose(void)
+{
+    static int v = -1;
+    if (v < 0)
+        v = getenv("HM_FUZZ_VERBOSE") != NULL;
+    return v;
+}
+
+/* With HM_FUZZ_DIGEST set, one line per input: an FNV-1a hash of every op's decoded operands
+ * and results, fed as explicit little-endian 32-bit words so that every host (32/64-bit, big or
+ * little endian) prints the same line for the same input: tools/cross-check compares them. */
+static void print_digest(const struct run *r)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < r->nlog; i++) {
+        const struct op_rec *o = &r->log[i];
+        uint32_t words[] = {(uint32_t)o->op, (uint32_t)o->err, (uint32_t)o->bug, o->val, o->pfn,
+                            o->vaddr, o->cpu, o->type, o->value};
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            for (unsigned b = 0; b < 4; b++) {
+                h ^= (words[w] >> (8 * b)) & 0xffu;
+                h *= 16777619u;
+            }
+    }
+    printf("digest %08x arch %s ops %u\n", h, r->nlog ? hm_arch_name(r->cfg.arch) : "-", r->nlog);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct run *r = &R;
+    struct fz_input in;
+
+    memset(r, 0, offsetof(struct run, ev));
+    r->verbose = verbose();
+    fz_init(&in, data, size);
+    if (setup(r, &in)) {
+        while (fz_remaining(&in) > 0 && r->nlog < KOP_MAX_OPS)
+            run_op(r, &in);
+        check_final(r);
+    }
+    if (getenv("HM_FUZZ_DIGEST"))
+        print_digest(r);
+    teardown(r);
+    return 0;
+}

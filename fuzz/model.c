@@ -1,0 +1,964 @@
+/* model.c - the reference model of kmap_ops, the executable statement of kernel-highmem.md §2-§9
+ * (2.6.24): plain arrays, linear scans, per-arch rules; written without looking at core/ or arch/.
+ * SPDX-License-Identifier: MIT */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SHIFT 12u
+#define PAGE_SIZE (1u << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1u))
+
+/* ---------------------------------------------------------------------------------------
+ * Constants of the modelled machines (spec §3.1, §4.1, §5.1; docs/design.md, docs/arches.md).
+ * ------------------------------------------------------------------------------------- */
+/* x86, both configurations */
+#define X86_PAGE_OFFSET 0xc0000000u
+#define X86_LOWMEM_PAGES 0x38000u          /* 896 MiB */
+#define X86_HIGHMEM_PAGES 0x8000u          /* 128 MiB */
+#define X86_PAE_HIGHMEM_PAGES (0x140000u - 0x38000u) /* up to 5 GiB */
+#define X86_FIXADDR_TOP 0xfffff000u        /* __FIXADDR_TOP default */
+#define X86_FIX_KMAP_BEGIN 70u             /* HOLE, VDSO, DBGP, EARLYCON, APIC, 64 IO-APIC, F00F */
+#define X86_FIX_AFTER_KMAP 6u              /* 4 ACPI, PCIE_MCFG, PARAVIRT_BOOTMAP */
+#define X86_NR_FIX_BTMAPS 16u              /* then FIX_WP_TEST */
+#define X86_CONFIG_NR_CPUS 8u
+#define X86_KM_TYPES 13u
+#define X86_PMD_SIZE (4u << 20)            /* two-level paging */
+#define X86_PAE_PMD_SIZE (2u << 20)        /* three-level paging */
+#define X86_PAGE_KERNEL 0x163u             /* P RW A D G */
+#define X86_PAE_NX 0x8000000000000000ull
+#define X86_PAE_FRAME 0x000ffffffffff000ull
+/* ppc32 */
+#define PPC_PAGE_OFFSET 0xc0000000u
+#define PPC_LOWMEM_PAGES 0x30000u          /* 768 MiB */
+#define PPC_HIGHMEM_PAGES 0x10000u
+#define PPC_HIGHMEM_START 0xfe000000u      /* CONFIG_HIGHMEM_START = PKMAP_BASE */
+#define PPC_KMAP_FIX_OFFSET 0x00400000u    /* KMAP_FIX_BEGIN = PKMAP_BASE + 4 MiB */
+#define PPC_KM_TYPES 15u                   /* + KM_PPC_SYNC_PAGE, KM_PPC_SYNC_ICACHE */
+#define PPC_CONFIG_NR_CPUS 4u
+#define PPC_PAGE_KERNEL 0x591u
+/* sparc32 */
+#define SPARC_PAGE_OFFSET 0xf0000000u      /* KERNBASE */
+#define SPARC_LOWMEM_PAGES 0xc000u         /* SRMMU_MAXMEM, 192 MiB */
+#define SPARC_HIGHMEM_PAGES 0x10000u
+#define SPARC_NOCACHE_VADDR 0xfc000000u
+#define SPARC_NOCACHE_PAGES 1280u
+#define SPARC_NOCACHE_PHYS 0x00400000u
+#define SPARC_PMD_SIZE (4u << 20)
+#define SPARC_FIXADDR_TOP 0xfcfff000u
+#define SPARC_FIX_KMAP_BEGIN 1u            /* after FIX_HOLE */
+#define SPARC_CONFIG_NR_CPUS 32u
+#define SPARC_KM_TYPES 13u
+#define SPARC_KMAP_PROT 0x9eu              /* SRMMU_ET_PTE | SRMMU_PRIV | SRMMU_CACHE */
+/* generic (!CONFIG_HIGHMEM) */
+#define GENERIC_PAGE_OFFSET 0xc0000000u
+#define GENERIC_LOWMEM_PAGES 0x38000u
+#define GENERIC_KM_TYPES 13u
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+static int is_pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1u)) == 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Layout.
+ * ------------------------------------------------------------------------------------- */
+static int arch_of(const char *name)
+{
+    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
+    for (int i = 0; i < 5; i++)
+        if (name && strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* x86 (§3.1): the fixmap below FIXADDR_TOP, PKMAP_BASE under the boot fixmaps, PMD-aligned. */
+static int layout_x86(struct model_layout *L, const struct model_config *c, uint32_t pmd_size,
+                      uint64_t phys_pages)
+{
+    uint32_t end_permanent, end_fixed, boot_start;
+
+    if (L->max_pfn > phys_pages)
+        return -1;
+    L->nr_km_types = X86_KM_TYPES;
+    L->km_type_nr = c->debug_highmem ? 2u * X86_KM_TYPES + 1u : X86_KM_TYPES; /* fences */
+    L->config_nr_cpus = max_u32(X86_CONFIG_NR_CPUS, c->nr_cpus);
+    L->fix_kmap_begin = X86_FIX_KMAP_BEGIN;
+    end_permanent = X86_FIX_KMAP_BEGIN + L->km_type_nr * L->config_nr_cpus + X86_FIX_AFTER_KMAP;
+    end_fixed = end_permanent + X86_NR_FIX_BTMAPS + 1u;
+    L->nr_fixmap = end_fixed;
+    L->fixaddr_top = X86_FIXADDR_TOP;
+    L->fixaddr_start = X86_FIXADDR_TOP - end_permanent * PAGE_SIZE;
+    boot_start = X86_FIXADDR_TOP - end_fixed * PAGE_SIZE;
+    L->atomic_idx0 = X86_FIXADDR_TOP - X86_FIX_KMAP_BEGIN * PAGE_SIZE;
+    L->pkmap_base = (boot_start - PAGE_SIZE * (L->S + 1u)) & ~(pmd_size - 1u);
+    L->pt_start = L->pkmap_base;
+    if (X86_FIXADDR_TOP - (end_fixed - 1u) * PAGE_SIZE < L->pt_start)
+        L->pt_start = X86_FIXADDR_TOP - (end_fixed - 1u) * PAGE_SIZE;
+    L->pt_end = (uint64_t)X86_FIXADDR_TOP + PAGE_SIZE;
+    return 0;
+}
+
+/* ppc (§4.1): PKMAP_BASE = CONFIG_HIGHMEM_START, the atomic window 4 MiB above, ascending. */
+static int layout_ppc(struct model_layout *L, const struct model_config *c)
+{
+    if (L->max_pfn > (1u << 20) || (uint64_t)L->S * PAGE_SIZE > PPC_KMAP_FIX_OFFSET)
+        return -1;
+    L->nr_km_types = L->km_type_nr = PPC_KM_TYPES;
+    L->config_nr_cpus = max_u32(PPC_CONFIG_NR_CPUS, c->nr_cpus);
+    L->pkmap_base = PPC_HIGHMEM_START;
+    L->kmap_fix_begin = L->atomic_idx0 = PPC_HIGHMEM_START + PPC_KMAP_FIX_OFFSET;
+    L->pt_start = L->pkmap_base;
+    L->pt_end = (uint64_t)L->kmap_fix_begin + (uint64_t)PPC_KM_TYPES * L->config_nr_cpus * PAGE_SIZE;
+    return 0;
+}
+
+/* sparc (§5.1): PKMAP_BASE = PMD_ALIGN(end of the nocache pool), fixmap under 0xfcfff000. */
+static int layout_sparc(struct model_layout *L, const struct model_config *c)
+{
+    uint32_t nocache_end = SPARC_NOCACHE_VADDR + SPARC_NOCACHE_PAGES * PAGE_SIZE;
+
+    if (L->max_pfn > (1u << 24))
+        return -1;
+    L->nr_km_types = L->km_type_nr = SPARC_KM_TYPES;
+    L->config_nr_cpus = max_u32(SPARC_CONFIG_NR_CPUS, c->nr_cpus);
+    L->pkmap_base = (nocache_end + SPARC_PMD_SIZE - 1u) & ~(SPARC_PMD_SIZE - 1u);
+    L->fix_kmap_begin = SPARC_FIX_KMAP_BEGIN;
+    L->nr_fixmap = SPARC_FIX_KMAP_BEGIN + SPARC_KM_TYPES * L->config_nr_cpus;
+    L->fixaddr_top = SPARC_FIXADDR_TOP;
+    L->fixaddr_start = SPARC_FIXADDR_TOP - L->nr_fixmap * PAGE_SIZE;
+    L->atomic_idx0 = SPARC_FIXADDR_TOP - SPARC_FIX_KMAP_BEGIN * PAGE_SIZE;
+    if ((uint64_t)L->pkmap_base + (uint64_t)L->S * PAGE_SIZE > L->fixaddr_start)
+        return -1;
+    L->pt_start = L->pkmap_base;
+    L->pt_end = (uint64_t)SPARC_FIXADDR_TOP + PAGE_SIZE;
+    return 0;
+}
+
+static int compute_layout(struct model_layout *L, const struct model_config *c)
+{
+    uint32_t lowmem, highmem, default_S;
+
+    memset(L, 0, sizeof *L);
+    L->arch = arch_of(c->arch);
+    if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS)
+        return -1;
+    switch (L->arch) {
+    case MA_X86:
+    case MA_X86_PAE:
+        L->page_offset = X86_PAGE_OFFSET;
+        lowmem = X86_LOWMEM_PAGES;
+        highmem = L->arch == MA_X86 ? X86_HIGHMEM_PAGES : X86_PAE_HIGHMEM_PAGES;
+        default_S = L->arch == MA_X86 ? 1024u : 512u;
+        break;
+    case MA_PPC:
+        L->page_offset = PPC_PAGE_OFFSET;
+        lowmem = PPC_LOWMEM_PAGES;
+        highmem = PPC_HIGHMEM_PAGES;
+        default_S = 1024u;
+        break;
+    case MA_SPARC:
+        L->page_offset = SPARC_PAGE_OFFSET;
+        lowmem = SPARC_LOWMEM_PAGES;
+        highmem = SPARC_HIGHMEM_PAGES;
+        default_S = 1024u;
+        break;
+    default: /* generic: every page is lowmem, no pkmap window, no atomic slots */
+        L->page_offset = GENERIC_PAGE_OFFSET;
+        L->highmem_start_pfn = L->max_pfn = GENERIC_LOWMEM_PAGES;
+        L->high_memory = GENERIC_PAGE_OFFSET + GENERIC_LOWMEM_PAGES * PAGE_SIZE;
+        L->nr_km_types = L->km_type_nr = GENERIC_KM_TYPES;
+        L->config_nr_cpus = c->nr_cpus;
+        return 0;
+    }
+    L->S = c->last_pkmap ? c->last_pkmap : default_S;
+    if (!is_pow2(L->S) || L->S < 2u || L->S > HM_MAX_PKMAP)
+        return -1;
+    if (c->highmem_pages)
+        highmem = c->highmem_pages;
+    if (highmem > UINT32_MAX - lowmem)
+        return -1;
+    L->highmem_start_pfn = lowmem;
+    L->max_pfn = lowmem + highmem;
+    L->high_memory = L->page_offset + lowmem * PAGE_SIZE;
+    switch (L->arch) {
+    case MA_X86:
+        return layout_x86(L, c, X86_PMD_SIZE, (uint64_t)1 << 20);
+    case MA_X86_PAE:
+        return layout_x86(L, c, X86_PAE_PMD_SIZE, (uint64_t)1 << 24);
+    case MA_PPC:
+        return layout_ppc(L, c);
+    default:
+        return layout_sparc(L, c);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Addresses and PTE words.
+ * ------------------------------------------------------------------------------------- */
+uint32_t model_pkmap_addr(const struct model *m, uint32_t i)
+{
+    return m->L.pkmap_base + i * PAGE_SIZE; /* PKMAP_ADDR(i) */
+}
+
+/* The atomic slot of (cpu, type): idx = type + KM_TYPE_NR * cpu (§3.3, §4.2, §5.2); on x86
+ * with DEBUG_HIGHMEM the real types sit at the odd enum values, between the fences (§3.1). */
+uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
+{
+    const struct model_layout *L = &m->L;
+    uint32_t t = type;
+
+    switch (L->arch) {
+    case MA_X86:
+    case MA_X86_PAE:
+        if (m->cfg.debug_highmem)
+            t = 2u * type + 1u;
+        /* __fix_to_virt(FIX_KMAP_BEGIN + idx): descending */
+        return L->fixaddr_top - (L->fix_kmap_begin + t + L->km_type_nr * cpu) * PAGE_SIZE;
+    case MA_PPC:
+        /* KMAP_FIX_BEGIN + idx * PAGE_SIZE: ascending */
+        return L->kmap_fix_begin + (t + L->km_type_nr * cpu) * PAGE_SIZE;
+    case MA_SPARC:
+        return L->fixaddr_top - (L->fix_kmap_begin + t + L->km_type_nr * cpu) * PAGE_SIZE;
+    default:
+        return 0; /* generic: there are no atomic slots */
+    }
+}
+
+/* mk_pte(pfn, kmap_prot) in each arch's format (docs/arches.md "PTE formats"). */
+uint64_t model_pte_word(const struct model *m, uint32_t pfn)
+{
+    switch (m->L.arch) {
+    case MA_X86:
+        return (uint32_t)(pfn << PAGE_SHIFT) | X86_PAGE_KERNEL;
+    case MA_X86_PAE:
+        return (((uint64_t)pfn << PAGE_SHIFT) & X86_PAE_FRAME) | X86_PAE_NX | X86_PAGE_KERNEL;
+    case MA_PPC:
+        return (uint32_t)(pfn << PAGE_SHIFT) | PPC_PAGE_KERNEL;
+    case MA_SPARC:
+        return ((pfn << 8) & 0xffffff00u) | SPARC_KMAP_PROT;
+    default:
+        return 0;
+    }
+}
+
+static int is_highmem(const struct model *m, uint32_t pfn)
+{
+    return pfn >= m->L.highmem_start_pfn && pfn < m->L.max_pfn;
+}
+
+static uint32_t lowmem_address(const struct model *m, uint32_t pfn)
+{
+    return m->L.page_offset + (pfn << PAGE_SHIFT); /* __va(pfn << PAGE_SHIFT) */
+}
+
+/* Which atomic slot of a simulated CPU vaddr's page is: the slot-address formula inverted
+ * (idx = type + KM_TYPE_NR * cpu), accepted only if the forward formula gives vaddr back. */
+static int atomic_slot_of(const struct model *m, uint32_t va, uint32_t *j)
+{
+    const struct model_layout *L = &m->L;
+    uint32_t idx, cpu, t, type;
+
+    switch (L->arch) {
+    case MA_X86:
+    case MA_X86_PAE:
+    case MA_SPARC: /* descending from __fix_to_virt(FIX_KMAP_BEGIN) */
+        if (va > L->atomic_idx0)
+            return 0;
+        idx = (L->atomic_idx0 - va) / PAGE_SIZE;
+        break;
+    case MA_PPC: /* ascending from KMAP_FIX_BEGIN */
+        if (va < L->atomic_idx0)
+            return 0;
+        idx = (va - L->atomic_idx0) / PAGE_SIZE;
+        break;
+    default:
+        return 0;
+    }
+    cpu = idx / L->km_type_nr;
+    t = idx % L->km_type_nr;
+    type = t;
+    if ((L->arch == MA_X86 || L->arch == MA_X86_PAE) && m->cfg.debug_highmem) {
+        if (t % 2u == 0)
+            return 0; /* a __KM_FENCE_n slot: never mapped */
+        type = (t - 1u) / 2u;
+    }
+    if (cpu >= m->ncpus || type >= L->nr_km_types || model_slot_addr(m, cpu, type) != va)
+        return 0;
+    *j = cpu * L->nr_km_types + type;
+    return 1;
+}
+
+/* What an address is, for the MMU: a pkmap slot, an atomic slot of a simulated CPU, or
+ * neither. */
+enum { CL_NONE, CL_PKMAP, CL_ATOMIC };
+
+static int classify(const struct model *m, uint32_t vaddr, uint32_t *index)
+{
+    uint32_t va = vaddr & PAGE_MASK;
+
+    if (m->L.S && va >= m->L.pkmap_base && (va - m->L.pkmap_base) / PAGE_SIZE < m->L.S) {
+        *index = (va - m->L.pkmap_base) / PAGE_SIZE;
+        return CL_PKMAP;
+    }
+    return atomic_slot_of(m, va, index) ? CL_ATOMIC : CL_NONE;
+}
+
+/* The page a PTE maps, plus one (0: none). */
+static uint32_t pte_page_at(const struct model *m, uint32_t vaddr)
+{
+    uint32_t i;
+    switch (classify(m, vaddr, &i)) {
+    case CL_PKMAP:
+        return m->count[i] >= 1 ? m->slot_page[i] + 1u : 0;
+    case CL_ATOMIC:
+        return m->atomic_pte[i];
+    default:
+        return 0;
+    }
+}
+
+uint64_t model_pte_at(const struct model *m, uint32_t vaddr)
+{
+    uint32_t p = pte_page_at(m, vaddr);
+    return p ? model_pte_word(m, p - 1u) : 0;
+}
+
+int model_tlb_lookup(const struct model *m, uint32_t cpu, uint32_t vaddr, uint32_t *pfn)
+{
+    uint32_t i, e = 0;
+    if (cpu >= m->ncpus)
+        return 0;
+    switch (classify(m, vaddr, &i)) {
+    case CL_PKMAP:
+        e = m->tlb_pk[cpu * m->L.S + i];
+        break;
+    case CL_ATOMIC:
+        e = m->tlb_at[cpu * m->nslots + i];
+        break;
+    default:
+        break;
+    }
+    if (e && pfn)
+        *pfn = e - 1u;
+    return e != 0;
+}
+
+uint32_t model_tlb_entries(const struct model *m, uint32_t cpu)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->L.S; i++)
+        n += m->tlb_pk[cpu * m->L.S + i] != 0;
+    for (uint32_t j = 0; j < m->nslots; j++)
+        n += m->tlb_at[cpu * m->nslots + j] != 0;
+    return n;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Set-up.
+ * ------------------------------------------------------------------------------------- */
+int model_init(struct model *m, const struct model_config *cfg)
+{
+    uint32_t S;
+    size_t n_count, n_atomic, n_tlb_pk, n_tlb_at, words;
+    uint32_t *w;
+
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    if (compute_layout(&m->L, cfg) != 0)
+        return -1;
+    S = m->L.S;
+    m->ncpus = cfg->nr_cpus;
+    m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->L.nr_km_types;
+    m->capev = S + 16u; /* a flush: enter, cache flush, S clears, TLB flush, done; + a BUG */
+    /* one zeroed block: the event list, then every array of 32-bit words */
+    n_count = S;
+    n_atomic = m->nslots;
+    n_tlb_pk = (size_t)m->ncpus * S;
+    n_tlb_at = (size_t)m->ncpus * m->nslots;
+    words = 2 * n_count + n_atomic + m->ncpus + n_tlb_pk + n_tlb_at;
+    m->block = calloc(1, m->capev * sizeof *m->ev + words * sizeof(uint32_t));
+    if (!m->block)
+        return -1;
+    m->ev = m->block;
+    w = (uint32_t *)(void *)(m->ev + m->capev);
+    m->count = (int32_t *)(void *)w;
+    w += n_count;
+    m->slot_page = w;
+    w += n_count;
+    m->atomic_pte = w;
+    w += n_atomic;
+    m->depth = (int32_t *)(void *)w;
+    w += m->ncpus;
+    m->tlb_pk = w;
+    w += n_tlb_pk;
+    m->tlb_at = w;
+    return 0;
+}
+
+void model_free(struct model *m)
+{
+    free(m->block);
+    free(m->mem);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Events, errors, physical memory, TLBs.
+ * ------------------------------------------------------------------------------------- */
+static void begin(struct model *m, struct model_out *out)
+{
+    m->nev = 0;
+    memset(out, 0, sizeof *out);
+}
+
+static void emit(struct model *m, int kind, uint32_t cpu, uint32_t a, uint32_t b, uint64_t pte)
+{
+    if (m->nev == m->capev) {
+        m->overflow = 1;
+        return;
+    }
+    m->ev[m->nev].kind = kind;
+    m->ev[m->nev].cpu = cpu;
+    m->ev[m->nev].a = a;
+    m->ev[m->nev].b = b;
+    m->ev[m->nev].pte = pte;
+    m->nev++;
+}
+
+/* A BUG the library turns into an error: it reports it (a bug event) and changes nothing. */
+static void bug(struct model *m, struct model_out *out, int err, int which)
+{
+    out->err = err;
+    out->bug = which;
+    emit(m, HM_EV_BUG, HM_CPU_ALL, (uint32_t)which, 0, 0);
+}
+
+static uint8_t phys_read(const struct model *m, uint32_t pfn, uint32_t off)
+{
+    for (uint32_t i = 0; i < m->nmem; i++)
+        if (m->mem[i].pfn == pfn && m->mem[i].off == off)
+            return m->mem[i].val;
+    return 0; /* memory starts zero-filled */
+}
+
+static void phys_write(struct model *m, uint32_t pfn, uint32_t off, uint8_t val)
+{
+    for (uint32_t i = 0; i < m->nmem; i++)
+        if (m->mem[i].pfn == pfn && m->mem[i].off == off) {
+            m->mem[i].val = val;
+            return;
+        }
+    if (m->nmem == m->capmem) {
+        uint32_t cap = m->capmem ? 2u * m->capmem : 64u;
+        struct model_byte *p = realloc(m->mem, cap * sizeof *p);
+        if (!p) {
+            m->overflow = 1;
+            return;
+        }
+        m->mem = p;
+        m->capmem = cap;
+    }
+    m->mem[m->nmem].pfn = pfn;
+    m->mem[m->nmem].off = off;
+    m->mem[m->nmem].val = val;
+    m->nmem++;
+}
+
+/* flush_tlb_kernel_range over the pkmap window: every CPU forgets every pkmap slot. */
+static void tlb_forget_pkmap(struct model *m)
+{
+    memset(m->tlb_pk, 0, (size_t)m->ncpus * m->L.S * sizeof *m->tlb_pk);
+}
+
+/* flush_tlb_all: every CPU forgets everything. */
+static void tlb_forget_all(struct model *m)
+{
+    tlb_forget_pkmap(m);
+    memset(m->tlb_at, 0, (size_t)m->ncpus * m->nslots * sizeof *m->tlb_at);
+}
+
+/* flush_tlb_page of atomic slot j on one CPU, or on all (HM_CPU_ALL). */
+static void tlb_forget_slot(struct model *m, uint32_t cpu, uint32_t j)
+{
+    for (uint32_t c = 0; c < m->ncpus; c++)
+        if (cpu == HM_CPU_ALL || cpu == c)
+            m->tlb_at[c * m->nslots + j] = 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * mm/highmem.c (§2).
+ * ------------------------------------------------------------------------------------- */
+/* page_address() of a highmem page: the slot holding it, by a plain scan; -1 if none. */
+static int slot_of_page(const struct model *m, uint32_t pfn)
+{
+    for (uint32_t i = 0; i < m->L.S; i++)
+        if (m->count[i] >= 1 && m->slot_page[i] == pfn)
+            return (int)i;
+    return -1;
+}
+
+/* flush_all_zero_pkmaps (§2.1): cache hook first, then every count-1 slot in ascending order
+ * (count 0, PTE cleared at its own address, page unhashed), then one global TLB flush of the
+ * window (2.6.24: always; 2.6.30 need_flush: only if a slot was freed, §9.4). */
+static void flush_all_zero_pkmaps(struct model *m, struct model_out *out)
+{
+    uint32_t freed = 0;
+
+    emit(m, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
+    if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC) /* flush_cache_kmaps = flush_cache_all */
+        emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+    for (uint32_t i = 0; i < m->L.S; i++) {
+        if (m->count[i] != 1)
+            continue;
+        m->count[i] = 0;
+        emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, model_pkmap_addr(m, i), 0, 0);
+        freed++;
+    }
+    if (!m->cfg.need_flush || freed) {
+        emit(m, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, model_pkmap_addr(m, 0), model_pkmap_addr(m, m->L.S), 0);
+        tlb_forget_pkmap(m);
+    }
+    emit(m, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
+    out->flushed = 1;
+}
+
+/* kmap_high (§2.4) with map_new_virtual (§2.3), never sleeping: EAGAIN where it would. */
+static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    int slot = slot_of_page(m, pfn);
+
+    if (slot < 0) {
+        uint32_t budget = m->L.S, i;
+        for (;;) {
+            m->last_nr = (m->last_nr + 1u) & (m->L.S - 1u); /* pre-increment (§9.1) */
+            if (m->last_nr == 0) {                          /* wrapped: flush (§9.2) */
+                flush_all_zero_pkmaps(m, out);
+                budget = m->L.S;                            /* and a new budget (§9.3) */
+            }
+            if (m->count[m->last_nr] == 0)
+                break;
+            if (--budget == 0) {
+                out->err = HM_EAGAIN; /* the kernel would sleep here */
+                return;
+            }
+        }
+        i = m->last_nr;
+        /* set_pte with no TLB flush: a count-0 slot is cached nowhere (I4), unless the
+         * hardware says otherwise, which the sim counts as a stale PTE write. */
+        for (uint32_t c = 0; c < m->ncpus; c++) {
+            uint32_t e = m->tlb_pk[c * m->L.S + i];
+            if (e && e != pfn + 1u)
+                out->stale_pte_writes++;
+        }
+        emit(m, HM_EV_PTE_SET, HM_CPU_ALL, model_pkmap_addr(m, i), pfn, model_pte_word(m, pfn));
+        m->count[i] = 1;
+        m->slot_page[i] = pfn;
+        slot = (int)i;
+    }
+    m->count[slot]++; /* a count-1 (cached, unused) slot is reused as is (§9.5) */
+    out->val = model_pkmap_addr(m, (uint32_t)slot);
+}
+
+/* kunmap_high (§2.5): lazy; BUG if the page has no address or the count would reach 0. */
+static void kunmap_high(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    int slot = slot_of_page(m, pfn);
+
+    if (slot < 0) {
+        bug(m, out, HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED);
+        return;
+    }
+    if (m->count[slot] <= 1) { /* case 0: BUG, and stop there (§9.14) */
+        bug(m, out, HM_EINVAL, HM_BUG_KUNMAP_ZERO);
+        return;
+    }
+    m->count[slot]--;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The public operations.
+ * ------------------------------------------------------------------------------------- */
+void model_kmap(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    if (m->L.arch == MA_SPARC && m->in_interrupt) { /* §5.2: BUG_ON(in_interrupt()) */
+        bug(m, out, HM_EINVAL, HM_BUG_IN_INTERRUPT);
+        return;
+    }
+    if (m->L.arch == MA_GENERIC || !is_highmem(m, pfn)) { /* §3.2, §6: page_address */
+        out->val = lowmem_address(m, pfn);
+        return;
+    }
+    kmap_high(m, pfn, out); /* x86/ppc: might_sleep() only warns */
+}
+
+void model_kunmap(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    if (m->L.arch == MA_GENERIC)
+        return; /* §6: a no-op */
+    if (m->in_interrupt) { /* §3.2, §4.2, §5.2: BUG if in_interrupt(), before the lowmem test */
+        bug(m, out, HM_EINVAL, HM_BUG_IN_INTERRUPT);
+        return;
+    }
+    if (!is_highmem(m, pfn))
+        return; /* lowmem pages return */
+    kunmap_high(m, pfn, out);
+}
+
+void model_flush_unused(struct model *m, struct model_out *out)
+{
+    begin(m, out);
+    if (m->L.arch != MA_GENERIC) /* §2.2; a no-op without highmem (§6) */
+        flush_all_zero_pkmaps(m, out);
+}
+
+static int atomic_args_ok(struct model *m, uint32_t cpu, uint32_t type, struct model_out *out)
+{
+    if (cpu >= m->ncpus || type >= m->L.nr_km_types) {
+        bug(m, out, HM_EINVAL, HM_BUG_BAD_ARG);
+        return 0;
+    }
+    return 1;
+}
+
+static void set_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr, uint32_t pfn)
+{
+    emit(m, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, pfn, model_pte_word(m, pfn));
+    m->atomic_pte[j] = pfn + 1u;
+}
+
+static void clear_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr)
+{
+    emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, vaddr, 0, 0);
+    m->atomic_pte[j] = 0;
+}
+
+/* kmap_atomic (§3.3, §4.2, §5.2, §6), after the argument checks. */
+static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
+{
+    uint32_t j = cpu * m->L.nr_km_types + type, v;
+
+    if (m->L.arch == MA_GENERIC || !is_highmem(m, pfn)) {
+        m->depth[cpu]++; /* the lowmem shortcut still disables pagefaults (§9.18) */
+        out->val = lowmem_address(m, pfn);
+        return;
+    }
+    v = model_slot_addr(m, cpu, type);
+    switch (m->L.arch) {
+    case MA_X86:
+    case MA_X86_PAE: /* BUG_ON(!pte_none) always; no TLB flush on map (§9.15, §9.16) */
+        if (m->atomic_pte[j]) {
+            bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+            return;
+        }
+        m->depth[cpu]++;
+        set_atomic_pte(m, j, v, pfn);
+        break;
+    case MA_PPC: /* HIGHMEM_DEBUG is always 1; flush_tlb_page on map (broadcast) */
+        if (m->atomic_pte[j]) {
+            bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+            return;
+        }
+        m->depth[cpu]++;
+        set_atomic_pte(m, j, v, pfn);
+        emit(m, HM_EV_TLB_FLUSH_PAGE, HM_CPU_ALL, v, 0, 0);
+        tlb_forget_slot(m, HM_CPU_ALL, j);
+        break;
+    default: /* sparc (§5.2): flush_cache_all, then the busy check (DEBUG_HIGHMEM only), then
+              * set the PTE and flush_tlb_all. A BUG still shows the cache flush. */
+        emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+        if (m->cfg.debug_highmem && m->atomic_pte[j]) {
+            bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+            return;
+        }
+        m->depth[cpu]++;
+        set_atomic_pte(m, j, v, pfn);
+        emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+        tlb_forget_all(m);
+        break;
+    }
+    out->val = v;
+}
+
+void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (!atomic_args_ok(m, cpu, type, out))
+        return;
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    kmap_atomic(m, cpu, type, pfn, out);
+}
+
+/* x86 kmap_atomic_pfn (§3.6, §9.21): no highmem test, no none check, no flush. Elsewhere it is
+ * kmap_atomic(pfn_to_page(pfn)) (§6, docs/arches.md). */
+void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (!atomic_args_ok(m, cpu, type, out))
+        return;
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    if (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE) {
+        uint32_t v = model_slot_addr(m, cpu, type);
+        m->depth[cpu]++;
+        set_atomic_pte(m, cpu * m->L.nr_km_types + type, v, pfn);
+        out->val = v;
+        return;
+    }
+    kmap_atomic(m, cpu, type, pfn, out);
+}
+
+/* kunmap_atomic (§3.5, §4.2, §5.2, §6). A kunmap_atomic with no kmap_atomic outstanding on the
+ * CPU is refused (highmem.h: EINVAL, ATOMIC_UNBALANCED) before the address is looked at. */
+void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t vaddr, struct model_out *out)
+{
+    uint32_t va = vaddr & PAGE_MASK, slot, j;
+
+    begin(m, out);
+    if (!atomic_args_ok(m, cpu, type, out))
+        return;
+    if (m->depth[cpu] <= 0) {
+        bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_UNBALANCED);
+        return;
+    }
+    if (m->L.arch == MA_GENERIC) { /* pagefault_enable() only */
+        m->depth[cpu]--;
+        return;
+    }
+    slot = model_slot_addr(m, cpu, type);
+    j = cpu * m->L.nr_km_types + type;
+    switch (m->L.arch) {
+    case MA_X86:
+    case MA_X86_PAE:
+        if (va == slot) { /* kpte_clear_flush: clear, then invlpg on this CPU only */
+            clear_atomic_pte(m, j, slot);
+            emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
+            tlb_forget_slot(m, cpu, j);
+        } else if (m->cfg.debug_highmem && (va < m->L.page_offset || va >= m->L.high_memory)) {
+            bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR); /* must be a lowmem address */
+            return;
+        } /* else: the wrong type or address is silently ignored (§9.17) */
+        break;
+    case MA_PPC:
+        if (va < m->L.kmap_fix_begin)
+            break; /* lowmem (and pkmap) addresses: pagefault_enable only */
+        if (va != slot) {
+            bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR); /* wrong type or CPU */
+            return;
+        }
+        clear_atomic_pte(m, j, slot);
+        emit(m, HM_EV_TLB_FLUSH_PAGE, HM_CPU_ALL, slot, 0, 0);
+        tlb_forget_slot(m, HM_CPU_ALL, j);
+        break;
+    default: /* sparc: without DEBUG_HIGHMEM the PTE stays */
+        if (!m->cfg.debug_highmem || va < m->L.fixaddr_start)
+            break;
+        if (va != slot) {
+            bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
+            return;
+        }
+        emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+        clear_atomic_pte(m, j, slot);
+        emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+        tlb_forget_all(m);
+        break;
+    }
+    m->depth[cpu]--; /* pagefault_enable() */
+}
+
+/* One byte through cpu's MMU, as the simulated hardware does it (sim/sim.h): the direct map by
+ * arithmetic (lowmem frames only); a slot address through the CPU's TLB first (a stale entry is
+ * used, and counted), then the PTE, which fills the TLB. Anything else faults. */
+static void mmu_access(struct model *m, uint32_t cpu, uint32_t vaddr, int write, uint8_t value,
+                   struct model_out *out)
+{
+    uint32_t pfn, i, *e, pte;
+
+    begin(m, out);
+    if (cpu >= m->ncpus) {
+        out->err = HM_EINVAL;
+        return;
+    }
+    if (vaddr >= m->L.page_offset && vaddr < m->L.high_memory) {
+        pfn = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
+        if (pfn >= m->L.highmem_start_pfn) {
+            out->err = HM_EFAULT;
+            return;
+        }
+    } else {
+        switch (classify(m, vaddr, &i)) {
+        case CL_PKMAP:
+            e = &m->tlb_pk[cpu * m->L.S + i];
+            break;
+        case CL_ATOMIC:
+            e = &m->tlb_at[cpu * m->nslots + i];
+            break;
+        default:
+            out->err = HM_EFAULT; /* no PTE was ever written there */
+            return;
+        }
+        pte = pte_page_at(m, vaddr);
+        if (*e) {
+            pfn = *e - 1u;
+            if (pte != *e)
+                out->stale_tlb_hits++;
+        } else {
+            if (!pte || pte - 1u >= m->L.max_pfn) {
+                out->err = HM_EFAULT;
+                return;
+            }
+            pfn = pte - 1u;
+            *e = pte;
+        }
+    }
+    if (write)
+        phys_write(m, pfn, vaddr & (PAGE_SIZE - 1u), value);
+    else
+        out->val = phys_read(m, pfn, vaddr & (PAGE_SIZE - 1u));
+}
+
+void model_load(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out)
+{
+    mmu_access(m, cpu, vaddr, 0, 0, out);
+}
+
+void model_store(struct model *m, uint32_t cpu, uint32_t vaddr, uint8_t value, struct model_out *out)
+{
+    mmu_access(m, cpu, vaddr, 1, value, out);
+}
+
+/* The library's own kmap_to_page (highmem.h; §10.4 extended to every region): the direct map
+ * by arithmetic, the page-table window by its PTE, anything else out of range. */
+void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+{
+    uint32_t p;
+
+    begin(m, out);
+    if (vaddr >= m->L.page_offset && vaddr < m->L.high_memory) {
+        out->val = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
+        return;
+    }
+    if (vaddr >= m->L.pt_start && vaddr < m->L.pt_end) {
+        p = pte_page_at(m, vaddr);
+        if (!p) {
+            bug(m, out, HM_EFAULT, HM_BUG_NOT_MAPPED);
+            return;
+        }
+        out->val = p - 1u;
+        return;
+    }
+    bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+}
+
+/* virt_to_page(): the kernel does no check; the library refuses an address below PAGE_OFFSET
+ * or past the last page (highmem.h: ERANGE). Above that, PKMAP addresses give garbage (§9.20). */
+static void virt_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+{
+    uint32_t p = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
+    if (vaddr < m->L.page_offset || p >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+    out->val = p;
+}
+
+/* The page of the PTE at a fixmap/atomic address; a none PTE reads as pfn 0 (pte_page). */
+static uint32_t fix_pte_pfn(const struct model *m, uint32_t vaddr)
+{
+    uint32_t p = pte_page_at(m, vaddr);
+    return p ? p - 1u : 0;
+}
+
+/* Each arch's kmap_atomic_to_page, quirks included (§3.7, §4.2, §5.2, §6, §9.20). */
+void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+{
+    const struct model_layout *L = &m->L;
+
+    begin(m, out);
+    switch (L->arch) {
+    case MA_X86:
+    case MA_X86_PAE:
+        if (vaddr < L->fixaddr_start)
+            virt_to_page(m, vaddr, out);
+        else if (vaddr >= L->fixaddr_top) /* virt_to_fix BUGs */
+            bug(m, out, HM_EINVAL, HM_BUG_VIRT_TO_FIX);
+        else
+            out->val = fix_pte_pfn(m, vaddr); /* the index is not checked to be a KMAP one */
+        return;
+    case MA_PPC:
+        if (vaddr < L->kmap_fix_begin)
+            virt_to_page(m, vaddr, out);
+        else if ((vaddr - L->kmap_fix_begin) / PAGE_SIZE >= L->km_type_nr * L->config_nr_cpus)
+            bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR); /* past kmap_pte[]: refused */
+        else
+            out->val = fix_pte_pfn(m, vaddr);
+        return;
+    case MA_SPARC:
+        if (vaddr < SPARC_NOCACHE_VADDR)
+            virt_to_page(m, vaddr, out);
+        else if (vaddr < L->pkmap_base) /* the nocache pool: __nocache_pa */
+            out->val = (SPARC_NOCACHE_PHYS + (vaddr - SPARC_NOCACHE_VADDR)) >> PAGE_SHIFT;
+        else if (vaddr < L->fixaddr_start || vaddr >= L->fixaddr_top) /* incl. every PKMAP address */
+            bug(m, out, HM_EINVAL, HM_BUG_VIRT_TO_FIX);
+        else
+            out->val = fix_pte_pfn(m, vaddr);
+        return;
+    default: /* generic: virt_to_page of the direct map */
+        if (vaddr >= L->page_offset && vaddr < L->high_memory)
+            out->val = (vaddr - L->page_offset) >> PAGE_SHIFT;
+        else
+            bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+}
+
+int model_slot_of_page(const struct model *m, uint32_t pfn)
+{
+    return slot_of_page(m, pfn);
+}
+
+uint32_t model_page_address_of(const struct model *m, uint32_t pfn)
+{
+    int slot;
+    if (m->L.arch == MA_GENERIC || !is_highmem(m, pfn))
+        return lowmem_address(m, pfn);
+    slot = slot_of_page(m, pfn);
+    return slot < 0 ? 0 : model_pkmap_addr(m, (uint32_t)slot);
+}
+
+void model_page_address(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    out->val = model_page_address_of(m, pfn);
+}
+
+void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
+{
+    begin(m, out);
+    m->in_interrupt = on != 0;
+}

@@ -1,0 +1,117 @@
+/* model.h - interface of the kmap_ops reference model (spec §2-§9 semantics on five arches, TLBs
+ * and physical memory to predict loads); shares no code with core/ or arch/.
+ * SPDX-License-Identifier: MIT */
+#ifndef HM_FUZZ_MODEL_H
+#define HM_FUZZ_MODEL_H
+
+#include <stdint.h>
+
+#include "highmem.h" /* types, error codes, bug and event names only */
+
+enum model_arch { MA_X86, MA_X86_PAE, MA_PPC, MA_SPARC, MA_GENERIC };
+
+struct model_config {
+    const char *arch;       /* "x86", "x86-pae", "ppc", "sparc", "generic" */
+    uint32_t last_pkmap;    /* 0: the arch's own */
+    uint32_t nr_cpus;       /* 1.. */
+    uint32_t highmem_pages; /* 0: the arch's default */
+    int debug_highmem, need_flush;
+};
+
+/* The machine as the model computes it from the spec formulas (§3.1, §4.1, §5.1) and the
+ * documented constants of docs/design.md and docs/arches.md. */
+struct model_layout {
+    int arch;                   /* enum model_arch */
+    uint32_t page_offset, high_memory;
+    uint32_t highmem_start_pfn, max_pfn;
+    uint32_t S;                 /* LAST_PKMAP (0 on generic) */
+    uint32_t pkmap_base;
+    uint32_t nr_km_types;       /* real km_type members */
+    uint32_t km_type_nr;        /* KM_TYPE_NR, fences included */
+    uint32_t config_nr_cpus;    /* NR_CPUS the fixmap is sized for */
+    uint32_t fixaddr_top, fixaddr_start, fix_kmap_begin, nr_fixmap; /* x86, sparc */
+    uint32_t kmap_fix_begin;    /* ppc KMAP_FIX_BEGIN */
+    uint32_t atomic_idx0;       /* the address of atomic slot idx 0 (FIX_KMAP_BEGIN / KMAP_FIX_BEGIN) */
+    uint64_t pt_start, pt_end;  /* the page-table-backed window */
+};
+
+struct model_event {
+    int kind; /* enum hm_event_kind */
+    uint32_t cpu, a, b;
+    uint64_t pte;
+};
+
+/* What one operation is expected to do. */
+struct model_out {
+    int err;                   /* enum hm_err */
+    int bug;                   /* enum hm_bug reported through the bug hook (HM_BUG_NONE: none) */
+    uint32_t val;              /* vaddr, pfn or byte, when err == HM_OK */
+    uint32_t stale_tlb_hits;   /* accesses served by a TLB entry that disagrees with the PTE */
+    uint32_t stale_pte_writes; /* pkmap PTEs written while another page is cached there */
+    int flushed;               /* flush_all_zero_pkmaps ran */
+};
+
+struct model_byte {
+    uint32_t pfn, off;
+    uint8_t val;
+};
+
+struct model {
+    struct model_config cfg;
+    struct model_layout L;
+    uint32_t ncpus, nslots;  /* nslots: atomic slots of the simulated CPUs (ncpus * types) */
+    /* mm/highmem.c */
+    int32_t *count;          /* pkmap_count[S] */
+    uint32_t *slot_page;     /* the page in slot i, meaningful while count[i] >= 1 */
+    uint32_t last_nr;        /* last_pkmap_nr */
+    /* kmap_atomic */
+    uint32_t *atomic_pte;    /* [cpu * types + type]: pfn + 1, 0 = none */
+    int32_t *depth;          /* [cpu]: pagefault-disable depth */
+    int in_interrupt;        /* what in_interrupt() answers */
+    /* the hardware */
+    uint32_t *tlb_pk;        /* [cpu * S + i]: pfn + 1 cached for PKMAP_ADDR(i), 0 = none */
+    uint32_t *tlb_at;        /* [cpu * nslots + j]: likewise for atomic slot j */
+    struct model_byte *mem;  /* every byte ever stored (memory starts zero-filled) */
+    uint32_t nmem, capmem;
+    /* events of the current operation */
+    struct model_event *ev;
+    uint32_t nev, capev;
+    int overflow;            /* an allocation failed: the model is unusable */
+    void *block;             /* the one allocation behind the arrays above */
+};
+
+/* Build the model for a config. Returns 0, or -1 if the spec/docs make the config invalid or
+ * memory ran out. model_free releases it (safe after a failed init). */
+int model_init(struct model *m, const struct model_config *cfg);
+void model_free(struct model *m);
+
+/* Each operation starts a new event list (m->ev, m->nev) and fills *out. */
+void model_kmap(struct model *m, uint32_t pfn, struct model_out *out);
+void model_kunmap(struct model *m, uint32_t pfn, struct model_out *out);
+void model_flush_unused(struct model *m, struct model_out *out);
+void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out);
+void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out);
+void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t vaddr, struct model_out *out);
+void model_load(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out);
+void model_store(struct model *m, uint32_t cpu, uint32_t vaddr, uint8_t value, struct model_out *out);
+void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
+void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
+void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
+void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
+
+/* Queries for the harness's checks. */
+uint32_t model_pkmap_addr(const struct model *m, uint32_t i);           /* PKMAP_ADDR(i) */
+uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type); /* atomic slot */
+uint64_t model_pte_word(const struct model *m, uint32_t pfn);           /* mk_pte(pfn, kmap_prot) */
+/* The raw PTE word the model expects at vaddr's page (0: none). */
+uint64_t model_pte_at(const struct model *m, uint32_t vaddr);
+/* 1 and *pfn if the model says cpu's TLB caches vaddr's page. */
+int model_tlb_lookup(const struct model *m, uint32_t cpu, uint32_t vaddr, uint32_t *pfn);
+/* Number of TLB entries the model says cpu holds. */
+uint32_t model_tlb_entries(const struct model *m, uint32_t cpu);
+/* The pkmap slot holding pfn, or -1. */
+int model_slot_of_page(const struct model *m, uint32_t pfn);
+/* page_address(pfn) without touching the event list (0: none). pfn < max_pfn. */
+uint32_t model_page_address_of(const struct model *m, uint32_t pfn);
+
+#endif /* HM_FUZZ_MODEL_H */
