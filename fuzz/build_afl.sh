@@ -12,7 +12,8 @@
 #   build/afl/<target>.dict        dictionary extracted at compile time (AFL_LLVM_DICT2FILE)
 #   build/afl/<target>.lto         afl-clang-lto, ASan + UBSan        (only if afl-clang-lto works)
 #   build/afl/<target>.lto.cmplog  afl-clang-lto, AFL_LLVM_CMPLOG=1   (only if afl-clang-lto works)
-# Bazel cannot link AFL++ binaries here (guide §3.5), hence this script.
+# Bazel cannot link AFL++ binaries here ("multiple definition of __sanitizer_cov_trace_pc_guard"),
+# hence this script.
 set -euo pipefail
 
 # ---- Target table (shared with fuzz/coverage) -------------------------------------------------
