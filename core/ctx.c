@@ -251,6 +251,22 @@ int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
     return ctx->cpus[cpu].pagefault_disabled;
 }
 
+int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    hm_core_pagefault_disable(ctx, cpu);
+    *vaddr = hm_core_lowmem_address(ctx, pfn);
+    return HM_OK;
+}
+
+int hm_core_virt_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
+    if (vaddr < ctx->layout.page_offset || p >= ctx->layout.max_pfn)
+        return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
+    *pfn = p;
+    return HM_OK;
+}
+
 int hm_core_in_interrupt(const struct hm_ctx *ctx)
 {
     return ctx->machine.in_interrupt ? ctx->machine.in_interrupt(ctx->machine.m) != 0 : 0;

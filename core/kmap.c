@@ -83,9 +83,7 @@ int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned
     if (ctx->arch->kmap_atomic_prot)
         return ctx->arch->kmap_atomic_prot(ctx, cpu, pfn, type, prot, vaddr);
     /* !CONFIG_HIGHMEM: pagefault_disable(), then page_address(); prot is ignored */
-    hm_core_pagefault_disable(ctx, cpu);
-    *vaddr = hm_core_lowmem_address(ctx, pfn);
-    return HM_OK;
+    return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
 }
 
 int hm_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)

@@ -81,6 +81,14 @@ void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
 
+/* The lowmem shortcut every kmap_atomic front takes: pagefault_disable(), then
+ * page_address(). Always HM_OK. */
+int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+/* virt_to_page() as the kmap_atomic_to_page fronts use it: the arithmetic is the kernel's (a
+ * pkmap address gives a wrong but valid pfn); an address below PAGE_OFFSET or a pfn past
+ * max_pfn is reported as BAD_ADDR (HM_ERANGE) instead of a pointer outside mem_map. */
+int hm_core_virt_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+
 /* Context facts. */
 int hm_core_in_interrupt(const struct hm_ctx *ctx);
 int hm_core_debug_highmem(const struct hm_ctx *ctx);

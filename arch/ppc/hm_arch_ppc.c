@@ -81,11 +81,8 @@ static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 {
     hm_vaddr_t v;
 
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        hm_core_pagefault_disable(ctx, cpu);
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
+    if (!hm_core_is_highmem(ctx, pfn))
+        return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
     v = slot_vaddr(ctx, cpu, type);
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* HIGHMEM_DEBUG is always 1 */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic", v);
@@ -120,24 +117,13 @@ static int ppc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     const struct hm_layout *l = hm_ctx_layout(ctx);
     uint32_t idx;
 
-    if (vaddr < l->kmap_atomic_base) {
-        hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
-        if (vaddr < l->page_offset || p >= l->max_pfn)
-            return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
-        *pfn = p;
-        return HM_OK;
-    }
+    if (vaddr < l->kmap_atomic_base)
+        return hm_core_virt_to_page(ctx, vaddr, pfn);
     idx = (vaddr - l->kmap_atomic_base) >> l->page_shift;
     if (idx >= l->km_type_nr * l->config_nr_cpus)
         return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
     *pfn = ppc_pte_pfn(hm_core_get_pte(ctx, l->kmap_atomic_base + (idx << l->page_shift)));
     return HM_OK;
-}
-
-/* flush_cache_kmaps() = flush_cache_all() */
-static void ppc_flush_cache_kmaps(struct hm_ctx *ctx)
-{
-    hm_core_flush_cache_all(ctx);
 }
 
 const struct hm_arch hm_arch_ppc = {
@@ -163,5 +149,5 @@ const struct hm_arch hm_arch_ppc = {
     .kunmap_atomic = ppc_kunmap_atomic,
     .kmap_atomic_pfn = 0, /* not in the ppc header: the core maps it to kmap_atomic */
     .kmap_atomic_to_page = ppc_kmap_atomic_to_page,
-    .flush_cache_kmaps = ppc_flush_cache_kmaps,
+    .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
 };

@@ -99,11 +99,8 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
 {
     hm_vaddr_t v;
 
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        hm_core_pagefault_disable(ctx, cpu);
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
+    if (!hm_core_is_highmem(ctx, pfn))
+        return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
     v = slot_vaddr(ctx, cpu, type);
     /* The kernel flushes the whole cache before its DEBUG_HIGHMEM busy check, so a BUG still
      * shows that flush (it changes no state); the pagefault depth is only raised on success. */
@@ -141,13 +138,8 @@ static int sparc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pf
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
 
-    if (vaddr < SPARC_NOCACHE_VADDR) {
-        hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
-        if (vaddr < l->page_offset || p >= l->max_pfn)
-            return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
-        *pfn = p;
-        return HM_OK;
-    }
+    if (vaddr < SPARC_NOCACHE_VADDR)
+        return hm_core_virt_to_page(ctx, vaddr, pfn);
     if (vaddr < l->pkmap_base) {
         *pfn = (SPARC_NOCACHE_PHYS + (vaddr - SPARC_NOCACHE_VADDR)) >> l->page_shift; /* __nocache_pa */
         return HM_OK;
@@ -158,12 +150,6 @@ static int sparc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pf
         return hm_core_bug(ctx, HM_BUG_VIRT_TO_FIX, HM_EINVAL, "virt_to_fix", vaddr);
     *pfn = sparc_pte_pfn(hm_core_get_pte(ctx, hm_fix_to_virt(l, hm_virt_to_fix(l, vaddr))));
     return HM_OK;
-}
-
-/* flush_cache_kmaps() = flush_cache_all() */
-static void sparc_flush_cache_kmaps(struct hm_ctx *ctx)
-{
-    hm_core_flush_cache_all(ctx);
 }
 
 const struct hm_arch hm_arch_sparc = {
@@ -189,5 +175,5 @@ const struct hm_arch hm_arch_sparc = {
     .kunmap_atomic = sparc_kunmap_atomic,
     .kmap_atomic_pfn = 0,
     .kmap_atomic_to_page = sparc_kmap_atomic_to_page,
-    .flush_cache_kmaps = sparc_flush_cache_kmaps,
+    .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
 };

@@ -139,11 +139,8 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 {
     hm_vaddr_t v;
 
-    if (!hm_core_is_highmem(ctx, pfn)) { /* lowmem: pagefaults stay disabled all the same */
-        hm_core_pagefault_disable(ctx, cpu);
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
+    if (!hm_core_is_highmem(ctx, pfn)) /* lowmem: pagefaults stay disabled all the same */
+        return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
     v = slot_vaddr(ctx, cpu, type);
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none()), always on */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot", v);
@@ -187,13 +184,8 @@ static int x86_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, u
 static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    if (vaddr < l->fixaddr_start) {
-        hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
-        if (vaddr < l->page_offset || p >= l->max_pfn)
-            return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
-        *pfn = p;
-        return HM_OK;
-    }
+    if (vaddr < l->fixaddr_start)
+        return hm_core_virt_to_page(ctx, vaddr, pfn);
     if (vaddr >= l->fixaddr_top) /* virt_to_fix() BUGs */
         return hm_core_bug(ctx, HM_BUG_VIRT_TO_FIX, HM_EINVAL, "virt_to_fix", vaddr);
     *pfn = hm_core_pte_pfn(ctx, hm_core_get_pte(ctx, hm_fix_to_virt(l, hm_virt_to_fix(l, vaddr))));
