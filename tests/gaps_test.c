@@ -1,0 +1,161 @@
+/* gaps_test.c - Criterion tests written for behaviours that surviving mutants of tools/mutate
+ * showed no test pinned: invariant messages, descriptor validation, per-arch mem_map hashing,
+ * unaligned kunmap_atomic addresses, range checks. SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+
+#include "testlib.h"
+
+TestSuite(gaps, .fini = tl_fini, .timeout = 60);
+
+/* hm_check_invariants writes "In: text number", truncates to the buffer, and leaves a
+ * zero-length buffer alone. */
+Test(gaps, invariant_message_text_and_truncation)
+{
+    struct hm_config c = tl_cfg("x86", 8, 1);
+    struct tl *t = tl_open(&c);
+    char msg[96], small[4];
+    /* slot 2 has count 0; a present PTE there breaks I2 */
+    t->sim_machine.set_pte(t->sim_machine.m, tl_pkaddr(t, 2), 0x38005163u);
+    cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), 2));
+    cr_assert(eq(str, msg, "I2: count 0 but PTE present at slot 2"));
+    memset(small, 'x', sizeof small);
+    cr_assert(eq(int, hm_check_invariants(t->ctx, small, sizeof small), 2));
+    cr_assert(eq(str, small, "I2:")); /* 3 characters and the terminator */
+    small[0] = 'q';
+    cr_assert(eq(int, hm_check_invariants(t->ctx, small, 0), 2));
+    cr_assert(eq(chr, small[0], 'q')); /* msg_len 0: nothing written */
+    /* a healthy state clears the message */
+    t->sim_machine.set_pte(t->sim_machine.m, tl_pkaddr(t, 2), 0);
+    strcpy(msg, "stale");
+    cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), 0));
+    cr_assert(eq(str, msg, ""));
+}
+
+/* hm_layout_compute validates the descriptor itself. */
+Test(gaps, descriptor_validation)
+{
+    struct hm_arch a = hm_arch_x86;
+    struct hm_config c = {.arch = &a};
+    struct hm_layout l;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    a.page_shift = 9;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    a.page_shift = 17;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    a = hm_arch_x86;
+    a.layout = NULL;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    a = hm_arch_x86;
+    a.lowmem_pages = 0;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    a = hm_arch_x86;
+    a.abi_version = HM_ARCH_ABI_VERSION + 1;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    /* highmem_pages that would overflow max_pfn */
+    a = hm_arch_x86;
+    c.highmem_pages = UINT32_MAX - a.lowmem_pages + 1u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+}
+
+/* Non-PAE x86 holds 32-bit physical addresses: max_pfn 2^20 is the limit; PAE allows 2^24. */
+Test(gaps, physical_address_limits)
+{
+    struct hm_layout l;
+    struct hm_config c = {.arch = &hm_arch_x86};
+    c.highmem_pages = 0x100000u - 0x38000u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.max_pfn, 0x100000u));
+    c.highmem_pages++;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    c.arch = &hm_arch_x86_pae;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    c.highmem_pages = (1u << 24) - 0x38000u + 1u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    c.arch = &hm_arch_sparc; /* 36-bit SRMMU: 2^24 pfns */
+    c.highmem_pages = (1u << 24) - 0xc000u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    c.highmem_pages++;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+}
+
+/* The generic layout's fixed addresses: FIXADDR_TOP 0xfffff000 with no fixmap entries,
+ * VMALLOC_START = (0xf8000000 + 16M - 1) & ~(8M - 1), VMALLOC_END = FIXADDR_START - 2 pages. */
+Test(gaps, generic_layout_addresses)
+{
+    struct hm_config c = {.arch = &hm_arch_generic};
+    struct hm_layout l;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.fixaddr_top, 0xfffff000u));
+    cr_assert(eq(u32, l.vmalloc_start, 0xf8800000u));
+    cr_assert(eq(u32, l.vmalloc_end, 0xffffd000u));
+    cr_assert(eq(u32, l.high_memory, 0xf8000000u));
+}
+
+/* hash_ptr hashes the struct page address: mem_map + pfn * 32, per arch. */
+Test(gaps, page_bucket_uses_each_arch_mem_map)
+{
+    static const struct {
+        const char *arch;
+        uint32_t mem_map, pfn;
+    } cases[] = {
+        {"x86", 0xc1000000u, 0x38001u},
+        {"x86-pae", 0xc1000000u, 0x100001u},
+        {"ppc", 0xc0400000u, 0x30001u},
+        {"sparc", 0xf0400000u, 0xc001u},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hm_config c = tl_cfg(cases[i].arch, 8, 1);
+        struct tl *t = tl_open(&c);
+        uint32_t want = hm_hash_long32(cases[i].mem_map + cases[i].pfn * 32u, 7);
+        cr_expect(eq(u32, hm_page_bucket(t->ctx, cases[i].pfn), want), "%s", cases[i].arch);
+        tl_close(t);
+    }
+}
+
+/* kunmap_atomic masks the address to its page: an address inside the slot unmaps it. */
+Test(gaps, kunmap_atomic_inside_the_slot_page)
+{
+    static const char *const arches[] = {"x86", "x86-pae", "ppc", "sparc"};
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+        struct hm_config c = tl_cfg(arches[i], 8, 1);
+        struct tl *t;
+        hm_vaddr_t v = 0;
+        c.debug_highmem = 1; /* sparc clears the PTE only with DEBUG_HIGHMEM */
+        t = tl_open(&c);
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, t->layout.highmem_start_pfn + 1, 3, &v), HM_OK));
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v + 0x123u, 3), HM_OK), "%s", arches[i]);
+        cr_expect(eq(u64, hm_sim_pte(t->sim, v), 0), "%s: slot PTE cleared", arches[i]);
+        cr_expect(eq(int, hm_pagefault_depth(t->ctx, 0), 0), "%s", arches[i]);
+        tl_close(t);
+    }
+}
+
+/* sparc kmap_atomic_to_page below PAGE_OFFSET: virt_to_page would point outside mem_map. */
+Test(gaps, sparc_atomic_to_page_below_page_offset)
+{
+    struct hm_config c = tl_cfg("sparc", 8, 1);
+    struct tl *t = tl_open(&c);
+    hm_pfn_t p = 77;
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0x1000u, &p), HM_ERANGE));
+    tl_assert_last_bug(t, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page");
+    cr_assert(eq(u32, p, 77));
+    /* a direct-map address is fine: (0xf0005000 - 0xf0000000) >> 12 */
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xf0005000u, &p), HM_OK));
+    cr_assert(eq(u32, p, 5));
+}
+
+/* Getters on bad arguments return their neutral value instead of reading out of bounds. */
+Test(gaps, getters_on_bad_arguments)
+{
+    struct hm_config c = tl_cfg("x86", 8, 2);
+    struct tl *t = tl_open(&c);
+    cr_assert(eq(u32, hm_bucket_size(t->ctx, HM_PA_HASH_SIZE), 0));
+    cr_assert(eq(u32, hm_page_bucket(NULL, 0x38000u), 0));
+    cr_assert(eq(u64, hm_mk_kmap_pte(NULL, 0x38000u), 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 2), -1));
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 8), -1));
+}
