@@ -269,12 +269,22 @@ static void exec_cmd(struct kmapsim_machine *m, struct slots *sl, const struct k
         return;
     }
     case KOP_LOAD:
+    case KOP_STORE:
+        /* load CPU VADDR / store CPU VADDR VALUE: the same cpu and address checks */
         if (a[0] >= l->nr_cpus) {
             reject(m, r, HM_EINVAL, HM_BUG_NONE);
             return;
         }
         if (a[1] > UINT32_MAX) {
             reject(m, r, HM_ERANGE, HM_BUG_NONE);
+            return;
+        }
+        if (c->op == KOP_STORE) {
+            if (a[2] > 255) {
+                reject(m, r, HM_EINVAL, HM_BUG_NONE);
+                return;
+            }
+            r->err = hm_sim_store(m->sim, (uint32_t)a[0], (hm_vaddr_t)a[1], (uint8_t)a[2]);
             return;
         }
         r->err = hm_sim_load(m->sim, (uint32_t)a[0], (hm_vaddr_t)a[1], &byte);
@@ -282,21 +292,6 @@ static void exec_cmd(struct kmapsim_machine *m, struct slots *sl, const struct k
             r->has_value = 1;
             r->value = byte;
         }
-        return;
-    case KOP_STORE:
-        if (a[0] >= l->nr_cpus) {
-            reject(m, r, HM_EINVAL, HM_BUG_NONE);
-            return;
-        }
-        if (a[1] > UINT32_MAX) {
-            reject(m, r, HM_ERANGE, HM_BUG_NONE);
-            return;
-        }
-        if (a[2] > 255) {
-            reject(m, r, HM_EINVAL, HM_BUG_NONE);
-            return;
-        }
-        r->err = hm_sim_store(m->sim, (uint32_t)a[0], (hm_vaddr_t)a[1], (uint8_t)a[2]);
         return;
     case KOP_KMAP_TO_PAGE:
     case KOP_KMAP_ATOMIC_TO_PAGE:
