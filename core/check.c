@@ -27,6 +27,16 @@ static int fail(int which, const char *text, uint32_t num, char *msg, size_t len
     return which;
 }
 
+/* A list starting at head is well formed: valid record indexes, NIL within last_pkmap steps. */
+static int chain_ok(const struct hm_ctx *ctx, int32_t head)
+{
+    uint32_t steps = 0;
+    for (int32_t r = head; r != HM_NIL; r = ctx->page_address_maps[r].next)
+        if (r < 0 || (uint32_t)r >= ctx->last_pkmap || ++steps > ctx->last_pkmap)
+            return 0;
+    return 1;
+}
+
 int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
 {
     /* The lookups below take the bucket locks; the context is not modified. */
@@ -44,6 +54,15 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
     for (i = 0; i < ctx->last_pkmap; i++)
         if (ctx->pkmap_count[i] < 0)
             return fail(1, "negative pkmap_count at slot", i, msg, msg_len);
+
+    /* I6, the shape first: every bucket and the pool is a chain of valid record indexes
+     * ending in NIL within last_pkmap steps, so that every walk below terminates. */
+    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++)
+        if (!chain_ok(ctx, ctx->page_address_htable[b].head))
+            return fail(6, "cycle or bad link in bucket", b, msg, msg_len);
+    if (!chain_ok(ctx, ctx->page_address_pool.head))
+        return fail(6, "cycle or bad link in the pool, head", (uint32_t)ctx->page_address_pool.head,
+                    msg, msg_len);
 
     for (i = 0; i < ctx->last_pkmap; i++) {
         hm_vaddr_t va = hm_pkmap_addr(ctx, i);
@@ -68,12 +87,9 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
 
     /* I5 + I6: walk every bucket */
     for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++) {
-        uint32_t steps = 0;
         for (int32_t r = ctx->page_address_htable[b].head; r != HM_NIL; r = ctx->page_address_maps[r].next) {
             const struct hm_pam *pam = &ctx->page_address_maps[r];
             uint32_t nr;
-            if (++steps > ctx->last_pkmap)
-                return fail(6, "cycle in bucket", b, msg, msg_len);
             hashed++;
             if (hm_page_slot(ctx, pam->page) != b)
                 return fail(6, "record in the wrong bucket, pfn", pam->page, msg, msg_len);

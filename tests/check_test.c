@@ -1,0 +1,251 @@
+/* check_test.c - white-box Criterion tests of hm_check_invariants: each branch of core/check.c
+ * is reached by corrupting one piece of the context's state (through core/hm_internal.h) and
+ * must return the invariant's number and its exact message, and must never loop or read out of
+ * bounds on a corrupted list. SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/hm_internal.h"
+#include "testlib.h"
+
+TestSuite(check, .fini = tl_fini, .timeout = 30);
+
+#define NSLOTS 8u
+#define S0 1u /* the slot holding P(0) */
+
+/* x86 with an 8-slot window; page P(0) kmapped (count 2, in slot S0: 1, as the scan
+ * pre-increments last_pkmap_nr). */
+static struct tl *setup(void)
+{
+    struct hm_config c = tl_cfg("x86", NSLOTS, 2);
+    struct tl *t = tl_open(&c);
+    cr_assert(eq(u32, tl_kmap(t, t->layout.highmem_start_pfn), tl_pkaddr(t, S0)));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+    return t;
+}
+
+static hm_pfn_t P(const struct tl *t, uint32_t n)
+{
+    return t->layout.highmem_start_pfn + n;
+}
+
+static hm_vaddr_t A0(const struct tl *t)
+{
+    return tl_pkaddr(t, S0);
+}
+
+/* Expect hm_check_invariants to return `which` with exactly `text`. */
+static void expect(struct tl *t, int which, const char *text)
+{
+    char msg[128];
+    memset(msg, 'x', sizeof msg);
+    cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), which), "%s", text);
+    cr_assert(eq(str, msg, (char *)text));
+}
+
+/* A highmem pfn (n >= first) whose bucket differs from (want_same = 0) or equals (1) b. */
+static hm_pfn_t pfn_with_bucket(struct tl *t, uint32_t first, uint32_t b, int want_same)
+{
+    for (uint32_t n = first; n < first + 100000u; n++)
+        if ((hm_page_bucket(t->ctx, P(t, n)) == b) == (want_same != 0))
+            return P(t, n);
+    cr_fatal("no pfn found for bucket %u", b);
+    return 0;
+}
+
+/* Take the pool's head record and link it at the head of bucket b as {page, virtual}. */
+static int32_t steal_record(struct tl *t, uint32_t b, hm_pfn_t page, hm_vaddr_t virtual)
+{
+    struct hm_ctx *ctx = t->ctx;
+    int32_t r = ctx->page_address_pool.head;
+    cr_assert(ne(int, r, HM_NIL));
+    ctx->page_address_pool.head = ctx->page_address_maps[r].next;
+    ctx->page_address_maps[r].page = page;
+    ctx->page_address_maps[r].virtual = virtual;
+    ctx->page_address_maps[r].next = ctx->page_address_htable[b].head;
+    ctx->page_address_htable[b].head = r;
+    return r;
+}
+
+Test(check, not_a_context)
+{
+    char msg[64];
+    cr_assert(eq(int, hm_check_invariants(NULL, msg, sizeof msg), 1));
+    cr_assert(eq(str, msg, "I1: not an initialised context 0"));
+}
+
+Test(check, i1_last_pkmap_nr_out_of_range)
+{
+    struct tl *t = setup();
+    t->ctx->last_pkmap_nr = NSLOTS;
+    expect(t, 1, "I1: last_pkmap_nr out of range 8");
+}
+
+Test(check, i1_negative_count)
+{
+    struct tl *t = setup();
+    t->ctx->pkmap_count[3] = -1;
+    expect(t, 1, "I1: negative pkmap_count at slot 3");
+}
+
+Test(check, i3_count_without_pte)
+{
+    struct tl *t = setup();
+    t->sim_machine.set_pte(t->sim_machine.m, A0(t), 0);
+    expect(t, 3, "I3: count >= 1 but PTE none at slot 1");
+}
+
+Test(check, i3_slot_maps_lowmem)
+{
+    struct tl *t = setup();
+    t->sim_machine.set_pte(t->sim_machine.m, A0(t), hm_mk_kmap_pte(t->ctx, 5));
+    expect(t, 3, "I3: slot maps a non-highmem pfn at slot 1");
+}
+
+Test(check, i3_page_address_disagrees)
+{
+    struct tl *t = setup();
+    t->sim_machine.set_pte(t->sim_machine.m, A0(t), hm_mk_kmap_pte(t->ctx, P(t, 1)));
+    expect(t, 3, "I3: page_address disagrees with slot 1");
+}
+
+Test(check, i6_self_cycle_in_a_bucket)
+{
+    struct tl *t = setup();
+    uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
+    int32_t r = t->ctx->page_address_htable[b].head;
+    t->ctx->page_address_maps[r].next = r;
+    char want[64];
+    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
+    expect(t, 6, want);
+}
+
+/* A cycle that does not pass through the bucket's head: every walk of that bucket (the
+ * page_address lookup, the duplicate scan) would spin forever without the shape check. */
+Test(check, i6_cycle_behind_the_head)
+{
+    struct tl *t = setup();
+    uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
+    int32_t head = t->ctx->page_address_htable[b].head;
+    hm_pfn_t pa = pfn_with_bucket(t, 1, b, 1);
+    hm_pfn_t pc = pfn_with_bucket(t, pa - P(t, 0) + 1, b, 1); /* three different pages */
+    int32_t a = steal_record(t, b, pa, A0(t));
+    steal_record(t, b, pc, A0(t));
+    /* bucket: c -> a -> head; make it c -> a -> head -> a -> ... (head and a cycle) */
+    t->ctx->page_address_maps[head].next = a;
+    char want[64];
+    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
+    expect(t, 6, want);
+}
+
+Test(check, i6_link_out_of_range)
+{
+    struct tl *t = setup();
+    uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
+    t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = (int32_t)NSLOTS;
+    char want[64];
+    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
+    expect(t, 6, want);
+    t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = -7;
+    expect(t, 6, want);
+}
+
+Test(check, i6_pool_cycle)
+{
+    struct tl *t = setup();
+    int32_t h = t->ctx->page_address_pool.head;
+    t->ctx->page_address_maps[t->ctx->page_address_maps[h].next].next = h;
+    char want[64];
+    snprintf(want, sizeof want, "I6: cycle or bad link in the pool, head %d", h);
+    expect(t, 6, want);
+}
+
+Test(check, i6_record_in_the_wrong_bucket)
+{
+    struct tl *t = setup();
+    uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
+    hm_pfn_t q = pfn_with_bucket(t, 1, b, 0);
+    steal_record(t, b, q, A0(t));
+    char want[80];
+    snprintf(want, sizeof want, "I6: record in the wrong bucket, pfn %u", q);
+    expect(t, 6, want);
+}
+
+Test(check, i6_record_outside_the_window)
+{
+    struct tl *t = setup();
+    hm_pfn_t q = P(t, 1);
+    uint32_t b = hm_page_bucket(t->ctx, q);
+    char want[96];
+    snprintf(want, sizeof want, "I6: record address outside the pkmap window, pfn %u", q);
+    /* one page past the last slot */
+    int32_t r = steal_record(t, b, q, tl_pkaddr(t, NSLOTS));
+    expect(t, 6, want);
+    /* one page below the window */
+    t->ctx->page_address_maps[r].virtual = t->layout.pkmap_base - 4096u;
+    expect(t, 6, want);
+}
+
+Test(check, i2_hashed_address_of_a_free_slot)
+{
+    struct tl *t = setup();
+    hm_pfn_t q = P(t, 1);
+    steal_record(t, hm_page_bucket(t->ctx, q), q, tl_pkaddr(t, 5));
+    expect(t, 2, "I2: hashed address of a count-0 slot 5");
+}
+
+Test(check, i5_page_hashed_twice)
+{
+    struct tl *t = setup();
+    hm_pfn_t p = P(t, 0);
+    steal_record(t, hm_page_bucket(t->ctx, p), p, A0(t));
+    char want[64];
+    snprintf(want, sizeof want, "I5: page hashed twice, pfn %u", p);
+    expect(t, 5, want);
+}
+
+Test(check, i6_more_records_than_slots_in_use)
+{
+    struct tl *t = setup();
+    hm_pfn_t q = P(t, 1);
+    steal_record(t, hm_page_bucket(t->ctx, q), q, A0(t));
+    expect(t, 6, "I6: hashed records != slots in use 2");
+}
+
+Test(check, i6_records_not_conserved)
+{
+    struct tl *t = setup();
+    t->ctx->page_address_pool.head = t->ctx->page_address_maps[t->ctx->page_address_pool.head].next;
+    /* 8 records: 1 hashed, 7 pooled, one now lost */
+    expect(t, 6, "I6: records not conserved, pool 6");
+}
+
+Test(check, i10_negative_depth)
+{
+    struct tl *t = setup();
+    t->ctx->cpus[1].pagefault_disabled = -1;
+    expect(t, 10, "I10: negative pagefault depth on cpu 1");
+    t->ctx->cpus[1].pagefault_disabled = 0;
+    expect(t, 0, "");
+}
+
+/* The number formatter: 10-digit numbers, 0, and truncation at every length. */
+Test(check, message_formatting)
+{
+    struct tl *t = setup();
+    char msg[64], full[64];
+    t->ctx->last_pkmap_nr = 4000000000u;
+    cr_assert(eq(int, hm_check_invariants(t->ctx, full, sizeof full), 1));
+    cr_assert(eq(str, full, "I1: last_pkmap_nr out of range 4000000000"));
+    for (size_t len = 1; len <= strlen(full) + 1; len++) {
+        memset(msg, 'x', sizeof msg);
+        cr_assert(eq(int, hm_check_invariants(t->ctx, msg, len), 1));
+        cr_assert(eq(sz, strlen(msg), len - 1), "len %zu", len);
+        cr_assert(eq(int, memcmp(msg, full, len - 1), 0), "len %zu", len);
+        cr_assert(eq(chr, msg[len], 'x'), "len %zu: wrote past the buffer", len);
+    }
+}
