@@ -46,6 +46,18 @@ Test(gaps, descriptor_validation)
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
     a.page_shift = 17;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    /* the bounds themselves are accepted: 1 KiB and 64 KiB pages (the same 896 MiB of
+     * lowmem, as a no-highmem machine) */
+    a = hm_arch_generic;
+    a.page_shift = 10;
+    a.lowmem_pages = hm_arch_generic.lowmem_pages << 2;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.page_size, 1024u));
+    a.page_shift = 16;
+    a.lowmem_pages = hm_arch_generic.lowmem_pages >> 4;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.page_size, 65536u));
+    a = hm_arch_x86;
     a = hm_arch_x86;
     a.layout = NULL;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
