@@ -16,6 +16,7 @@
 #define HEAT_MAX_COLS 64u
 #define HEAT_CELL_H 14u
 #define BAR_STEPS 16u /* colour-bar swatches */
+#define GUIDE_MAX 60u /* mark columns up to which marks also get a line across the chart */
 
 /* Okabe-Ito colours (colour-blind friendly) for the occupancy areas and the marks. */
 #define COL_IN_USE "#0072B2"
@@ -161,7 +162,7 @@ static uint32_t heat_rows(uint32_t cells)
 
 /* Vertical layout of one panel, relative to its top. */
 #define TITLE_Y 20u
-#define CHART_T 34u
+#define CHART_T 56u /* below the title and the two mark rows */
 #define HEAT_T (CHART_T + CHART_H + 86u)
 
 static uint32_t panel_height(const struct kmapsim_svg_run *r)
@@ -237,12 +238,14 @@ static void put_area(FILE *out, const struct bucket *bk, uint32_t first, int ser
     fputs("\"/>\n", out);
 }
 
-/* Merge the marks of one kind per pixel column and draw one line per non-empty column. */
+/* Merge the marks of one kind per pixel column and draw one tick per non-empty column in the
+ * kind's row above the chart; when few columns have one, also a guide line across the chart. */
 static uint64_t put_marks(FILE *out, const struct kmapsim_svg_run *r, uint64_t extent, int kind,
                           uint64_t top)
 {
     struct markcol col[CHART_W];
-    uint64_t total = 0;
+    uint64_t total = 0, row = top - (kind == KMAPSIM_MARK_FLUSH ? 22u : 11u);
+    uint32_t ncols = 0;
     const char *name = kind == KMAPSIM_MARK_FLUSH ? "flush" : "sleep";
     memset(col, 0, sizeof col);
     for (size_t i = 0; i < r->nmarks; i++) {
@@ -257,18 +260,33 @@ static uint64_t put_marks(FILE *out, const struct kmapsim_svg_run *r, uint64_t e
         c->n++;
         total++;
     }
+    fprintf(out, "<text x=\"%u\" y=\"%" PRIu64 "\" text-anchor=\"end\" font-size=\"10\">%s</text>\n",
+            CHART_L - 6, row + 8, name);
     if (total == 0)
         return 0;
-    fprintf(out, "<g stroke=\"%s\" stroke-width=\"1\"%s>\n",
-            kind == KMAPSIM_MARK_FLUSH ? COL_FLUSH : COL_SLEEP,
-            kind == KMAPSIM_MARK_SLEEP ? " stroke-dasharray=\"4,2\"" : "");
+    for (uint32_t x = 0; x < CHART_W; x++)
+        ncols += col[x].n > 0;
+    if (ncols <= GUIDE_MAX) {
+        fprintf(out, "<g stroke=\"%s\" stroke-width=\"1\" stroke-opacity=\"0.7\"%s>\n",
+                kind == KMAPSIM_MARK_FLUSH ? COL_FLUSH : COL_SLEEP,
+                kind == KMAPSIM_MARK_SLEEP ? " stroke-dasharray=\"4,2\"" : "");
+        for (uint32_t x = 0; x < CHART_W; x++)
+            if (col[x].n)
+                fprintf(out,
+                        "<line class=\"guide\" x1=\"%u.5\" y1=\"%" PRIu64 "\" x2=\"%u.5\" y2=\"%" PRIu64
+                        "\"/>\n",
+                        CHART_L + x, top, CHART_L + x, top + CHART_H);
+        fputs("</g>\n", out);
+    }
+    fprintf(out, "<g stroke=\"%s\" stroke-width=\"1\">\n",
+            kind == KMAPSIM_MARK_FLUSH ? COL_FLUSH : COL_SLEEP);
     for (uint32_t x = 0; x < CHART_W; x++) {
         const struct markcol *c = &col[x];
         if (c->n == 0)
             continue;
         fprintf(out, "<line class=\"%s\" x1=\"%u.5\" y1=\"%" PRIu64 "\" x2=\"%u.5\" y2=\"%" PRIu64
                      "\"><title>",
-                name, CHART_L + x, top, CHART_L + x, top + CHART_H);
+                name, CHART_L + x, row, CHART_L + x, row + 9);
         if (c->n == 1)
             fprintf(out, "%s at op %" PRIu64, name, c->lo);
         else
