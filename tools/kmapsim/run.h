@@ -1,0 +1,130 @@
+/* run.h - `kmapsim run`: the built-in workloads (page-cache reads, bounce buffers, pipes,
+ * many holders, random, a trace), their statistics, and the table / JSON / SVG reports.
+ * SPDX-License-Identifier: MIT */
+#ifndef KMAPSIM_RUN_H
+#define KMAPSIM_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "highmem.h"
+#include "sim/sim.h"
+#include "svg.h"
+#include "trace.h"
+
+/* The JSON document's "schema_version" (docs/usage.md, docs/run-schema.json). */
+#define KMAPSIM_RUN_SCHEMA_VERSION 1
+
+/* Built-in workloads (docs/usage.md describes each model). */
+enum kmapsim_workload {
+    KW_PAGECACHE_READ = 0, /* stream through a file larger than the window: kmap, copy, kunmap */
+    KW_PAGECACHE_HOT,      /* Zipf(s)-distributed reads over the working set */
+    KW_BOUNCE,             /* kmap_atomic(KM_BOUNCE_READ), copy, kunmap_atomic, one thread per CPU */
+    KW_PIPE,               /* writer/reader thread pairs passing pages through a bounded queue */
+    KW_HOLD_MANY,          /* threads holding many kmaps at once: the window fills, kmaps sleep */
+    KW_RANDOM,             /* uniform random pages; one access in four writes the page */
+    KW_TRACE,              /* a kmap trace (the replay language) as the workload */
+    KW__COUNT
+};
+
+/* The name of a workload ("pagecache-hot", ...), NULL for a bad value. */
+const char *kmapsim_workload_name(int w);
+/* The workload called name; -1 if there is none. */
+int kmapsim_workload_find(const char *name);
+
+/* What to run. Zero fields take the per-workload defaults (kmapsim_run_resolve). */
+struct kmapsim_run_opts {
+    int workload;          /* enum kmapsim_workload */
+    uint32_t threads;      /* worker threads; 0 = the workload's default */
+    uint64_t ops;          /* operations; 0 = 100000 (trace: the trace, once) */
+    uint64_t working_set;  /* distinct pages; 0 = the workload's default for the arch */
+    uint64_t seed;         /* PRNG seed (single-threaded runs are reproducible per seed) */
+    double zipf_s;         /* pagecache-hot exponent; 0 = 1.0; negative = uniform (s = 0) */
+    uint32_t queue_depth;  /* pipe queue capacity; 0 = 16 */
+    uint32_t watchdog_s;   /* give up (exit 1) after this many seconds; 0 = 60 */
+    int record;            /* keep samples, marks and per-slot uses for the SVG */
+    int progress;          /* draw a progress bar on standard error (caller checks isatty) */
+    const char *label;     /* progress bar label (may be NULL) */
+    const struct kmapsim_trace *trace; /* KW_TRACE: the parsed trace */
+};
+
+/* Number of simulated CPUs a workload uses when --cpus is not given. */
+uint32_t kmapsim_run_default_cpus(int workload, uint32_t threads);
+
+#define KMAPSIM_RUN_MAX_THREADS 64u
+
+/* Everything one run measured. Counters of the library (hm_get_stats), of the simulated
+ * hardware (hm_sim_get_stats) and of the event stream are kept apart so they can be compared. */
+struct kmapsim_run_result {
+    char arch[16];
+    int workload;
+    uint32_t last_pkmap;          /* 0 without highmem (generic) */
+    uint32_t threads, cpus;
+    uint64_t working_set, seed;
+    uint64_t ops;                 /* operations done */
+    uint64_t kmaps, kunmaps;      /* hm_kmap / hm_kunmap calls the workload made (any page) */
+    uint64_t kmap_atomics;        /* hm_kmap_atomic calls */
+    uint64_t op_errors;           /* library calls that failed (trace commands included) */
+    struct hm_stats hm;           /* the library's statistics after the run */
+    struct hm_sim_stats sim;      /* the simulated hardware's */
+    uint64_t ev[HM_EV_BUG + 1];   /* events seen by the on_event hook, by enum hm_event_kind */
+    uint64_t ev_pte_set_pkmap;    /* HM_EV_PTE_SET inside the pkmap window */
+    uint64_t ev_pte_clear_pkmap;  /* HM_EV_PTE_CLEAR inside the pkmap window */
+    uint64_t ev_tlb_flush_page_all_cpus; /* HM_EV_TLB_FLUSH_PAGE with cpu == HM_CPU_ALL */
+    uint64_t peak_in_use;         /* most slots held (pkmap_count >= 2) at once */
+    double mean_in_use;           /* slots held, averaged over the operations */
+    uint64_t bytes_checked;       /* bytes loaded through the MMU and compared */
+    uint64_t wrong_bytes;         /* of those, bytes that differed from what the page holds */
+    uint64_t stale;               /* HM_EV_STALE_TLB events (the sim's detector) */
+    uint64_t sleep_ns_total;      /* wall time spent in kmaps that slept, all threads */
+    uint64_t sleep_ns_max_thread; /* the largest per-thread total */
+    uint64_t sleep_ns_longest;    /* the longest single kmap that slept */
+    uint64_t wall_ns;             /* the run's wall time */
+    int invariants;               /* hm_check_invariants after the run (0 = hold) */
+    char invariant_msg[128];
+    char failure[192];            /* the first wrong byte or failed call, "" if none */
+    /* Machine state after the run (single-threaded runs track it exactly). */
+    uint64_t end_in_use, end_mapped;     /* tracked: held slots, slots with a present PTE */
+    uint64_t end_count_ge2, end_count1;  /* from hm_pkmap_count over the window */
+    /* --svg recording (opts.record): owned by the result. */
+    struct kmapsim_svg_sample *samples;
+    size_t nsamples;
+    struct kmapsim_svg_mark *marks;
+    size_t nmarks;
+    uint64_t marks_dropped;
+    uint64_t *slot_uses;          /* last_pkmap entries: new mappings made in each slot */
+};
+
+/* Fill in the defaults of o for the machine cfg (threads, ops, working set, queue, zipf s,
+ * watchdog) into out. Returns 0, or -1 with a one-line reason in err when the options do not
+ * fit (e.g. a working set larger than the arch's highmem, bounce with more threads than
+ * CPUs, hold-many with a working set too small for its holders, trace without a trace). */
+int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_opts *o,
+                        struct kmapsim_run_opts *out, char *err, size_t errlen);
+
+/* Run one workload on a fresh machine built from cfg (arch set; cfg->nr_cpus as wanted).
+ * Pre: o already resolved (kmapsim_run_resolve) for this cfg. Blocks until every thread is
+ * done; if the watchdog fires first it prints a message on standard error and ends the
+ * process with exit status 1 (a hung kmap cannot be cancelled).
+ * Post: *r filled (free with kmapsim_run_result_free). Returns 0, or -1 with a message in
+ * err when the machine could not be built or memory ran out (r is then empty). */
+int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *o,
+                    struct kmapsim_run_result *r, char *err, size_t errlen);
+
+/* Release the recording of a result (NULL-safe); leaves it zeroed. */
+void kmapsim_run_result_free(struct kmapsim_run_result *r);
+
+/* Whether a run failed its own checks: a stale translation, a wrong byte, broken invariants,
+ * or (built-in workloads only) a library call that failed. */
+int kmapsim_run_failed(const struct kmapsim_run_result *r);
+
+/* The report: one table with a column per result (aligned name/value columns). */
+void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, size_t n);
+/* The report as one JSON document (schema in docs/usage.md), newline-terminated. */
+void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
+                            const struct kmapsim_run_result *rs, size_t n);
+/* Draw the recorded runs as one SVG file at path. Returns 0, or -1 (message on stderr). */
+int kmapsim_run_write_svg(const char *path, const struct kmapsim_run_result *rs, size_t n);
+
+#endif /* KMAPSIM_RUN_H */
