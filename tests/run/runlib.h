@@ -1,0 +1,35 @@
+/* runlib.h - shared helpers of the kmapsim run tests: build a config for an arch and run one
+ * workload through the engine (//tools:kmapsim_lib), no Criterion (the TSan test uses it too).
+ * SPDX-License-Identifier: MIT */
+#ifndef RUN_TESTLIB_H
+#define RUN_TESTLIB_H
+
+#include <stdint.h>
+
+#include "tools/kmapsim/run.h"
+
+/* The five arches, in hm_arch_at order. */
+#define RT_NARCH 5
+extern const char *const rt_arches[RT_NARCH];
+
+/* What a test asks for; zero fields take the engine's defaults. */
+struct rt_case {
+    const char *arch;
+    int workload;
+    uint64_t ops, working_set, seed;
+    uint32_t threads, cpus, pkmap_entries;
+    int need_flush, debug_highmem, record;
+    double zipf_s;
+    const struct kmapsim_trace *trace;
+};
+
+/* Resolve and run one case into *r (free with kmapsim_run_result_free). Returns 0, or -1 with
+ * the reason written to err (a config the engine refuses, a machine that cannot be built). */
+int rt_run(const struct rt_case *c, struct kmapsim_run_result *r, char *err, size_t errlen);
+
+/* The first of the engine-independent consistency rules (stats vs event stream vs hardware
+ * counters) that r breaks, as a message in msg; 0 when all hold. The rules are listed in
+ * runlib.c. */
+int rt_consistent(const struct kmapsim_run_result *r, char *msg, size_t len);
+
+#endif /* RUN_TESTLIB_H */
