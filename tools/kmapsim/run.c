@@ -1393,8 +1393,10 @@ int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *
     snprintf(r->failure, sizeof r->failure, "%s", R->failure);
 
     if (o->record) {
-        qsort(R->samples, R->nsamples, sizeof *R->samples, cmp_sample);
-        qsort(R->marks, R->nmarks, sizeof *R->marks, cmp_mark);
+        if (R->nsamples > 1) /* threads may record out of order */
+            qsort(R->samples, R->nsamples, sizeof *R->samples, cmp_sample);
+        if (R->nmarks > 1)
+            qsort(R->marks, R->nmarks, sizeof *R->marks, cmp_mark);
         r->samples = R->samples;
         r->nsamples = R->nsamples;
         r->marks = R->marks;
