@@ -88,6 +88,11 @@ expect_rc 2 "bad --zipf" run --zipf abc
 printf 'inject drop-all-flushes\nkmap 229377\nkmap 229378\nkmap 229379\nstore 0 0xffc01000 1\nkunmap 229377\nkunmap 229378\nkunmap 229379\nkmap 229380\nkmap 229381\nload 0 0xffc01000\n' >"$tmp/stale.trace"
 expect_rc 1 "a lost TLB flush (stale translation)" run trace "$tmp/stale.trace" --pkmap-entries 4
 if grep -q "stale" "$tmp/err"; then pass "the failure names the stale translation"; else fail "stderr: $(cat "$tmp/err")"; fi
+expect_rc 1 "watchdog on a run longer than --watchdog 1" run pagecache-read --ops 1000000000 --watchdog 1
+if grep -q "watchdog" "$tmp/err" && [ ! -s "$tmp/out" ]; then pass "the watchdog says so on stderr"; else fail "watchdog stderr: $(cat "$tmp/err")"; fi
+"$KMAPSIM" run trace - --arch x86 <"$tmp/t.trace" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(awk '/^operations/ {print $2}' "$tmp/out")" = 5 ]; then pass "trace from standard input"; else fail "trace -: exit $rc"; fi
 expect_rc 0 "--help" run --help
 for w in $WORKLOADS trace; do
   if grep -q "^  $w " "$tmp/out"; then pass "--help describes $w"; else fail "--help lacks $w"; fi

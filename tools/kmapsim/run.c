@@ -708,7 +708,10 @@ static void wl_bounce(struct worker *w)
 
         for (j = 0; j < NOFF; j++) {
             uint32_t off = page_off(R, pfn, j);
-            hm_sim_phys_write(R->sim, bpfn, off, pattern(pfn, next, off));
+            if (hm_sim_phys_write(R->sim, bpfn, off, pattern(pfn, next, off)) != HM_OK) {
+                w->errors++;
+                record_failure(R, "DMA into the bounce buffer (pfn %" PRIu32 ") failed", bpfn);
+            }
         }
         rc = hm_kmap_atomic(R->ctx, w->cpu, pfn, R->bounce_type, &v);
         w->atomics++;
