@@ -29,14 +29,13 @@ struct op_rec {
     uint32_t val;
 };
 
-/* Everything one input needs; reset per input. */
+/* Everything one input needs; reset per input up to `ev`. */
 struct run {
     struct hm_config cfg;
     struct hm_layout L;
     struct hm_sim *sim;
     void *mem;
     struct hm_ctx *ctx;
-    struct model model;
     int model_ok;
     uint32_t S, ncpus, ntypes;
     /* what the hooks saw during the current operation (events in ev[], below) */
@@ -52,9 +51,14 @@ struct run {
     uint32_t remembered[4u * 16u]; /* [cpu * ntypes + type]: vaddr, 0 = none (4 CPUs, 15 types) */
     uint32_t nlog;
     int verbose;
+    uint32_t since_full;           /* ops since the last full check */
     /* not cleared between inputs (written before they are read): */
     struct hm_event ev[HM_MAX_PKMAP + 64u];
     struct op_rec log[KOP_MAX_OPS]; /* the sequence so far */
+    /* kept from one input to the next and rebuilt in place (model_init, hm_sim_reset): the
+     * allocations are reused, so an input costs no malloc and touches no fresh memory */
+    struct model model;
+    struct hm_sim *sim_store;
 };
 
 static struct run R;
@@ -406,17 +410,48 @@ static void check_invariants(struct run *r)
         fail(r, "hm_check_invariants: %s", msg);
 }
 
-/* Small windows get every check after every op. The arch's own window (512/1024 slots) would
- * make the O(S) checks (hm_check_invariants reads each slot's PTE through the locked sim) cost
- * milliseconds per op: there the per-op count check covers the slots the op touched, every
- * count is compared after a flush, and hm_check_invariants runs at the end of the input. */
+/* Two levels of checks.
+ * - After every op, incrementally (cost independent of the window size S): the result, the bug
+ *   report, every event, the stale-translation counters, the count of every slot the op named
+ *   or touched (its events, its page's slot, the cursor), the cursor, every CPU's pagefault
+ *   depth, every PTE it wrote and the atomic slot it named, the TLBs for an access, the
+ *   page_address of its page, every count after a flush and (I12) no TLB caching a freed slot.
+ * - The full comparison (check_full): hm_check_invariants (I1-I3, I5, I6, I10 over the whole
+ *   context), every count, the PTE and page_address of every slot in use, the PTE of every
+ *   atomic slot; after every FULL_EVERY ops that called the library (FULL_EVERY_BIG for the
+ *   arch's own 512/1024-slot windows, where it costs O(S) locked PTE reads) and at the end of
+ *   the input, which also compares every TLB entry the input filled.
+ * A state the incremental checks miss is therefore caught at most FULL_EVERY ops later. */
 #define FULL_CHECK_MAX_S 64u
+#define FULL_EVERY 16u
+#define FULL_EVERY_BIG 64u
+
+static void check_full(struct run *r)
+{
+    const struct model *m = &r->model;
+    check_invariants(r);
+    for (uint32_t i = 0; i < r->S; i++) {
+        check_count(r, i);
+        if (m->count[i] >= 1) {
+            hm_vaddr_t v = 0;
+            check_pte(r, pkmap_addr(r, i), "full sweep, pkmap");
+            /* the model maps a page in one slot at most: page_address is that slot's */
+            if (hm_page_address(r->ctx, m->slot_page[i], &v) != HM_OK || v != pkmap_addr(r, i))
+                fail(r, "full sweep: page_address(0x%x) = 0x%08x, the model has it in slot %u (0x%08x)",
+                     m->slot_page[i], v, i, pkmap_addr(r, i));
+        }
+    }
+    if (r->S)
+        for (uint32_t c = 0; c < r->ncpus; c++)
+            for (uint32_t t = 0; t < r->ntypes; t++)
+                check_pte(r, model_slot_addr(m, c, t), "full sweep, atomic");
+    r->since_full = 0;
+}
 
 static void check_after(struct run *r, struct op_rec *o, const struct model_out *mo)
 {
     const struct model *m = &r->model;
     struct hm_sim_stats st;
-    int full = r->S <= FULL_CHECK_MAX_S;
 
     /* the result */
     if (o->err != mo->err)
@@ -439,13 +474,8 @@ static void check_after(struct run *r, struct op_rec *o, const struct model_out 
              mo->stale_tlb_hits, mo->stale_pte_writes);
     r->st = st;
 
-    /* the library's own invariants (I1-I3, I5, I6, I10), after every call into the library
-     * (a load, a store or the irq switch only reach the sim: the library cannot have changed) */
-    if (full && o->op != KOP_LOAD && o->op != KOP_STORE && o->op != KOP_IRQ)
-        check_invariants(r);
-
-    /* I7: the pkmap counts (all, or those this op touched), and the cursor */
-    if (full || mo->flushed) {
+    /* I7: the pkmap counts (all after a flush, else those this op touched), and the cursor */
+    if (mo->flushed) {
         for (uint32_t i = 0; i < r->S; i++)
             check_count(r, i);
     } else if (r->S) {
@@ -491,22 +521,18 @@ static void check_after(struct run *r, struct op_rec *o, const struct model_out 
                     if (m->tlb_pk[c * r->S + slot] || hm_sim_tlb_lookup(r->sim, c, r->ev[i].a, NULL))
                         fail(r, "I12: slot %u was freed but cpu %u still caches it", slot, c);
             }
+
+    /* the full comparison, every FULL_EVERY calls into the library (a load, a store or the irq
+     * switch only reach the sim: the library cannot have changed) */
+    if (o->op != KOP_LOAD && o->op != KOP_STORE && o->op != KOP_IRQ &&
+        ++r->since_full >= (r->S <= FULL_CHECK_MAX_S ? FULL_EVERY : FULL_EVERY_BIG))
+        check_full(r);
 }
 
-/* At the end: the library's invariants, every count, the PTE of every slot in use and of every
- * atomic slot (a count-0 slot's PTE is none by I2), and every TLB. */
+/* At the end: the full comparison (a count-0 slot's PTE is none by I2) and every TLB. */
 static void check_final(struct run *r)
 {
-    check_invariants(r);
-    for (uint32_t i = 0; i < r->S; i++) {
-        check_count(r, i);
-        if (r->model.count[i] >= 1)
-            check_pte(r, pkmap_addr(r, i), "final sweep, pkmap");
-    }
-    if (r->S)
-        for (uint32_t c = 0; c < r->ncpus; c++)
-            for (uint32_t t = 0; t < r->ntypes; t++)
-                check_pte(r, model_slot_addr(&r->model, c, t), "final sweep, atomic");
+    check_full(r);
     check_all_tlbs(r, "final sweep");
 }
 
@@ -535,13 +561,6 @@ static void check_layout(struct run *r)
              (unsigned long long)pt_end, L->max_pfn);
 }
 
-static void teardown(struct run *r)
-{
-    if (r->sim)
-        hm_sim_free(r->sim);
-    model_free(&r->model);
-    r->sim = NULL;
-}
 
 /* The context's storage, kept from one input to the next (hm_ctx_init wipes it): one
  * allocation fewer per input. */
@@ -596,7 +615,12 @@ static int setup(struct run *r, struct fz_input *in)
     if (r->capev > sizeof r->ev / sizeof r->ev[0] ||
         (size_t)r->ncpus * r->ntypes > sizeof r->remembered / sizeof r->remembered[0])
         fail(r, "machine too large for the harness's buffers");
-    r->sim = hm_sim_new(&r->L, r->cfg.arch, on_sim_event, r);
+    /* one machine per process, reset per input (hm_sim_reset: exactly a new machine) */
+    if (!r->sim_store)
+        r->sim_store = hm_sim_new(&r->L, r->cfg.arch, on_sim_event, r);
+    else if (hm_sim_reset(r->sim_store, &r->L, r->cfg.arch, on_sim_event, r) != HM_OK)
+        fail(r, "hm_sim_reset refused a layout hm_layout_compute accepted");
+    r->sim = r->sim_store;
     size = hm_ctx_size(&r->cfg);
     align = hm_ctx_align();
     size = (size + align - 1u) / align * align;
@@ -734,6 +758,14 @@ static int verbose(void)
     return v;
 }
 
+static int digest(void)
+{
+    static int d = -1;
+    if (d < 0)
+        d = getenv("HM_FUZZ_DIGEST") != NULL;
+    return d;
+}
+
 /* With HM_FUZZ_DIGEST set, one line per input: an FNV-1a hash of every op's decoded operands
  * and results, fed as explicit little-endian 32-bit words so that every host (32/64-bit, big or
  * little endian) prints the same line for the same input: tools/cross-check compares them. */
@@ -766,8 +798,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             run_op(r, &in);
         check_final(r);
     }
-    if (getenv("HM_FUZZ_DIGEST"))
+    if (digest())
         print_digest(r);
-    teardown(r);
     return 0;
 }

@@ -366,10 +366,19 @@ uint32_t model_tlb_entries(const struct model *m, uint32_t cpu)
 int model_init(struct model *m, const struct model_config *cfg)
 {
     uint32_t S;
-    size_t n_count, n_atomic, n_tlb_pk, n_tlb_at, words;
+    size_t n_count, n_atomic, n_tlb_pk, n_tlb_at, words, bytes;
     uint32_t *w;
+    /* the allocations of a previous init, reused */
+    void *block = m->block;
+    size_t block_size = m->block_size;
+    struct model_byte *mem = m->mem;
+    uint32_t capmem = m->capmem;
 
     memset(m, 0, sizeof *m);
+    m->block = block;
+    m->block_size = block_size;
+    m->mem = mem;
+    m->capmem = capmem;
     m->cfg = *cfg;
     if (compute_layout(&m->L, cfg) != 0)
         return -1;
@@ -383,9 +392,17 @@ int model_init(struct model *m, const struct model_config *cfg)
     n_tlb_pk = (size_t)m->ncpus * S;
     n_tlb_at = (size_t)m->ncpus * m->nslots;
     words = 2 * n_count + n_atomic + m->ncpus + n_tlb_pk + n_tlb_at;
-    m->block = calloc(1, m->capev * sizeof *m->ev + words * sizeof(uint32_t));
-    if (!m->block)
-        return -1;
+    bytes = m->capev * sizeof *m->ev + words * sizeof(uint32_t);
+    if (bytes > m->block_size) {
+        free(m->block);
+        m->block_size = 0;
+        m->block = calloc(1, bytes);
+        if (!m->block)
+            return -1;
+        m->block_size = bytes;
+    } else {
+        memset(m->block, 0, bytes);
+    }
     m->ev = m->block;
     w = (uint32_t *)(void *)(m->ev + m->capev);
     m->count = (int32_t *)(void *)w;

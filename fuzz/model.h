@@ -78,10 +78,13 @@ struct model {
     uint32_t nev, capev;
     int overflow;            /* an allocation failed: the model is unusable */
     void *block;             /* the one allocation behind the arrays above */
+    size_t block_size;       /* its size in bytes (kept by model_init for reuse) */
 };
 
-/* Build the model for a config. Returns 0, or -1 if the spec/docs make the config invalid or
- * memory ran out. model_free releases it (safe after a failed init). */
+/* Build the model for a config. m must be zero-filled before its first model_init; a model
+ * already built (or whose init failed) may be passed again: its allocations are then reused.
+ * Returns 0, or -1 if the spec/docs make the config invalid or memory ran out. model_free
+ * releases the allocations (safe after a failed init) and zero-fills m. */
 int model_init(struct model *m, const struct model_config *cfg);
 void model_free(struct model *m);
 

@@ -41,6 +41,21 @@ struct hm_sim {
     uint32_t *tlb;                      /* nr_cpus * pt_pages entries: pfn + 1, 0 = empty */
     struct hm_sim_stats st;
 
+    /* What hm_sim_reset must undo, so that it never sweeps the whole arrays:
+     * pt_dirty: the PTE indices written with a non-zero word since the last reset (each once,
+     * pt_mark[i] set); tlb_dirty: the TLB entries filled since the last reset or flush_tlb_all
+     * (tlb_mark); pages: the pfns whose page is allocated. Capacities are kept across resets. */
+    uint32_t *pt_dirty, n_pt_dirty;
+    uint8_t *pt_mark;
+    uint32_t *tlb_dirty, n_tlb_dirty;
+    uint8_t *tlb_mark;
+    hm_pfn_t *pages;
+    size_t n_pages, cap_pages;
+    uint8_t **free_pages;               /* zeroed-on-reuse pages of page_size bytes */
+    size_t n_free, cap_free;
+    /* allocated sizes, >= what the current layout needs */
+    size_t cap_mem_leaves, cap_pt, cap_tlb;
+
     /* The embedder-visible locks and the pkmap_map_wait queue. wake_gen is guarded by
      * locks[HM_LOCK_KMAP]; wait_cv is always waited on with that mutex. */
     pthread_mutex_t locks[HM_NR_LOCKS];
@@ -132,10 +147,43 @@ static uint8_t *page_of(struct hm_sim *s, hm_pfn_t pfn, int alloc)
     }
     uint8_t *page = leaf[pfn & (LEAF_SIZE - 1u)];
     if (!page && alloc) {
-        page = calloc(1, s->page_size);
+        if (s->n_pages == s->cap_pages) {
+            size_t cap = s->cap_pages ? 2u * s->cap_pages : 64u;
+            hm_pfn_t *p = realloc(s->pages, cap * sizeof *p);
+            if (!p)
+                return NULL;
+            s->pages = p;
+            s->cap_pages = cap;
+        }
+        if (s->n_free) {
+            page = s->free_pages[--s->n_free];
+            memset(page, 0, s->page_size);
+        } else {
+            page = calloc(1, s->page_size);
+            if (!page)
+                return NULL;
+        }
         leaf[pfn & (LEAF_SIZE - 1u)] = page;
+        s->pages[s->n_pages++] = pfn;
     }
     return page;
+}
+
+/* Record that PTE index idx may be non-zero / TLB entry e may be filled. Called with mu held. */
+static void pt_touch(struct hm_sim *s, uint32_t idx)
+{
+    if (!s->pt_mark[idx]) {
+        s->pt_mark[idx] = 1;
+        s->pt_dirty[s->n_pt_dirty++] = idx;
+    }
+}
+
+static void tlb_touch(struct hm_sim *s, size_t e)
+{
+    if (!s->tlb_mark[e]) {
+        s->tlb_mark[e] = 1;
+        s->tlb_dirty[s->n_tlb_dirty++] = (uint32_t)e;
+    }
 }
 
 /* Read or write one byte of a frame. Called with mu held. */
@@ -195,14 +243,124 @@ static int layout_ok(const struct hm_layout *l)
     return 1;
 }
 
-struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *arch,
-                          hm_event_fn on_event, void *cookie)
+/* The arrays a layout needs, allocated only where the current ones are too small. */
+struct arrays {
+    uint8_t ***mem;
+    size_t mem_leaves;
+    hm_pte_t *pt;
+    uint32_t *pt_dirty;
+    uint8_t *pt_mark;
+    size_t pt_n;
+    uint32_t *tlb, *tlb_dirty;
+    uint8_t *tlb_mark;
+    size_t tlb_n;
+};
+
+static void arrays_free(struct arrays *a)
 {
-    if (!layout || !arch || !layout_ok(layout))
-        return NULL;
-    struct hm_sim *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    free(a->mem);
+    free(a->pt);
+    free(a->pt_dirty);
+    free(a->pt_mark);
+    free(a->tlb);
+    free(a->tlb_dirty);
+    free(a->tlb_mark);
+}
+
+/* Allocate (zeroed) every array of s that is smaller than layout needs; 0, or -1 with nothing
+ * allocated. s itself is not modified. */
+static int arrays_alloc(const struct hm_sim *s, const struct hm_layout *l, struct arrays *a)
+{
+    size_t pages = l->pt_pages ? l->pt_pages : 1u;
+    memset(a, 0, sizeof *a);
+    a->mem_leaves = ((size_t)l->max_pfn + LEAF_SIZE - 1u) >> LEAF_SHIFT;
+    a->pt_n = pages;
+    a->tlb_n = (size_t)l->nr_cpus * pages;
+    if (a->mem_leaves > s->cap_mem_leaves && !(a->mem = calloc(a->mem_leaves, sizeof *a->mem)))
+        goto fail;
+    if (a->pt_n > s->cap_pt &&
+        (!(a->pt = calloc(a->pt_n, sizeof *a->pt)) || !(a->pt_dirty = malloc(a->pt_n * sizeof *a->pt_dirty)) ||
+         !(a->pt_mark = calloc(a->pt_n, 1))))
+        goto fail;
+    if (a->tlb_n > s->cap_tlb &&
+        (!(a->tlb = calloc(a->tlb_n, sizeof *a->tlb)) ||
+         !(a->tlb_dirty = malloc(a->tlb_n * sizeof *a->tlb_dirty)) || !(a->tlb_mark = calloc(a->tlb_n, 1))))
+        goto fail;
+    return 0;
+fail:
+    arrays_free(a);
+    return -1;
+}
+
+/* Undo every write since the last reset (the dirty lists), so that every array is zero again;
+ * pages go to the free list (freed instead when page_size changes to new_page_size). */
+static void sim_clear(struct hm_sim *s, uint32_t new_page_size)
+{
+    for (uint32_t i = 0; i < s->n_pt_dirty; i++) {
+        s->pt[s->pt_dirty[i]] = 0;
+        s->pt_mark[s->pt_dirty[i]] = 0;
+    }
+    s->n_pt_dirty = 0;
+    for (uint32_t i = 0; i < s->n_tlb_dirty; i++) {
+        s->tlb[s->tlb_dirty[i]] = 0;
+        s->tlb_mark[s->tlb_dirty[i]] = 0;
+    }
+    s->n_tlb_dirty = 0;
+    if (new_page_size != s->page_size) {
+        for (size_t i = 0; i < s->n_free; i++)
+            free(s->free_pages[i]);
+        s->n_free = 0;
+    }
+    for (size_t i = 0; i < s->n_pages; i++) {
+        uint8_t **slot = &s->mem[s->pages[i] >> LEAF_SHIFT][s->pages[i] & (LEAF_SIZE - 1u)];
+        if (new_page_size == s->page_size && s->n_free == s->cap_free) {
+            size_t cap = s->cap_free ? 2u * s->cap_free : 64u;
+            uint8_t **p = realloc(s->free_pages, cap * sizeof *p);
+            if (p) {
+                s->free_pages = p;
+                s->cap_free = cap;
+            }
+        }
+        if (new_page_size == s->page_size && s->n_free < s->cap_free)
+            s->free_pages[s->n_free++] = *slot;
+        else
+            free(*slot);
+        *slot = NULL;
+    }
+    s->n_pages = 0;
+}
+
+/* Install the arrays a (replacing the smaller ones) and the layout: s becomes what hm_sim_new
+ * returns for it. Every array of s is all zero on entry (new, or after sim_clear). */
+static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const struct hm_arch *arch,
+                        hm_event_fn on_event, void *cookie, struct arrays *a)
+{
+    if (a->mem) {
+        /* keep the (empty) leaves already allocated: they are reused by page_of */
+        if (s->mem)
+            memcpy(a->mem, s->mem, s->cap_mem_leaves * sizeof *s->mem);
+        free(s->mem);
+        s->mem = a->mem;
+        s->cap_mem_leaves = a->mem_leaves;
+    }
+    if (a->pt) {
+        free(s->pt);
+        free(s->pt_dirty);
+        free(s->pt_mark);
+        s->pt = a->pt;
+        s->pt_dirty = a->pt_dirty;
+        s->pt_mark = a->pt_mark;
+        s->cap_pt = a->pt_n;
+    }
+    if (a->tlb) {
+        free(s->tlb);
+        free(s->tlb_dirty);
+        free(s->tlb_mark);
+        s->tlb = a->tlb;
+        s->tlb_dirty = a->tlb_dirty;
+        s->tlb_mark = a->tlb_mark;
+        s->cap_tlb = a->tlb_n;
+    }
     s->arch = arch;
     s->on_event = on_event;
     s->cookie = cookie;
@@ -218,45 +376,69 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
     s->pt_end = s->pt_start + ((uint64_t)s->pt_pages << s->page_shift);
     s->pkmap_start = layout->pkmap_base;
     s->pkmap_end = s->pkmap_start + ((uint64_t)layout->last_pkmap << s->page_shift);
+    s->mem_leaves = a->mem_leaves;
+    memset(&s->st, 0, sizeof s->st);
+    s->drop_flushes = HM_SIM_FAULT_NONE;
+    s->wake_gen = 0;
+    atomic_store(&s->in_irq, 0);
+}
 
-    s->mem_leaves = ((size_t)s->max_pfn + LEAF_SIZE - 1u) >> LEAF_SHIFT;
-    s->mem = calloc(s->mem_leaves, sizeof *s->mem);
-    s->pt = calloc(s->pt_pages ? s->pt_pages : 1u, sizeof *s->pt);
-    s->tlb = calloc((size_t)s->nr_cpus * (s->pt_pages ? s->pt_pages : 1u), sizeof *s->tlb);
-    if (!s->mem || !s->pt || !s->tlb) {
-        free(s->mem);
-        free(s->pt);
-        free(s->tlb);
+struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *arch,
+                          hm_event_fn on_event, void *cookie)
+{
+    struct arrays a;
+    if (!layout || !arch || !layout_ok(layout))
+        return NULL;
+    struct hm_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (arrays_alloc(s, layout, &a) != 0) {
         free(s);
         return NULL;
     }
-
     /* pthread_mutex_init / pthread_cond_init with default attributes cannot fail on the
      * platforms we build for; a failure would surface as a lock error later, never as UB here. */
     pthread_mutex_init(&s->mu, NULL);
     for (unsigned i = 0; i < HM_NR_LOCKS; i++)
         pthread_mutex_init(&s->locks[i], NULL);
     pthread_cond_init(&s->wait_cv, NULL);
-    s->wake_gen = 0;
     atomic_init(&s->in_irq, 0);
+    sim_install(s, layout, arch, on_event, cookie, &a);
     return s;
+}
+
+int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struct hm_arch *arch,
+                 hm_event_fn on_event, void *cookie)
+{
+    struct arrays a;
+    if (!sim || !layout || !arch || !layout_ok(layout))
+        return HM_EINVAL;
+    if (arrays_alloc(sim, layout, &a) != 0)
+        return HM_ENOSPC;
+    sim_clear(sim, layout->page_size);
+    sim_install(sim, layout, arch, on_event, cookie, &a);
+    return HM_OK;
 }
 
 void hm_sim_free(struct hm_sim *sim)
 {
     if (!sim)
         return;
-    for (size_t i = 0; i < sim->mem_leaves; i++) {
-        uint8_t **leaf = sim->mem[i];
-        if (!leaf)
-            continue;
-        for (unsigned j = 0; j < LEAF_SIZE; j++)
-            free(leaf[j]);
-        free(leaf);
-    }
+    for (size_t i = 0; i < sim->n_pages; i++)
+        free(sim->mem[sim->pages[i] >> LEAF_SHIFT][sim->pages[i] & (LEAF_SIZE - 1u)]);
+    for (size_t i = 0; i < sim->cap_mem_leaves; i++)
+        free(sim->mem[i]);
+    for (size_t i = 0; i < sim->n_free; i++)
+        free(sim->free_pages[i]);
+    free(sim->free_pages);
+    free(sim->pages);
     free(sim->mem);
     free(sim->pt);
+    free(sim->pt_dirty);
+    free(sim->pt_mark);
     free(sim->tlb);
+    free(sim->tlb_dirty);
+    free(sim->tlb_mark);
     pthread_cond_destroy(&sim->wait_cv);
     for (unsigned i = 0; i < HM_NR_LOCKS; i++)
         pthread_mutex_destroy(&sim->locks[i]);
@@ -297,6 +479,8 @@ static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
         }
     }
     s->pt[idx] = pte;
+    if (pte)
+        pt_touch(s, (uint32_t)idx);
     sim_unlock(s);
     pending_emit(s, &p);
 }
@@ -352,9 +536,20 @@ static void hook_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
         uint64_t last = hi >= s->pt_end ? s->pt_pages
                                         : (hi - s->pt_start + s->page_size - 1u) >> s->page_shift;
         uint64_t dropped = 0;
-        for (uint32_t cpu = 0; cpu < s->nr_cpus; cpu++)
-            for (uint64_t i = first; i < last; i++)
-                dropped += tlb_drop(s, cpu, (uint32_t)i);
+        if (s->n_tlb_dirty < (last - first) * s->nr_cpus) {
+            /* fewer entries were ever filled than the range has: visit only those */
+            for (uint32_t k = 0; k < s->n_tlb_dirty; k++) {
+                uint32_t e = s->tlb_dirty[k], i = e % s->pt_pages;
+                if (i >= first && i < last && s->tlb[e]) {
+                    s->tlb[e] = 0;
+                    dropped++;
+                }
+            }
+        } else {
+            for (uint32_t cpu = 0; cpu < s->nr_cpus; cpu++)
+                for (uint64_t i = first; i < last; i++)
+                    dropped += tlb_drop(s, cpu, (uint32_t)i);
+        }
         s->st.tlb_entries_dropped += dropped;
     }
     sim_unlock(s);
@@ -390,14 +585,15 @@ static void hook_flush_tlb_all(void *m)
         sim_unlock(s);
         return;
     }
-    size_t n = (size_t)s->nr_cpus * s->pt_pages;
+    /* only entries filled since the last reset or flush_tlb_all can be non-zero */
     uint64_t dropped = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s->tlb[i]) {
-            s->tlb[i] = 0;
-            dropped++;
-        }
+    for (uint32_t k = 0; k < s->n_tlb_dirty; k++) {
+        uint32_t e = s->tlb_dirty[k];
+        dropped += s->tlb[e] != 0u;
+        s->tlb[e] = 0;
+        s->tlb_mark[e] = 0;
     }
+    s->n_tlb_dirty = 0;
     s->st.tlb_entries_dropped += dropped;
     sim_unlock(s);
 }
@@ -526,8 +722,10 @@ static int mmu_access(struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, uint8_t 
                 pfn = sim_pte_pfn(s, pte);
                 if (pfn >= s->max_pfn)
                     rc = HM_EFAULT;
-                else
+                else {
                     *e = pfn + 1u;
+                    tlb_touch(s, (size_t)cpu * s->pt_pages + (size_t)idx);
+                }
             }
         }
     } else {

@@ -55,6 +55,19 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
                           hm_event_fn on_event, void *cookie);
 void hm_sim_free(struct hm_sim *sim);
 
+/* Bring an existing machine back to exactly the state hm_sim_new(layout, arch, on_event,
+ * cookie) would create: every PTE none, every TLB empty, memory reading as zero, statistics
+ * zero, fault injection off, in_interrupt off, no wake-up pending. The layout may differ from
+ * the one the sim was built or last reset with. Allocations are reused when they are large
+ * enough, and only what was written since the last reset is cleared (the sim keeps lists of
+ * the PTEs written, TLB entries filled and pages allocated), so a reset costs in proportion
+ * to what the previous run touched, not to the size of the machine.
+ * Pre: no other thread uses the sim, nobody sleeps in it and none of its locks is held.
+ * Returns HM_OK; HM_EINVAL (NULL sim/layout/arch, or a layout hm_sim_new refuses) or
+ * HM_ENOSPC (allocation failed), in both cases with the sim unchanged. */
+int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struct hm_arch *arch,
+                 hm_event_fn on_event, void *cookie);
+
 /* Fill a struct hm_machine whose hooks act on this sim (m = sim). Every hook is thread-safe.
  * Out-of-window set_pte is ignored and get_pte returns 0; flush_tlb_range treats end == 0 as
  * 4 GiB; lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
