@@ -170,4 +170,18 @@ Test(gaps, getters_on_bad_arguments)
     cr_assert(eq(u64, hm_mk_kmap_pte(NULL, 0x38000u), 0));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 2), -1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 8), -1));
+    /* without a context every PTE reads as none */
+    cr_assert(eq(int, hm_pte_none(NULL, 0x38000163u), 1));
+    cr_assert(eq(int, hm_pte_none(t->ctx, 0x38000163u), 0));
+}
+
+/* hash_long32 keeps 1..32 bits; 0 or more than 32 bits give 0 instead of an undefined shift. */
+Test(gaps, hash_bits_out_of_range)
+{
+    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 0), 0));
+    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 33), 0));
+    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 1000), 0));
+    /* 0x12345678 * 0x9e370001 mod 2^32 = 0xb5fc5678: top bit 1, top 32 bits all of it */
+    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 1), 1u));
+    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 32), 0xb5fc5678u));
 }
