@@ -110,6 +110,12 @@ int rt_consistent(const struct kmapsim_run_result *r, char *msg, size_t len)
          r->last_pkmap);
     RULE(r->mean_in_use <= (double)r->peak_in_use, "%f > %" PRIu64, r->mean_in_use,
          r->peak_in_use);
+    RULE(r->peak_mapped <= r->last_pkmap && r->peak_mapped >= r->peak_in_use,
+         "peak mapped %" PRIu64 ", in use %" PRIu64 ", slots %" PRIu32, r->peak_mapped,
+         r->peak_in_use, r->last_pkmap);
+    RULE(r->mean_mapped <= (double)r->peak_mapped && r->mean_mapped >= r->mean_in_use,
+         "mean mapped %f, peak %" PRIu64 ", mean in use %f", r->mean_mapped, r->peak_mapped,
+         r->mean_in_use);
     RULE(r->end_mapped == r->end_count_ge2 + r->end_count1,
          "tracked %" PRIu64 " present PTEs, library %" PRIu64 " + %" PRIu64, r->end_mapped,
          r->end_count_ge2, r->end_count1);

@@ -316,7 +316,7 @@ struct run {
     uint32_t pshift, psize;
     uint32_t *ver;          /* per page index: version of its contents, 0 = never written */
     _Atomic uint32_t *holds;/* per slot: holders between their kmap and kunmap */
-    au64 in_use, in_use_sum, peak, mapped, ops_done;
+    au64 in_use, in_use_sum, peak, mapped, mapped_sum, mapped_peak, ops_done;
     au64 ev[HM_EV_BUG + 1], ev_pte_set_pkmap, ev_pte_clear_pkmap, ev_flush_page_all;
     struct zipf zipf;
     unsigned bounce_type;
@@ -441,7 +441,13 @@ static void on_event(void *cookie, const struct hm_event *ev)
     case HM_EV_PTE_SET:
         if (in_window(R, ev->a)) {
             atomic_fetch_add_explicit(&R->ev_pte_set_pkmap, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&R->mapped, 1, memory_order_relaxed);
+            {
+                uint64_t m = atomic_fetch_add_explicit(&R->mapped, 1, memory_order_relaxed) + 1;
+                uint64_t p = atomic_load_explicit(&R->mapped_peak, memory_order_relaxed);
+                while (m > p && !atomic_compare_exchange_weak_explicit(
+                                    &R->mapped_peak, &p, m, memory_order_relaxed, memory_order_relaxed))
+                    ;
+            }
             if (R->slot_uses)
                 atomic_fetch_add_explicit(&R->slot_uses[slot_of(R, ev->a)], 1,
                                           memory_order_relaxed);
@@ -482,6 +488,8 @@ static void op_done(struct run *R)
     uint64_t n = atomic_fetch_add_explicit(&R->ops_done, 1, memory_order_relaxed) + 1;
     uint64_t iu = atomic_load_explicit(&R->in_use, memory_order_relaxed);
     atomic_fetch_add_explicit(&R->in_use_sum, iu, memory_order_relaxed);
+    atomic_fetch_add_explicit(&R->mapped_sum, atomic_load_explicit(&R->mapped, memory_order_relaxed),
+                              memory_order_relaxed);
     if (R->o.record && R->L && n % R->sample_every == 0) {
         uint64_t mapped = atomic_load_explicit(&R->mapped, memory_order_relaxed);
         pthread_mutex_lock(&R->rec_lock);
@@ -1383,6 +1391,8 @@ int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *
     r->stale = r->ev[HM_EV_STALE_TLB];
     r->peak_in_use = atomic_load(&R->peak);
     r->mean_in_use = r->ops ? (double)atomic_load(&R->in_use_sum) / (double)r->ops : 0.0;
+    r->peak_mapped = atomic_load(&R->mapped_peak);
+    r->mean_mapped = r->ops ? (double)atomic_load(&R->mapped_sum) / (double)r->ops : 0.0;
     r->invariants = hm_check_invariants(R->ctx, r->invariant_msg, sizeof r->invariant_msg);
     r->end_in_use = atomic_load(&R->in_use);
     r->end_mapped = atomic_load(&R->mapped);
@@ -1450,7 +1460,7 @@ enum {
     M_OPS, M_KMAP_CALLS, M_KMAP_HITS, M_REUSE1, M_NEW, M_KUNMAP, M_ATOMIC, M_FLUSHES,
     M_FREED, M_TLB_GLOBAL, M_TLB_RANGE, M_TLB_ALL, M_TLB_PAGE, M_CACHE, M_TLB_HITS,
     M_TLB_MISSES, M_SLEEPS, M_WAKEUPS, M_SLEEP_TOTAL, M_SLEEP_MAX, M_SLEEP_LONGEST, M_PEAK,
-    M_MEAN, M_BYTES, M_STALE, M_WRONG, M_ERRORS, M_WALL, M_NS_OP, M__COUNT
+    M_MEAN, M_PEAK_MAPPED, M_MEAN_MAPPED, M_BYTES, M_STALE, M_WRONG, M_ERRORS, M_WALL, M_NS_OP, M__COUNT
 };
 
 static const struct metric metrics[M__COUNT] = {
@@ -1477,6 +1487,8 @@ static const struct metric metrics[M__COUNT] = {
     [M_SLEEP_LONGEST] = {"longest single sleep (ms)", "sleep_ms_longest", MF_DBL},
     [M_PEAK] = {"peak slots in use", "slots_in_use_peak", MF_U64},
     [M_MEAN] = {"mean slots in use", "slots_in_use_mean", MF_DBL},
+    [M_PEAK_MAPPED] = {"peak slots mapped (count >= 1)", "slots_mapped_peak", MF_U64},
+    [M_MEAN_MAPPED] = {"mean slots mapped (count >= 1)", "slots_mapped_mean", MF_DBL},
     [M_BYTES] = {"bytes checked through the MMU", "bytes_checked", MF_U64},
     [M_STALE] = {"stale translations (must be 0)", "stale_translations", MF_U64},
     [M_WRONG] = {"wrong bytes read (must be 0)", "wrong_bytes", MF_U64},
@@ -1515,6 +1527,8 @@ static void metric_values(const struct kmapsim_run_result *r, union mval *v)
     v[M_SLEEP_LONGEST].d = (double)r->sleep_ns_longest / 1e6;
     v[M_PEAK].u = r->peak_in_use;
     v[M_MEAN].d = r->mean_in_use;
+    v[M_PEAK_MAPPED].u = r->peak_mapped;
+    v[M_MEAN_MAPPED].d = r->mean_mapped;
     v[M_BYTES].u = r->bytes_checked;
     v[M_STALE].u = r->stale;
     v[M_WRONG].u = r->wrong_bytes;

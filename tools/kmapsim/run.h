@@ -74,6 +74,8 @@ struct kmapsim_run_result {
     uint64_t ev_tlb_flush_page_all_cpus; /* HM_EV_TLB_FLUSH_PAGE with cpu == HM_CPU_ALL */
     uint64_t peak_in_use;         /* most slots held (pkmap_count >= 2) at once */
     double mean_in_use;           /* slots held, averaged over the operations */
+    uint64_t peak_mapped;         /* most slots mapped (pkmap_count >= 1: held or kept) */
+    double mean_mapped;           /* slots mapped, averaged over the operations */
     uint64_t bytes_checked;       /* bytes loaded through the MMU and compared */
     uint64_t wrong_bytes;         /* of those, bytes that differed from what the page holds */
     uint64_t stale;               /* HM_EV_STALE_TLB events (the sim's detector) */
