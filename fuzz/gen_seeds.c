@@ -795,6 +795,125 @@ static void kunmap_in_interrupt_x86(struct enc *e)
     kunmap(e, HI(1));
 }
 
+/* ---- API probes (KOP_PROBE, KOP_CONFIG) --------------------------------------------------- */
+static void probe(struct enc *e, uint32_t kind, uint32_t value)
+{
+    uint32_t b = kop_byte_of(KOP_PROBE);
+    if (++e->nops > KOP_MAX_OPS)
+        die("scenario has too many ops");
+    byte(e, b);
+    byte(e, kind);
+    byte(e, value);
+}
+
+/* arch byte (KCFG_BAD_DESC + k: broken descriptor k), then indexes into kmap_ops.c's tables */
+static void config(struct enc *e, uint32_t arch, uint32_t cpus, uint32_t window, uint32_t highmem,
+                   uint32_t what)
+{
+    if (++e->nops > KOP_MAX_OPS)
+        die("scenario has too many ops");
+    byte(e, kop_byte_of(KOP_CONFIG));
+    byte(e, arch);
+    byte(e, cpus);
+    byte(e, window);
+    byte(e, highmem);
+    byte(e, what);
+}
+/* indexes of cfg_cpus, cfg_windows, cfg_highmem in kmap_ops.c */
+enum { CC_0 = 0, CC_1 = 1, CC_4 = 3, CC_64 = 5, CC_65 = 6 };
+enum { CW_DEFAULT = 0, CW_2 = 1, CW_1 = 2, CW_3 = 3, CW_4096 = 4, CW_8192 = 5, CW_2048 = 9, CW_HUGE = 11 };
+enum { CH_DEFAULT = 0, CH_16 = 1, CH_X86_MAX = 2, CH_PAE_MAX = 4, CH_PPC_MAX = 6, CH_SPARC_MAX = 8,
+       CH_ALL = 10, CH_X86_WRAP = 11 };
+#define CFG_DEBUG 0x10u
+#define CFG_NEED_FLUSH 0x20u
+
+static void api_null_arguments(struct enc *e)
+{
+    machine(e, "x86", 4, 2, 0, 16);
+    kmap(e, HI(1));
+    for (uint32_t v = 0; v < 8; v++)
+        probe(e, KPROBE_NULL_OUT, v);             /* pfn byte v: lowmem, then highmem pages */
+    probe(e, KPROBE_NULL_OUT, 16 + 7);            /* page_address of a highmem page, NULL out */
+    probe(e, KPROBE_NULL_CTX, 0);
+    probe(e, KPROBE_NULL_CTX, 1);                 /* never initialised storage */
+    probe(e, KPROBE_GETTERS_NULL, 0);
+    probe(e, KPROBE_GETTERS_NULL, 1);
+    probe(e, KPROBE_STATS, 0);
+    kunmap(e, HI(1));
+    kunmap(e, HI(1));                             /* a real bug, counted by the stats */
+    probe(e, KPROBE_STATS, 0);
+}
+
+static void api_getters(struct enc *e, const char *arch, uint32_t window)
+{
+    machine(e, arch, window, 2, 0, 16);
+    kmap(e, HI(1));
+    kmap(e, HI(2));
+    kmap(e, HI(3));
+    kunmap(e, HI(2));
+    for (uint32_t v = 0; v < 8; v++)
+        probe(e, KPROBE_GETTERS, v * 33u + 1u);
+    probe(e, KPROBE_GETTERS, HI(1));
+    probe(e, KPROBE_GETTERS, HI(3));
+    probe(e, KPROBE_GETTERS, END(7));
+    probe(e, KPROBE_GETTERS, SPECIAL_PFN(SP_MAX));
+    probe(e, KPROBE_GETTERS, SPECIAL_PFN(SP_ZERO));
+}
+static void api_getters_x86(struct enc *e) { api_getters(e, "x86", 4); }
+static void api_getters_pae(struct enc *e) { api_getters(e, "x86-pae", 8); }
+static void api_getters_ppc(struct enc *e) { api_getters(e, "ppc", 16); }
+static void api_getters_sparc(struct enc *e) { api_getters(e, "sparc", 4); }
+static void api_getters_generic(struct enc *e) { api_getters(e, "generic", 4); }
+
+static void api_names_and_registry(struct enc *e)
+{
+    machine(e, "ppc", 4, 1, 0, 16);
+    for (uint32_t v = 0; v < 20; v++)
+        probe(e, KPROBE_NAMES, v);
+    for (uint32_t v = 0; v < 13; v++)
+        probe(e, KPROBE_REGISTRY, v);
+    probe(e, KPROBE_REGISTRY, 13 * 5 + 5);        /* hm_arch_at(5) and (6): NULL */
+    probe(e, KPROBE_REGISTRY, 13 * 6 + 6);
+}
+
+static void api_invariant_messages(struct enc *e)
+{
+    machine(e, "sparc", 8, 1, 0, 16);
+    kmap(e, HI(1));
+    const uint32_t lens[] = {0, 1, 2, 3, 4, 5, 10, 33, 39};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        probe(e, KPROBE_INVARIANTS, lens[i]);       /* a NULL context */
+        probe(e, KPROBE_INVARIANTS, 64u + lens[i]); /* never initialised storage */
+    }
+}
+
+static void config_probes(struct enc *e)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    /* every arch's own config, each hm_ctx_init case */
+    for (uint32_t a = 0; a < KOP_NR_ARCHES; a++)
+        for (uint32_t w = 0; w < KCFG_INIT__COUNT; w++)
+            config(e, a, a == 0 ? CC_0 : CC_4, CW_DEFAULT, CH_DEFAULT, w);
+    config(e, 0, CC_64, CW_4096, CH_16, KCFG_INIT_OK | CFG_DEBUG);
+    config(e, 1, CC_65, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);           /* too many CPUs */
+    for (uint32_t a = 0; a < 4; a++) {                                   /* bad windows */
+        config(e, a, CC_1, CW_1, CH_16, KCFG_INIT_OK);
+        config(e, a, CC_1, CW_3, CH_16, KCFG_INIT_SHORT);
+        config(e, a, CC_1, CW_8192, CH_16, KCFG_INIT_OK);
+        config(e, a, CC_1, CW_HUGE, CH_16, KCFG_INIT_OK);
+        config(e, a, CC_1, CW_2048, CH_16, KCFG_INIT_OK);                 /* ppc, sparc: too big */
+        config(e, a, CC_1, CW_4096, CH_16, KCFG_INIT_NO_SET_PTE);
+        config(e, a, CC_1, CW_2, CH_ALL, KCFG_INIT_OK);                   /* max_pfn overflows */
+        config(e, a, CC_1, CW_2, CH_X86_WRAP, KCFG_INIT_OK);
+        for (uint32_t h = CH_X86_MAX; h <= CH_SPARC_MAX + 1u; h++)        /* physical limits */
+            config(e, a, CC_1, CW_2, h, KCFG_INIT_OK);
+    }
+    config(e, 4, CC_1, CW_3, CH_ALL, KCFG_INIT_NO_SET_PTE);              /* generic ignores both */
+    for (uint32_t k = 0; k < 7; k++)                                      /* broken descriptors */
+        config(e, KCFG_BAD_DESC + k + 7u * (k % 5u), CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);
+    kmap(e, HI(1));
+}
+
 struct scenario {
     const char *name;
     void (*build)(struct enc *e);
@@ -844,6 +963,15 @@ static const struct scenario scenarios[] = {
     {"sparc-lowmem", sparc_lowmem},
     {"hash-bucket-collision", hash_bucket_collision},
     {"kunmap-in-interrupt-x86", kunmap_in_interrupt_x86},
+    {"api-null-arguments", api_null_arguments},
+    {"api-getters-x86", api_getters_x86},
+    {"api-getters-x86-pae", api_getters_pae},
+    {"api-getters-ppc", api_getters_ppc},
+    {"api-getters-sparc", api_getters_sparc},
+    {"api-getters-generic", api_getters_generic},
+    {"api-names-and-registry", api_names_and_registry},
+    {"api-invariant-messages", api_invariant_messages},
+    {"config-probes", config_probes},
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,9 @@
 /* kmap_ops.c - the main fuzz target (LLVMFuzzerTestOneInput): decodes a machine and up to 256
  * kmap-family ops, runs them on libhighmem + sim and on model.c, aborts with a trace on any difference.
  * SPDX-License-Identifier: MIT */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include "fuzz/kmap_ops.h"
 #include "fuzz/model.h"
 #include "highmem.h"
+#include "highmem_arch.h" /* struct hm_arch: broken descriptors for the config probe */
 #include "sim/sim.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const op_names[KOP__COUNT] = {
     "kmap", "kunmap", "flush", "kmap_atomic", "kunmap_atomic", "kmap_atomic_pfn",
-    "load", "store", "kmap_to_page", "kmap_atomic_to_page", "page_address", "irq"};
+    "load", "store", "kmap_to_page", "kmap_atomic_to_page", "page_address", "irq", "probe", "config"};
 
 /* One decoded operation and what the library did. */
 struct op_rec {
@@ -43,6 +47,7 @@ struct run {
     int ev_overflow;
     uint32_t nbugs;
     int bug, bug_err;
+    uint32_t all_bugs, bugs_by_kind[HM_BUG__COUNT]; /* every bug report of the input */
     uint32_t stale_events;
     struct hm_sim_stats st;
     /* decoder state: recently returned addresses, the last kmap_atomic address of each slot */
@@ -110,6 +115,10 @@ static void print_op(FILE *f, const struct op_rec *o)
     case KOP_STORE:
         fprintf(f, "%s %u 0x%08x %u", name, o->cpu, o->vaddr, o->value);
         break;
+    case KOP_PROBE:
+    case KOP_CONFIG: /* no kmap-trace command either */
+        fprintf(f, "# %s %u %u 0x%x    # %s\n", name, o->type, o->value, o->val, hm_strerror(o->err));
+        return;
     case KOP_IRQ: /* no kmap-trace command: a comment, so the trace still parses */
         fprintf(f, "# in_interrupt %s (not replayable: later kunmap/sparc kmap results differ)\n",
                 o->value ? "on" : "off");
@@ -193,6 +202,9 @@ static void on_bug(void *cookie, const struct hm_bug_report *rep)
     r->nbugs++;
     r->bug = rep->bug;
     r->bug_err = rep->err;
+    r->all_bugs++;
+    if (rep->bug >= 0 && rep->bug < HM_BUG__COUNT)
+        r->bugs_by_kind[rep->bug]++;
 }
 
 static void on_sim_event(void *cookie, const struct hm_event *ev)
@@ -642,6 +654,388 @@ static int setup(struct run *r, struct fz_input *in)
     return 1;
 }
 
+/* ---------------------------------------------------------------------------------------
+ * API probes (KOP_PROBE, KOP_CONFIG): the public calls the machine ops do not reach. Each one
+ * is predicted by the model (names, layouts, hashes, counts) or by highmem.h's contract.
+ * ------------------------------------------------------------------------------------- */
+/* An uninitialised context: zeroed storage hm_ctx_init never saw. */
+static _Alignas(16) unsigned char never_inited[512];
+
+static void probe_null_out(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    uint32_t which = o->value % 8u;
+    hm_vaddr_t va = r->S ? pkmap_addr(r, 0) : r->L.page_offset;
+    o->pfn = decode_pfn(r, o->value);
+    switch (which) {
+    case 0: o->err = hm_kmap(r->ctx, o->pfn, NULL); break;
+    case 1: o->err = hm_kmap_try(r->ctx, o->pfn, NULL); break;
+    case 2: o->err = hm_kmap_atomic(r->ctx, 0, o->pfn, 0, NULL); break;
+    case 3: o->err = hm_kmap_atomic_pfn(r->ctx, 0, o->pfn, 0, NULL); break;
+    case 4: o->err = hm_kmap_atomic_prot(r->ctx, 0, o->pfn, 0, 0, NULL); break;
+    case 5: o->err = hm_kmap_atomic_to_page(r->ctx, va, NULL); break;
+    case 6: o->err = hm_kmap_to_page(r->ctx, va, NULL); break;
+    default: o->err = hm_page_address(r->ctx, o->pfn, NULL); break;
+    }
+    model_bad_arg(&r->model, mo);
+}
+
+/* Every call with a NULL or never initialised context: EINVAL, no event, no bug. */
+static void probe_null_ctx(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    struct hm_ctx *c = (o->value & 1u) ? (struct hm_ctx *)(void *)never_inited : NULL;
+    hm_vaddr_t v = 0;
+    hm_pfn_t p = 0;
+    uint32_t pfn = r->L.highmem_start_pfn;
+    int rc[] = {hm_kmap(c, pfn, &v), hm_kmap_try(c, pfn, &v), hm_kunmap(c, pfn), hm_kmap_flush_unused(c),
+                hm_kmap_atomic(c, 0, pfn, 0, &v), hm_kmap_atomic_prot(c, 0, pfn, 0, 0, &v),
+                hm_kmap_atomic_pfn(c, 0, pfn, 0, &v), hm_kunmap_atomic(c, 0, r->L.page_offset, 0),
+                hm_kmap_atomic_to_page(c, r->L.page_offset, &p), hm_kmap_to_page(c, r->L.page_offset, &p),
+                hm_page_address(c, pfn, &v)};
+    for (size_t i = 0; i < sizeof rc / sizeof rc[0]; i++)
+        if (rc[i] != HM_EINVAL)
+            fail(r, "call %zu with a %s context returned %s, not EINVAL", i, c ? "never initialised" : "NULL",
+                 hm_strerror(rc[i]));
+    if (v != 0 || p != 0)
+        fail(r, "a call with a bad context wrote its out pointer");
+    o->err = HM_EINVAL;
+    model_no_op(&r->model, mo);
+    mo->err = HM_EINVAL;
+}
+
+static void probe_getters_null(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    const struct hm_ctx *c = (o->value & 1u) ? (const struct hm_ctx *)(const void *)never_inited : NULL;
+    struct hm_stats st, zero;
+    memset(&zero, 0, sizeof zero);
+    memset(&st, 0xa5, sizeof st);
+    hm_get_stats(c, &st);
+    hm_get_stats(r->ctx, NULL); /* nowhere to write: must not crash */
+    if (hm_pkmap_count(c, 0) != -1 || hm_last_pkmap_nr(c) != 0 || hm_nr_waiters(c) != 0 ||
+        hm_pagefault_depth(c, 0) != -1 || hm_pool_size(c) != 0 || hm_bucket_size(c, 0) != 0 ||
+        hm_page_bucket(c, 1) != 0 || hm_page_is_highmem(c, 0) != -1 || hm_mk_kmap_pte(c, 1) != 0 ||
+        hm_pte_none(c, 0x1000u) != 1 || hm_pte_pfn(c, 0x5000u) != 0 || hm_ctx_layout(c) != NULL ||
+        memcmp(&st, &zero, sizeof st) != 0 || hm_arch_name(NULL) != NULL || hm_arch_find(NULL) != NULL)
+        fail(r, "an inspection call on a %s context returned something", c ? "never initialised" : "NULL");
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+static void probe_getters(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    const struct model *m = &r->model;
+    uint32_t v = o->value, pfn = decode_pfn(r, (uint8_t)v), b = v % HM_PA_HASH_SIZE, in_b = 0;
+    int hi = pfn >= r->L.max_pfn ? -1 : (r->S && pfn >= r->L.highmem_start_pfn);
+    unsigned bits = v % 34u;
+    uint32_t x = v * 0x01010101u + 0x9e3u;
+    const struct hm_layout *L = hm_ctx_layout(r->ctx);
+
+    o->pfn = pfn;
+    if (hm_page_is_highmem(r->ctx, pfn) != hi)
+        fail(r, "page_is_highmem(0x%x) = %d, the model expects %d", pfn, hm_page_is_highmem(r->ctx, pfn), hi);
+    if (r->S && pfn < r->L.max_pfn) {
+        hm_pte_t pte = hm_mk_kmap_pte(r->ctx, pfn);
+        if (pte != model_pte_word(m, pfn) || hm_pte_none(r->ctx, pte) != 0 || hm_pte_pfn(r->ctx, pte) != pfn)
+            fail(r, "mk_kmap_pte(0x%x) = 0x%llx (none %d, pfn 0x%x), the model expects 0x%llx", pfn,
+                 (unsigned long long)pte, hm_pte_none(r->ctx, pte), hm_pte_pfn(r->ctx, pte),
+                 (unsigned long long)model_pte_word(m, pfn));
+    }
+    if (hm_pte_none(r->ctx, 0) != 1)
+        fail(r, "pte_none(0) is not 1 (0 is none on every arch)");
+    if (hm_pkmap_count(r->ctx, r->S + v) != -1 || hm_pagefault_depth(r->ctx, r->ncpus + v) != -1 ||
+        hm_bucket_size(r->ctx, HM_PA_HASH_SIZE + v) != 0)
+        fail(r, "an index past the end (slot %u, cpu %u, bucket %u) was answered", r->S + v, r->ncpus + v,
+             HM_PA_HASH_SIZE + v);
+    if (hm_pool_size(r->ctx) != model_pool_size(m) || hm_nr_waiters(r->ctx) != 0 ||
+        hm_last_pkmap_nr(r->ctx) != (r->S ? m->last_nr : 0u))
+        fail(r, "pool %u (model %u), waiters %u, last_pkmap_nr %u", hm_pool_size(r->ctx), model_pool_size(m),
+             hm_nr_waiters(r->ctx), hm_last_pkmap_nr(r->ctx));
+    if (hm_page_bucket(r->ctx, pfn) != model_page_bucket(m, pfn))
+        fail(r, "page_bucket(0x%x) = %u, the model expects %u", pfn, hm_page_bucket(r->ctx, pfn),
+             model_page_bucket(m, pfn));
+    for (uint32_t i = 0; i < r->S; i++)
+        in_b += m->count[i] >= 1 && model_page_bucket(m, m->slot_page[i]) == b;
+    if (hm_bucket_size(r->ctx, b) != in_b)
+        fail(r, "bucket %u holds %u records, the model expects %u", b, hm_bucket_size(r->ctx, b), in_b);
+    if (hm_hash_long32(x, bits) != model_hash_long32(x, bits))
+        fail(r, "hash_long32(0x%x, %u) = 0x%x, the model expects 0x%x", x, bits, hm_hash_long32(x, bits),
+             model_hash_long32(x, bits));
+    if (!L || memcmp(L, &r->L, sizeof *L) != 0)
+        fail(r, "hm_ctx_layout differs from hm_layout_compute's layout");
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+/* A name the model does not know must still be a string, and none of the known ones. */
+static void check_name(struct run *r, const char *what, int i, const char *lib, const char *exp,
+                       const char *(*known)(int), int nknown)
+{
+    if (exp) {
+        if (!lib || strcmp(lib, exp) != 0)
+            fail(r, "%s(%d) = \"%s\", the model expects \"%s\"", what, i, lib ? lib : "(null)", exp);
+        return;
+    }
+    if (!lib)
+        fail(r, "%s(%d) returned NULL", what, i);
+    for (int k = -1; k <= nknown; k++)
+        if (known(k) && strcmp(lib, known(k)) == 0)
+            fail(r, "%s(%d) = \"%s\", the name of %d", what, i, lib, k);
+}
+
+static void probe_names(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    int i = (int)(o->value % 20u) - 2;
+    check_name(r, "hm_strerror", i, hm_strerror(i), model_err_name(i), model_err_name, 8);
+    check_name(r, "hm_bug_name", i, hm_bug_name(i), model_bug_name(i), model_bug_name, HM_BUG__COUNT);
+    check_name(r, "hm_event_name", i, hm_event_name(i), model_event_name(i), model_event_name, 13);
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+static void probe_registry(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic", "x8", "x86-", "",
+                                        "X86", "sparc64", "ppc ", "generic\n", NULL};
+    const char *name = names[o->value % (sizeof names / sizeof names[0])];
+    int exp = model_arch_index(name);
+    const struct hm_arch *a = hm_arch_find(name);
+    unsigned at = o->value % 7u;
+
+    if (a != (exp < 0 ? NULL : hm_arch_at((unsigned)exp)) ||
+        (a && strcmp(hm_arch_name(a), model_arch_name(exp)) != 0))
+        fail(r, "hm_arch_find(\"%s\") = %s, the model expects %s", name ? name : "(null)",
+             a ? hm_arch_name(a) : "NULL", exp < 0 ? "NULL" : model_arch_name(exp));
+    if (at < KOP_NR_ARCHES ? !hm_arch_at(at) || strcmp(hm_arch_name(hm_arch_at(at)), model_arch_name((int)at)) != 0
+                           : hm_arch_at(at) != NULL)
+        fail(r, "hm_arch_at(%u) is not %s", at, at < KOP_NR_ARCHES ? model_arch_name((int)at) : "NULL");
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+/* hm_check_invariants' message: "I<n>: ..." cut to msg_len - 1 characters and terminated. */
+static void check_message(struct run *r, const char *who, int rc, const char *buf, size_t len)
+{
+    char prefix[8];
+    size_t n;
+    if (len == 0) {
+        if ((unsigned char)buf[0] != 0x5a)
+            fail(r, "%s: hm_check_invariants wrote into a 0-byte message buffer", who);
+        return;
+    }
+    n = strnlen(buf, len);
+    if (n == len)
+        fail(r, "%s: message not terminated within %zu bytes", who, len);
+    if (rc == 0 && n != 0)
+        fail(r, "%s: holds, yet the message is \"%s\"", who, buf);
+    snprintf(prefix, sizeof prefix, "I%d:", rc);
+    if (rc != 0 && strncmp(buf, prefix, n < strlen(prefix) ? n : strlen(prefix)) != 0)
+        fail(r, "%s: code %d but the message is \"%s\"", who, rc, buf);
+    if (rc != 0 && len >= sizeof prefix && n < strlen(prefix))
+        fail(r, "%s: message \"%s\" too short", who, buf);
+}
+
+static void probe_invariants(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    char buf[48];
+    size_t len = o->value % 40u;
+    int rc;
+
+    memset(buf, 0x5a, sizeof buf);
+    rc = hm_check_invariants(r->ctx, buf, len);
+    if (rc != 0)
+        fail(r, "hm_check_invariants: %d", rc);
+    check_message(r, "this context", rc, buf, len);
+    memset(buf, 0x5a, sizeof buf);
+    rc = hm_check_invariants((o->value & 64u) ? (const struct hm_ctx *)(const void *)never_inited : NULL, buf, len);
+    if (rc == 0)
+        fail(r, "hm_check_invariants accepts a %s context", (o->value & 64u) ? "never initialised" : "NULL");
+    check_message(r, "bad context", rc, buf, len);
+    if (hm_check_invariants(NULL, NULL, 16) == 0 || hm_check_invariants(r->ctx, NULL, 16) != 0)
+        fail(r, "hm_check_invariants with a NULL message buffer");
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+static void probe_stats(struct run *r, struct op_rec *o, struct model_out *mo)
+{
+    struct hm_stats st;
+    hm_get_stats(r->ctx, &st);
+    if (st.bugs != r->all_bugs)
+        fail(r, "stats: %llu bugs, the bug hook saw %u", (unsigned long long)st.bugs, r->all_bugs);
+    for (int k = 0; k < HM_BUG__COUNT; k++)
+        if (st.bug_by_kind[k] != r->bugs_by_kind[k])
+            fail(r, "stats: %llu bugs %s, the bug hook saw %u", (unsigned long long)st.bug_by_kind[k],
+                 hm_bug_name(k), r->bugs_by_kind[k]);
+    o->err = HM_OK;
+    model_no_op(&r->model, mo);
+}
+
+/* KOP_CONFIG: another config through hm_layout_compute, hm_ctx_size and hm_ctx_init, in storage
+ * of its own (the machine's context is untouched). */
+static const uint32_t cfg_cpus[KCFG_NR_CPUS] = {0, 1, 2, 4, 63, 64, 65, 1000};
+static const uint32_t cfg_windows[KCFG_NR_WINDOWS] = {0, 2, 1, 3, 4096, 8192, 1024, 6, 512, 2048, 64, 0x80000000u};
+/* each arch's largest highmem size and one more (x86 2^20 pfns, PAE 2^24, ppc 2^20, sparc 2^24),
+ * the uint32 overflow of max_pfn, and x86's exact overflow limit */
+static const uint32_t cfg_highmem[KCFG_NR_HIGHMEM] = {0, 16, 0xc8000u, 0xc8001u, 0xfc8000u, 0xfc8001u,
+                                                      0xd0000u, 0xd0001u, 0xff4000u, 0xff4001u,
+                                                      0xffffffffu, 0xffffffffu - 0x38000u};
+
+/* The scratch context's page tables: empty, and writes go nowhere (it runs no op). */
+static void null_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+{
+    (void)m;
+    (void)vaddr;
+    (void)pte;
+}
+
+static hm_pte_t null_get_pte(void *m, hm_vaddr_t vaddr)
+{
+    (void)m;
+    (void)vaddr;
+    return 0;
+}
+
+static int layout_matches(const struct model_layout *M, const struct hm_layout *L)
+{
+    int has = M->S != 0;
+    uint64_t pt_end = (uint64_t)L->pt_start + ((uint64_t)L->pt_pages << 12);
+    return M->page_offset == L->page_offset && M->high_memory == L->high_memory &&
+           M->highmem_start_pfn == L->highmem_start_pfn && M->max_pfn == L->max_pfn && M->S == L->last_pkmap &&
+           M->nr_km_types == L->nr_km_types && M->km_type_nr == L->km_type_nr &&
+           M->config_nr_cpus == L->config_nr_cpus && (!has || M->pkmap_base == L->pkmap_base) &&
+           (!has || M->atomic_idx0 == L->kmap_atomic_base) &&
+           (!has || (M->pt_start == L->pt_start && M->pt_end == pt_end)) &&
+           (!has || M->kmap_fix_begin != 0 ||
+            (M->fixaddr_top == L->fixaddr_top && M->fixaddr_start == L->fixaddr_start));
+}
+
+static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, const uint8_t b[5])
+{
+    static struct hm_arch bad;
+    static void *scratch;
+    static size_t cap;
+    struct hm_config cfg;
+    struct model_config mc;
+    struct model_layout M;
+    struct hm_layout L;
+    struct hm_machine mach;
+    struct hm_ctx *c2 = NULL;
+    const struct hm_arch *base = hm_arch_at(b[0] % KOP_NR_ARCHES);
+    int valid, rc, want;
+    size_t size, align = hm_ctx_align(), room;
+    uint32_t what = b[4] % KCFG_INIT__COUNT;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.arch = base;
+    cfg.nr_cpus = cfg_cpus[b[1] % KCFG_NR_CPUS];
+    cfg.last_pkmap = cfg_windows[b[2] % KCFG_NR_WINDOWS];
+    cfg.highmem_pages = cfg_highmem[b[3] % KCFG_NR_HIGHMEM];
+    cfg.debug_highmem = (b[4] >> 4) & 1;
+    cfg.need_flush = (b[4] >> 5) & 1;
+    mc.arch = hm_arch_name(base);
+    mc.nr_cpus = cfg.nr_cpus;
+    mc.last_pkmap = cfg.last_pkmap;
+    mc.highmem_pages = cfg.highmem_pages;
+    mc.debug_highmem = cfg.debug_highmem;
+    mc.need_flush = cfg.need_flush;
+    valid = model_config_valid(&mc, &M) == 0;
+    if (b[0] >= KCFG_BAD_DESC) {
+        /* a descriptor the core must refuse (highmem_arch.h), or an unchanged copy */
+        bad = *base;
+        switch ((b[0] - KCFG_BAD_DESC) % 7u) {
+        case 0: cfg.arch = NULL; break;
+        case 1: bad.abi_version = HM_ARCH_ABI_VERSION + 1u; break;
+        case 2: bad.layout = NULL; break;
+        case 3: bad.page_shift = 9; break;
+        case 4: bad.page_shift = 17; break;
+        case 5: bad.lowmem_pages = 0; break;
+        default: break; /* the copy behaves as the original */
+        }
+        if (cfg.arch)
+            cfg.arch = &bad;
+        if ((b[0] - KCFG_BAD_DESC) % 7u != 6u)
+            valid = 0;
+    }
+    o->type = b[0];
+    o->value = b[4];
+    o->cpu = cfg.nr_cpus;
+    o->pfn = cfg.highmem_pages;
+    o->vaddr = cfg.last_pkmap;
+
+    rc = hm_layout_compute(&cfg, &L);
+    if ((rc == HM_OK) != valid || (rc != HM_OK && rc != HM_EINVAL))
+        fail(r, "config probe: hm_layout_compute returned %s, the model %s the config", hm_strerror(rc),
+             valid ? "accepts" : "refuses");
+    if (valid && !layout_matches(&M, &L))
+        fail(r, "config probe: layout (PKMAP_BASE 0x%08x, max_pfn 0x%x) differs from the model's (0x%08x, 0x%x)",
+             L.pkmap_base, L.max_pfn, M.pkmap_base, M.max_pfn);
+    size = hm_ctx_size(&cfg);
+    if ((size != 0) != valid)
+        fail(r, "config probe: hm_ctx_size = %zu for a config the model %s", size, valid ? "accepts" : "refuses");
+    if (hm_layout_compute(NULL, &L) != HM_EINVAL || hm_layout_compute(&cfg, NULL) != HM_EINVAL ||
+        hm_ctx_size(NULL) != 0)
+        fail(r, "config probe: NULL config or layout accepted");
+
+    /* hm_ctx_init in storage of its own, with one argument wrong (or none) */
+    room = (size ? size : 64u) + 2u * align;
+    if (room > cap) {
+        free(scratch);
+        cap = room < 4096u ? 4096u : room;
+        scratch = aligned_alloc(align, (cap + align - 1u) / align * align);
+        if (!scratch) {
+            fprintf(stderr, "kmap_ops: out of memory\n");
+            abort();
+        }
+    }
+    memset(&mach, 0, sizeof mach);
+    mach.set_pte = null_set_pte;
+    mach.get_pte = null_get_pte;
+    want = valid ? HM_OK : HM_EINVAL;
+    switch (what) {
+    case KCFG_INIT_NULL_MEM:
+        rc = hm_ctx_init(NULL, room, &cfg, &mach, NULL, &c2);
+        want = HM_EINVAL;
+        break;
+    case KCFG_INIT_MISALIGNED:
+        rc = hm_ctx_init((unsigned char *)scratch + align / 2u, room - align, &cfg, &mach, NULL, &c2);
+        want = HM_EINVAL;
+        break;
+    case KCFG_INIT_SHORT:
+        rc = hm_ctx_init(scratch, size ? size - 1u : 0u, &cfg, &mach, NULL, &c2);
+        want = valid ? HM_ENOSPC : HM_EINVAL;
+        break;
+    case KCFG_INIT_NO_SET_PTE:
+        mach.set_pte = NULL;
+        rc = hm_ctx_init(scratch, room, &cfg, &mach, NULL, &c2);
+        if (valid && M.S)
+            want = HM_EINVAL; /* a highmem arch needs set_pte and get_pte */
+        break;
+    case KCFG_INIT_NULL_ARGS:
+        rc = hm_ctx_init(scratch, room, NULL, &mach, NULL, &c2);
+        if (rc == HM_EINVAL)
+            rc = hm_ctx_init(scratch, room, &cfg, NULL, NULL, &c2);
+        if (rc == HM_EINVAL)
+            rc = hm_ctx_init(scratch, room, &cfg, &mach, NULL, NULL);
+        want = HM_EINVAL;
+        break;
+    default:
+        rc = hm_ctx_init(scratch, room, &cfg, &mach, NULL, &c2);
+        break;
+    }
+    if (rc != want)
+        fail(r, "config probe: hm_ctx_init (case %u) returned %s, expected %s", what, hm_strerror(rc),
+             hm_strerror(want));
+    if (rc == HM_OK) {
+        char msg[64];
+        if (!c2 || hm_check_invariants(c2, msg, sizeof msg) != 0 || hm_pool_size(c2) != M.S ||
+            hm_last_pkmap_nr(c2) != 0 || !hm_ctx_layout(c2) || memcmp(hm_ctx_layout(c2), &L, sizeof L) != 0)
+            fail(r, "config probe: the new context is not in its initial state");
+    }
+    o->err = rc;
+    o->val = size != 0;
+    model_no_op(&r->model, mo);
+    mo->err = rc;
+}
+
 static void run_op(struct run *r, struct fz_input *in)
 {
     struct op_rec *o = &r->log[r->nlog++];
@@ -726,6 +1120,27 @@ static void run_op(struct run *r, struct fz_input *in)
         }
         o->val = p;
         break;
+    case KOP_PROBE:
+        o->type = fz_front_byte(in) % KPROBE__COUNT;
+        o->value = fz_front_byte(in);
+        switch (o->type) {
+        case KPROBE_NULL_OUT: probe_null_out(r, o, &mo); break;
+        case KPROBE_NULL_CTX: probe_null_ctx(r, o, &mo); break;
+        case KPROBE_GETTERS_NULL: probe_getters_null(r, o, &mo); break;
+        case KPROBE_GETTERS: probe_getters(r, o, &mo); break;
+        case KPROBE_NAMES: probe_names(r, o, &mo); break;
+        case KPROBE_REGISTRY: probe_registry(r, o, &mo); break;
+        case KPROBE_INVARIANTS: probe_invariants(r, o, &mo); break;
+        default: probe_stats(r, o, &mo); break;
+        }
+        break;
+    case KOP_CONFIG: {
+        uint8_t b[5];
+        for (unsigned i = 0; i < 5; i++)
+            b[i] = fz_front_byte(in);
+        run_config(r, o, &mo, b);
+        break;
+    }
     case KOP_IRQ:
         o->value = fz_front_byte(in) & 1u;
         hm_sim_set_in_interrupt(r->sim, o->value);

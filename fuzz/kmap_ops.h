@@ -51,12 +51,35 @@ enum kop {
     KOP_KMAP_ATOMIC_TO_PAGE, /* address (2 bytes) */
     KOP_PAGE_ADDRESS,        /* pfn */
     KOP_IRQ,                 /* on/off (bit 0): in_interrupt() as the sim reports it */
+    KOP_PROBE,               /* probe kind, value: the rest of the public API (kmap_ops.c) */
+    KOP_CONFIG,              /* arch, cpus, window, highmem, what: hm_layout_compute,
+                              * hm_ctx_size, hm_ctx_init on another (maybe invalid) config */
     KOP__COUNT
+};
+
+/* Opcode bytes from KOP_EXT_BASE up select the API probes: KOP_EXT_BASE.. KOP_EXT_CONFIG - 1
+ * KOP_PROBE, the rest KOP_CONFIG. Below, the byte goes through the table (b % 32). */
+#define KOP_EXT_BASE 224u
+#define KOP_EXT_CONFIG 244u
+
+/* Probe kinds (the first operand byte modulo KPROBE__COUNT). */
+enum kprobe {
+    KPROBE_NULL_OUT,     /* every call taking an out pointer, with NULL: BUG BAD_ARG (value: which) */
+    KPROBE_NULL_CTX,     /* every call with a NULL context: EINVAL, nothing reported */
+    KPROBE_GETTERS_NULL, /* every inspection call with a NULL context */
+    KPROBE_GETTERS,      /* the inspection calls and PTE codec on this context (value: pfn, index) */
+    KPROBE_NAMES,        /* hm_strerror, hm_bug_name, hm_event_name (value: the number) */
+    KPROBE_REGISTRY,     /* hm_arch_find, hm_arch_at, hm_arch_name (value: which name) */
+    KPROBE_INVARIANTS,   /* hm_check_invariants' message on this and on a NULL context (value: length) */
+    KPROBE_STATS,        /* hm_get_stats: bug counters against the bug hook's reports */
+    KPROBE__COUNT
 };
 
 #define KOP_TABLE_SIZE 32u
 static inline int kop_of_byte(uint8_t b)
 {
+    if (b >= KOP_EXT_BASE)
+        return b < KOP_EXT_CONFIG ? KOP_PROBE : KOP_CONFIG;
     static const uint8_t t[KOP_TABLE_SIZE] = {
         KOP_KMAP, KOP_KUNMAP, KOP_FLUSH, KOP_KMAP_ATOMIC, KOP_KUNMAP_ATOMIC, KOP_KMAP_ATOMIC_PFN,
         KOP_LOAD, KOP_STORE, KOP_KMAP_TO_PAGE, KOP_KMAP_ATOMIC_TO_PAGE, KOP_PAGE_ADDRESS,
@@ -71,11 +94,21 @@ static inline int kop_of_byte(uint8_t b)
 /* The first byte value whose opcode is op (the encoder's choice). */
 static inline uint8_t kop_byte_of(int op)
 {
-    for (unsigned b = 0; b < KOP_TABLE_SIZE; b++)
+    for (unsigned b = 0; b < 256u; b++)
         if (kop_of_byte((uint8_t)b) == op)
             return (uint8_t)b;
     return 0;
 }
+
+/* KOP_CONFIG operands. arch byte: < KCFG_BAD_DESC: hm_arch_at(b % 5); else a NULL arch
+ * (KCFG_BAD_DESC) or a copy of hm_arch_at(b % 5) with one field broken (kmap_ops.c). The other
+ * bytes index these tables; "what" picks the hm_ctx_init call (KCFG_INIT_*). */
+#define KCFG_BAD_DESC 200u
+#define KCFG_NR_CPUS 8u
+#define KCFG_NR_WINDOWS 12u
+#define KCFG_NR_HIGHMEM 12u
+enum { KCFG_INIT_OK, KCFG_INIT_NULL_MEM, KCFG_INIT_MISALIGNED, KCFG_INIT_SHORT, KCFG_INIT_NO_SET_PTE,
+       KCFG_INIT_NULL_ARGS, KCFG_INIT__COUNT };
 
 /* ---------------------------------------------------------------------------------------
  * Operand bytes. hs = highmem_start_pfn, hp = max_pfn - hs, S = LAST_PKMAP.

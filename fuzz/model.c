@@ -27,6 +27,7 @@
 #define X86_PMD_SIZE (4u << 20)            /* two-level paging */
 #define X86_PAE_PMD_SIZE (2u << 20)        /* three-level paging */
 #define X86_PAGE_KERNEL 0x163u             /* P RW A D G */
+#define X86_VMALLOC_OFFSET (8u << 20)
 #define X86_PAE_NX 0x8000000000000000ull
 #define X86_PAE_FRAME 0x000ffffffffff000ull
 /* ppc32 */
@@ -98,6 +99,11 @@ static int layout_x86(struct model_layout *L, const struct model_config *c, uint
     boot_start = X86_FIXADDR_TOP - end_fixed * PAGE_SIZE;
     L->atomic_idx0 = X86_FIXADDR_TOP - X86_FIX_KMAP_BEGIN * PAGE_SIZE;
     L->pkmap_base = (boot_start - PAGE_SIZE * (L->S + 1u)) & ~(pmd_size - 1u);
+    /* VMALLOC_START = high_memory + VMALLOC_OFFSET rounded up, VMALLOC_END = PKMAP_BASE - 2
+     * pages: an empty vmalloc area is no machine (never with the built-in lowmem size) */
+    if (((L->high_memory + 2u * X86_VMALLOC_OFFSET - 1u) & ~(X86_VMALLOC_OFFSET - 1u)) >=
+        L->pkmap_base - 2u * PAGE_SIZE)
+        return -1;
     L->pt_start = L->pkmap_base;
     if (X86_FIXADDR_TOP - (end_fixed - 1u) * PAGE_SIZE < L->pt_start)
         L->pt_start = X86_FIXADDR_TOP - (end_fixed - 1u) * PAGE_SIZE;
@@ -978,4 +984,98 @@ void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
 {
     begin(m, out);
     m->in_interrupt = on != 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The rest of the public API: names, the registry, hashing, configs (highmem.h, spec §2.6,
+ * docs/arches.md).
+ * ------------------------------------------------------------------------------------- */
+const char *model_err_name(int err)
+{
+    /* highmem.h: errno-style names of enum hm_err, "OK" for HM_OK */
+    static const char *const names[] = {"OK", "EINVAL", "ERANGE", "EAGAIN", "EBUSY", "EFAULT", "ENOSPC"};
+    return err >= 0 && err < (int)(sizeof names / sizeof names[0]) ? names[err] : NULL;
+}
+
+const char *model_bug_name(int bug)
+{
+    /* the enum hm_bug members without their HM_BUG_ prefix */
+    static const char *const names[] = {
+        "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT", "POOL_EMPTY",
+        "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY", "ATOMIC_UNBALANCED",
+        "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED"};
+    return bug >= 0 && bug < (int)(sizeof names / sizeof names[0]) ? names[bug] : NULL;
+}
+
+const char *model_event_name(int kind)
+{
+    /* the enum hm_event_kind members, lower case, without HM_EV_ (kmap-trace.md spells them so) */
+    static const char *const names[] = {
+        NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
+        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
+    return kind > 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : NULL;
+}
+
+int model_arch_index(const char *name)
+{
+    return arch_of(name);
+}
+
+const char *model_arch_name(int i)
+{
+    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
+    return i >= 0 && i < 5 ? names[i] : NULL;
+}
+
+uint32_t model_hash_long32(uint32_t val, unsigned bits)
+{
+    /* spec §2.6: times GOLDEN_RATIO_PRIME modulo 2^32, the top `bits` bits; only 1..32 bits
+     * make a hash (the kernel never asks for others): anything else gives 0 */
+    if (bits < 1 || bits > 32)
+        return 0;
+    return (uint32_t)(val * 0x9e370001u) >> (32u - bits);
+}
+
+uint32_t model_page_bucket(const struct model *m, uint32_t pfn)
+{
+    /* hash_ptr(&mem_map[pfn], 7) with 32-byte struct pages at docs/arches.md's mem_map */
+    static const uint32_t mem_map[] = {0xc1000000u, 0xc1000000u, 0xc0400000u, 0xf0400000u, 0xc1000000u};
+    return model_hash_long32(mem_map[m->L.arch] + pfn * 32u, 7);
+}
+
+uint32_t model_pool_size(const struct model *m)
+{
+    uint32_t n = m->L.S;
+    for (uint32_t i = 0; i < m->L.S; i++)
+        n -= m->count[i] >= 1;
+    return n;
+}
+
+int model_config_valid(const struct model_config *cfg, struct model_layout *out)
+{
+    struct model_config c = *cfg;
+    struct model_layout L;
+    if (c.nr_cpus == 0)
+        c.nr_cpus = 1; /* highmem.h: 0 means 1 */
+    if (arch_of(c.arch) == MA_GENERIC) {
+        c.last_pkmap = 0; /* no pkmap window to size: ignored */
+        c.highmem_pages = 0;
+    }
+    if (compute_layout(&L, &c) != 0)
+        return -1;
+    if (out)
+        *out = L;
+    return 0;
+}
+
+void model_no_op(struct model *m, struct model_out *out)
+{
+    begin(m, out);
+}
+
+void model_bad_arg(struct model *m, struct model_out *out)
+{
+    /* highmem.h: a NULL out pointer is a BUG_BAD_ARG, EINVAL, and changes nothing */
+    begin(m, out);
+    bug(m, out, HM_EINVAL, HM_BUG_BAD_ARG);
 }

@@ -101,6 +101,10 @@ void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
 void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
 void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
 void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
+/* A call that must change nothing and report nothing (a NULL context, an inspection call). */
+void model_no_op(struct model *m, struct model_out *out);
+/* A call given a NULL out pointer: BUG_BAD_ARG, EINVAL, nothing changes. */
+void model_bad_arg(struct model *m, struct model_out *out);
 
 /* Queries for the harness's checks. */
 uint32_t model_pkmap_addr(const struct model *m, uint32_t i);           /* PKMAP_ADDR(i) */
@@ -116,5 +120,21 @@ uint32_t model_tlb_entries(const struct model *m, uint32_t cpu);
 int model_slot_of_page(const struct model *m, uint32_t pfn);
 /* page_address(pfn) without touching the event list (0: none). pfn < max_pfn. */
 uint32_t model_page_address_of(const struct model *m, uint32_t pfn);
+/* Records left in the page_address pool: LAST_PKMAP minus the slots in use. */
+uint32_t model_pool_size(const struct model *m);
+/* The page_address bucket of pfn: hash_ptr of its struct page (docs/arches.md's mem_map). */
+uint32_t model_page_bucket(const struct model *m, uint32_t pfn);
+
+/* The rest of the public API, predicted without a machine. Names: NULL where highmem.h names
+ * nothing (the library then returns some other string). */
+const char *model_err_name(int err);
+const char *model_bug_name(int bug);
+const char *model_event_name(int kind);
+int model_arch_index(const char *name);   /* 0..4 for the five arch names, else -1 */
+const char *model_arch_name(int i);       /* i = 0..4, else NULL */
+uint32_t model_hash_long32(uint32_t val, unsigned bits);
+/* Whether the library accepts a config (nr_cpus 0 meaning 1; generic ignores the window and
+ * highmem size); 0 and *out (may be NULL) if so, else -1. */
+int model_config_valid(const struct model_config *cfg, struct model_layout *out);
 
 #endif /* HM_FUZZ_MODEL_H */
