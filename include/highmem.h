@@ -289,7 +289,9 @@ uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx);
 uint32_t hm_nr_waiters(const struct hm_ctx *ctx);
 /* Pagefault-disable depth of a CPU (-1 for a bad cpu). */
 int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
-/* Records in the page_address pool / in bucket b (b < HM_PA_HASH_SIZE). */
+/* Records in the page_address pool / in bucket b (b < HM_PA_HASH_SIZE; else 0; 0 without a
+ * context). A walk stops after LAST_PKMAP + 1 records: a larger count than LAST_PKMAP can only
+ * mean a corrupted (cyclic) list. */
 uint32_t hm_pool_size(const struct hm_ctx *ctx);
 uint32_t hm_bucket_size(const struct hm_ctx *ctx, uint32_t b);
 /* The bucket a page hashes to: hash_ptr(struct page *, 7) with the 32-bit golden-ratio hash. */

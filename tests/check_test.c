@@ -124,6 +124,27 @@ Test(check, i6_self_cycle_in_a_bucket)
     expect(t, 6, want);
 }
 
+/* The first and the last bucket are checked too. */
+Test(check, i6_cycle_in_bucket_0_and_127)
+{
+    static const uint32_t buckets[] = {0, HM_PA_HASH_SIZE - 1};
+    for (size_t i = 0; i < 2; i++) {
+        struct tl *t = setup();
+        uint32_t b = buckets[i];
+        hm_pfn_t q = pfn_with_bucket(t, 1, b, 1);
+        tl_kmap(t, q);
+        cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+        int32_t r = t->ctx->page_address_htable[b].head;
+        t->ctx->page_address_maps[r].next = r;
+        char want[64];
+        snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
+        expect(t, 6, want);
+        /* hm_bucket_size stops after LAST_PKMAP + 1 records on a cycle */
+        cr_assert(eq(u32, hm_bucket_size(t->ctx, b), NSLOTS + 1));
+        tl_close(t);
+    }
+}
+
 /* A cycle that does not pass through the bucket's head: every walk of that bucket (the
  * page_address lookup, the duplicate scan) would spin forever without the shape check. */
 Test(check, i6_cycle_behind_the_head)
@@ -158,7 +179,9 @@ Test(check, i6_pool_cycle)
 {
     struct tl *t = setup();
     int32_t h = t->ctx->page_address_pool.head;
+    cr_assert(eq(u32, hm_pool_size(t->ctx), NSLOTS - 1));
     t->ctx->page_address_maps[t->ctx->page_address_maps[h].next].next = h;
+    cr_assert(eq(u32, hm_pool_size(t->ctx), NSLOTS + 1));
     char want[64];
     snprintf(want, sizeof want, "I6: cycle or bad link in the pool, head %d", h);
     expect(t, 6, want);
@@ -231,6 +254,15 @@ Test(check, i10_negative_depth)
     expect(t, 10, "I10: negative pagefault depth on cpu 1");
     t->ctx->cpus[1].pagefault_disabled = 0;
     expect(t, 0, "");
+}
+
+/* No message buffer: only the result. */
+Test(check, null_message_buffer)
+{
+    struct tl *t = setup();
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 64), 0));
+    t->ctx->pkmap_count[3] = -1;
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 64), 1));
 }
 
 /* The number formatter: 10-digit numbers, 0, and truncation at every length. */

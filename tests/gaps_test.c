@@ -107,25 +107,54 @@ Test(gaps, generic_layout_addresses)
     cr_assert(eq(u32, l.high_memory, 0xf8000000u));
 }
 
-/* hash_ptr hashes the struct page address: mem_map + pfn * 32, per arch. */
+/* hash_ptr hashes the struct page address: mem_map + pfn * 32, per arch. One pfn is not
+ * enough: the 32-bit golden-ratio hash maps mem_map offsets that are multiples of 2^22 to the
+ * same bucket unless a carry reaches the top 7 bits, so a run of 256 pfns is compared. */
 Test(gaps, page_bucket_uses_each_arch_mem_map)
 {
     static const struct {
         const char *arch;
-        uint32_t mem_map, pfn;
+        uint32_t mem_map, first_pfn;
     } cases[] = {
-        {"x86", 0xc1000000u, 0x38001u},
-        {"x86-pae", 0xc1000000u, 0x100001u},
-        {"ppc", 0xc0400000u, 0x30001u},
-        {"sparc", 0xf0400000u, 0xc001u},
+        {"x86", 0xc1000000u, 0x38000u},
+        {"x86-pae", 0xc1000000u, 0x100000u},
+        {"ppc", 0xc0400000u, 0x30000u},
+        {"sparc", 0xf0400000u, 0xc000u},
+        {"generic", 0xc1000000u, 0x100u}, /* lowmem pages: page_bucket still hashes them */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct hm_config c = tl_cfg(cases[i].arch, 8, 1);
         struct tl *t = tl_open(&c);
-        uint32_t want = hm_hash_long32(cases[i].mem_map + cases[i].pfn * 32u, 7);
-        cr_expect(eq(u32, hm_page_bucket(t->ctx, cases[i].pfn), want), "%s", cases[i].arch);
+        for (uint32_t pfn = cases[i].first_pfn; pfn < cases[i].first_pfn + 256u; pfn++) {
+            uint32_t want = hm_hash_long32(cases[i].mem_map + pfn * 32u, 7);
+            cr_assert(eq(u32, hm_page_bucket(t->ctx, pfn), want), "%s pfn %#x", cases[i].arch, pfn);
+        }
         tl_close(t);
     }
+}
+
+/* ppc's first atomic slot (cpu 0, type 0) sits exactly at KMAP_FIX_BEGIN: kmap_atomic_to_page
+ * reads its PTE instead of taking the address for lowmem. */
+Test(gaps, ppc_atomic_to_page_at_the_window_base)
+{
+    struct hm_config c = tl_cfg("ppc", 8, 1);
+    struct tl *t = tl_open(&c);
+    hm_pfn_t pfn = t->layout.highmem_start_pfn + 3, got = 0;
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, pfn, 0, &v), HM_OK));
+    cr_assert(eq(u32, v, t->layout.kmap_atomic_base));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, v, &got), HM_OK));
+    cr_assert(eq(u32, got, pfn));
+}
+
+/* Event names: index 0 is "none"; out of range is "unknown". */
+Test(gaps, event_names_at_the_edges)
+{
+    cr_assert(eq(str, (char *)hm_event_name(0), "none"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_PTE_SET), "pte_set"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_BUG), "bug"));
+    cr_assert(eq(str, (char *)hm_event_name(-1), "unknown"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_BUG + 1), "unknown"));
 }
 
 /* kunmap_atomic masks the address to its page: an address inside the slot unmaps it. */
