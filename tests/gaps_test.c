@@ -214,3 +214,31 @@ Test(gaps, hash_bits_out_of_range)
     cr_assert(eq(u32, hm_hash_long32(0x12345678u, 1), 1u));
     cr_assert(eq(u32, hm_hash_long32(0x12345678u, 32), 0xb5fc5678u));
 }
+
+/* PKMAP_BASE = (FIXADDR_BOOT_START - PAGE_SIZE * (LAST_PKMAP + 1)) & PMD_MASK (spec §0), for
+ * every x86 window size and CPU count. The "+ 1" only shows when FIXADDR_BOOT_START -
+ * PAGE_SIZE * LAST_PKMAP is itself PMD aligned: x86-pae with 32 CPUs and 2 slots has
+ * FIXADDR_BOOT_START 0xffe02000, so 0xffe02000 - 3 pages = 0xffdff000 rounds down to
+ * 0xffc00000 (without the extra page it would be 0xffe00000). */
+Test(gaps, x86_pkmap_base_keeps_one_guard_page)
+{
+    struct hm_config c = {.arch = &hm_arch_x86_pae, .nr_cpus = 32, .last_pkmap = 2};
+    struct hm_layout l;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.fixaddr_boot_start, 0xffe02000u));
+    cr_assert(eq(u32, l.pkmap_base, 0xffc00000u));
+    for (int pae = 0; pae < 2; pae++) {
+        uint32_t pmd_mask = pae ? ~(0x200000u - 1u) : ~(0x400000u - 1u);
+        for (uint32_t cpus = 1; cpus <= HM_MAX_CPUS; cpus++) {
+            for (uint32_t slots = 2; slots <= 1024; slots *= 2) {
+                c = (struct hm_config){.arch = pae ? &hm_arch_x86_pae : &hm_arch_x86,
+                                       .nr_cpus = cpus, .last_pkmap = slots};
+                if (hm_layout_compute(&c, &l) != HM_OK)
+                    continue;
+                cr_assert(eq(u32, l.pkmap_base,
+                             (l.fixaddr_boot_start - 4096u * (slots + 1u)) & pmd_mask),
+                          "pae %d cpus %u slots %u", pae, cpus, slots);
+            }
+        }
+    }
+}
