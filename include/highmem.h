@@ -117,8 +117,8 @@ enum hm_lock_id {
 
 struct hm_machine {
     void *m; /* passed back to every hook */
-    /* Page tables: write / read the PTE that maps vaddr (only addresses inside the layout's
-     * pt_start/pt_pages window are ever passed). */
+    /* Page tables: write / read the PTE that maps vaddr (only page-aligned addresses inside
+     * the layout's pt_start/pt_pages window are ever passed). */
     void (*set_pte)(void *m, hm_vaddr_t vaddr, hm_pte_t pte);
     hm_pte_t (*get_pte)(void *m, hm_vaddr_t vaddr);
     /* TLB and cache maintenance. */

@@ -242,3 +242,24 @@ Test(gaps, x86_pkmap_base_keeps_one_guard_page)
         }
     }
 }
+
+/* kmap_to_page of any address inside a kmapped page (the PTE is read at the page's address). */
+Test(gaps, kmap_to_page_inside_the_page)
+{
+    static const char *const arches[] = {"x86", "x86-pae", "ppc", "sparc"};
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+        struct hm_config c = tl_cfg(arches[i], 8, 1);
+        struct tl *t = tl_open(&c);
+        hm_pfn_t pfn = t->layout.highmem_start_pfn + 5, got;
+        hm_vaddr_t v = tl_kmap(t, pfn);
+        for (uint32_t off = 0; off < t->layout.page_size; off += 1365u) {
+            got = 0;
+            cr_assert(eq(int, hm_kmap_to_page(t->ctx, v + off, &got), HM_OK), "%s +%u", arches[i], off);
+            cr_assert(eq(u32, got, pfn), "%s +%u", arches[i], off);
+        }
+        got = 0;
+        cr_assert(eq(int, hm_kmap_to_page(t->ctx, v + t->layout.page_size - 1u, &got), HM_OK));
+        cr_assert(eq(u32, got, pfn));
+        tl_close(t);
+    }
+}

@@ -44,9 +44,19 @@ static void record_bug(void *cookie, const struct hm_bug_report *r)
 
 /* ---- the wrapper machine -------------------------------------------------------------- */
 
+/* The hook contract: page-aligned addresses inside the page-table window. */
+static void w_check_pte_address(const struct tl_wrap *w, hm_vaddr_t va, const char *hook)
+{
+    const struct hm_layout *l = &w->owner->layout;
+    cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(%#x): not page aligned", hook, va);
+    cr_assert(va >= l->pt_start && ((uint64_t)va - l->pt_start) >> l->page_shift < l->pt_pages,
+              "%s(%#x): outside the page-table window", hook, va);
+}
+
 static void w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
 {
     struct tl_wrap *w = m;
+    w_check_pte_address(w, va, "set_pte");
     w->set_pte_calls++;
     if (w->on_set_pte)
         w->on_set_pte(w->owner, va, pte);
@@ -56,6 +66,7 @@ static void w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
 static hm_pte_t w_get_pte(void *m, hm_vaddr_t va)
 {
     struct tl_wrap *w = m;
+    w_check_pte_address(w, va, "get_pte");
     w->get_pte_calls++;
     if (w->lie_on && va == w->lie_vaddr)
         return w->lie_pte;
