@@ -885,9 +885,12 @@ static void api_invariant_messages(struct enc *e)
         probe(e, KPROBE_INVARIANTS, lens[i]);       /* a NULL context */
         probe(e, KPROBE_INVARIANTS, 64u + lens[i]); /* never initialised storage */
     }
+    probe(e, KPROBE_INVARIANTS, 128u + 16u);        /* this context without a buffer */
 }
 
-static void config_probes(struct enc *e)
+/* Config probes, split so that no seed is long (libFuzzer's length limit starts from the
+ * longest input of the corpus). */
+static void config_probes_archs(struct enc *e)
 {
     machine(e, "x86", 4, 1, 0, 16);
     /* every arch's own config, each hm_ctx_init case */
@@ -896,22 +899,218 @@ static void config_probes(struct enc *e)
             config(e, a, a == 0 ? CC_0 : CC_4, CW_DEFAULT, CH_DEFAULT, w);
     config(e, 0, CC_64, CW_4096, CH_16, KCFG_INIT_OK | CFG_DEBUG);
     config(e, 1, CC_65, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);           /* too many CPUs */
-    for (uint32_t a = 0; a < 4; a++) {                                   /* bad windows */
-        config(e, a, CC_1, CW_1, CH_16, KCFG_INIT_OK);
-        config(e, a, CC_1, CW_3, CH_16, KCFG_INIT_SHORT);
-        config(e, a, CC_1, CW_8192, CH_16, KCFG_INIT_OK);
-        config(e, a, CC_1, CW_HUGE, CH_16, KCFG_INIT_OK);
-        config(e, a, CC_1, CW_2048, CH_16, KCFG_INIT_OK);                 /* ppc, sparc: too big */
-        config(e, a, CC_1, CW_4096, CH_16, KCFG_INIT_NO_SET_PTE);
-        config(e, a, CC_1, CW_2, CH_ALL, KCFG_INIT_OK);                   /* max_pfn overflows */
-        config(e, a, CC_1, CW_2, CH_X86_WRAP, KCFG_INIT_OK);
-        for (uint32_t h = CH_X86_MAX; h <= CH_SPARC_MAX + 1u; h++)        /* physical limits */
-            config(e, a, CC_1, CW_2, h, KCFG_INIT_OK);
-    }
     config(e, 4, CC_1, CW_3, CH_ALL, KCFG_INIT_NO_SET_PTE);              /* generic ignores both */
-    for (uint32_t k = 0; k < 7; k++)                                      /* broken descriptors */
-        config(e, KCFG_BAD_DESC + k + 7u * (k % 5u), CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);
+}
+
+/* bad windows, max_pfn overflows and each arch's physical limits, on arch a */
+static void config_probes_limits(struct enc *e, uint32_t a)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    config(e, a, CC_1, CW_1, CH_16, KCFG_INIT_OK);
+    config(e, a, CC_1, CW_3, CH_16, KCFG_INIT_SHORT);
+    config(e, a, CC_1, CW_8192, CH_16, KCFG_INIT_OK);
+    config(e, a, CC_1, CW_HUGE, CH_16, KCFG_INIT_OK);
+    config(e, a, CC_1, CW_2048, CH_16, KCFG_INIT_OK);                     /* ppc, sparc: too big */
+    config(e, a, CC_1, CW_4096, CH_16, KCFG_INIT_NO_SET_PTE);
+    config(e, a, CC_1, CW_2, CH_ALL, KCFG_INIT_OK);                       /* max_pfn overflows */
+    config(e, a, CC_1, CW_2, CH_X86_WRAP, KCFG_INIT_OK);
+    for (uint32_t h = CH_X86_MAX; h <= CH_SPARC_MAX + 1u; h++)            /* physical limits */
+        config(e, a, CC_1, CW_2, h, KCFG_INIT_OK);
+}
+static void config_probes_x86(struct enc *e) { config_probes_limits(e, 0); }
+static void config_probes_pae(struct enc *e) { config_probes_limits(e, 1); }
+static void config_probes_ppc(struct enc *e) { config_probes_limits(e, 2); }
+static void config_probes_sparc(struct enc *e) { config_probes_limits(e, 3); }
+
+static void config_probes_descriptors(struct enc *e)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    /* broken descriptors: byte KCFG_BAD_DESC + kind + 10 * a breaks hm_arch_at(a) */
+    for (uint32_t k = 0; k < 10; k++)
+        config(e, KCFG_BAD_DESC + k + 10u * (k % 5u), CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);
+    config(e, KCFG_BAD_DESC + 7u, CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);         /* x86: no vmalloc room */
+    config(e, KCFG_BAD_DESC + 7u + 10u, CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);   /* x86-pae: intact */
+    config(e, KCFG_BAD_DESC + 8u + 10u * 2u, CC_1, CW_2, CH_DEFAULT, KCFG_INIT_OK);    /* names a window */
+    config(e, KCFG_BAD_DESC + 9u + 10u * 3u, CC_1, CW_DEFAULT, CH_16, KCFG_INIT_OK);   /* names highmem */
+    config(e, KCFG_BAD_DESC + 8u, CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);         /* needs the default */
+    config(e, KCFG_BAD_DESC + 9u + 10u * 4u, CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK); /* generic: unused */
+    config(e, KCFG_BAD_DESC + 9u, CC_1, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_OK);         /* needs the default */
     kmap(e, HI(1));
+}
+
+/* ---- the embedder writes a pkmap PTE behind the library's back (KOP_POKE) ------------------ */
+static void poke(struct enc *e, uint32_t slot, uint32_t pfn_byte)
+{
+    if (++e->nops > KOP_MAX_OPS)
+        die("scenario has too many ops");
+    byte(e, kop_byte_of(KOP_POKE));
+    byte(e, slot);
+    byte(e, pfn_byte);
+}
+#define POKE_NONE 0u
+/* pfn bytes for poke: decode_pfn(b) = hs - 2 + b % (hp + 4) with hp = 16 */
+static uint32_t poke_hi(uint32_t k)
+{
+    /* the smallest byte >= KPOKE_NONE whose decode_pfn is highmem page k (hp = 16: period 20) */
+    uint32_t b = KPOKE_NONE;
+    while (b % 20u != (k + 2u) % 20u)
+        b++;
+    return b;
+}
+static uint32_t poke_lo(void)
+{
+    uint32_t b = KPOKE_NONE;
+    while (b % 20u != 0u)
+        b++;
+    return b; /* hs - 2: a lowmem page */
+}
+
+static void poke_clear_used_slot(struct enc *e)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    kmap(e, HI(1));                 /* slot 1, count 2 */
+    poke(e, 1, POKE_NONE);          /* I3: in use, PTE none */
+    probe(e, KPROBE_INVARIANTS, 39);
+    to_page(e, PKMAP(1, 0));        /* NOT_MAPPED */
+    kunmap(e, HI(1));               /* count 1 */
+    flush(e);                       /* FLUSH_PTE_NONE, nothing changes */
+    kmap(e, HI(2));
+    kmap(e, HI(3));
+    kmap(e, HI(4));                 /* wraps: the flush BUGs inside kmap */
+    poke(e, 1, poke_hi(1));         /* repaired */
+    flush(e);
+    kmap(e, HI(4));
+}
+
+static void poke_free_slot(struct enc *e)
+{
+    machine(e, "ppc", 4, 2, 0, 16);
+    poke(e, 2, poke_hi(5));         /* I2: a free slot with a PTE */
+    probe(e, KPROBE_INVARIANTS, 39);
+    load(e, CPU(1), PKMAP(2, 3));   /* the hardware uses it */
+    kmap(e, HI(5));                 /* slot 1 */
+    kmap(e, HI(6));                 /* slot 2: stale TLB of cpu 1 */
+    load(e, CPU(1), PKMAP(2, 3));
+    poke(e, 3, poke_hi(7));
+    poke(e, 3, POKE_NONE);
+    flush(e);
+}
+
+static void poke_lowmem_into_count1(struct enc *e)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    kmap(e, HI(1));
+    kunmap(e, HI(1));               /* slot 1, count 1 */
+    poke(e, 1, poke_lo());          /* I3: not a highmem page */
+    probe(e, KPROBE_INVARIANTS, 39);
+    flush(e);                       /* SET_ADDR_LOWMEM; HI(1) keeps a record of a free slot */
+    probe(e, KPROBE_GETTERS, HI(1));
+    kmap(e, HI(1));                 /* KMAP_COUNT */
+    kunmap(e, HI(1));               /* KUNMAP_ZERO */
+    kmap(e, HI(2));
+    kmap(e, HI(3));
+    kmap(e, HI(4));                 /* every record used */
+    kmap(e, HI(5));                 /* a free slot but an empty pool: POOL_EMPTY */
+    kmap(e, HI(6));
+}
+
+static void poke_other_page_into_count1(struct enc *e)
+{
+    machine(e, "sparc", 4, 1, 0, 16);
+    kmap(e, HI(1));                 /* slot 1 */
+    kmap(e, HI(2));                 /* slot 2 */
+    kunmap(e, HI(2));               /* count 1 */
+    poke(e, 2, poke_hi(1));         /* I3: page_address(HI(1)) is slot 1 */
+    flush(e);                       /* clears slot 1's PTE, unhashes HI(1) */
+    kunmap(e, HI(1));               /* KUNMAP_UNMAPPED */
+    kmap(e, HI(2));                 /* KMAP_COUNT */
+    kmap(e, HI(3));                 /* slot 3 */
+    kmap(e, HI(4));                 /* wraps: FLUSH_PTE_NONE? slot 1 has count 2 */
+    kmap(e, HI(5));
+    poke(e, 1, poke_hi(9));         /* an unmapped page: the flush falls back to the slot itself */
+    kunmap(e, HI(3));
+    flush(e);
+    kmap(e, HI(6));
+    kmap(e, HI(7));
+}
+
+static void poke_two_records_one_slot(struct enc *e)
+{
+    machine(e, "x86", 4, 1, 0, 16);
+    kmap(e, HI(1));                 /* slot 1 */
+    kunmap(e, HI(1));               /* count 1 */
+    poke(e, 1, poke_hi(8));         /* a page with no record */
+    flush(e);                       /* slot 1 freed under HI(1)'s record */
+    probe(e, KPROBE_INVARIANTS, 39);
+    kmap(e, HI(2));                 /* slot 2 */
+    kunmap(e, HI(2));
+    kmap(e, HI(3));                 /* slot 3 */
+    kmap(e, HI(4));                 /* wraps, frees slot 2: slot 0 */
+    kmap(e, HI(5));                 /* slot 1 again: two records for one slot */
+    probe(e, KPROBE_INVARIANTS, 39);
+    kmap(e, HI(1));                 /* the stale record shares slot 1 */
+    kunmap(e, HI(5));
+    kunmap(e, HI(1));
+    flush(e);
+}
+
+/* Configs whose hm_ctx_init succeeds run a short script on a machine with page tables and no
+ * other hook (kmap_ops.c mini_run); CPU counts above each arch's NR_CPUS; no get_pte. */
+static void config_no_hook_machines(struct enc *e)
+{
+    machine(e, "generic", 4, 1, 0, 16);
+    for (uint32_t a = 0; a < 4; a++) {
+        config(e, a, CC_64, CW_2, CH_16, KCFG_INIT_OK);
+        config(e, a, CC_4, 10 /* 64 slots */, CH_16, KCFG_INIT_OK | CFG_DEBUG);
+        config(e, a, CC_1, CW_2, CH_16, KCFG_INIT_OK | CFG_NEED_FLUSH);
+        config(e, a, CC_1, CW_2, CH_16, KCFG_INIT_NO_SET_PTE | 0x40u); /* get_pte missing */
+    }
+    config(e, 4, CC_64, CW_DEFAULT, CH_DEFAULT, KCFG_INIT_NO_SET_PTE | 0x40u);
+}
+
+/* Region edges: an address above ppc's page-table window, a pkmap address given to x86's
+ * kunmap_atomic with DEBUG_HIGHMEM, I2 reported for a two-digit slot. */
+static void region_edges(struct enc *e)
+{
+    machine(e, "ppc", 16, 1, 0, 16);
+    to_page(e, SPECIAL_ADDR(SA_MAX));
+    poke(e, 12, poke_hi(3));
+    probe(e, KPROBE_INVARIANTS, 39);
+    poke(e, 12, POKE_NONE);
+    kmap(e, HI(1));
+    kunmap(e, HI(1));
+    poke(e, 1, END(7) + 0u);        /* max_pfn - 1 ... */
+    poke(e, 1, KPFN_TOP + 9u);      /* ... and max_pfn + 1: no page at all */
+    probe(e, KPROBE_INVARIANTS, 39);
+    to_page(e, PKMAP(1, 0));
+    load(e, CPU(0), PKMAP(1, 5));
+    flush(e);
+}
+
+static void x86_debug_kunmap_atomic_pkmap(struct enc *e)
+{
+    machine(e, "x86", 4, 1, DEBUG, 16);
+    kmap(e, HI(1));
+    kmap_atomic(e, CPU(0), USER0, HI(2));
+    kunmap_atomic(e, CPU(0), USER0, UA_PKMAP(1));  /* neither the slot nor lowmem: BUG */
+    kunmap_atomic(e, CPU(0), USER0, UA_LOWMEM(3)); /* lowmem: ignored, pagefaults enabled */
+    kmap_atomic(e, CPU(0), USER1, HI(3));
+    kunmap_atomic(e, CPU(0), USER1, UA_SPECIAL(SA_ZERO)); /* below PAGE_OFFSET: BUG */
+    kunmap_atomic(e, CPU(0), USER1, UA_SAME);
+    kunmap(e, HI(1));
+}
+
+/* Two pages in one page_address bucket while hm_check_invariants walks it (the I5 scan). */
+static void hash_bucket_collision_checked(struct enc *e)
+{
+    machine(e, "x86", 8, 1, 0, DEFAULT);
+    kmap(e, HI(0));
+    kmap(e, SPECIAL_PFN(14));       /* hs + hp/2: the same bucket as hs */
+    probe(e, KPROBE_INVARIANTS, 39);
+    probe(e, KPROBE_GETTERS, HI(0));
+    kunmap(e, HI(0));
+    flush(e);
+    probe(e, KPROBE_INVARIANTS, 39);
 }
 
 struct scenario {
@@ -971,7 +1170,21 @@ static const struct scenario scenarios[] = {
     {"api-getters-generic", api_getters_generic},
     {"api-names-and-registry", api_names_and_registry},
     {"api-invariant-messages", api_invariant_messages},
-    {"config-probes", config_probes},
+    {"config-probes-archs", config_probes_archs},
+    {"config-probes-x86", config_probes_x86},
+    {"config-probes-x86-pae", config_probes_pae},
+    {"config-probes-ppc", config_probes_ppc},
+    {"config-probes-sparc", config_probes_sparc},
+    {"config-probes-descriptors", config_probes_descriptors},
+    {"hash-bucket-collision-checked", hash_bucket_collision_checked},
+    {"config-no-hook-machines", config_no_hook_machines},
+    {"region-edges", region_edges},
+    {"x86-debug-kunmap-atomic-pkmap", x86_debug_kunmap_atomic_pkmap},
+    {"poke-clear-used-slot", poke_clear_used_slot},
+    {"poke-free-slot", poke_free_slot},
+    {"poke-lowmem-into-count1", poke_lowmem_into_count1},
+    {"poke-other-page-into-count1", poke_other_page_into_count1},
+    {"poke-two-records-one-slot", poke_two_records_one_slot},
 };
 
 int main(int argc, char **argv)

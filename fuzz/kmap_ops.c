@@ -22,12 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const op_names[KOP__COUNT] = {
     "kmap", "kunmap", "flush", "kmap_atomic", "kunmap_atomic", "kmap_atomic_pfn",
-    "load", "store", "kmap_to_page", "kmap_atomic_to_page", "page_address", "irq", "probe", "config"};
+    "load", "store", "kmap_to_page", "kmap_atomic_to_page", "page_address", "irq", "probe", "config", "poke"};
 
 /* One decoded operation and what the library did. */
 struct op_rec {
     int op;
     uint32_t cpu, type, pfn, vaddr;
+    uint64_t pte; /* KOP_POKE: the word written */
     uint8_t value;
     int err, bug;
     uint32_t val;
@@ -115,6 +116,10 @@ static void print_op(FILE *f, const struct op_rec *o)
     case KOP_STORE:
         fprintf(f, "%s %u 0x%08x %u", name, o->cpu, o->vaddr, o->value);
         break;
+    case KOP_POKE:
+        fprintf(f, "# poke: the embedder writes PTE 0x%llx (pfn 0x%x) at 0x%08x (not replayable)\n",
+                (unsigned long long)o->pte, o->pfn, o->vaddr);
+        return;
     case KOP_PROBE:
     case KOP_CONFIG: /* no kmap-trace command either */
         fprintf(f, "# %s %u %u 0x%x    # %s\n", name, o->type, o->value, o->val, hm_strerror(o->err));
@@ -415,11 +420,17 @@ static void check_count(struct run *r, uint32_t i)
              r->model.count[i]);
 }
 
+static void check_message(struct run *r, const char *who, int rc, const char *buf, size_t len);
+
+/* hm_check_invariants against the model: 0 while nobody wrote the page tables behind the
+ * library's back, else the first invariant such a write broke. */
 static void check_invariants(struct run *r)
 {
     char msg[160];
-    if (hm_check_invariants(r->ctx, msg, sizeof msg) != 0)
-        fail(r, "hm_check_invariants: %s", msg);
+    int rc = hm_check_invariants(r->ctx, msg, sizeof msg), exp = model_check_code(&r->model);
+    if (rc != exp)
+        fail(r, "hm_check_invariants returned %d (%s), the model expects %d", rc, rc ? msg : "", exp);
+    check_message(r, "hm_check_invariants", rc, msg, sizeof msg);
 }
 
 /* Two levels of checks.
@@ -429,8 +440,9 @@ static void check_invariants(struct run *r)
  *   depth, every PTE it wrote and the atomic slot it named, the TLBs for an access, the
  *   page_address of its page, every count after a flush and (I12) no TLB caching a freed slot.
  * - The full comparison (check_full): hm_check_invariants (I1-I3, I5, I6, I10 over the whole
- *   context), every count, the PTE and page_address of every slot in use, the PTE of every
- *   atomic slot; after every FULL_EVERY ops that called the library (FULL_EVERY_BIG for the
+ *   context, against the model's prediction), every count, the PTE of every slot in use or
+ *   poked, page_address of every record, the PTE of every atomic slot; after every FULL_EVERY
+ *   ops that may change the context or its page tables (kmap family, flush, poke; FULL_EVERY_BIG for the
  *   arch's own 512/1024-slot windows, where it costs O(S) locked PTE reads) and at the end of
  *   the input, which also compares every TLB entry the input filled.
  * A state the incremental checks miss is therefore caught at most FULL_EVERY ops later. */
@@ -444,15 +456,17 @@ static void check_full(struct run *r)
     check_invariants(r);
     for (uint32_t i = 0; i < r->S; i++) {
         check_count(r, i);
-        if (m->count[i] >= 1) {
-            hm_vaddr_t v = 0;
+        if (m->count[i] >= 1 || m->pk_pte[i])
             check_pte(r, pkmap_addr(r, i), "full sweep, pkmap");
-            /* the model maps a page in one slot at most: page_address is that slot's */
-            if (hm_page_address(r->ctx, m->slot_page[i], &v) != HM_OK || v != pkmap_addr(r, i))
-                fail(r, "full sweep: page_address(0x%x) = 0x%08x, the model has it in slot %u (0x%08x)",
-                     m->slot_page[i], v, i, pkmap_addr(r, i));
-        }
     }
+    /* every page_address record: its page's address is its slot's */
+    for (uint32_t k = 0; k < m->nrec; k++) {
+        hm_vaddr_t v = 0;
+        if (hm_page_address(r->ctx, m->rec_page[k], &v) != HM_OK || v != pkmap_addr(r, m->rec_slot[k]))
+            fail(r, "full sweep: page_address(0x%x) = 0x%08x, the model has it in slot %u (0x%08x)",
+                 m->rec_page[k], v, m->rec_slot[k], pkmap_addr(r, m->rec_slot[k]));
+    }
+
     if (r->S)
         for (uint32_t c = 0; c < r->ncpus; c++)
             for (uint32_t t = 0; t < r->ntypes; t++)
@@ -468,9 +482,10 @@ static void check_after(struct run *r, struct op_rec *o, const struct model_out 
     /* the result */
     if (o->err != mo->err)
         fail(r, "returned %s, the model expects %s", hm_strerror(o->err), hm_strerror(mo->err));
-    if (r->nbugs != (mo->bug ? 1u : 0u) || (mo->bug && (r->bug != mo->bug || r->bug_err != mo->err)))
-        fail(r, "%u bug report(s), last %s, the model expects %s", r->nbugs, hm_bug_name(r->bug),
-             hm_bug_name(mo->bug));
+    if (r->nbugs != mo->nbugs || (mo->nbugs && (r->bug != mo->bug || r->bug_err != mo->bug_err)))
+        fail(r, "%u bug report(s), last %s (%s); the model expects %u, last %s (%s)", r->nbugs,
+             hm_bug_name(r->bug), hm_strerror(r->bug_err), mo->nbugs, hm_bug_name(mo->bug),
+             hm_strerror(mo->bug_err));
     if (o->err == HM_OK && op_has_value(o->op) && o->val != mo->val)
         fail(r, "result 0x%x, the model expects 0x%x", o->val, mo->val);
     check_events(r);
@@ -534,9 +549,12 @@ static void check_after(struct run *r, struct op_rec *o, const struct model_out 
                         fail(r, "I12: slot %u was freed but cpu %u still caches it", slot, c);
             }
 
-    /* the full comparison, every FULL_EVERY calls into the library (a load, a store or the irq
-     * switch only reach the sim: the library cannot have changed) */
-    if (o->op != KOP_LOAD && o->op != KOP_STORE && o->op != KOP_IRQ &&
+    /* the full comparison, every FULL_EVERY ops that may change the context or its page
+     * tables (a load, a store or the irq switch only reach the sim; probes and config probes
+     * only read this context or build another one: highmem.h promises they change nothing, and
+     * the final comparison would see it if they did) */
+    if (o->op != KOP_LOAD && o->op != KOP_STORE && o->op != KOP_IRQ && o->op != KOP_PROBE &&
+        o->op != KOP_CONFIG &&
         ++r->since_full >= (r->S <= FULL_CHECK_MAX_S ? FULL_EVERY : FULL_EVERY_BIG))
         check_full(r);
 }
@@ -741,6 +759,8 @@ static void probe_getters(struct run *r, struct op_rec *o, struct model_out *mo)
     }
     if (hm_pte_none(r->ctx, 0) != 1)
         fail(r, "pte_none(0) is not 1 (0 is none on every arch)");
+    if (!r->S && pfn < r->L.max_pfn && hm_pte_pfn(r->ctx, hm_mk_kmap_pte(r->ctx, pfn)) != pfn)
+        fail(r, "generic: pte_pfn(mk_kmap_pte(0x%x)) = 0x%x", pfn, hm_pte_pfn(r->ctx, hm_mk_kmap_pte(r->ctx, pfn)));
     if (hm_pkmap_count(r->ctx, r->S + v) != -1 || hm_pagefault_depth(r->ctx, r->ncpus + v) != -1 ||
         hm_bucket_size(r->ctx, HM_PA_HASH_SIZE + v) != 0)
         fail(r, "an index past the end (slot %u, cpu %u, bucket %u) was answered", r->S + v, r->ncpus + v,
@@ -752,8 +772,8 @@ static void probe_getters(struct run *r, struct op_rec *o, struct model_out *mo)
     if (hm_page_bucket(r->ctx, pfn) != model_page_bucket(m, pfn))
         fail(r, "page_bucket(0x%x) = %u, the model expects %u", pfn, hm_page_bucket(r->ctx, pfn),
              model_page_bucket(m, pfn));
-    for (uint32_t i = 0; i < r->S; i++)
-        in_b += m->count[i] >= 1 && model_page_bucket(m, m->slot_page[i]) == b;
+    for (uint32_t k = 0; k < m->nrec; k++)
+        in_b += model_page_bucket(m, m->rec_page[k]) == b;
     if (hm_bucket_size(r->ctx, b) != in_b)
         fail(r, "bucket %u holds %u records, the model expects %u", b, hm_bucket_size(r->ctx, b), in_b);
     if (hm_hash_long32(x, bits) != model_hash_long32(x, bits))
@@ -839,18 +859,20 @@ static void probe_invariants(struct run *r, struct op_rec *o, struct model_out *
     size_t len = o->value % 40u;
     int rc;
 
+    /* this context (O(S) PTE reads: once, with or without a buffer) */
     memset(buf, 0x5a, sizeof buf);
-    rc = hm_check_invariants(r->ctx, buf, len);
-    if (rc != 0)
-        fail(r, "hm_check_invariants: %d", rc);
-    check_message(r, "this context", rc, buf, len);
+    rc = hm_check_invariants(r->ctx, (o->value & 128u) ? NULL : buf, len);
+    if (rc != model_check_code(&r->model))
+        fail(r, "hm_check_invariants: %d, the model expects %d", rc, model_check_code(&r->model));
+    if (!(o->value & 128u))
+        check_message(r, "this context", rc, buf, len);
     memset(buf, 0x5a, sizeof buf);
     rc = hm_check_invariants((o->value & 64u) ? (const struct hm_ctx *)(const void *)never_inited : NULL, buf, len);
     if (rc == 0)
         fail(r, "hm_check_invariants accepts a %s context", (o->value & 64u) ? "never initialised" : "NULL");
     check_message(r, "bad context", rc, buf, len);
-    if (hm_check_invariants(NULL, NULL, 16) == 0 || hm_check_invariants(r->ctx, NULL, 16) != 0)
-        fail(r, "hm_check_invariants with a NULL message buffer");
+    if (hm_check_invariants(NULL, NULL, 16) == 0)
+        fail(r, "hm_check_invariants with a NULL context and message buffer");
     o->err = HM_OK;
     model_no_op(&r->model, mo);
 }
@@ -879,19 +901,98 @@ static const uint32_t cfg_highmem[KCFG_NR_HIGHMEM] = {0, 16, 0xc8000u, 0xc8001u,
                                                       0xd0000u, 0xd0001u, 0xff4000u, 0xff4001u,
                                                       0xffffffffu, 0xffffffffu - 0x38000u};
 
-/* The scratch context's page tables: empty, and writes go nowhere (it runs no op). */
-static void null_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+/* The scratch context's machine: page tables and nothing else. Every other hook is NULL
+ * (highmem.h: a no-op; no sleep: hm_kmap fails with EAGAIN where it would sleep). */
+struct mini_mmu {
+    hm_pte_t *pt;
+    size_t cap;
+    uint32_t start, pages;
+};
+static struct mini_mmu mini;
+
+static void mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
-    (void)m;
-    (void)vaddr;
-    (void)pte;
+    struct mini_mmu *u = m;
+    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages)
+        u->pt[(vaddr - u->start) >> 12] = pte;
 }
 
-static hm_pte_t null_get_pte(void *m, hm_vaddr_t vaddr)
+static hm_pte_t mini_get_pte(void *m, hm_vaddr_t vaddr)
 {
-    (void)m;
-    (void)vaddr;
+    const struct mini_mmu *u = m;
+    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages)
+        return u->pt[(vaddr - u->start) >> 12];
     return 0;
+}
+
+static void mini_reset(const struct hm_layout *L)
+{
+    size_t n = L->pt_pages ? L->pt_pages : 1u;
+    if (n > mini.cap) {
+        free(mini.pt);
+        mini.pt = malloc(n * sizeof *mini.pt);
+        mini.cap = mini.pt ? n : 0;
+        if (!mini.pt) {
+            fprintf(stderr, "kmap_ops: out of memory\n");
+            abort();
+        }
+    }
+    memset(mini.pt, 0, n * sizeof *mini.pt);
+    mini.start = L->pt_start;
+    mini.pages = L->pt_pages;
+}
+
+/* A short script on the scratch context (small windows only), against a model of its own:
+ * fill the window and one more (EAGAIN: hm_kmap cannot sleep without the hook), a bug without
+ * a bug hook, a flush, one kmap_atomic round trip; then the invariants and the bug count. */
+static void mini_run(struct run *r, struct hm_ctx *c2, const struct hm_config *cfg, const struct hm_layout *L)
+{
+    static struct model pm;
+    struct model_config mc;
+    struct model_out mo;
+    struct hm_stats st;
+    uint32_t hs = L->highmem_start_pfn, hp = L->max_pfn - L->highmem_start_pfn, nbugs = 0;
+    hm_vaddr_t v = 0;
+    int rc;
+
+    mc.arch = hm_arch_name(cfg->arch);
+    mc.nr_cpus = L->nr_cpus;
+    mc.last_pkmap = cfg->last_pkmap;
+    mc.highmem_pages = cfg->highmem_pages;
+    mc.debug_highmem = cfg->debug_highmem;
+    mc.need_flush = cfg->need_flush;
+    if (model_init(&pm, &mc) != 0)
+        fail(r, "config probe: the model refuses a config it accepted");
+#define MINI_CHECK(call, what)                                                                           \
+    do {                                                                                                 \
+        rc = (call);                                                                                     \
+        nbugs += mo.nbugs;                                                                               \
+        if (rc != mo.err || (rc == HM_OK && (what) != mo.val))                                           \
+            fail(r, "config probe, no-hook machine: %s returned %s 0x%x, the model expects %s 0x%x", #call, \
+                 hm_strerror(rc), (what), hm_strerror(mo.err), mo.val);                                  \
+    } while (0)
+    for (uint32_t k = 0; hp && k <= L->last_pkmap; k++) {
+        model_kmap(&pm, hs + k % hp, &mo);
+        MINI_CHECK(hm_kmap(c2, hs + k % hp, &v), v);
+    }
+    model_kunmap(&pm, L->max_pfn - 1u, &mo); /* never mapped in a window smaller than hp: a BUG */
+    MINI_CHECK(hm_kunmap(c2, L->max_pfn - 1u), 0u);
+    model_kunmap(&pm, hs, &mo);
+    MINI_CHECK(hm_kunmap(c2, hs), 0u);
+    model_kunmap(&pm, hs, &mo);
+    MINI_CHECK(hm_kunmap(c2, hs), 0u);
+    model_flush_unused(&pm, &mo);
+    MINI_CHECK(hm_kmap_flush_unused(c2), 0u);
+    model_kmap_atomic(&pm, 0, 3, L->max_pfn - 1u, &mo);
+    MINI_CHECK(hm_kmap_atomic(c2, 0, L->max_pfn - 1u, 3, &v), v);
+    model_kunmap_atomic(&pm, 0, 3, v, &mo);
+    MINI_CHECK(hm_kunmap_atomic(c2, 0, v, 3), 0u);
+#undef MINI_CHECK
+    rc = hm_check_invariants(c2, NULL, 0);
+    hm_get_stats(c2, &st);
+    if (rc != model_check_code(&pm) || st.bugs != nbugs)
+        fail(r, "config probe, no-hook machine: invariants %d (model %d), %llu bugs (model %u)", rc,
+             model_check_code(&pm), (unsigned long long)st.bugs, nbugs);
 }
 
 static int layout_matches(const struct model_layout *M, const struct hm_layout *L)
@@ -908,6 +1009,8 @@ static int layout_matches(const struct model_layout *M, const struct hm_layout *
             (M->fixaddr_top == L->fixaddr_top && M->fixaddr_start == L->fixaddr_start));
 }
 
+#define KCFG_MAX_INIT 4096u
+
 static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, const uint8_t b[5])
 {
     static struct hm_arch bad;
@@ -919,10 +1022,11 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
     struct hm_layout L;
     struct hm_machine mach;
     struct hm_ctx *c2 = NULL;
-    const struct hm_arch *base = hm_arch_at(b[0] % KOP_NR_ARCHES);
+    const struct hm_arch *base =
+        hm_arch_at(b[0] < KCFG_BAD_DESC ? b[0] % KOP_NR_ARCHES : (b[0] - KCFG_BAD_DESC) / 10u % KOP_NR_ARCHES);
     int valid, rc, want;
     size_t size, align = hm_ctx_align(), room;
-    uint32_t what = b[4] % KCFG_INIT__COUNT;
+    uint32_t what = (b[4] & 0x0fu) % KCFG_INIT__COUNT;
 
     memset(&cfg, 0, sizeof cfg);
     cfg.arch = base;
@@ -940,20 +1044,37 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
     valid = model_config_valid(&mc, &M) == 0;
     if (b[0] >= KCFG_BAD_DESC) {
         /* a descriptor the core must refuse (highmem_arch.h), or an unchanged copy */
+        uint32_t kind = (b[0] - KCFG_BAD_DESC) % 10u;
+        int x86 = model_arch_index(hm_arch_name(base)) == 0; /* PAE's 2 MiB PMD leaves room */
         bad = *base;
-        switch ((b[0] - KCFG_BAD_DESC) % 7u) {
+        switch (kind) {
         case 0: cfg.arch = NULL; break;
         case 1: bad.abi_version = HM_ARCH_ABI_VERSION + 1u; break;
         case 2: bad.layout = NULL; break;
         case 3: bad.page_shift = 9; break;
         case 4: bad.page_shift = 17; break;
         case 5: bad.lowmem_pages = 0; break;
+        case 7:
+            /* x86 (no PAE) with 1008 MiB of lowmem and 1024 slots: the direct map ends at
+             * 0xff000000, VMALLOC_START (high_memory + 8 MiB, rounded up: 0xff800000) is not
+             * below VMALLOC_END (PKMAP_BASE - 2 pages) */
+            if (x86) {
+                bad.lowmem_pages = 0x3f000u;
+                cfg.last_pkmap = 1024; /* PKMAP_BASE 0xff800000 or lower: VMALLOC_END below it */
+            }
+            break;
+        case 8: bad.default_last_pkmap = 0; break;    /* fine while the config names a window */
+        case 9: bad.default_highmem_pages = 0; break; /* fine while it names a highmem size */
         default: break; /* the copy behaves as the original */
         }
         if (cfg.arch)
             cfg.arch = &bad;
-        if ((b[0] - KCFG_BAD_DESC) % 7u != 6u)
+        if (kind == 8u || kind == 9u) {
+            if (base->has_highmem && (kind == 8u ? cfg.last_pkmap : cfg.highmem_pages) == 0)
+                valid = 0;
+        } else if (kind != 6u && (kind != 7u || x86)) {
             valid = 0;
+        }
     }
     o->type = b[0];
     o->value = b[4];
@@ -987,8 +1108,11 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
         }
     }
     memset(&mach, 0, sizeof mach);
-    mach.set_pte = null_set_pte;
-    mach.get_pte = null_get_pte;
+    mach.m = &mini;
+    mach.set_pte = mini_set_pte;
+    mach.get_pte = mini_get_pte;
+    if (valid)
+        mini_reset(&L);
     want = valid ? HM_OK : HM_EINVAL;
     switch (what) {
     case KCFG_INIT_NULL_MEM:
@@ -1004,7 +1128,10 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
         want = valid ? HM_ENOSPC : HM_EINVAL;
         break;
     case KCFG_INIT_NO_SET_PTE:
-        mach.set_pte = NULL;
+        if (b[4] & 0x40u)
+            mach.get_pte = NULL;
+        else
+            mach.set_pte = NULL;
         rc = hm_ctx_init(scratch, room, &cfg, &mach, NULL, &c2);
         if (valid && M.S)
             want = HM_EINVAL; /* a highmem arch needs set_pte and get_pte */
@@ -1018,6 +1145,15 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
         want = HM_EINVAL;
         break;
     default:
+        /* hm_ctx_init zeroes the whole context byte by byte: for the large windows (up to
+         * 4096 slots, ~90 KB) that alone would cost milliseconds under the fuzzer's comparison
+         * tracing, so only contexts up to KCFG_MAX_INIT bytes are built */
+        if (valid && size > KCFG_MAX_INIT) {
+            o->err = HM_OK;
+            o->val = 1;
+            model_no_op(&r->model, mo);
+            return;
+        }
         rc = hm_ctx_init(scratch, room, &cfg, &mach, NULL, &c2);
         break;
     }
@@ -1029,6 +1165,8 @@ static void run_config(struct run *r, struct op_rec *o, struct model_out *mo, co
         if (!c2 || hm_check_invariants(c2, msg, sizeof msg) != 0 || hm_pool_size(c2) != M.S ||
             hm_last_pkmap_nr(c2) != 0 || !hm_ctx_layout(c2) || memcmp(hm_ctx_layout(c2), &L, sizeof L) != 0)
             fail(r, "config probe: the new context is not in its initial state");
+        if (M.S && M.S <= 64u && what == KCFG_INIT_OK)
+            mini_run(r, c2, &cfg, &L);
     }
     o->err = rc;
     o->val = size != 0;
@@ -1134,6 +1272,29 @@ static void run_op(struct run *r, struct fz_input *in)
         default: probe_stats(r, o, &mo); break;
         }
         break;
+    case KOP_POKE: {
+        uint8_t a = fz_front_byte(in), p = fz_front_byte(in);
+        struct hm_machine mach;
+        uint32_t page = 0;
+        model_no_op(m, &mo);
+        if (!r->S)
+            break; /* no pkmap window */
+        o->type = a % r->S;
+        o->vaddr = pkmap_addr(r, o->type);
+        o->value = p;
+        if (p >= KPOKE_NONE) {
+            /* any page up to 8 past max_pfn (what decode_pfn gives beyond: folded back) */
+            o->pfn = decode_pfn(r, p);
+            if (o->pfn >= r->L.max_pfn + 8u)
+                o->pfn %= r->L.max_pfn;
+            o->pte = hm_mk_kmap_pte(r->ctx, o->pfn);
+            page = o->pfn + 1u;
+        }
+        hm_sim_machine(r->sim, &mach);
+        mach.set_pte(mach.m, o->vaddr, o->pte);
+        model_poke_pte(m, o->type, page, &mo);
+        break;
+    }
     case KOP_CONFIG: {
         uint8_t b[5];
         for (unsigned i = 0; i < 5; i++)

@@ -54,13 +54,19 @@ enum kop {
     KOP_PROBE,               /* probe kind, value: the rest of the public API (kmap_ops.c) */
     KOP_CONFIG,              /* arch, cpus, window, highmem, what: hm_layout_compute,
                               * hm_ctx_size, hm_ctx_init on another (maybe invalid) config */
+    KOP_POKE,                /* slot, pfn: the embedder writes the PTE of a pkmap slot itself
+                              * (pfn byte < KPOKE_NONE: a none PTE; else a pfn below
+                              * max_pfn + 8, decode_pfn's folded into range) */
     KOP__COUNT
 };
 
-/* Opcode bytes from KOP_EXT_BASE up select the API probes: KOP_EXT_BASE.. KOP_EXT_CONFIG - 1
- * KOP_PROBE, the rest KOP_CONFIG. Below, the byte goes through the table (b % 32). */
+/* Opcode bytes from KOP_EXT_BASE up select the API probes: KOP_EXT_BASE..KOP_EXT_CONFIG - 1
+ * KOP_PROBE, ..KOP_EXT_POKE - 1 KOP_CONFIG, the rest KOP_POKE. Below, the byte goes through the
+ * table (b % 32). */
 #define KOP_EXT_BASE 224u
 #define KOP_EXT_CONFIG 244u
+#define KOP_EXT_POKE 250u
+#define KPOKE_NONE 32u
 
 /* Probe kinds (the first operand byte modulo KPROBE__COUNT). */
 enum kprobe {
@@ -70,7 +76,8 @@ enum kprobe {
     KPROBE_GETTERS,      /* the inspection calls and PTE codec on this context (value: pfn, index) */
     KPROBE_NAMES,        /* hm_strerror, hm_bug_name, hm_event_name (value: the number) */
     KPROBE_REGISTRY,     /* hm_arch_find, hm_arch_at, hm_arch_name (value: which name) */
-    KPROBE_INVARIANTS,   /* hm_check_invariants' message on this and on a NULL context (value: length) */
+    KPROBE_INVARIANTS,   /* hm_check_invariants on this context (value bit 7: no buffer) and on a
+                          * NULL (bit 6 clear) or never initialised one; value % 40: buffer length */
     KPROBE_STATS,        /* hm_get_stats: bug counters against the bug hook's reports */
     KPROBE__COUNT
 };
@@ -79,7 +86,7 @@ enum kprobe {
 static inline int kop_of_byte(uint8_t b)
 {
     if (b >= KOP_EXT_BASE)
-        return b < KOP_EXT_CONFIG ? KOP_PROBE : KOP_CONFIG;
+        return b < KOP_EXT_CONFIG ? KOP_PROBE : b < KOP_EXT_POKE ? KOP_CONFIG : KOP_POKE;
     static const uint8_t t[KOP_TABLE_SIZE] = {
         KOP_KMAP, KOP_KUNMAP, KOP_FLUSH, KOP_KMAP_ATOMIC, KOP_KUNMAP_ATOMIC, KOP_KMAP_ATOMIC_PFN,
         KOP_LOAD, KOP_STORE, KOP_KMAP_TO_PAGE, KOP_KMAP_ATOMIC_TO_PAGE, KOP_PAGE_ADDRESS,
@@ -100,9 +107,13 @@ static inline uint8_t kop_byte_of(int op)
     return 0;
 }
 
-/* KOP_CONFIG operands. arch byte: < KCFG_BAD_DESC: hm_arch_at(b % 5); else a NULL arch
- * (KCFG_BAD_DESC) or a copy of hm_arch_at(b % 5) with one field broken (kmap_ops.c). The other
- * bytes index these tables; "what" picks the hm_ctx_init call (KCFG_INIT_*). */
+/* KOP_CONFIG operands. arch byte: < KCFG_BAD_DESC: hm_arch_at(b % 5); else, by
+ * (b - KCFG_BAD_DESC) % 10, a NULL arch or a copy of hm_arch_at((b - KCFG_BAD_DESC) / 10 % 5)
+ * with one field broken
+ * (kmap_ops.c), 6: an intact copy, 7: x86 (no PAE) with too much lowmem (other arches: intact), 8/9: no
+ * default window / highmem size. The next three bytes index kmap_ops.c's tables; the last one:
+ * bits 0-3 modulo KCFG_INIT__COUNT pick the hm_ctx_init call (KCFG_INIT_*), bit 4
+ * debug_highmem, bit 5 need_flush, bit 6 (KCFG_INIT_NO_SET_PTE) get_pte missing instead. */
 #define KCFG_BAD_DESC 200u
 #define KCFG_NR_CPUS 8u
 #define KCFG_NR_WINDOWS 12u

@@ -322,7 +322,7 @@ static uint32_t pte_page_at(const struct model *m, uint32_t vaddr)
     uint32_t i;
     switch (classify(m, vaddr, &i)) {
     case CL_PKMAP:
-        return m->count[i] >= 1 ? m->slot_page[i] + 1u : 0;
+        return m->pk_pte[i];
     case CL_ATOMIC:
         return m->atomic_pte[i];
     default:
@@ -397,7 +397,7 @@ int model_init(struct model *m, const struct model_config *cfg)
     n_atomic = m->nslots;
     n_tlb_pk = (size_t)m->ncpus * S;
     n_tlb_at = (size_t)m->ncpus * m->nslots;
-    words = 2 * n_count + n_atomic + m->ncpus + n_tlb_pk + n_tlb_at;
+    words = 4 * n_count + n_atomic + m->ncpus + n_tlb_pk + n_tlb_at;
     bytes = m->capev * sizeof *m->ev + words * sizeof(uint32_t);
     if (bytes > m->block_size) {
         free(m->block);
@@ -413,7 +413,11 @@ int model_init(struct model *m, const struct model_config *cfg)
     w = (uint32_t *)(void *)(m->ev + m->capev);
     m->count = (int32_t *)(void *)w;
     w += n_count;
-    m->slot_page = w;
+    m->pk_pte = w;
+    w += n_count;
+    m->rec_page = w;
+    w += n_count;
+    m->rec_slot = w;
     w += n_count;
     m->atomic_pte = w;
     w += n_atomic;
@@ -456,11 +460,18 @@ static void emit(struct model *m, int kind, uint32_t cpu, uint32_t a, uint32_t b
 }
 
 /* A BUG the library turns into an error: it reports it (a bug event) and changes nothing. */
+static void report(struct model *m, struct model_out *out, int err, int which)
+{
+    out->bug = which;
+    out->bug_err = err;
+    out->nbugs++;
+    emit(m, HM_EV_BUG, HM_CPU_ALL, (uint32_t)which, 0, 0);
+}
+
 static void bug(struct model *m, struct model_out *out, int err, int which)
 {
     out->err = err;
-    out->bug = which;
-    emit(m, HM_EV_BUG, HM_CPU_ALL, (uint32_t)which, 0, 0);
+    report(m, out, err, which);
 }
 
 static uint8_t phys_read(const struct model *m, uint32_t pfn, uint32_t off)
@@ -518,30 +529,67 @@ static void tlb_forget_slot(struct model *m, uint32_t cpu, uint32_t j)
 /* ---------------------------------------------------------------------------------------
  * mm/highmem.c (§2).
  * ------------------------------------------------------------------------------------- */
-/* page_address() of a highmem page: the slot holding it, by a plain scan; -1 if none. */
-static int slot_of_page(const struct model *m, uint32_t pfn)
+/* page_address() of a highmem page: the slot its record points at, by a plain scan; -1 if
+ * none. (A record outlives its slot's count only after the embedder's page table changed
+ * under the library: see model_poke_pte.) */
+static int find_record(const struct model *m, uint32_t pfn)
 {
-    for (uint32_t i = 0; i < m->L.S; i++)
-        if (m->count[i] >= 1 && m->slot_page[i] == pfn)
-            return (int)i;
+    for (uint32_t r = 0; r < m->nrec; r++)
+        if (m->rec_page[r] == pfn)
+            return (int)r;
     return -1;
 }
 
-/* flush_all_zero_pkmaps (§2.1): cache hook first, then every count-1 slot in ascending order
- * (count 0, PTE cleared at its own address, page unhashed), then one global TLB flush of the
- * window (2.6.24: always; 2.6.30 need_flush: only if a slot was freed, §9.4). */
-static void flush_all_zero_pkmaps(struct model *m, struct model_out *out)
+static int slot_of_page(const struct model *m, uint32_t pfn)
+{
+    int r = find_record(m, pfn);
+    return r < 0 ? -1 : (int)m->rec_slot[r];
+}
+
+/* set_page_address(page, 0): a lowmem page is a BUG (reported; the caller goes on), an absent
+ * page is nothing to do. */
+static void unset_page_address(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    int r;
+    if (!(pfn >= m->L.highmem_start_pfn && pfn < m->L.max_pfn)) {
+        report(m, out, HM_EINVAL, HM_BUG_SET_ADDR_LOWMEM);
+        return;
+    }
+    r = find_record(m, pfn);
+    if (r >= 0) {
+        m->nrec--;
+        m->rec_page[r] = m->rec_page[m->nrec];
+        m->rec_slot[r] = m->rec_slot[m->nrec];
+    }
+}
+
+/* flush_all_zero_pkmaps (§2.1): a count-1 slot whose PTE is none is the kernel's BUG, found
+ * before anything changes (returned: the caller reports it). Else the cache hook first, then
+ * every count-1 slot in ascending order: count 0, the PTE cleared at page_address() of the page
+ * its PTE maps (its own address when that page has none), the page unhashed; then one global
+ * TLB flush of the window (2.6.24: always; 2.6.30 need_flush: only if a slot was freed, §9.4). */
+static int flush_all_zero_pkmaps(struct model *m, struct model_out *out)
 {
     uint32_t freed = 0;
 
+    for (uint32_t i = 0; i < m->L.S; i++)
+        if (m->count[i] == 1 && m->pk_pte[i] == 0)
+            return HM_BUG_FLUSH_PTE_NONE;
     emit(m, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
     if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC) /* flush_cache_kmaps = flush_cache_all */
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
     for (uint32_t i = 0; i < m->L.S; i++) {
+        uint32_t page, j;
+        int s;
         if (m->count[i] != 1)
             continue;
         m->count[i] = 0;
-        emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, model_pkmap_addr(m, i), 0, 0);
+        page = m->pk_pte[i] ? m->pk_pte[i] - 1u : 0u; /* pte_page of a none PTE: pfn 0 */
+        s = slot_of_page(m, page);
+        j = s < 0 ? i : (uint32_t)s;
+        emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, model_pkmap_addr(m, j), 0, 0);
+        m->pk_pte[j] = 0;
+        unset_page_address(m, page, out);
         freed++;
     }
     if (!m->cfg.need_flush || freed) {
@@ -550,6 +598,7 @@ static void flush_all_zero_pkmaps(struct model *m, struct model_out *out)
     }
     emit(m, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
     out->flushed = 1;
+    return HM_BUG_NONE;
 }
 
 /* kmap_high (§2.4) with map_new_virtual (§2.3), never sleeping: EAGAIN where it would. */
@@ -562,7 +611,11 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
         for (;;) {
             m->last_nr = (m->last_nr + 1u) & (m->L.S - 1u); /* pre-increment (§9.1) */
             if (m->last_nr == 0) {                          /* wrapped: flush (§9.2) */
-                flush_all_zero_pkmaps(m, out);
+                int b = flush_all_zero_pkmaps(m, out);
+                if (b != HM_BUG_NONE) {
+                    bug(m, out, HM_EFAULT, b);
+                    return;
+                }
                 budget = m->L.S;                            /* and a new budget (§9.3) */
             }
             if (m->count[m->last_nr] == 0)
@@ -573,6 +626,10 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
             }
         }
         i = m->last_nr;
+        if (m->nrec == m->L.S) { /* set_page_address would find the pool empty: BUG first */
+            bug(m, out, HM_EINVAL, HM_BUG_POOL_EMPTY);
+            return;
+        }
         /* set_pte with no TLB flush: a count-0 slot is cached nowhere (I4), unless the
          * hardware says otherwise, which the sim counts as a stale PTE write. */
         for (uint32_t c = 0; c < m->ncpus; c++) {
@@ -581,9 +638,16 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
                 out->stale_pte_writes++;
         }
         emit(m, HM_EV_PTE_SET, HM_CPU_ALL, model_pkmap_addr(m, i), pfn, model_pte_word(m, pfn));
+        m->pk_pte[i] = pfn + 1u;
         m->count[i] = 1;
-        m->slot_page[i] = pfn;
+        m->rec_page[m->nrec] = pfn;
+        m->rec_slot[m->nrec] = i;
+        m->nrec++;
         slot = (int)i;
+    } else if (m->count[slot] < 1) {
+        /* a record whose slot was freed under it: the count would not reach 2 */
+        bug(m, out, HM_EINVAL, HM_BUG_KMAP_COUNT);
+        return;
     }
     m->count[slot]++; /* a count-1 (cached, unused) slot is reused as is (§9.5) */
     out->val = model_pkmap_addr(m, (uint32_t)slot);
@@ -647,8 +711,11 @@ void model_kunmap(struct model *m, uint32_t pfn, struct model_out *out)
 void model_flush_unused(struct model *m, struct model_out *out)
 {
     begin(m, out);
-    if (m->L.arch != MA_GENERIC) /* §2.2; a no-op without highmem (§6) */
-        flush_all_zero_pkmaps(m, out);
+    if (m->L.arch != MA_GENERIC) { /* §2.2; a no-op without highmem (§6) */
+        int b = flush_all_zero_pkmaps(m, out);
+        if (b != HM_BUG_NONE)
+            bug(m, out, HM_EFAULT, b);
+    }
 }
 
 static int atomic_args_ok(struct model *m, uint32_t cpu, uint32_t type, struct model_out *out)
@@ -1045,10 +1112,47 @@ uint32_t model_page_bucket(const struct model *m, uint32_t pfn)
 
 uint32_t model_pool_size(const struct model *m)
 {
-    uint32_t n = m->L.S;
-    for (uint32_t i = 0; i < m->L.S; i++)
-        n -= m->count[i] >= 1;
-    return n;
+    return m->L.S - m->nrec;
+}
+
+int model_check_code(const struct model *m)
+{
+    uint32_t in_use = 0;
+    for (uint32_t i = 0; i < m->L.S; i++) {
+        uint32_t p;
+        if (m->count[i] == 0) {
+            if (m->pk_pte[i])
+                return 2; /* I2: a free slot has a PTE */
+            continue;
+        }
+        in_use++;
+        if (!m->pk_pte[i])
+            return 3; /* I3: a slot in use has none */
+        p = m->pk_pte[i] - 1u;
+        if (!is_highmem(m, p))
+            return 3; /* I3: it maps a page that is not highmem */
+        if (model_page_address_of(m, p) != model_pkmap_addr(m, i))
+            return 3; /* I3: page_address of that page is not this slot */
+    }
+    for (uint32_t r = 0; r < m->nrec; r++)
+        if (m->count[m->rec_slot[r]] < 1)
+            return 2; /* I2: a record points at a free slot */
+    if (m->nrec != in_use)
+        return 6; /* I6: records and slots in use */
+    return 0;
+}
+
+void model_poke_pte(struct model *m, uint32_t slot, uint32_t pte_page, struct model_out *out)
+{
+    begin(m, out);
+    /* the sim's detector: a new translation where some CPU caches another page */
+    if (pte_page)
+        for (uint32_t c = 0; c < m->ncpus; c++) {
+            uint32_t e = m->tlb_pk[c * m->L.S + slot];
+            if (e && e != pte_page)
+                out->stale_pte_writes++;
+        }
+    m->pk_pte[slot] = pte_page;
 }
 
 int model_config_valid(const struct model_config *cfg, struct model_layout *out)

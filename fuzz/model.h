@@ -44,7 +44,9 @@ struct model_event {
 /* What one operation is expected to do. */
 struct model_out {
     int err;                   /* enum hm_err */
-    int bug;                   /* enum hm_bug reported through the bug hook (HM_BUG_NONE: none) */
+    int bug;                   /* the last enum hm_bug reported through the bug hook (HM_BUG_NONE: none) */
+    int bug_err;               /* the error that bug report carried */
+    uint32_t nbugs;            /* bug reports (a flush may report one and still succeed) */
     uint32_t val;              /* vaddr, pfn or byte, when err == HM_OK */
     uint32_t stale_tlb_hits;   /* accesses served by a TLB entry that disagrees with the PTE */
     uint32_t stale_pte_writes; /* pkmap PTEs written while another page is cached there */
@@ -62,7 +64,9 @@ struct model {
     uint32_t ncpus, nslots;  /* nslots: atomic slots of the simulated CPUs (ncpus * types) */
     /* mm/highmem.c */
     int32_t *count;          /* pkmap_count[S] */
-    uint32_t *slot_page;     /* the page in slot i, meaningful while count[i] >= 1 */
+    uint32_t *pk_pte;        /* [S]: the page the PTE of PKMAP_ADDR(i) maps, plus one (0: none) */
+    uint32_t *rec_page, *rec_slot; /* the page_address records: page -> PKMAP_ADDR(slot) */
+    uint32_t nrec;           /* records in use (at most S: the pool holds the rest) */
     uint32_t last_nr;        /* last_pkmap_nr */
     /* kmap_atomic */
     uint32_t *atomic_pte;    /* [cpu * types + type]: pfn + 1, 0 = none */
@@ -116,8 +120,14 @@ uint64_t model_pte_at(const struct model *m, uint32_t vaddr);
 int model_tlb_lookup(const struct model *m, uint32_t cpu, uint32_t vaddr, uint32_t *pfn);
 /* Number of TLB entries the model says cpu holds. */
 uint32_t model_tlb_entries(const struct model *m, uint32_t cpu);
-/* The pkmap slot holding pfn, or -1. */
+/* The pkmap slot page_address(pfn) points at (its record), or -1. */
 int model_slot_of_page(const struct model *m, uint32_t pfn);
+/* What hm_check_invariants must return: 0, or the code of the first invariant broken, in the
+ * order the header's description implies (per slot I2/I3 in slot order, then the records). */
+int model_check_code(const struct model *m);
+/* The embedder's page table changes under the library: the PTE of pkmap slot `slot` now maps
+ * pfn (pte_page = pfn + 1), or nothing (pte_page = 0). No library call, no event. */
+void model_poke_pte(struct model *m, uint32_t slot, uint32_t pte_page, struct model_out *out);
 /* page_address(pfn) without touching the event list (0: none). pfn < max_pfn. */
 uint32_t model_page_address_of(const struct model *m, uint32_t pfn);
 /* Records left in the page_address pool: LAST_PKMAP minus the slots in use. */
