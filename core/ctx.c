@@ -137,9 +137,11 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     if (size < p.total)
         return HM_ENOSPC;
 
-    for (size_t i = 0; i < p.total; i++)
-        base[i] = 0;
+    /* Zero the header in one assignment, then each array through its own type: the arrays
+     * are most of the context (LAST_PKMAP x 16 bytes) and need one store per element, not per
+     * byte. page_address_maps is filled by hm_page_address_init. */
     ctx = mem;
+    *ctx = (struct hm_ctx){0};
     atomic_init(&ctx->bugs, 0u);
     for (int b = 0; b < HM_BUG__COUNT; b++)
         atomic_init(&ctx->bug_by_kind[b], 0u);
@@ -157,6 +159,10 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     ctx->pkmap_count = (int32_t *)(void *)(base + p.count_off);
     ctx->page_address_maps = (struct hm_pam *)(void *)(base + p.pam_off);
     ctx->cpus = (struct hm_cpu_state *)(void *)(base + p.cpu_off);
+    for (uint32_t i = 0; i < l.last_pkmap; i++)
+        ctx->pkmap_count[i] = 0;
+    for (uint32_t i = 0; i < l.nr_cpus; i++)
+        ctx->cpus[i].pagefault_disabled = 0;
     hm_page_address_init(ctx);
     ctx->magic = HM_CTX_MAGIC;
     *out = ctx;
