@@ -263,3 +263,25 @@ Test(gaps, kmap_to_page_inside_the_page)
         tl_close(t);
     }
 }
+
+/* kmap_to_page of an address that is neither lowmem nor in the page-table window (high_memory,
+ * the first address past the direct map) is a bad address, on every highmem arch: no PTE is
+ * read for it. */
+Test(gaps, kmap_to_page_outside_every_window)
+{
+    static const char *const arches[] = {"x86", "x86-pae", "ppc", "sparc"};
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+        struct hm_config c = tl_cfg(arches[i], 8, 1);
+        struct tl *t = tl_open(&c);
+        hm_pfn_t got = 7;
+        hm_vaddr_t v = t->layout.high_memory;
+        cr_assert(lt(u32, v, t->layout.pt_start), "%s", arches[i]);
+        cr_assert(ge(u32, v, t->layout.high_memory), "%s", arches[i]);
+        uint64_t reads = t->wrap.get_pte_calls;
+        cr_assert(eq(int, hm_kmap_to_page(t->ctx, v, &got), HM_ERANGE), "%s", arches[i]);
+        cr_assert(eq(u32, got, 7), "%s: output written on error", arches[i]);
+        cr_assert(eq(u64, t->wrap.get_pte_calls, reads), "%s: a PTE was read", arches[i]);
+        cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_BAD_ADDR), "%s", arches[i]);
+        tl_close(t);
+    }
+}
