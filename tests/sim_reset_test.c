@@ -14,44 +14,9 @@
 #include "sim/sim.h"
 
 /* ---------------------------------------------------------------------------------------
- * Fixture: the x86-like layout of sim_test.c, a tiny PTE format, an event counter.
+ * Fixture: the x86-like layout of sim_fixture.h, a smaller one, an event counter.
  * ------------------------------------------------------------------------------------- */
-static int t_pte_none(hm_pte_t pte) { return pte == 0; }
-static hm_pfn_t t_pte_pfn(hm_pte_t pte) { return (hm_pfn_t)(pte >> 12); }
-
-static const struct hm_arch test_arch = {
-    .name = "test",
-    .pte_none = t_pte_none,
-    .pte_pfn = t_pte_pfn,
-};
-
-#define PTE(pfn) (((hm_pte_t)(pfn) << 12) | 0x63u)
-#define PKMAP_BASE 0xff800000u
-#define PKMAP_ADDR(n) (PKMAP_BASE + ((uint32_t)(n) << 12))
-#define FIX_ADDR 0xfff00000u /* inside the page-table window, outside the pkmap window */
-#define HIGH_A 0x38010u
-#define HIGH_B 0x38020u
-
-static struct hm_layout make_layout(void)
-{
-    struct hm_layout l;
-    memset(&l, 0, sizeof l);
-    l.arch = "test";
-    l.page_size = 4096;
-    l.page_shift = 12;
-    l.page_offset = 0xc0000000u;
-    l.highmem_start_pfn = 0x38000u;
-    l.max_pfn = 0x40000u;
-    l.high_memory = 0xf8000000u;
-    l.pkmap_base = PKMAP_BASE;
-    l.last_pkmap = 1024;
-    l.nr_cpus = 2;
-    l.config_nr_cpus = 2;
-    l.pt_start = PKMAP_BASE;
-    l.pt_pages = 2047; /* up to 0xfffff000 */
-    l.pte_bytes = 4;
-    return l;
-}
+#include "sim_fixture.h"
 
 /* A smaller machine: 4 CPUs, a 16-page window at 0xfe000000 (8 pkmap slots), less memory. */
 static struct hm_layout small_layout(void)
