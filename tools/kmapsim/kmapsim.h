@@ -52,6 +52,10 @@ void kmapsim_machine_begin(struct kmapsim_machine *m);
  * is not one that goes into `events` (sleep, wakeup, bug, stale_tlb, flush_done). */
 int kmapsim_render_event(const struct hm_event *ev, char *dst, size_t dstlen);
 
+/* A trace command's TYPE argument (a km_type name or index) as an index of l->km_types;
+ * -1 when the layout has no such type. */
+long kmapsim_resolve_type(const struct hm_layout *l, const struct kmapsim_type *t);
+
 /* Output formats of replay. */
 enum { KMAPSIM_FMT_TEXT = 0, KMAPSIM_FMT_JSONL = 1 };
 

@@ -171,8 +171,7 @@ struct slots {
     hm_vaddr_t *vaddr;
 };
 
-/* Resolve a TYPE argument to an index of layout.km_types; -1 when there is no such type. */
-static long resolve_type(const struct hm_layout *l, const struct kmapsim_type *t)
+long kmapsim_resolve_type(const struct hm_layout *l, const struct kmapsim_type *t)
 {
     uint32_t i;
     if (!t->is_name)
@@ -222,7 +221,7 @@ static void exec_cmd(struct kmapsim_machine *m, struct slots *sl, const struct k
         return;
     case KOP_KMAP_ATOMIC:
     case KOP_KMAP_ATOMIC_PFN:
-        type = resolve_type(l, &c->type);
+        type = kmapsim_resolve_type(l, &c->type);
         if (a[0] >= l->nr_cpus || type < 0) {
             reject(m, r, HM_EINVAL, HM_BUG_BAD_ARG);
             return;
@@ -246,7 +245,7 @@ static void exec_cmd(struct kmapsim_machine *m, struct slots *sl, const struct k
         return;
     case KOP_KUNMAP_ATOMIC: {
         hm_vaddr_t v;
-        type = resolve_type(l, &c->type);
+        type = kmapsim_resolve_type(l, &c->type);
         if (a[0] >= l->nr_cpus || type < 0) {
             reject(m, r, HM_EINVAL, HM_BUG_BAD_ARG);
             return;

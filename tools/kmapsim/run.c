@@ -874,18 +874,6 @@ static void wl_hold_many(struct worker *w)
     free(ok);
 }
 
-/* A TYPE argument of a trace command as an index of km_types; -1 when there is none. */
-static long trace_type(const struct hm_layout *l, const struct kmapsim_type *t)
-{
-    uint32_t i;
-    if (!t->is_name)
-        return t->index < l->nr_km_types ? (long)t->index : -1;
-    for (i = 0; i < l->nr_km_types; i++)
-        if (l->km_types && l->km_types[i] && strcmp(l->km_types[i], t->name) == 0)
-            return (long)i;
-    return -1;
-}
-
 /* Execute one trace command (the replay semantics: kmap never sleeps); HM_OK or the error. */
 static int trace_cmd(struct worker *w, const struct kmapsim_cmd *c, hm_vaddr_t *atomic_va)
 {
@@ -922,7 +910,7 @@ static int trace_cmd(struct worker *w, const struct kmapsim_cmd *c, hm_vaddr_t *
     case KOP_KMAP_ATOMIC:
     case KOP_KMAP_ATOMIC_PFN:
     case KOP_KUNMAP_ATOMIC:
-        type = trace_type(l, &c->type);
+        type = kmapsim_resolve_type(l, &c->type);
         if (a[0] >= l->nr_cpus || type < 0)
             return HM_EINVAL;
         if (c->op == KOP_KUNMAP_ATOMIC) {
