@@ -92,6 +92,46 @@ Test(gaps, physical_address_limits)
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
     c.highmem_pages++;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    c.arch = &hm_arch_ppc; /* 32-bit PTEs: 2^20 pfns, the limit itself included */
+    c.highmem_pages = 0x100000u - 0x30000u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.max_pfn, 0x100000u));
+    c.highmem_pages++;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+}
+
+/* ppc of this era has no fixmap: every fixmap field of its layout is 0. */
+Test(gaps, ppc_layout_has_no_fixmap)
+{
+    struct hm_config c = {.arch = &hm_arch_ppc};
+    struct hm_layout l;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.fixaddr_top, 0));
+    cr_assert(eq(u32, l.fixaddr_start, 0));
+    cr_assert(eq(u32, l.fixaddr_boot_start, 0));
+    cr_assert(eq(u32, l.nr_fixmap, 0));
+    cr_assert(eq(u32, l.fix_kmap_begin, 0));
+    cr_assert(eq(u32, l.kmap_atomic_base, 0xfe400000u));
+}
+
+/* ppc kunmap_atomic: without a kmap_atomic outstanding it is ATOMIC_UNBALANCED and touches no
+ * PTE; the first slot (cpu 0, type 0) at KMAP_FIX_BEGIN itself is an atomic address. */
+Test(gaps, ppc_kunmap_atomic_edges)
+{
+    struct hm_config c = tl_cfg("ppc", 8, 1);
+    struct tl *t = tl_open(&c);
+    hm_pfn_t pfn = t->layout.highmem_start_pfn + 2;
+    hm_vaddr_t base = t->layout.kmap_atomic_base, v = 0;
+    uint64_t writes = t->wrap.set_pte_calls;
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, base, 0), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_UNBALANCED));
+    cr_assert(eq(u64, t->wrap.set_pte_calls, writes));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, pfn, 0, &v), HM_OK));
+    cr_assert(eq(u32, v, base));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, base, 0), HM_OK));
+    cr_assert(eq(int, hm_pte_none(t->ctx, hm_sim_pte(t->sim, base)), 1)); /* cleared */
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
 }
 
 /* The generic layout's fixed addresses: FIXADDR_TOP 0xfffff000 with no fixmap entries,
