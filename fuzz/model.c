@@ -407,7 +407,8 @@ int model_init(struct model *m, const struct model_config *cfg)
             return -1;
         m->block_size = bytes;
     } else {
-        memset(m->block, 0, bytes);
+        /* the word arrays start zero; the event list is written before it is read (nev = 0) */
+        memset((char *)m->block + m->capev * sizeof *m->ev, 0, words * sizeof(uint32_t));
     }
     m->ev = m->block;
     w = (uint32_t *)(void *)(m->ev + m->capev);
