@@ -903,18 +903,31 @@ static const uint32_t cfg_highmem[KCFG_NR_HIGHMEM] = {0, 16, 0xc8000u, 0xc8001u,
 
 /* The scratch context's machine: page tables and nothing else. Every other hook is NULL
  * (highmem.h: a no-op; no sleep: hm_kmap fails with EAGAIN where it would sleep). */
+#define MINI_DIRTY_MAX 64u
 struct mini_mmu {
     hm_pte_t *pt;
     size_t cap;
     uint32_t start, pages;
+    /* the indices of pt[] written non-zero since the last reset (every other word is zero),
+     * unless `overflow`: mini_reset then clears only these instead of the whole table */
+    uint32_t dirty[MINI_DIRTY_MAX], ndirty;
+    int overflow;
 };
 static struct mini_mmu mini;
 
 static void mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     struct mini_mmu *u = m;
-    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages)
-        u->pt[(vaddr - u->start) >> 12] = pte;
+    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages) {
+        uint32_t i = (vaddr - u->start) >> 12;
+        if (pte && !u->pt[i]) {
+            if (u->ndirty < MINI_DIRTY_MAX)
+                u->dirty[u->ndirty++] = i;
+            else
+                u->overflow = 1;
+        }
+        u->pt[i] = pte;
+    }
 }
 
 static hm_pte_t mini_get_pte(void *m, hm_vaddr_t vaddr)
@@ -930,14 +943,20 @@ static void mini_reset(const struct hm_layout *L)
     size_t n = L->pt_pages ? L->pt_pages : 1u;
     if (n > mini.cap) {
         free(mini.pt);
-        mini.pt = malloc(n * sizeof *mini.pt);
+        mini.pt = calloc(n, sizeof *mini.pt);
         mini.cap = mini.pt ? n : 0;
         if (!mini.pt) {
             fprintf(stderr, "kmap_ops: out of memory\n");
             abort();
         }
+    } else if (mini.overflow) {
+        memset(mini.pt, 0, mini.cap * sizeof *mini.pt);
+    } else {
+        for (uint32_t k = 0; k < mini.ndirty; k++)
+            mini.pt[mini.dirty[k]] = 0;
     }
-    memset(mini.pt, 0, n * sizeof *mini.pt);
+    mini.ndirty = 0;
+    mini.overflow = 0;
     mini.start = L->pt_start;
     mini.pages = L->pt_pages;
 }
