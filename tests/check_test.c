@@ -173,6 +173,9 @@ Test(check, i6_link_out_of_range)
     expect(t, 6, want);
     t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = -7;
     expect(t, 6, want);
+    /* far outside the records: must be refused before it is followed */
+    t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = 0x7fffffff;
+    expect(t, 6, want);
 }
 
 Test(check, i6_pool_cycle)

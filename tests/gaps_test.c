@@ -325,3 +325,45 @@ Test(gaps, kmap_to_page_outside_every_window)
         tl_close(t);
     }
 }
+
+/* x86 with DEBUG_HIGHMEM: kunmap_atomic of an address that is not the slot must be lowmem,
+ * [PAGE_OFFSET, high_memory): high_memory itself is already a bad address. */
+Test(gaps, x86_debug_kunmap_atomic_lowmem_bounds)
+{
+    struct tl *t = tl_open_arch("x86", 8, 1, 1, 0);
+    hm_pfn_t pfn = t->layout.highmem_start_pfn + 1;
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, pfn, 0, &v), HM_OK));
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.high_memory, 0), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BAD_ADDR));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1)); /* nothing undone */
+    /* the last lowmem byte is fine: depth drops, the slot's PTE stays */
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.high_memory - 1u, 0), HM_OK));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(int, hm_pte_none(t->ctx, hm_sim_pte(t->sim, v)), 0));
+}
+
+/* Every PTE_CLEAR event carries the address and nothing else (b = 0, pte = 0). */
+Test(gaps, pte_clear_event_fields)
+{
+    struct hm_config c = tl_cfg("x86", 4, 1);
+    struct tl *t = tl_open(&c);
+    size_t seen = 0;
+    for (uint32_t i = 0; i < 8; i++) { /* two wraps: the flushes clear count-1 slots */
+        hm_pfn_t pfn = t->layout.highmem_start_pfn + i;
+        tl_kmap(t, pfn);
+        tl_kunmap(t, pfn);
+    }
+    for (size_t i = 0; i < t->nev; i++) {
+        const struct hm_event *e = &t->ev[i];
+        if (e->kind != HM_EV_PTE_CLEAR)
+            continue;
+        seen++;
+        cr_assert(ge(u32, e->a, t->layout.pkmap_base));
+        cr_assert(lt(u32, e->a, t->layout.pkmap_base + 4u * 4096u));
+        cr_assert(eq(u32, e->b, 0));
+        cr_assert(eq(u64, e->pte, 0));
+        cr_assert(eq(u32, e->cpu, HM_CPU_ALL));
+    }
+    cr_assert(gt(sz, seen, 0));
+}
