@@ -407,18 +407,20 @@ int model_init(struct model *m, const struct model_config *cfg)
             return -1;
         m->block_size = bytes;
     } else {
-        /* the word arrays start zero; the event list is written before it is read (nev = 0) */
-        memset((char *)m->block + m->capev * sizeof *m->ev, 0, words * sizeof(uint32_t));
+        /* The event list and the page_address records are only read below nev / nrec (both
+         * 0 now), so they are not cleared; every other array starts zero. */
+        size_t kept = m->capev * sizeof *m->ev + 2 * n_count * sizeof(uint32_t);
+        memset((char *)m->block + kept, 0, bytes - kept);
     }
     m->ev = m->block;
     w = (uint32_t *)(void *)(m->ev + m->capev);
-    m->count = (int32_t *)(void *)w;
-    w += n_count;
-    m->pk_pte = w;
-    w += n_count;
     m->rec_page = w;
     w += n_count;
     m->rec_slot = w;
+    w += n_count;
+    m->count = (int32_t *)(void *)w;
+    w += n_count;
+    m->pk_pte = w;
     w += n_count;
     m->atomic_pte = w;
     w += n_atomic;
