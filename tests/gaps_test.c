@@ -343,7 +343,8 @@ Test(gaps, x86_debug_kunmap_atomic_lowmem_bounds)
     cr_assert(eq(int, hm_pte_none(t->ctx, hm_sim_pte(t->sim, v)), 0));
 }
 
-/* Every PTE_CLEAR event carries the address and nothing else (b = 0, pte = 0). */
+/* Every PTE_CLEAR event carries the address and nothing else (b = 0, pte = 0); FLUSH_DONE
+ * only the number of slots freed. */
 Test(gaps, pte_clear_event_fields)
 {
     struct hm_config c = tl_cfg("x86", 4, 1);
@@ -366,4 +367,16 @@ Test(gaps, pte_clear_event_fields)
         cr_assert(eq(u32, e->cpu, HM_CPU_ALL));
     }
     cr_assert(gt(sz, seen, 0));
+    /* and FLUSH_DONE carries the number of slots freed, nothing else */
+    seen = 0;
+    for (size_t i = 0; i < t->nev; i++) {
+        const struct hm_event *e = &t->ev[i];
+        if (e->kind != HM_EV_FLUSH_DONE)
+            continue;
+        seen++;
+        cr_assert(le(u32, e->a, 4u));
+        cr_assert(eq(u32, e->b, 0));
+        cr_assert(eq(u64, e->pte, 0));
+    }
+    cr_assert(eq(sz, seen, tl_stats(t).flushes));
 }
