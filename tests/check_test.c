@@ -90,6 +90,9 @@ Test(check, i1_negative_count)
     struct tl *t = setup();
     t->ctx->pkmap_count[3] = -1;
     expect(t, 1, "I1: negative pkmap_count at slot 3");
+    t->ctx->pkmap_count[3] = 0;
+    t->ctx->pkmap_count[0] = -1; /* the first slot too */
+    expect(t, 1, "I1: negative pkmap_count at slot 0");
 }
 
 Test(check, i3_count_without_pte)
@@ -257,6 +260,24 @@ Test(check, i10_negative_depth)
     expect(t, 10, "I10: negative pagefault depth on cpu 1");
     t->ctx->cpus[1].pagefault_disabled = 0;
     expect(t, 0, "");
+    t->ctx->cpus[0].pagefault_disabled = -2; /* the first CPU too */
+    expect(t, 10, "I10: negative pagefault depth on cpu 0");
+}
+
+/* A two-digit invariant number truncated at every buffer length. */
+Test(check, two_digit_message_truncation)
+{
+    struct tl *t = setup();
+    char msg[64];
+    const char *full = "I10: negative pagefault depth on cpu 1";
+    t->ctx->cpus[1].pagefault_disabled = -1;
+    for (size_t len = 1; len <= strlen(full) + 1; len++) {
+        memset(msg, 'x', sizeof msg);
+        cr_assert(eq(int, hm_check_invariants(t->ctx, msg, len), 10));
+        cr_assert(eq(sz, strlen(msg), len - 1), "len %zu", len);
+        cr_assert(eq(int, memcmp(msg, full, len - 1), 0), "len %zu", len);
+        cr_assert(eq(chr, msg[len], 'x'), "len %zu: wrote past the buffer", len);
+    }
 }
 
 /* No message buffer: only the result. */

@@ -380,3 +380,129 @@ Test(gaps, pte_clear_event_fields)
     }
     cr_assert(eq(sz, seen, tl_stats(t).flushes));
 }
+
+/* ---- the event contract: every field an event kind does not use is 0 ------------------ */
+
+static void release_one(struct tl *t, unsigned nth)
+{
+    (void)nth;
+    /* "another task" drops its second reference: the count falls 2 -> 1 and wakes the sleeper */
+    tl_kunmap(t, t->layout.highmem_start_pfn);
+}
+
+static void expect_event_fields(const struct tl *t, const char *arch, size_t *seen)
+{
+    for (size_t i = 0; i < t->nev; i++) {
+        const struct hm_event *e = &t->ev[i];
+        seen[e->kind]++;
+        switch (e->kind) {
+        case HM_EV_PTE_SET:
+            cr_assert(ne(u64, e->pte, 0), "%s: pte_set without a PTE", arch);
+            break;
+        case HM_EV_PTE_CLEAR:
+        case HM_EV_FLUSH_DONE:
+        case HM_EV_SLEEP:
+        case HM_EV_WAKEUP:
+            cr_assert(eq(u32, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
+            cr_assert(eq(u64, e->pte, 0), "%s: %s pte", arch, hm_event_name(e->kind));
+            break;
+        case HM_EV_TLB_FLUSH_RANGE:
+            cr_assert(lt(u64, (uint64_t)e->a, e->b ? (uint64_t)e->b : 1ull << 32), "%s", arch);
+            cr_assert(eq(u64, e->pte, 0), "%s: tlb_flush_range pte", arch);
+            break;
+        case HM_EV_TLB_FLUSH_PAGE:
+            cr_assert(eq(u32, e->b, 0), "%s: tlb_flush_page b", arch);
+            cr_assert(eq(u64, e->pte, 0), "%s: tlb_flush_page pte", arch);
+            break;
+        case HM_EV_TLB_FLUSH_ALL:
+        case HM_EV_CACHE_FLUSH_ALL:
+        case HM_EV_FLUSH_ALL_ZERO_PKMAPS:
+            cr_assert(eq(u32, e->a, 0), "%s: %s a", arch, hm_event_name(e->kind));
+            cr_assert(eq(u32, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
+            cr_assert(eq(u64, e->pte, 0), "%s: %s pte", arch, hm_event_name(e->kind));
+            break;
+        case HM_EV_BUG:
+            cr_assert(eq(u64, e->pte, 0), "%s: bug pte", arch);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* A script that makes every kind of event on each arch: a wrap with a flush, a sleep and its
+ * wake-up, kmap_atomic / kunmap_atomic (page flushes on x86/ppc, flush-alls and cache flushes
+ * on sparc), and a BUG. */
+Test(gaps, event_fields_contract)
+{
+    static const char *const arches[] = {"x86", "x86-pae", "ppc", "sparc"};
+    size_t seen[HM_EV_BUG + 1] = {0};
+    for (size_t k = 0; k < sizeof arches / sizeof arches[0]; k++) {
+        struct tl *t = tl_open_arch(arches[k], 4, 1, 1, 0);
+        hm_pfn_t p0 = t->layout.highmem_start_pfn;
+        hm_vaddr_t v = 0;
+        tl_kmap(t, p0);
+        tl_kmap(t, p0); /* count 3 */
+        for (uint32_t i = 1; i < 4; i++)
+            tl_kmap(t, p0 + i); /* the window is full of held slots */
+        t->wrap.sleep_action = release_one;
+        tl_kmap(t, p0 + 9); /* sleeps, woken by the release, flushes, maps */
+        t->wrap.sleep_action = NULL;
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, p0 + 20, 0, &v), HM_OK));
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 0), HM_OK));
+        cr_assert(eq(int, hm_kunmap(t->ctx, p0 + 30), HM_EINVAL)); /* BUG: never mapped */
+        expect_event_fields(t, arches[k], seen);
+        tl_close(t);
+    }
+    /* the script reached every kind the library emits */
+    for (int kind = HM_EV_PTE_SET; kind <= HM_EV_BUG; kind++)
+        if (kind != HM_EV_STALE_TLB)
+            cr_assert(gt(sz, seen[kind], 0), "no %s event", hm_event_name(kind));
+}
+
+/* The first slot, slot 0, is checked like the others: by flush_all_zero_pkmaps (a count-1 slot
+ * whose PTE vanished is FLUSH_PTE_NONE) and by kmap_to_page at the window's first address. */
+Test(gaps, slot_0_is_an_ordinary_slot)
+{
+    struct tl *t = tl_open_arch("x86", 4, 1, 0, 0);
+    hm_pfn_t p0 = t->layout.highmem_start_pfn, got = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        tl_kmap(t, p0 + i); /* the fourth kmap wraps into slot 0 */
+    cr_assert(eq(u32, tl_page_address(t, p0 + 3), t->layout.pkmap_base));
+    cr_assert(eq(u32, t->layout.pt_start, t->layout.pkmap_base));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, t->layout.pkmap_base, &got), HM_OK));
+    cr_assert(eq(u32, got, p0 + 3));
+    tl_kunmap(t, p0 + 3); /* slot 0 at count 1 */
+    t->sim_machine.set_pte(t->sim_machine.m, t->layout.pkmap_base, 0);
+    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_EFAULT));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_FLUSH_PTE_NONE));
+}
+
+/* generic: no atomic window, 32-bit PTE size in the layout, and kmap_atomic_to_page refuses
+ * high_memory (one past the last lowmem page) while accepting the page below it. */
+Test(gaps, generic_layout_and_lowmem_end)
+{
+    struct hm_config c = tl_cfg("generic", 0, 1);
+    struct tl *t = tl_open(&c);
+    hm_pfn_t got = 0;
+    cr_assert(eq(u32, t->layout.kmap_atomic_base, 0));
+    cr_assert(eq(int, t->layout.kmap_atomic_dir, 0));
+    cr_assert(eq(u32, t->layout.pte_bytes, 4));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.high_memory, &got), HM_ERANGE));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.high_memory - 4096u, &got), HM_OK));
+    cr_assert(eq(u32, got, t->layout.max_pfn - 1u));
+}
+
+/* sparc kmap_atomic_to_page: FIXADDR_TOP itself reaches virt_to_fix, which BUGs on it (past it,
+ * kmap_atomic_to_page's own range check does). */
+Test(gaps, sparc_atomic_to_page_at_fixaddr_top)
+{
+    struct hm_config c = tl_cfg("sparc", 8, 1);
+    struct tl *t = tl_open(&c);
+    hm_pfn_t got = 0;
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.fixaddr_top, &got), HM_EINVAL));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_VIRT_TO_FIX));
+    cr_assert(eq(str, (char *)tl_last_bug(t)->function, "virt_to_fix"));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.fixaddr_top + 4096u, &got), HM_EINVAL));
+    cr_assert(eq(str, (char *)tl_last_bug(t)->function, "kmap_atomic_to_page"));
+}
