@@ -506,3 +506,20 @@ Test(gaps, sparc_atomic_to_page_at_fixaddr_top)
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.fixaddr_top + 4096u, &got), HM_EINVAL));
     cr_assert(eq(str, (char *)tl_last_bug(t)->function, "kmap_atomic_to_page"));
 }
+
+/* x86 kmap_atomic_to_page below the atomic window is virt_to_page: with a small highmem the
+ * address of pfn max_pfn (one past the last page) fits in 32 bits and must be refused, the
+ * address of the last page accepted. */
+Test(gaps, virt_to_page_at_max_pfn)
+{
+    struct hm_config c = tl_cfg("x86", 8, 1);
+    c.highmem_pages = 16;
+    struct tl *t = tl_open(&c);
+    hm_vaddr_t end = t->layout.page_offset + (t->layout.max_pfn << 12);
+    hm_pfn_t got = 0;
+    cr_assert(eq(u32, t->layout.max_pfn, 0x38010u));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, end, &got), HM_ERANGE));
+    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_BAD_ADDR));
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, end - 4096u, &got), HM_OK));
+    cr_assert(eq(u32, got, t->layout.max_pfn - 1u));
+}
