@@ -32,12 +32,32 @@ static void report(const char *name, int ok)
         g_failed++;
 }
 
+/* Runs c and makes the checks every run must pass: it ran, its statistics agree with the
+ * events and the invariants hold (rt_consistent), no wrong byte or failed call. Returns 0 when
+ * the run could not be made (then it is reported here), else 1 with *r to free and *okp set. */
+static int run_checked(const char *name, const struct rt_case *c, struct kmapsim_run_result *r,
+                       int *okp)
+{
+    char err[256], msg[512];
+    int ok = 1;
+    if (rt_run(c, r, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        report(name, ok);
+        return 0;
+    }
+    CHECK(rt_consistent(r, msg, sizeof msg) == 0, "%s", msg);
+    CHECK(r->invariants == 0, "%s", r->invariant_msg);
+    CHECK(!kmapsim_run_failed(r), "%s", r->failure);
+    *okp = ok;
+    return 1;
+}
+
 /* hold-many: rounds of window + threads - 1 pages held at once, so every round sleeps. */
 static void hold_many(const char *arch, uint32_t pkmap, uint32_t threads)
 {
     struct rt_case c;
     struct kmapsim_run_result r;
-    char name[96], err[256], msg[512];
+    char name[96];
     int ok = 1;
 
     snprintf(name, sizeof name, "hold-many %s pkmap=%" PRIu32 " threads=%" PRIu32, arch, pkmap,
@@ -49,14 +69,8 @@ static void hold_many(const char *arch, uint32_t pkmap, uint32_t threads)
     c.pkmap_entries = pkmap;
     c.ops = 6000;
     c.seed = 5;
-    if (rt_run(&c, &r, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
-        report(name, ok);
+    if (!run_checked(name, &c, &r, &ok))
         return;
-    }
-    CHECK(rt_consistent(&r, msg, sizeof msg) == 0, "%s", msg);
-    CHECK(r.invariants == 0, "%s", r.invariant_msg);
-    CHECK(!kmapsim_run_failed(&r), "%s", r.failure);
     CHECK(r.threads == threads, "%" PRIu32, r.threads);
     if (r.last_pkmap) {
         uint64_t per_round = r.last_pkmap + threads - 1;
@@ -80,7 +94,7 @@ static void pipe_run(const char *arch, uint32_t threads)
 {
     struct rt_case c;
     struct kmapsim_run_result r;
-    char name[96], err[256], msg[512];
+    char name[96];
     int ok = 1;
 
     snprintf(name, sizeof name, "pipe %s threads=%" PRIu32, arch, threads);
@@ -90,13 +104,8 @@ static void pipe_run(const char *arch, uint32_t threads)
     c.threads = threads;
     c.ops = 8000;
     c.seed = 9;
-    if (rt_run(&c, &r, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
-        report(name, ok);
+    if (!run_checked(name, &c, &r, &ok))
         return;
-    }
-    CHECK(rt_consistent(&r, msg, sizeof msg) == 0, "%s", msg);
-    CHECK(!kmapsim_run_failed(&r), "%s", r.failure);
     CHECK(r.ops == 8000, "%" PRIu64, r.ops);
     CHECK(r.bytes_checked == 5 * r.ops, "%" PRIu64, r.bytes_checked);
     if (r.last_pkmap)
@@ -110,7 +119,7 @@ static void bounce_run(const char *arch, uint32_t cpus)
 {
     struct rt_case c;
     struct kmapsim_run_result r;
-    char name[96], err[256], msg[512];
+    char name[96];
     int ok = 1;
 
     snprintf(name, sizeof name, "bounce %s cpus=%" PRIu32, arch, cpus);
@@ -120,13 +129,8 @@ static void bounce_run(const char *arch, uint32_t cpus)
     c.cpus = cpus;
     c.ops = 8000;
     c.seed = 2;
-    if (rt_run(&c, &r, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
-        report(name, ok);
+    if (!run_checked(name, &c, &r, &ok))
         return;
-    }
-    CHECK(rt_consistent(&r, msg, sizeof msg) == 0, "%s", msg);
-    CHECK(!kmapsim_run_failed(&r), "%s", r.failure);
     CHECK(r.threads == cpus, "%" PRIu32, r.threads);
     CHECK(r.kmap_atomics == r.ops, "%" PRIu64, r.kmap_atomics);
     kmapsim_run_result_free(&r);
