@@ -730,6 +730,19 @@ static int atomic_args_ok(struct model *m, uint32_t cpu, uint32_t type, struct m
     return 1;
 }
 
+/* The argument checks of kmap_atomic and kmap_atomic_pfn: cpu and type, then the pfn. */
+static int atomic_pfn_args_ok(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn,
+                              struct model_out *out)
+{
+    if (!atomic_args_ok(m, cpu, type, out))
+        return 0;
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return 0;
+    }
+    return 1;
+}
+
 static void set_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr, uint32_t pfn)
 {
     emit(m, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, pfn, model_pte_word(m, pfn));
@@ -792,12 +805,8 @@ static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t p
 void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
 {
     begin(m, out);
-    if (!atomic_args_ok(m, cpu, type, out))
+    if (!atomic_pfn_args_ok(m, cpu, type, pfn, out))
         return;
-    if (pfn >= m->L.max_pfn) {
-        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
-        return;
-    }
     kmap_atomic(m, cpu, type, pfn, out);
 }
 
@@ -806,12 +815,8 @@ void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pf
 void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
 {
     begin(m, out);
-    if (!atomic_args_ok(m, cpu, type, out))
+    if (!atomic_pfn_args_ok(m, cpu, type, pfn, out))
         return;
-    if (pfn >= m->L.max_pfn) {
-        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
-        return;
-    }
     if (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE) {
         uint32_t v = model_slot_addr(m, cpu, type);
         m->depth[cpu]++;

@@ -71,6 +71,29 @@ static int32_t steal_record(struct tl *t, uint32_t b, hm_pfn_t page, hm_vaddr_t 
     return r;
 }
 
+/* Expect the shape check to name bucket b. */
+static void expect_bad_bucket(struct tl *t, uint32_t b)
+{
+    char want[64];
+    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
+    expect(t, 6, want);
+}
+
+/* hm_check_invariants returns `which` and writes `full`, truncated to every buffer length from
+ * 1 to strlen(full) + 1, never past the buffer. */
+static void expect_truncations(struct tl *t, int which, const char *full)
+{
+    char msg[128];
+    cr_assert(lt(sz, strlen(full), sizeof msg - 1));
+    for (size_t len = 1; len <= strlen(full) + 1; len++) {
+        memset(msg, 'x', sizeof msg);
+        cr_assert(eq(int, hm_check_invariants(t->ctx, msg, len), which));
+        cr_assert(eq(sz, strlen(msg), len - 1), "len %zu", len);
+        cr_assert(eq(int, memcmp(msg, full, len - 1), 0), "len %zu", len);
+        cr_assert(eq(chr, msg[len], 'x'), "len %zu: wrote past the buffer", len);
+    }
+}
+
 Test(check, not_a_context)
 {
     char msg[64];
@@ -122,9 +145,7 @@ Test(check, i6_self_cycle_in_a_bucket)
     uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
     int32_t r = t->ctx->page_address_htable[b].head;
     t->ctx->page_address_maps[r].next = r;
-    char want[64];
-    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
-    expect(t, 6, want);
+    expect_bad_bucket(t, b);
 }
 
 /* The first and the last bucket are checked too. */
@@ -139,9 +160,7 @@ Test(check, i6_cycle_in_bucket_0_and_127)
         cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
         int32_t r = t->ctx->page_address_htable[b].head;
         t->ctx->page_address_maps[r].next = r;
-        char want[64];
-        snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
-        expect(t, 6, want);
+        expect_bad_bucket(t, b);
         /* hm_bucket_size stops after LAST_PKMAP + 1 records on a cycle */
         cr_assert(eq(u32, hm_bucket_size(t->ctx, b), NSLOTS + 1));
         tl_close(t);
@@ -161,9 +180,7 @@ Test(check, i6_cycle_behind_the_head)
     steal_record(t, b, pc, A0(t));
     /* bucket: c -> a -> head; make it c -> a -> head -> a -> ... (head and a cycle) */
     t->ctx->page_address_maps[head].next = a;
-    char want[64];
-    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
-    expect(t, 6, want);
+    expect_bad_bucket(t, b);
 }
 
 Test(check, i6_link_out_of_range)
@@ -171,14 +188,12 @@ Test(check, i6_link_out_of_range)
     struct tl *t = setup();
     uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
     t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = (int32_t)NSLOTS;
-    char want[64];
-    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
-    expect(t, 6, want);
+    expect_bad_bucket(t, b);
     t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = -7;
-    expect(t, 6, want);
+    expect_bad_bucket(t, b);
     /* far outside the records: must be refused before it is followed */
     t->ctx->page_address_maps[t->ctx->page_address_htable[b].head].next = 0x7fffffff;
-    expect(t, 6, want);
+    expect_bad_bucket(t, b);
 }
 
 Test(check, i6_pool_cycle)
@@ -268,16 +283,8 @@ Test(check, i10_negative_depth)
 Test(check, two_digit_message_truncation)
 {
     struct tl *t = setup();
-    char msg[64];
-    const char *full = "I10: negative pagefault depth on cpu 1";
     t->ctx->cpus[1].pagefault_disabled = -1;
-    for (size_t len = 1; len <= strlen(full) + 1; len++) {
-        memset(msg, 'x', sizeof msg);
-        cr_assert(eq(int, hm_check_invariants(t->ctx, msg, len), 10));
-        cr_assert(eq(sz, strlen(msg), len - 1), "len %zu", len);
-        cr_assert(eq(int, memcmp(msg, full, len - 1), 0), "len %zu", len);
-        cr_assert(eq(chr, msg[len], 'x'), "len %zu: wrote past the buffer", len);
-    }
+    expect_truncations(t, 10, "I10: negative pagefault depth on cpu 1");
 }
 
 /* No message buffer: only the result. */
@@ -293,15 +300,9 @@ Test(check, null_message_buffer)
 Test(check, message_formatting)
 {
     struct tl *t = setup();
-    char msg[64], full[64];
+    char full[64];
     t->ctx->last_pkmap_nr = 4000000000u;
     cr_assert(eq(int, hm_check_invariants(t->ctx, full, sizeof full), 1));
     cr_assert(eq(str, full, "I1: last_pkmap_nr out of range 4000000000"));
-    for (size_t len = 1; len <= strlen(full) + 1; len++) {
-        memset(msg, 'x', sizeof msg);
-        cr_assert(eq(int, hm_check_invariants(t->ctx, msg, len), 1));
-        cr_assert(eq(sz, strlen(msg), len - 1), "len %zu", len);
-        cr_assert(eq(int, memcmp(msg, full, len - 1), 0), "len %zu", len);
-        cr_assert(eq(chr, msg[len], 'x'), "len %zu: wrote past the buffer", len);
-    }
+    expect_truncations(t, 1, full);
 }
