@@ -49,8 +49,9 @@ struct run {
     uint32_t nbugs;
     int bug, bug_err;
     uint32_t all_bugs, bugs_by_kind[HM_BUG__COUNT]; /* every bug report of the input */
-    uint32_t stale_events;
-    struct hm_sim_stats st;
+    uint32_t stale_events;         /* stale-translation events of the current operation */
+    uint32_t exp_stale_hits, exp_stale_writes; /* the model's stale counts since the set-up */
+    struct hm_sim_stats st;        /* the sim's counters at the set-up */
     /* decoder state: recently returned addresses, the last kmap_atomic address of each slot */
     uint32_t recent[RECENT];
     uint32_t nrecent;
@@ -435,12 +436,13 @@ static void check_invariants(struct run *r)
 
 /* Two levels of checks.
  * - After every op, incrementally (cost independent of the window size S): the result, the bug
- *   report, every event, the stale-translation counters, the count of every slot the op named
+ *   report, every event (stale-translation events included), the count of every slot the op named
  *   or touched (its events, its page's slot, the cursor), the cursor, every CPU's pagefault
  *   depth, every PTE it wrote and the atomic slot it named, the TLBs for an access, the
  *   page_address of its page, every count after a flush and (I12) no TLB caching a freed slot.
- * - The full comparison (check_full): hm_check_invariants (I1-I3, I5, I6, I10 over the whole
- *   context, against the model's prediction), every count, the PTE of every slot in use or
+ * - The full comparison (check_full): the sim's stale TLB hit and stale PTE write counters,
+ *   hm_check_invariants (I1-I3, I5, I6, I10 over the whole context, against the model's
+ *   prediction), every count, the PTE of every slot in use or
  *   poked, page_address of every record, the PTE of every atomic slot; after every FULL_EVERY
  *   ops that may change the context or its page tables (kmap family, flush, poke; FULL_EVERY_BIG for the
  *   arch's own 512/1024-slot windows, where it costs O(S) locked PTE reads) and at the end of
@@ -453,6 +455,15 @@ static void check_invariants(struct run *r)
 static void check_full(struct run *r)
 {
     const struct model *m = &r->model;
+    struct hm_sim_stats st;
+
+    hm_sim_get_stats(r->sim, &st);
+    if (st.stale_tlb_hits - r->st.stale_tlb_hits != r->exp_stale_hits ||
+        st.stale_pte_writes - r->st.stale_pte_writes != r->exp_stale_writes)
+        fail(r, "stale: since the set-up the sim counted %llu TLB hits and %llu PTE writes; the model expects %u, %u",
+             (unsigned long long)(st.stale_tlb_hits - r->st.stale_tlb_hits),
+             (unsigned long long)(st.stale_pte_writes - r->st.stale_pte_writes), r->exp_stale_hits,
+             r->exp_stale_writes);
     check_invariants(r);
     for (uint32_t i = 0; i < r->S; i++) {
         check_count(r, i);
@@ -477,7 +488,6 @@ static void check_full(struct run *r)
 static void check_after(struct run *r, struct op_rec *o, const struct model_out *mo)
 {
     const struct model *m = &r->model;
-    struct hm_sim_stats st;
 
     /* the result */
     if (o->err != mo->err)
@@ -490,16 +500,13 @@ static void check_after(struct run *r, struct op_rec *o, const struct model_out 
         fail(r, "result 0x%x, the model expects 0x%x", o->val, mo->val);
     check_events(r);
 
-    /* stale translations: only where the model says the kernel's behaviour leaves one */
-    hm_sim_get_stats(r->sim, &st);
-    if (st.stale_tlb_hits - r->st.stale_tlb_hits != mo->stale_tlb_hits ||
-        st.stale_pte_writes - r->st.stale_pte_writes != mo->stale_pte_writes ||
-        r->stale_events != mo->stale_tlb_hits + mo->stale_pte_writes)
-        fail(r, "stale: sim %llu TLB hits, %llu PTE writes (%u events); the model expects %u, %u",
-             (unsigned long long)(st.stale_tlb_hits - r->st.stale_tlb_hits),
-             (unsigned long long)(st.stale_pte_writes - r->st.stale_pte_writes), r->stale_events,
-             mo->stale_tlb_hits, mo->stale_pte_writes);
-    r->st = st;
+    /* stale translations: only where the model says the kernel's behaviour leaves one. Per op
+     * the sim's events (one per stale hit or write); the sim's two counters in check_full. */
+    if (r->stale_events != mo->stale_tlb_hits + mo->stale_pte_writes)
+        fail(r, "stale: %u stale-translation events; the model expects %u TLB hits and %u PTE writes",
+             r->stale_events, mo->stale_tlb_hits, mo->stale_pte_writes);
+    r->exp_stale_hits += mo->stale_tlb_hits;
+    r->exp_stale_writes += mo->stale_pte_writes;
 
     /* I7: the pkmap counts (all after a flush, else those this op touched), and the cursor */
     if (mo->flushed) {
