@@ -1,12 +1,13 @@
-/* trace_parse.c - fuzz target for kmapsim_parse_trace: any bytes, no crash/leak, "N: " errors in
+/* trace_parse.c - fuzz target for trace_parse_text: any bytes, no crash/leak, "N: " errors in
  * range, accepted traces match an independent tokenizer of the contract and re-parse the same.
  * SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/kmapsim/trace.h"
+#include "harness/trace.h"
 
 #define TP_FAIL(...)                                                                        \
     do {                                                                                    \
@@ -108,18 +109,18 @@ static int num(struct span t, uint64_t *out)
     return 0;
 }
 
-static void same_trace(const struct kmapsim_trace *a, const struct kmapsim_trace *b)
+static void same_trace(const struct trace_list *a, const struct trace_list *b)
 {
     if (a->n != b->n)
         TP_FAIL("re-parse gave %zu commands, first parse %zu", b->n, a->n);
     for (size_t i = 0; i < a->n; i++) {
-        const struct kmapsim_cmd *x = &a->cmds[i], *y = &b->cmds[i];
+        const struct trace_cmd *x = &a->cmds[i], *y = &b->cmds[i];
         int same = x->op == y->op && x->line == y->line && x->nargs == y->nargs &&
                    x->type.is_name == y->type.is_name;
         for (unsigned k = 0; same && k < x->nargs && k < 3; k++)
             same = x->arg[k] == y->arg[k];
         if (same && x->type.is_name)
-            same = x->type.name && y->type.name && strcmp(x->type.name, y->type.name) == 0;
+            same = x->type.name_len == y->type.name_len && strcmp(x->type.name, y->type.name) == 0;
         else if (same)
             same = x->type.index == y->type.index;
         if (!same)
@@ -128,7 +129,7 @@ static void same_trace(const struct kmapsim_trace *a, const struct kmapsim_trace
 }
 
 /* Check command c (parsed from line `line`, tokens tok[0..nt)) against the contract. */
-static void check_cmd(const struct kmapsim_cmd *c, unsigned long line, const struct span *tok,
+static void check_cmd(const struct trace_cmd *c, unsigned long line, const struct span *tok,
                       size_t nt)
 {
     size_t w;
@@ -140,7 +141,7 @@ static void check_cmd(const struct kmapsim_cmd *c, unsigned long line, const str
         TP_FAIL("line %lu: accepted a command word the contract does not have", line);
     if (c->op != words[w].op)
         TP_FAIL("line %lu: '%s' parsed as op %d (%s)", line, words[w].word, c->op,
-                kmapsim_op_name(c->op));
+                trace_op_name(c->op));
     if (c->line != line)
         TP_FAIL("line %lu: command records line %lu", line, c->line);
     if (nt - 1 < words[w].min || nt - 1 > words[w].max)
@@ -150,7 +151,8 @@ static void check_cmd(const struct kmapsim_cmd *c, unsigned long line, const str
         if ((int)i - 1 == words[w].type_pos) {
             uint64_t v;
             if (c->type.is_name) {
-                if (!c->type.name || memcmp(c->type.name, t.s, t.n) != 0 || c->type.name[t.n])
+                size_t keep = t.n < TRACE_NAME_MAX ? t.n : TRACE_NAME_MAX;
+                if (c->type.name_len != t.n || memcmp(c->type.name, t.s, keep) != 0 || c->type.name[keep])
                     TP_FAIL("line %lu: TYPE name differs from the token", line);
                 if (t.s[0] >= '0' && t.s[0] <= '9')
                     TP_FAIL("line %lu: TYPE starting with a digit taken as a name", line);
@@ -178,28 +180,92 @@ static void check_cmd(const struct kmapsim_cmd *c, unsigned long line, const str
     }
     if (c->nargs != nnum)
         TP_FAIL("line %lu: nargs %u, expected %u", line, c->nargs, nnum);
-    if (words[w].type_pos < 0 && c->type.name)
+    if (words[w].type_pos < 0 && c->type.is_name)
         TP_FAIL("line %lu: a TYPE name on an op without TYPE", line);
+}
+
+/* The contract's lines: each ends at "\n", "\r\n" or a lone "\r"; a final unterminated one
+ * counts. Returns the length of the line at pos and sets *next to where the next starts. */
+static size_t line_at(const uint8_t *data, size_t size, size_t pos, size_t *next)
+{
+    size_t i = pos;
+    while (i < size && data[i] != '\n' && data[i] != '\r')
+        i++;
+    *next = i + (i < size) + (i + 1 < size && data[i] == '\r' && data[i + 1] == '\n');
+    return i - pos;
+}
+
+/* Is the line a machine header ("# machine:" at its very start)? */
+static int is_header(const uint8_t *s, size_t n)
+{
+    static const char h[] = TRACE_HEADER_PREFIX;
+    return n >= sizeof h - 1 && memcmp(s, h, sizeof h - 1) == 0;
+}
+
+/* The streaming reader must agree with the whole-text parser: the same commands, then the same
+ * end or the same error (where no line is longer than the reader accepts). */
+static void same_as_reader(const uint8_t *data, size_t size, const struct trace_list *tr, int rc,
+                           const char *err)
+{
+    struct trace_reader *rd;
+    struct trace_cmd c;
+    struct trace_list one = {0};
+    char rerr[512];
+    size_t pos = 0, next, k = 0;
+    int r;
+    FILE *f;
+    while (pos < size) {
+        if (line_at(data, size, pos, &next) > TRACE_LINE_MAX)
+            return;
+        pos = next;
+    }
+    f = fmemopen((void *)(size ? data : (const uint8_t *)""), size ? size : 1, "rb");
+    rd = malloc(sizeof *rd);
+    if (!f || !rd)
+        TP_FAIL("fmemopen/malloc failed");
+    if (!size)
+        fgetc(f); /* an empty stream */
+    trace_reader_init(rd, f);
+    while ((r = trace_read(rd, &c, rerr, sizeof rerr)) > 0) {
+        if (r != 1)
+            continue;
+        if (rc == 0 && k >= tr->n)
+            TP_FAIL("the reader returned more commands than the parser (%zu)", tr->n);
+        if (rc == 0) {
+            one.cmds = &c;
+            one.n = 1;
+            {
+                struct trace_list ref = {(struct trace_cmd *)&tr->cmds[k], 1, 1, {0}};
+                same_trace(&ref, &one);
+            }
+        }
+        k++;
+    }
+    if (rc == 0 && (r != 0 || k != tr->n))
+        TP_FAIL("the reader ended with %d after %zu commands ('%.80s'); the parser took %zu", r, k,
+                rerr, tr->n);
+    if (rc != 0 && (r != -1 || strcmp(rerr, err) != 0))
+        TP_FAIL("the reader ended with %d '%.80s'; the parser rejected with '%.80s'", r, rerr, err);
+    fclose(f);
+    free(rd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
-    struct kmapsim_trace tr, tr2;
+    struct trace_list tr, tr2;
     char err[512], err2[512];
     unsigned long nlines = 0, line = 0;
     size_t pos = 0, ci = 0;
     int rc, rc2;
 
-    /* lines: '\n'-separated segments, a final unterminated one included */
-    for (size_t i = 0; i < size; i++)
-        if (data[i] == '\n')
-            nlines++;
-    if (size && data[size - 1] != '\n')
+    for (size_t p = 0, next; p < size; p = next) {
+        line_at(data, size, p, &next);
         nlines++;
+    }
 
     memset(err, 'X', sizeof err);
-    rc = kmapsim_parse_trace(text, size, &tr, err, sizeof err);
+    rc = trace_parse_text(text, size, &tr, err, sizeof err);
     if (rc != 0 && rc != -1)
         TP_FAIL("returned %d", rc);
     if (!memchr(err, 0, sizeof err))
@@ -221,36 +287,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t st = 0;
             unsigned long l = 1;
             struct span tok[MAXTOK];
-            struct kmapsim_trace pre;
+            struct trace_list pre;
+            size_t next;
             while (l < n && st < size) {
-                const uint8_t *nl = memchr(data + st, '\n', size - st);
-                st = nl ? (size_t)(nl - data) + 1 : size;
+                line_at(data, size, st, &next);
+                st = next;
                 l++;
             }
             if (l == n && st < size) {
-                const uint8_t *nl = memchr(data + st, '\n', size - st);
-                size_t ln = nl ? (size_t)(nl - data) - st : size - st;
-                if (split_line(data + st, ln, tok) == 0)
+                size_t ln = line_at(data, size, st, &next);
+                if (split_line(data + st, ln, tok) == 0 && !is_header(data + st, ln))
                     TP_FAIL("error reported on line %lu, which is blank or a comment: '%.80s'", n, err);
             }
             if (strstr(err, "out of memory") == NULL) {
-                if (kmapsim_parse_trace(text, st, &pre, err2, sizeof err2) != 0)
+                if (trace_parse_text(text, st, &pre, err2, sizeof err2) != 0)
                     TP_FAIL("the lines before error line %lu do not parse: '%.80s'", n, err2);
-                kmapsim_trace_free(&pre);
+                trace_list_free(&pre);
             }
         }
         /* a rejection is deterministic, with the same message */
-        rc2 = kmapsim_parse_trace(text, size, &tr2, err2, sizeof err2);
+        rc2 = trace_parse_text(text, size, &tr2, err2, sizeof err2);
         if (rc2 == 0 || strcmp(err, err2) != 0)
             TP_FAIL("re-parse of a rejected trace gave rc %d '%.80s' (first '%.80s')", rc2, err2, err);
-        kmapsim_trace_free(&tr2);
+        trace_list_free(&tr2);
+        same_as_reader(data, size, &tr, rc, err);
         return 0;
     }
 
     /* accepted: each non-blank line is exactly one command, in order */
     while (pos < size) {
-        const uint8_t *nl = memchr(data + pos, '\n', size - pos);
-        size_t ln = nl ? (size_t)(nl - data) - pos : size - pos;
+        size_t next, ln = line_at(data, size, pos, &next);
         struct span tok[MAXTOK];
         size_t nt = split_line(data + pos, ln, tok);
         line++;
@@ -262,20 +328,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_cmd(&tr.cmds[ci], line, tok, nt);
             ci++;
         }
-        pos += ln + 1;
+        pos = next;
     }
     if (ci != tr.n)
         TP_FAIL("%zu commands parsed but %zu non-blank lines", tr.n, ci);
     if (line != nlines)
         TP_FAIL("line count mismatch (%lu vs %lu)", line, nlines);
 
-    rc2 = kmapsim_parse_trace(text, size, &tr2, err2, sizeof err2);
+    rc2 = trace_parse_text(text, size, &tr2, err2, sizeof err2);
     if (rc2 != 0)
         TP_FAIL("re-parse rejected an accepted trace: '%.80s'", err2);
     same_trace(&tr, &tr2);
-    kmapsim_trace_free(&tr2);
-    kmapsim_trace_free(&tr);
+    trace_list_free(&tr2);
+    same_as_reader(data, size, &tr, rc, err);
+    trace_list_free(&tr);
     if (tr.cmds || tr.n || tr.cap)
-        TP_FAIL("kmapsim_trace_free left the trace non-empty");
+        TP_FAIL("trace_list_free left the trace non-empty");
     return 0;
 }

@@ -33,11 +33,11 @@ static struct wa_case *all_cases(size_t *n, int with_trace)
 
 /* The trace workload's trace: three kmaps, their kunmaps, an explicit flush. One cycle makes
  * exactly three new mappings (the flush freed the previous cycle's slots) and one flush. */
-static struct kmapsim_trace trace_for(const char *arch)
+static struct trace_list trace_for(const char *arch)
 {
     struct hm_config cfg = {.arch = hm_arch_find(arch), .nr_cpus = 1};
     struct hm_layout l;
-    struct kmapsim_trace t;
+    struct trace_list t;
     char text[512], err[128];
     hm_pfn_t p;
     cr_assert_eq(hm_layout_compute(&cfg, &l), HM_OK);
@@ -45,7 +45,7 @@ static struct kmapsim_trace trace_for(const char *arch)
     snprintf(text, sizeof text,
              "kmap %u\nkmap %u\nkmap %u\nkunmap %u\nkunmap %u\nkunmap %u\nflush\n", p, p + 1,
              p + 2, p, p + 1, p + 2);
-    cr_assert_eq(kmapsim_parse_trace(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trace_parse_text(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
     return t;
 }
 
@@ -53,7 +53,7 @@ static struct kmapsim_trace trace_for(const char *arch)
 #define TRACE_CYCLES 50u
 
 static void run_case(const struct wa_case *c, uint64_t seed, struct kmapsim_run_result *r,
-                     struct kmapsim_trace *t)
+                     struct trace_list *t)
 {
     struct rt_case rc;
     char err[256];
@@ -81,7 +81,7 @@ ParameterizedTestParameters(run, consistent)
 ParameterizedTest(struct wa_case *c, run, consistent, .timeout = 120)
 {
     struct kmapsim_run_result r;
-    struct kmapsim_trace t = {0};
+    struct trace_list t = {0};
     char msg[512];
     const struct hm_stats *h = &r.hm;
     uint64_t L, ops;
@@ -192,7 +192,7 @@ ParameterizedTest(struct wa_case *c, run, consistent, .timeout = 120)
         cr_assert_fail("workload %d", c->workload);
     }
     kmapsim_run_result_free(&r);
-    kmapsim_trace_free(&t);
+    trace_list_free(&t);
 }
 
 /* The parts of a result that do not depend on timing. */
@@ -306,13 +306,13 @@ ParameterizedTest(struct wa_case *c, run, recording, .timeout = 120)
 Test(run, need_flush)
 {
     static const char text[] = "kmap 229380\nkunmap 229380\nflush\nflush\n";
-    struct kmapsim_trace t;
+    struct trace_list t;
     struct kmapsim_run_result r;
     struct rt_case rc;
     char err[256], msg[512];
     int nf;
 
-    cr_assert_eq(kmapsim_parse_trace(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trace_parse_text(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
     for (nf = 0; nf <= 1; nf++) {
         memset(&rc, 0, sizeof rc);
         rc.arch = "x86";
@@ -327,7 +327,7 @@ Test(run, need_flush)
         cr_assert_eq(r.sim.tlb_flush_ranges, nf ? 10 : 20);
         kmapsim_run_result_free(&r);
     }
-    kmapsim_trace_free(&t);
+    trace_list_free(&t);
 }
 
 /* CONFIG_DEBUG_HIGHMEM on sparc: kunmap_atomic also flushes the cache, clears the PTE and
@@ -361,12 +361,12 @@ Test(run, stale_translation_is_reported)
                                "store 0 0xffc01000 1\nkunmap 229377\nkunmap 229378\n"
                                "kunmap 229379\nkmap 229380\nkmap 229381\nkmap 229382\n"
                                "kmap 229383\nload 0 0xffc01000\n";
-    struct kmapsim_trace t;
+    struct trace_list t;
     struct kmapsim_run_result r;
     struct rt_case rc;
     char err[256];
 
-    cr_assert_eq(kmapsim_parse_trace(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trace_parse_text(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
     memset(&rc, 0, sizeof rc);
     rc.arch = "x86";
     rc.workload = KW_TRACE;
@@ -376,7 +376,7 @@ Test(run, stale_translation_is_reported)
     cr_assert_gt(r.stale, 0);
     cr_assert(kmapsim_run_failed(&r));
     kmapsim_run_result_free(&r);
-    kmapsim_trace_free(&t);
+    trace_list_free(&t);
 }
 
 /* Options the engine refuses, with a reason. */

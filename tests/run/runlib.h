@@ -20,7 +20,7 @@ struct rt_case {
     uint32_t threads, cpus, pkmap_entries;
     int need_flush, debug_highmem, record;
     double zipf_s;
-    const struct kmapsim_trace *trace;
+    const struct trace_list *trace;
 };
 
 /* Resolve and run one case into *r (free with kmapsim_run_result_free). Returns 0, or -1 with

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "highmem_arch.h"
-#include "json.h"
+#include "harness/json.h"
 
 static void key_hex(struct kbuf *b, const char *key, uint64_t v)
 {

@@ -11,8 +11,9 @@
 
 #include "highmem_arch.h"
 #include "kmapsim.h"
+#include "harness/print.h"
 #include "run.h"
-#include "trace.h"
+#include "harness/trace.h"
 
 static const char usage_text[] =
     "usage: kmapsim layout [--json] [machine options]\n"
@@ -156,7 +157,7 @@ static int parse_num_opt(const char *name, const char *v, uint64_t lo, uint64_t 
         fprintf(stderr, "kmapsim: option %s needs a value\n", name);
         return -1;
     }
-    if (kmapsim_parse_u64(v, strlen(v), &x) != 0 || x < lo || x > hi) {
+    if (trace_parse_u64(v, strlen(v), &x) != 0 || x < lo || x > hi) {
         fprintf(stderr, "kmapsim: bad value '%s' for %s (expected %llu..%llu)\n", v, name,
                 (unsigned long long)lo, (unsigned long long)hi);
         return -1;
@@ -234,9 +235,9 @@ static int parse_args(int argc, char **argv, int is_replay, struct opts *o)
             if (!v)
                 return usage_error("option %s needs a value", "--format");
             if (strcmp(v, "text") == 0)
-                o->format = KMAPSIM_FMT_TEXT;
+                o->format = PRINT_TEXT;
             else if (strcmp(v, "jsonl") == 0)
-                o->format = KMAPSIM_FMT_JSONL;
+                o->format = PRINT_JSONL;
             else
                 return usage_error("unknown format '%s' (expected text or jsonl)", v);
             o->format_given = 1;
@@ -374,10 +375,6 @@ static int cmd_replay(int argc, char **argv)
 {
     struct opts o;
     struct hm_config cfg;
-    struct kmapsim_trace t;
-    char *text = NULL;
-    size_t len = 0;
-    char err[512];
     int rc;
     memset(&o, 0, sizeof o);
     rc = parse_args(argc, argv, 1, &o);
@@ -388,17 +385,19 @@ static int cmd_replay(int argc, char **argv)
                                  "addresses belong to one arch; replay it once per arch");
     if (make_config(&o, 0, &cfg))
         return 2;
-    if (read_all(o.trace, &text, &len) != 0)
-        return 2;
-    if (kmapsim_parse_trace(text, len, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "kmapsim: %s:%s\n", strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace,
-                err);
-        free(text);
-        return 2;
+    {
+        FILE *f = strcmp(o.trace, "-") == 0 ? stdin : fopen(o.trace, "rb");
+        struct trace_reader rd;
+        if (!f) {
+            fprintf(stderr, "kmapsim: cannot open '%s': %s\n", o.trace, strerror(errno));
+            return 2;
+        }
+        trace_reader_init(&rd, f);
+        rc = kmapsim_replay(&cfg, &rd, strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace, o.format,
+                            stdout);
+        if (f != stdin)
+            fclose(f);
     }
-    free(text);
-    rc = kmapsim_replay(&cfg, &t, o.format, stdout);
-    kmapsim_trace_free(&t);
     return rc;
 }
 
@@ -486,7 +485,7 @@ static int cmd_run(int argc, char **argv)
     struct hm_config base, cfgs[16];
     struct kmapsim_run_opts ro, resolved[16];
     struct kmapsim_run_result *res = NULL;
-    struct kmapsim_trace t;
+    struct trace_list t;
     const struct hm_arch *arches[16];
     size_t narch = 0, i;
     char err[512];
@@ -536,7 +535,7 @@ static int cmd_run(int argc, char **argv)
         size_t len = 0;
         if (read_all(o.trace, &text, &len) != 0)
             return 2;
-        if (kmapsim_parse_trace(text, len, &t, err, sizeof err) != 0) {
+        if (trace_parse_text(text, len, &t, err, sizeof err) != 0) {
             fprintf(stderr, "kmapsim: %s:%s\n", strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace,
                     err);
             free(text);
@@ -622,7 +621,7 @@ out:
         for (i = 0; i < narch; i++)
             kmapsim_run_result_free(&res[i]);
     free(res);
-    kmapsim_trace_free(&t);
+    trace_list_free(&t);
     return status;
 }
 

@@ -15,8 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "harness/json.h"
 #include "kmapsim.h"
+#include "harness/exec.h"
 
 /* ------------------------------------------------------------------------------------- */
 /* Workload names and defaults                                                            */
@@ -875,7 +876,7 @@ static void wl_hold_many(struct worker *w)
 }
 
 /* Execute one trace command (the replay semantics: kmap never sleeps); HM_OK or the error. */
-static int trace_cmd(struct worker *w, const struct kmapsim_cmd *c, hm_vaddr_t *atomic_va)
+static int trace_cmd(struct worker *w, const struct trace_cmd *c, hm_vaddr_t *atomic_va)
 {
     struct run *R = w->R;
     const struct hm_layout *l = &R->layout;
@@ -910,7 +911,7 @@ static int trace_cmd(struct worker *w, const struct kmapsim_cmd *c, hm_vaddr_t *
     case KOP_KMAP_ATOMIC:
     case KOP_KMAP_ATOMIC_PFN:
     case KOP_KUNMAP_ATOMIC:
-        type = kmapsim_resolve_type(l, &c->type);
+        type = harness_resolve_type(l, &c->type);
         if (a[0] >= l->nr_cpus || type < 0)
             return HM_EINVAL;
         if (c->op == KOP_KUNMAP_ATOMIC) {
@@ -968,7 +969,7 @@ static int trace_cmd(struct worker *w, const struct kmapsim_cmd *c, hm_vaddr_t *
 static void wl_trace(struct worker *w)
 {
     struct run *R = w->R;
-    const struct kmapsim_trace *t = R->o.trace;
+    const struct trace_list *t = R->o.trace;
     size_t nslots = (size_t)R->layout.nr_cpus * (R->layout.nr_km_types ? R->layout.nr_km_types : 1);
     hm_vaddr_t *atomic_va = calloc(nslots, sizeof *atomic_va);
     uint64_t i;
@@ -979,11 +980,11 @@ static void wl_trace(struct worker *w)
         return;
     }
     for (i = 0; t->n && i < w->nops; i++) {
-        const struct kmapsim_cmd *c = &t->cmds[i % t->n];
+        const struct trace_cmd *c = &t->cmds[i % t->n];
         int rc = trace_cmd(w, c, atomic_va);
         if (rc != HM_OK) {
             w->errors++;
-            record_failure(R, "trace line %lu (%s) failed: %s", c->line, kmapsim_op_name(c->op),
+            record_failure(R, "trace line %lu (%s) failed: %s", c->line, trace_op_name(c->op),
                            hm_strerror(rc));
         }
         op_done(R);

@@ -11,7 +11,7 @@
 #include "highmem.h"
 #include "sim/sim.h"
 #include "svg.h"
-#include "trace.h"
+#include "harness/trace.h"
 
 /* The JSON document's "schema_version" (docs/usage.md, docs/run-schema.json). */
 #define KMAPSIM_RUN_SCHEMA_VERSION 1
@@ -46,7 +46,7 @@ struct kmapsim_run_opts {
     int record;            /* keep samples, marks and per-slot uses for the SVG */
     int progress;          /* draw a progress bar on standard error (caller checks isatty) */
     const char *label;     /* progress bar label (may be NULL) */
-    const struct kmapsim_trace *trace; /* KW_TRACE: the parsed trace */
+    const struct trace_list *trace; /* KW_TRACE: the parsed trace */
 };
 
 /* Number of simulated CPUs a workload uses when --cpus is not given. */

@@ -1,5 +1,5 @@
-/* trace.c - the kmap trace parser of kmapsim (see docs in trace.h and the kmap-trace contract).
- * Robust against arbitrary bytes: NULs, non-UTF-8, huge numbers, very long lines.
+/* trace.c - the kmap trace language (trace.h): line splitting, one-line parsing, the machine
+ * header, the streaming reader and whole-text parsing. Robust against arbitrary bytes.
  * SPDX-License-Identifier: MIT */
 #include "trace.h"
 
@@ -12,7 +12,7 @@
 #define A_NUM 'N'   /* a number */
 #define A_TYPE 'T'  /* a km_type name or index */
 #define A_OPT 'O'   /* an optional trailing number */
-#define A_MODE 'M'  /* an inject mode name, stored in arg[] as enum kmapsim_inject */
+#define A_MODE 'M'  /* an inject mode name, stored in arg[] as enum trace_inject */
 
 struct op_desc {
     const char *name;
@@ -41,7 +41,7 @@ static const char *const inject_names[KINJ__COUNT] = {
     [KINJ_DROP_ALL_FLUSHES] = "drop-all-flushes",
 };
 
-const char *kmapsim_inject_name(int mode)
+const char *trace_inject_name(int mode)
 {
     if (mode < 0 || mode >= KINJ__COUNT)
         return "?";
@@ -69,14 +69,14 @@ static const char *arg_label(int op, unsigned pos)
     return labels[op][pos];
 }
 
-const char *kmapsim_op_name(int op)
+const char *trace_op_name(int op)
 {
     if (op < 0 || op >= KOP__COUNT)
         return "?";
     return ops[op].name;
 }
 
-int kmapsim_parse_u64(const char *s, size_t n, uint64_t *out)
+int trace_parse_u64(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     size_t i = 0;
@@ -160,18 +160,6 @@ static void set_err(char *err, size_t errlen, unsigned long line, const char *fm
     snprintf(err, errlen, "%lu: %s", line, msg);
 }
 
-void kmapsim_trace_free(struct kmapsim_trace *t)
-{
-    size_t i;
-    if (!t)
-        return;
-    for (i = 0; i < t->n; i++)
-        free(t->cmds[i].type.name);
-    free(t->cmds);
-    t->cmds = NULL;
-    t->n = t->cap = 0;
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
@@ -185,7 +173,7 @@ struct tok {
 #define MAX_TOKS 8 /* more than any command takes; extra tokens only make an arity error */
 
 /* Parse the tokens of one line into cmd. Returns 0, or -1 with err set. */
-static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, struct kmapsim_cmd *cmd,
+static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, struct trace_cmd *cmd,
                      char *err, size_t errlen)
 {
     char q[200];
@@ -221,7 +209,7 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
         if (sig[i] == A_TYPE) {
             unsigned char c0 = (unsigned char)t->s[0];
             if ((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '+') {
-                if (kmapsim_parse_u64(t->s, t->n, &cmd->type.index) != 0) {
+                if (trace_parse_u64(t->s, t->n, &cmd->type.index) != 0) {
                     quote_token(q, sizeof q, t->s, t->n);
                     set_err(err, errlen, line,
                             "bad TYPE '%s' for '%s' (expected a km_type name or a non-negative index)",
@@ -230,15 +218,11 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
                 }
                 cmd->type.is_name = 0;
             } else {
-                char *name = malloc(t->n + 1);
-                if (!name) {
-                    set_err(err, errlen, line, "out of memory");
-                    return -1;
-                }
-                memcpy(name, t->s, t->n);
-                name[t->n] = 0;
+                size_t keep = t->n < TRACE_NAME_MAX ? t->n : TRACE_NAME_MAX;
+                memcpy(cmd->type.name, t->s, keep);
+                cmd->type.name[keep] = 0;
+                cmd->type.name_len = t->n;
                 cmd->type.is_name = 1;
-                cmd->type.name = name;
             }
         } else if (sig[i] == A_MODE) {
             int k, found = -1;
@@ -255,13 +239,11 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
             }
             cmd->arg[cmd->nargs++] = (uint64_t)found;
         } else {
-            if (kmapsim_parse_u64(t->s, t->n, &cmd->arg[cmd->nargs]) != 0) {
+            if (trace_parse_u64(t->s, t->n, &cmd->arg[cmd->nargs]) != 0) {
                 quote_token(q, sizeof q, t->s, t->n);
                 set_err(err, errlen, line,
                         "bad %s '%s' for '%s' (expected a decimal or 0x hex number below 2^64)",
                         arg_label(op, (unsigned)i), q, ops[op].name);
-                free(cmd->type.name);
-                cmd->type.name = NULL;
                 return -1;
             }
             cmd->nargs++;
@@ -270,8 +252,231 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
     return 0;
 }
 
-int kmapsim_parse_trace(const char *text, size_t len, struct kmapsim_trace *out, char *err,
-                        size_t errlen)
+int trace_line_end(const char *s, size_t n, int more, size_t *len, size_t *next)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            *len = i;
+            *next = i + 1;
+            return 1;
+        }
+        if (s[i] == '\r') {
+            if (i + 1 < n) {
+                *len = i;
+                *next = i + (s[i + 1] == '\n' ? 2 : 1);
+                return 1;
+            }
+            if (more)
+                return 0; /* maybe the first half of "\r\n" */
+            *len = i;
+            *next = i + 1;
+            return 1;
+        }
+    }
+    if (more || n == 0)
+        return 0;
+    *len = *next = n;
+    return 1;
+}
+
+/* Split [s, s + n) into words (stopping at '#'); returns how many there are (tk holds the
+ * first MAX_TOKS). */
+static size_t tokenise(const char *s, size_t n, struct tok *tk)
+{
+    size_t p = 0, ntok = 0;
+    for (;;) {
+        size_t st;
+        while (p < n && is_space(s[p]))
+            p++;
+        if (p >= n || s[p] == '#')
+            break;
+        st = p;
+        while (p < n && !is_space(s[p]) && s[p] != '#')
+            p++;
+        if (ntok < MAX_TOKS) {
+            tk[ntok].s = s + st;
+            tk[ntok].n = p - st;
+        }
+        ntok++;
+    }
+    return ntok;
+}
+
+int trace_parse_line(const char *s, size_t n, unsigned long line, struct trace_cmd *cmd,
+                     char *err, size_t errlen)
+{
+    struct tok tk[MAX_TOKS];
+    size_t ntok;
+    if (err && errlen)
+        err[0] = 0;
+    ntok = tokenise(s, n, tk);
+    if (ntok == 0)
+        return 0;
+    if (ntok > MAX_TOKS)
+        ntok = MAX_TOKS; /* still more than any signature: an arity error follows */
+    return parse_cmd(tk, ntok, line, cmd, err, errlen) == 0 ? 1 : -1;
+}
+
+int trace_parse_header(const char *s, size_t n, unsigned long line, struct trace_header *h,
+                       char *err, size_t errlen)
+{
+    static const char prefix[] = TRACE_HEADER_PREFIX;
+    size_t plen = sizeof prefix - 1, p = plen;
+    if (n < plen || memcmp(s, prefix, plen) != 0)
+        return 0;
+    memset(h, 0, sizeof *h);
+    h->line = line;
+    for (;;) {
+        size_t st;
+        while (p < n && is_space(s[p]))
+            p++;
+        if (p >= n)
+            return 1;
+        st = p;
+        while (p < n && !is_space(s[p]))
+            p++;
+        if (h->nwords == TRACE_HEADER_MAX_WORDS) {
+            set_err(err, errlen, line, "machine header has more than %d words",
+                    TRACE_HEADER_MAX_WORDS);
+            return -1;
+        }
+        if (p - st >= sizeof h->words[0]) {
+            char q[200];
+            quote_token(q, sizeof q, s + st, p - st);
+            set_err(err, errlen, line, "machine header word '%s' is too long", q);
+            return -1;
+        }
+        memcpy(h->words[h->nwords], s + st, p - st);
+        h->words[h->nwords][p - st] = 0;
+        h->nwords++;
+    }
+}
+
+/* One line of either source: a header (before any command), a command, or nothing. */
+static int take_line(const char *s, size_t n, unsigned long line, int seen_cmd,
+                     struct trace_header *h, struct trace_cmd *cmd, char *err, size_t errlen)
+{
+    struct trace_header tmp;
+    int rc = trace_parse_header(s, n, line, &tmp, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc > 0) {
+        if (seen_cmd) {
+            set_err(err, errlen, line, "the machine header must come before the first command");
+            return -1;
+        }
+        if (h->line) {
+            set_err(err, errlen, line, "a second machine header (the first is on line %lu)",
+                    h->line);
+            return -1;
+        }
+        *h = tmp;
+        return 2;
+    }
+    return trace_parse_line(s, n, line, cmd, err, errlen);
+}
+
+void trace_reader_init(struct trace_reader *r, FILE *in)
+{
+    memset(r, 0, sizeof *r);
+    r->in = in;
+}
+
+/* Make the next line of r available: returns 1 with *s / *len (not consumed; *next is its
+ * size with the line end), 0 at the end of the input, -1 with err (too long, read error). */
+static int next_line(struct trace_reader *r, const char **s, size_t *len, size_t *next, char *err,
+                     size_t errlen)
+{
+    for (;;) {
+        size_t got;
+        if (r->error)
+            return -1;
+        if (trace_line_end(r->buf + r->start, r->end - r->start, !r->eof, len, next)) {
+            if (*len > TRACE_LINE_MAX)
+                break;
+            *s = r->buf + r->start;
+            return 1;
+        }
+        if (r->eof)
+            return 0;
+        if (r->end - r->start > TRACE_LINE_MAX + 1) /* no line end in sight */
+            break;
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->end - r->start);
+            r->end -= r->start;
+            r->start = 0;
+        }
+        got = fread(r->buf + r->end, 1, sizeof r->buf - r->end, r->in);
+        r->end += got;
+        if (got == 0) {
+            if (ferror(r->in)) {
+                set_err(err, errlen, r->line + 1, "read error");
+                r->error = 1;
+                return -1;
+            }
+            r->eof = 1;
+        }
+    }
+    set_err(err, errlen, r->line + 1, "line longer than %d bytes", TRACE_LINE_MAX);
+    r->error = 1;
+    return -1;
+}
+
+int trace_read(struct trace_reader *r, struct trace_cmd *cmd, char *err, size_t errlen)
+{
+    const char *s;
+    size_t len, next;
+    int rc;
+    if (err && errlen)
+        err[0] = 0;
+    while ((rc = next_line(r, &s, &len, &next, err, errlen)) == 1) {
+        r->start += next;
+        r->line++;
+        rc = take_line(s, len, r->line, r->seen_cmd, &r->header, cmd, err, errlen);
+        if (rc < 0)
+            r->error = 1;
+        if (rc == 1)
+            r->seen_cmd = 1;
+        if (rc != 0)
+            return rc;
+    }
+    return rc;
+}
+
+int trace_read_header(struct trace_reader *r, char *err, size_t errlen)
+{
+    struct tok tk[MAX_TOKS];
+    const char *s;
+    size_t len, next;
+    int rc;
+    if (err && errlen)
+        err[0] = 0;
+    while (!r->seen_cmd && (rc = next_line(r, &s, &len, &next, err, errlen)) == 1) {
+        if (tokenise(s, len, tk) != 0)
+            return 0; /* the first command: left for trace_read */
+        r->start += next;
+        r->line++;
+        rc = trace_parse_header(s, len, r->line, &r->header, err, errlen);
+        if (rc < 0)
+            r->error = 1;
+        if (rc != 0)
+            return rc;
+    }
+    return r->error ? -1 : 0;
+}
+
+void trace_list_free(struct trace_list *t)
+{
+    if (!t)
+        return;
+    free(t->cmds);
+    t->cmds = NULL;
+    t->n = t->cap = 0;
+}
+
+int trace_parse_text(const char *text, size_t len, struct trace_list *out, char *err,
+                     size_t errlen)
 {
     size_t pos = 0;
     unsigned long line = 0;
@@ -281,56 +486,36 @@ int kmapsim_parse_trace(const char *text, size_t len, struct kmapsim_trace *out,
         set_err(err, errlen, 0, "no output");
         return -1;
     }
-    out->cmds = NULL;
-    out->n = out->cap = 0;
+    memset(out, 0, sizeof *out);
     if (!text && len) {
         set_err(err, errlen, 0, "no input");
         return -1;
     }
     while (pos < len) {
-        struct tok tk[MAX_TOKS];
-        size_t ntok = 0, end = pos, p;
+        size_t n, next;
+        int rc;
+        trace_line_end(text + pos, len - pos, 0, &n, &next);
         line++;
-        while (end < len && text[end] != '\n')
-            end++;
-        /* Tokenise [pos, end), stopping at '#'. */
-        p = pos;
-        for (;;) {
-            size_t st;
-            while (p < end && is_space(text[p]))
-                p++;
-            if (p >= end || text[p] == '#')
-                break;
-            st = p;
-            while (p < end && !is_space(text[p]) && text[p] != '#')
-                p++;
-            if (ntok < MAX_TOKS) {
-                tk[ntok].s = text + st;
-                tk[ntok].n = p - st;
-            }
-            ntok++;
-        }
-        pos = end < len ? end + 1 : end;
-        if (ntok == 0)
-            continue;
-        if (ntok > MAX_TOKS)
-            ntok = MAX_TOKS; /* still more than any signature: an arity error follows */
         if (out->n == out->cap) {
             size_t ncap = out->cap ? out->cap * 2 : 64;
-            struct kmapsim_cmd *nc = realloc(out->cmds, ncap * sizeof *nc);
+            struct trace_cmd *nc = realloc(out->cmds, ncap * sizeof *nc);
             if (!nc) {
                 set_err(err, errlen, line, "out of memory");
-                kmapsim_trace_free(out);
+                trace_list_free(out);
                 return -1;
             }
             out->cmds = nc;
             out->cap = ncap;
         }
-        if (parse_cmd(tk, ntok, line, &out->cmds[out->n], err, errlen) != 0) {
-            kmapsim_trace_free(out);
+        rc = take_line(text + pos, n, line, out->n > 0, &out->header, &out->cmds[out->n], err,
+                       errlen);
+        pos += next;
+        if (rc < 0) {
+            trace_list_free(out);
             return -1;
         }
-        out->n++;
+        if (rc == 1)
+            out->n++;
     }
     return 0;
 }

@@ -1,7 +1,7 @@
-/* json.h - a growable text buffer with JSON string escaping, for kmapsim's output lines.
+/* json.h - a growable text buffer with JSON string escaping, for every printed line.
  * SPDX-License-Identifier: MIT */
-#ifndef KMAPSIM_JSON_H
-#define KMAPSIM_JSON_H
+#ifndef HARNESS_JSON_H
+#define HARNESS_JSON_H
 
 #include <stddef.h>
 
@@ -19,8 +19,9 @@ void kbuf_printf(struct kbuf *b, const char *fmt, ...)
     ;
 /* Append raw bytes. */
 void kbuf_add(struct kbuf *b, const char *s, size_t n);
-/* Append s as a JSON string literal, quotes included (bytes >= 0x80 pass through, control
- * characters are escaped). */
+/* Append s as a JSON string literal, quotes included: well-formed UTF-8 passes through,
+ * control characters and every byte that is not part of well-formed UTF-8 are escaped
+ * (\u00XX, the byte read as Latin-1), so the result is always valid JSON. */
 void kbuf_json_str(struct kbuf *b, const char *s);
 /* Forget the contents, keep the storage. */
 void kbuf_reset(struct kbuf *b);
@@ -29,4 +30,4 @@ void kbuf_free(struct kbuf *b);
 /* The text ("" while empty). */
 const char *kbuf_str(const struct kbuf *b);
 
-#endif /* KMAPSIM_JSON_H */
+#endif /* HARNESS_JSON_H */
