@@ -1,6 +1,7 @@
 /* trace.c - the kmap trace language (trace.h): line splitting, one-line parsing, the machine
  * header, the streaming reader and whole-text parsing. Robust against arbitrary bytes.
  * SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
 #include "trace.h"
 
 #include <stdarg.h>
@@ -407,8 +408,18 @@ static int next_line(struct trace_reader *r, const char **s, size_t *len, size_t
             r->end -= r->start;
             r->start = 0;
         }
-        got = fread(r->buf + r->end, 1, sizeof r->buf - r->end, r->in);
-        r->end += got;
+        /* One character at a time up to the next line end: stdio hands over what a pipe has
+         * so far, so a command is run as soon as its line is complete. */
+        got = 0;
+        while (r->end < sizeof r->buf) {
+            int ch = getc_unlocked(r->in);
+            if (ch == EOF)
+                break;
+            r->buf[r->end++] = (char)ch;
+            got++;
+            if (ch == '\n' || ch == '\r')
+                break;
+        }
         if (got == 0) {
             if (ferror(r->in)) {
                 set_err(err, errlen, r->line + 1, "read error");

@@ -11,6 +11,12 @@
 extern "C" {
 #endif
 
+/* The release of libhighmem: the one place its version is written. */
+#define HM_VERSION_MAJOR 0
+#define HM_VERSION_MINOR 9
+#define HM_VERSION_PATCH 0
+#define HM_VERSION_STRING "0.9.0"
+
 /* ---------------------------------------------------------------------------------------
  * Basic types. Every modelled kernel is a 32-bit kernel, so kernel virtual addresses are
  * 32 bits wide on every host; page-table entries are raw words in the arch's own format

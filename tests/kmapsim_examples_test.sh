@@ -15,15 +15,32 @@ failed=0
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 
+# check NAME WANT_RC STDERR_SUBSTRING_OR_EMPTY STDOUT_MUST_BE_EMPTY(0/1) -- kmapsim args...
+check() {
+  local label="$1" want_rc="$2" want_err="$3" empty_out="$4" rc=0
+  shift 5
+  "$KMAPSIM" "$@" >"$tmp/c.out" 2>"$tmp/c.err" </dev/null || rc=$?
+  if [ "$rc" -ne "$want_rc" ]; then
+    fail "$label: exit status $rc, expected $want_rc"
+  elif [ -n "$want_err" ] && ! grep -qF -- "$want_err" "$tmp/c.err"; then
+    fail "$label: stderr lacks '$want_err': $(head -c 300 "$tmp/c.err")"
+  elif [ "$empty_out" = 1 ] && [ -s "$tmp/c.out" ]; then
+    fail "$label: stdout is not empty"
+  else
+    pass "$label"
+  fi
+}
+
 if [ ! -x "$KMAPSIM" ]; then
   echo "kmapsim binary not found at '$KMAPSIM'"
   echo "0 passed, 1 failed"
   exit 1
 fi
+KMAPSIM="$(cd "$(dirname "$KMAPSIM")" && pwd)/$(basename "$KMAPSIM")"
 
 # ---- The examples ---------------------------------------------------------------------------
-# Line 1 of each trace: "# kmapsim replay OPTIONS... examples/NAME.trace";
-# optional "# exit status: N" line in the header (default 0).
+# Line 1 of each trace: "# kmapsim replay OPTIONS... examples/NAME.trace"; its machine options
+# are in its "# machine: ..." header, which replay honours; "# exit status: N" (default 0).
 shopt -s nullglob
 traces=("$EXAMPLES"/*.trace)
 if [ "${#traces[@]}" -eq 0 ]; then
@@ -63,6 +80,19 @@ for trace in "${traces[@]}"; do
     pass "$name (kmapsim replay ${opts[*]})"
   fi
 
+  # The header's options given on the command line too: the same output, no note (no conflict).
+  hdr="$(sed -n 's/^# machine: *//p' "$trace" | head -n 1)"
+  if [ -n "$hdr" ]; then
+    rc=0
+    read -r -a hwords <<<"$hdr"
+    "$KMAPSIM" replay "${opts[@]}" "${hwords[@]}" "$trace" >"$tmp/$name.cli" 2>"$tmp/$name.clierr" || rc=$?
+    if [ "$rc" -eq "$want_rc" ] && cmp -s "$tmp/$name.out" "$tmp/$name.cli" && [ ! -s "$tmp/$name.clierr" ]; then
+      pass "$name: header options repeated on the command line"
+    else
+      fail "$name: header options repeated on the command line (exit $rc): $(head -c 300 "$tmp/$name.clierr")"
+    fi
+  fi
+
   # The same trace from standard input gives the same output.
   rc=0
   "$KMAPSIM" replay "${opts[@]}" - <"$trace" >"$tmp/$name.stdin" 2>/dev/null || rc=$?
@@ -82,22 +112,76 @@ for trace in "${traces[@]}"; do
   fi
 done
 
-# ---- CLI contract checks ---------------------------------------------------------------------
-# check NAME WANT_RC STDERR_SUBSTRING_OR_EMPTY STDOUT_MUST_BE_EMPTY(0/1) -- kmapsim args...
-check() {
-  local label="$1" want_rc="$2" want_err="$3" empty_out="$4" rc=0
-  shift 5
-  "$KMAPSIM" "$@" >"$tmp/c.out" 2>"$tmp/c.err" </dev/null || rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    fail "$label: exit status $rc, expected $want_rc"
-  elif [ -n "$want_err" ] && ! grep -qF -- "$want_err" "$tmp/c.err"; then
-    fail "$label: stderr lacks '$want_err': $(head -c 300 "$tmp/c.err")"
-  elif [ "$empty_out" = 1 ] && [ -s "$tmp/c.out" ]; then
-    fail "$label: stdout is not empty"
+# ---- The machine header ------------------------------------------------------------------------
+printf '# machine: --pkmap-entries 4\nkmap 0x38001\nkmap 0x38002\nkmap 0x38003\nkmap 0x38004\nkmap 0x38005\n' >"$tmp/hdr.trace"
+rc=0
+"$KMAPSIM" replay --format jsonl "$tmp/hdr.trace" >"$tmp/hdr.out" 2>"$tmp/hdr.err" || rc=$?
+if [ "$rc" -eq 1 ] && [ "$(grep -c '"ok":true' "$tmp/hdr.out")" -eq 4 ] && grep -q EAGAIN "$tmp/hdr.out"; then
+  pass "machine header: --pkmap-entries 4 from the trace (4 kmaps fit, then EAGAIN)"
+else
+  fail "machine header: --pkmap-entries 4 from the trace (exit $rc): $(head -c 300 "$tmp/hdr.out")"
+fi
+rc=0
+"$KMAPSIM" replay --format jsonl --pkmap-entries 8 "$tmp/hdr.trace" >"$tmp/hdr.out" 2>"$tmp/hdr.err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q -- 'note: --pkmap-entries 8 on the command line overrides --pkmap-entries 4' "$tmp/hdr.err"; then
+  pass "machine header: the command line overrides it, and says so"
+else
+  fail "machine header: command-line override (exit $rc): $(head -c 300 "$tmp/hdr.err")"
+fi
+printf '# machine: --json\nflush\n' >"$tmp/hdrbad.trace"
+check "machine header: only machine options" 2 "'--json' is not a machine option" 1 -- replay "$tmp/hdrbad.trace"
+printf 'flush\n# machine: --cpus 2\nflush\n' >"$tmp/hdrlate.trace"
+check "machine header: only before the first command" 2 "hdrlate.trace:2: the machine header must come before" 0 -- \
+  replay "$tmp/hdrlate.trace"
+
+# ---- Rough edges of the command line ----------------------------------------------------------
+check "--version" 0 "" 0 -- --version
+if grep -Eq '^kmapsim \(libhighmem\) [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/c.out"; then
+  pass "--version prints the release"
+else
+  fail "--version prints the release: $(head -c 200 "$tmp/c.out")"
+fi
+check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
+printf 'flush\n' >"$tmp/wd.trace"
+rc=0
+(cd / && BUILD_WORKING_DIRECTORY="$tmp" "$KMAPSIM" replay wd.trace) >"$tmp/wd.out" 2>"$tmp/wd.err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'flush -> ok' "$tmp/wd.out"; then
+  pass "BUILD_WORKING_DIRECTORY: relative paths are the caller's (bazel run)"
+else
+  fail "BUILD_WORKING_DIRECTORY (exit $rc): $(head -c 300 "$tmp/wd.err")"
+fi
+printf 'kmap 1\rkmap 2\rkmap 3' >"$tmp/cr.trace"
+rc=0
+"$KMAPSIM" replay "$tmp/cr.trace" >"$tmp/cr.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/cr.out")" -eq 3 ] && grep -q '^   3 kmap 3 -> ' "$tmp/cr.out"; then
+  pass "a CR-only trace is three lines"
+else
+  fail "a CR-only trace is three lines (exit $rc): $(head -c 300 "$tmp/cr.out")"
+fi
+check "--highmem-pages on generic is noted, not silent" 0 "generic has no highmem: --highmem-pages ignored" 0 -- \
+  layout --arch generic --highmem-pages 4294967295
+# Streaming: a bad first line is reported at once, while the input is still open.
+rc=0
+{ printf 'kmapp 1\n'; sleep 20; } | timeout 10 "$KMAPSIM" replay - >"$tmp/st.out" 2>"$tmp/st.err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q '<stdin>:1: unknown command' "$tmp/st.err"; then
+  pass "replay streams: a parse error on line 1 is reported before the end of the input"
+else
+  fail "replay streams: parse error at once (exit $rc, 124 = still waiting for the input)"
+fi
+# ... and memory stays bounded: a long trace of comments and flushes under a 256 MiB address
+# space limit (the whole input is 320 MB); skipped under sanitizers, which reserve more.
+if [ -z "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; then
+  rc=0
+  { for i in $(seq 1 20); do echo flush; done; yes '# a comment line of about sixty-four bytes, repeated many times' |
+    head -n 5000000; echo flush; } | (ulimit -v 262144; "$KMAPSIM" replay --format jsonl -) >"$tmp/big.out" 2>"$tmp/big.err" || rc=$?
+  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/big.out")" -eq 21 ]; then
+    pass "replay streams: 320 MB of trace in a 256 MiB address space"
   else
-    pass "$label"
+    fail "replay streams: 320 MB of trace in a 256 MiB address space (exit $rc): $(head -c 200 "$tmp/big.err")"
   fi
-}
+fi
+
+# ---- CLI contract checks ---------------------------------------------------------------------
 
 printf 'kmap 0x38001\n# comment\nkmapp 5\n' >"$tmp/bad.trace"
 check "parse error: unknown command, with line number" 2 "bad.trace:3: unknown command 'kmapp'" 0 -- \

@@ -1,5 +1,5 @@
-/* main.c - kmapsim command line: subcommands (layout, replay, run, --help), machine options,
- * and reading traces; the work is done by layout.c, replay.c and run.c.
+/* main.c - kmapsim command line: one option parser for every subcommand (layout, replay, run),
+ * the trace's machine header, --help and --version; the work is done by layout.c, replay.c and run.c.
  * SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -20,7 +20,7 @@ static const char usage_text[] =
     "       kmapsim replay [--format text|jsonl] [machine options] TRACE|-\n"
     "       kmapsim run [WORKLOAD] [run options] [machine options]\n"
     "       kmapsim run trace [run options] [machine options] TRACE|-\n"
-    "       kmapsim --help\n"
+    "       kmapsim --help | --version\n"
     "\n"
     "Simulates the Linux 2.6.24 persistent-kmap machinery (libhighmem) on a simulated MMU.\n"
     "\n"
@@ -32,6 +32,10 @@ static const char usage_text[] =
     "  --highmem-pages N    highmem page frames after the lowmem ones (default: the arch's)\n"
     "  --debug-highmem      CONFIG_DEBUG_HIGHMEM behaviour\n"
     "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
+    "A trace may carry its machine options in a header line before its first command,\n"
+    "  # machine: --arch x86 --pkmap-entries 16\n"
+    "which replay and run trace honour; options given on the command line override it\n"
+    "(a difference is noted on standard error).\n"
     "A configuration that does not fit the arch's layout (e.g. --pkmap-entries 4096 on ppc,\n"
     "whose pkmap window would run into the kmap_atomic window) is an error (exit 2).\n"
     "\n"
@@ -84,7 +88,8 @@ static const char usage_text[] =
     "  --seed N             PRNG seed (default 1); single-threaded runs are reproducible\n"
     "  --zipf S             pagecache-hot exponent, 0..10 (default 1.0; 0 = uniform)\n"
     "  --queue N            pipe queue depth (default 16)\n"
-    "  --watchdog SECONDS   fail (exit 1) if a run takes longer (default 60)\n"
+    "  --watchdog SECONDS   fail (exit 1) if a run takes longer; 0 = off (default: 60 with\n"
+    "                       more than one thread, off for a single thread)\n"
     "  --json               one JSON document (schema: docs/usage.md)\n"
     "  --svg FILE           draw the runs (occupancy over time, flushes, sleeps, slot heat map)\n"
     "  --no-progress        no progress bar (it is only drawn when stderr is a terminal)\n"
@@ -107,148 +112,326 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* ---- options ---------------------------------------------------------------------------- */
+
+/* The subcommands an option belongs to; MACHINE marks the machine options a trace header may
+ * carry. */
+enum { SC_LAYOUT = 1u, SC_REPLAY = 2u, SC_RUN = 4u, SC_ALL = 7u, MACHINE = 8u };
+
+/* The machine options, one bit each in opts.given (in the order of the option table). */
+enum { M_ARCH, M_CPUS, M_PKMAP, M_HIGHMEM, M_DEBUG, M_NEED_FLUSH, M__COUNT };
+
 struct opts {
+    unsigned given;          /* M_* bits of the machine options set */
     const char *arch_name;
-    uint64_t cpus, pkmap_entries, highmem_pages; /* 0: not given */
+    uint64_t cpus, pkmap_entries, highmem_pages;
     int debug_highmem, need_flush;
-    int json;          /* layout --json */
-    int format;        /* replay --format */
-    int format_given;
-    const char *trace; /* replay positional; run trace FILE */
-    /* run */
+    int json;                /* layout --json, run --json */
+    int format;              /* replay --format */
+    const char *trace;       /* replay TRACE; run trace TRACE */
     const char *workload, *svg;
     uint64_t threads, ops, working_set, seed, queue, watchdog;
+    int watchdog_given;
     double zipf;
     int zipf_given, no_progress;
+    char arch_buf[64];       /* a header's --arch value */
 };
 
-/* Is arg the option name (either "--name" alone or "--name=value")? Sets *val to the inline
- * value, or NULL. */
-static int opt_is(const char *arg, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0)
-        return 0;
-    if (arg[n] == 0) {
-        *val = NULL;
-        return 1;
-    }
-    if (arg[n] == '=') {
-        *val = arg + n + 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* The value of an option: inline, or the next argument. */
-static const char *opt_value(int argc, char **argv, int *i, const char *inl)
-{
-    if (inl)
-        return inl;
-    if (*i + 1 >= argc)
-        return NULL;
-    return argv[++*i];
-}
-
-static int parse_num_opt(const char *name, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+/* Parse a number for option name into *out (lo..hi). Returns 0 or 2 (message printed). */
+static int num_value(const char *name, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     uint64_t x;
-    if (!v) {
-        fprintf(stderr, "kmapsim: option %s needs a value\n", name);
-        return -1;
-    }
     if (trace_parse_u64(v, strlen(v), &x) != 0 || x < lo || x > hi) {
         fprintf(stderr, "kmapsim: bad value '%s' for %s (expected %llu..%llu)\n", v, name,
                 (unsigned long long)lo, (unsigned long long)hi);
-        return -1;
+        return 2;
     }
     *out = x;
     return 0;
 }
 
-/* Handle one machine option (--arch, --cpus, --pkmap-entries, --highmem-pages,
- * --debug-highmem, --need-flush) at argv[*i]. Returns 1 when handled, 0 when a is not a
- * machine option, -1 on a bad value (message printed). */
-static int machine_opt(int argc, char **argv, int *i, const char *a, struct opts *o)
+static int set_arch(struct opts *o, const char *v)
 {
-    const char *v = NULL;
-    if (opt_is(a, "--arch", &v)) {
-        v = opt_value(argc, argv, i, v);
-        if (!v || !*v) {
-            usage_error("option %s needs a value", "--arch");
-            return -1;
-        }
-        o->arch_name = v;
-    } else if (opt_is(a, "--cpus", &v)) {
-        if (parse_num_opt("--cpus", opt_value(argc, argv, i, v), 1, HM_MAX_CPUS, &o->cpus))
-            return -1;
-    } else if (opt_is(a, "--pkmap-entries", &v)) {
-        v = opt_value(argc, argv, i, v);
-        if (parse_num_opt("--pkmap-entries", v, 2, HM_MAX_PKMAP, &o->pkmap_entries))
-            return -1;
-        if (o->pkmap_entries & (o->pkmap_entries - 1)) {
-            fprintf(stderr,
-                    "kmapsim: bad value '%s' for --pkmap-entries (must be a power of two)\n",
-                    v);
-            return -1;
-        }
-    } else if (opt_is(a, "--highmem-pages", &v)) {
-        if (parse_num_opt("--highmem-pages", opt_value(argc, argv, i, v), 1, UINT32_MAX,
-                          &o->highmem_pages))
-            return -1;
-    } else if (strcmp(a, "--debug-highmem") == 0) {
-        o->debug_highmem = 1;
-    } else if (strcmp(a, "--need-flush") == 0) {
-        o->need_flush = 1;
-    } else {
-        return 0;
+    o->arch_name = v;
+    return 0;
+}
+static int set_cpus(struct opts *o, const char *v)
+{
+    return num_value("--cpus", v, 1, HM_MAX_CPUS, &o->cpus);
+}
+static int set_pkmap(struct opts *o, const char *v)
+{
+    if (num_value("--pkmap-entries", v, 2, HM_MAX_PKMAP, &o->pkmap_entries))
+        return 2;
+    if (o->pkmap_entries & (o->pkmap_entries - 1)) {
+        fprintf(stderr, "kmapsim: bad value '%s' for --pkmap-entries (must be a power of two)\n", v);
+        return 2;
     }
-    return 1;
+    return 0;
+}
+static int set_highmem(struct opts *o, const char *v)
+{
+    return num_value("--highmem-pages", v, 1, UINT32_MAX, &o->highmem_pages);
+}
+static int set_debug(struct opts *o, const char *v)
+{
+    (void)v;
+    o->debug_highmem = 1;
+    return 0;
+}
+static int set_need_flush(struct opts *o, const char *v)
+{
+    (void)v;
+    o->need_flush = 1;
+    return 0;
+}
+static int set_json(struct opts *o, const char *v)
+{
+    (void)v;
+    o->json = 1;
+    return 0;
+}
+static int set_format(struct opts *o, const char *v)
+{
+    if (strcmp(v, "text") == 0)
+        o->format = PRINT_TEXT;
+    else if (strcmp(v, "jsonl") == 0)
+        o->format = PRINT_JSONL;
+    else
+        return usage_error("unknown format '%s' (expected text or jsonl)", v);
+    return 0;
+}
+static int set_threads(struct opts *o, const char *v)
+{
+    return num_value("--threads", v, 1, KMAPSIM_RUN_MAX_THREADS, &o->threads);
+}
+static int set_ops(struct opts *o, const char *v)
+{
+    return num_value("--ops", v, 1, UINT64_C(1) << 40, &o->ops);
+}
+static int set_working_set(struct opts *o, const char *v)
+{
+    return num_value("--working-set", v, 1, UINT32_MAX, &o->working_set);
+}
+static int set_seed(struct opts *o, const char *v)
+{
+    return num_value("--seed", v, 0, UINT64_MAX, &o->seed);
+}
+static int set_queue(struct opts *o, const char *v)
+{
+    return num_value("--queue", v, 1, 1u << 20, &o->queue);
+}
+static int set_watchdog(struct opts *o, const char *v)
+{
+    o->watchdog_given = 1;
+    return num_value("--watchdog", v, 0, 86400, &o->watchdog);
+}
+static int set_zipf(struct opts *o, const char *v)
+{
+    char *end = NULL;
+    errno = 0;
+    o->zipf = strtod(v, &end);
+    if (errno || end == v || *end || !(o->zipf >= 0 && o->zipf <= 10)) {
+        fprintf(stderr, "kmapsim: bad value '%s' for --zipf (expected 0..10)\n", v);
+        return 2;
+    }
+    o->zipf_given = 1;
+    return 0;
+}
+static int set_svg(struct opts *o, const char *v)
+{
+    o->svg = v;
+    return 0;
+}
+static int set_trace(struct opts *o, const char *v)
+{
+    o->trace = v;
+    return 0;
+}
+static int set_no_progress(struct opts *o, const char *v)
+{
+    (void)v;
+    o->no_progress = 1;
+    return 0;
 }
 
-/* Parse the arguments of a subcommand. Returns 0, 1 for --help (already printed), 2 on error. */
-static int parse_args(int argc, char **argv, int is_replay, struct opts *o)
+struct optdef {
+    const char *name;
+    unsigned where;  /* SC_* | MACHINE */
+    int has_value;
+    int (*set)(struct opts *o, const char *v); /* 0, or 2 with a message printed */
+};
+
+/* Every option of every subcommand; the machine options first, in M_* order. */
+static const struct optdef options[] = {
+    {"--arch", SC_ALL | MACHINE, 1, set_arch},
+    {"--cpus", SC_ALL | MACHINE, 1, set_cpus},
+    {"--pkmap-entries", SC_ALL | MACHINE, 1, set_pkmap},
+    {"--highmem-pages", SC_ALL | MACHINE, 1, set_highmem},
+    {"--debug-highmem", SC_ALL | MACHINE, 0, set_debug},
+    {"--need-flush", SC_ALL | MACHINE, 0, set_need_flush},
+    {"--json", SC_LAYOUT | SC_RUN, 0, set_json},
+    {"--format", SC_REPLAY, 1, set_format},
+    {"--threads", SC_RUN, 1, set_threads},
+    {"--ops", SC_RUN, 1, set_ops},
+    {"--working-set", SC_RUN, 1, set_working_set},
+    {"--seed", SC_RUN, 1, set_seed},
+    {"--queue", SC_RUN, 1, set_queue},
+    {"--watchdog", SC_RUN, 1, set_watchdog},
+    {"--zipf", SC_RUN, 1, set_zipf},
+    {"--svg", SC_RUN, 1, set_svg},
+    {"--trace", SC_RUN, 1, set_trace},
+    {"--no-progress", SC_RUN, 0, set_no_progress},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* The option argv[*i] names (as "--name" or "--name=value"), if it belongs to `where`. */
+static const struct optdef *find_option(const char *a, unsigned where, const char **inline_value)
+{
+    size_t k;
+    for (k = 0; k < NOPTIONS; k++) {
+        size_t n = strlen(options[k].name);
+        if (!(options[k].where & where) || strncmp(a, options[k].name, n) != 0)
+            continue;
+        if (a[n] == 0 || (a[n] == '=' && options[k].has_value)) {
+            *inline_value = a[n] ? a + n + 1 : NULL;
+            return &options[k];
+        }
+    }
+    return NULL;
+}
+
+/* Parse argv[0..argc) for one subcommand (where = SC_*, or MACHINE for a trace header) into o.
+ * Positional arguments go to positional() (NULL: none allowed). Returns 0, 1 for --help
+ * (printed), or 2 (message printed). */
+static int parse_options(int argc, char **argv, unsigned where, struct opts *o,
+                         int (*positional)(struct opts *o, const char *a))
 {
     int i, rc, no_more_opts = 0;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
+        const struct optdef *d;
         if (no_more_opts || a[0] != '-' || strcmp(a, "-") == 0) {
-            if (!is_replay)
-                return usage_error("layout takes no arguments (got '%s')", a);
-            if (o->trace)
-                return usage_error("replay takes one TRACE (extra argument '%s')", a);
-            o->trace = a;
+            if (!positional)
+                return usage_error("unexpected argument '%s'", a);
+            if ((rc = positional(o, a)) != 0)
+                return rc;
             continue;
         }
         if (strcmp(a, "--") == 0) {
             no_more_opts = 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            continue;
+        }
+        if (where != MACHINE && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
             fputs(usage_text, stdout);
             return 1;
-        } else if ((rc = machine_opt(argc, argv, &i, a, o)) != 0) {
-            if (rc < 0)
-                return 2;
-        } else if (!is_replay && strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (is_replay && opt_is(a, "--format", &v)) {
-            v = opt_value(argc, argv, &i, v);
-            if (!v)
-                return usage_error("option %s needs a value", "--format");
-            if (strcmp(v, "text") == 0)
-                o->format = PRINT_TEXT;
-            else if (strcmp(v, "jsonl") == 0)
-                o->format = PRINT_JSONL;
-            else
-                return usage_error("unknown format '%s' (expected text or jsonl)", v);
-            o->format_given = 1;
-        } else {
-            return usage_error("unknown option '%s'", a);
         }
+        d = find_option(a, where, &v);
+        if (!d)
+            return usage_error(where == MACHINE ? "'%s' is not a machine option" : "unknown option '%s'", a);
+        if (d->has_value && !v) {
+            if (i + 1 >= argc)
+                return usage_error("option %s needs a value", d->name);
+            v = argv[++i];
+        }
+        if (d->has_value && !*v && (d->set == set_arch || d->set == set_svg || d->set == set_trace))
+            return usage_error("option %s needs a value", d->name);
+        if ((rc = d->set(o, v)) != 0)
+            return rc;
+        if (d->where & MACHINE)
+            o->given |= 1u << (unsigned)(d - options);
     }
-    if (is_replay && !o->trace)
-        return usage_error("%s", "replay needs a TRACE file (or - for standard input)");
     return 0;
 }
+
+static int layout_positional(struct opts *o, const char *a)
+{
+    (void)o;
+    return usage_error("layout takes no arguments (got '%s')", a);
+}
+
+static int replay_positional(struct opts *o, const char *a)
+{
+    if (o->trace)
+        return usage_error("replay takes one TRACE (extra argument '%s')", a);
+    o->trace = a;
+    return 0;
+}
+
+static int run_positional(struct opts *o, const char *a)
+{
+    if (!o->workload)
+        o->workload = a;
+    else if (strcmp(o->workload, "trace") == 0 && !o->trace)
+        o->trace = a;
+    else
+        return usage_error("run: unexpected argument '%s'", a);
+    return 0;
+}
+
+/* ---- the trace's machine header ------------------------------------------------------------ */
+
+/* One machine option's value as text, for the override note. */
+static void machine_value(const struct opts *o, int m, char *dst, size_t len)
+{
+    switch (m) {
+    case M_ARCH: snprintf(dst, len, " %s", o->arch_name); break;
+    case M_CPUS: snprintf(dst, len, " %llu", (unsigned long long)o->cpus); break;
+    case M_PKMAP: snprintf(dst, len, " %llu", (unsigned long long)o->pkmap_entries); break;
+    case M_HIGHMEM: snprintf(dst, len, " %llu", (unsigned long long)o->highmem_pages); break;
+    default: dst[0] = 0; break; /* flags */
+    }
+}
+
+/* Apply the machine options of trace header h (of trace `name`) to o: each one the command
+ * line did not give is taken; one it gave with another value is overridden, with a note.
+ * Returns 0 or 2 (message printed). */
+static int apply_header(struct opts *o, const struct trace_header *h, const char *name)
+{
+    struct opts ho;
+    char *words[TRACE_HEADER_MAX_WORDS];
+    int i, rc;
+
+    if (!h->line)
+        return 0;
+    memset(&ho, 0, sizeof ho);
+    for (i = 0; i < h->nwords; i++)
+        words[i] = (char *)h->words[i];
+    rc = parse_options(h->nwords, words, MACHINE, &ho, NULL);
+    if (rc) {
+        fprintf(stderr, "kmapsim: %s:%lu: in the machine header\n", name, h->line);
+        return 2;
+    }
+    for (i = 0; i < M__COUNT; i++) {
+        char hv[80], cv[80];
+        if (!(ho.given & (1u << i)))
+            continue;
+        machine_value(&ho, i, hv, sizeof hv);
+        if (o->given & (1u << i)) {
+            machine_value(o, i, cv, sizeof cv);
+            if (strcmp(hv, cv) != 0)
+                fprintf(stderr, "kmapsim: note: %s%s on the command line overrides %s%s of the "
+                        "machine header (%s:%lu)\n", options[i].name, cv, options[i].name, hv,
+                        name, h->line);
+            continue;
+        }
+        o->given |= 1u << i;
+        switch (i) {
+        case M_ARCH:
+            snprintf(o->arch_buf, sizeof o->arch_buf, "%s", ho.arch_name);
+            o->arch_name = o->arch_buf;
+            break;
+        case M_CPUS: o->cpus = ho.cpus; break;
+        case M_PKMAP: o->pkmap_entries = ho.pkmap_entries; break;
+        case M_HIGHMEM: o->highmem_pages = ho.highmem_pages; break;
+        case M_DEBUG: o->debug_highmem = 1; break;
+        default: o->need_flush = 1; break;
+        }
+    }
+    return 0;
+}
+
+/* ---- configs ------------------------------------------------------------------------------ */
 
 /* Write "x86, x86-pae, ..." (every built-in arch, hm_arch_at order) into dst. */
 static void list_arches(char *dst, size_t len)
@@ -262,6 +445,19 @@ static void list_arches(char *dst, size_t len)
             break;
         used += (size_t)n;
     }
+}
+
+/* The arch named by --arch (x86 by default); NULL after printing the error. */
+static const struct hm_arch *find_arch(const struct opts *o, const char *also)
+{
+    const char *name = o->arch_name ? o->arch_name : "x86";
+    const struct hm_arch *arch = hm_arch_find(name);
+    if (!arch) {
+        char avail[256];
+        list_arches(avail, sizeof avail);
+        fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s%s)\n", name, avail, also);
+    }
+    return arch;
 }
 
 /* The machine options as a config without an arch. */
@@ -281,25 +477,19 @@ static int arch_is_all(const struct opts *o)
     return o->arch_name && strcmp(o->arch_name, "all") == 0;
 }
 
-/* Resolve the arch, build the config and check that it fits the arch's layout.
- * Returns 0 or 2 (message printed). */
-static int make_config(const struct opts *o, int is_layout, struct hm_config *cfg)
+/* The config of arch from base, checked against its layout. An option the arch ignores
+ * (LAST_PKMAP and highmem size without highmem) is noted. Returns 0 or 2 (message printed). */
+static int arch_config(const struct opts *o, const struct hm_config *base, const struct hm_arch *arch,
+                       struct hm_config *cfg)
 {
-    const char *name = o->arch_name ? o->arch_name : "x86";
-    const struct hm_arch *arch = hm_arch_find(name);
-    struct hm_config opts;
     struct hm_layout l;
     char msg[512];
-
-    if (!arch) {
-        char avail[256];
-        list_arches(avail, sizeof avail);
-        fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s%s)\n", name, avail,
-                is_layout ? "; layout also takes all" : "");
-        return 2;
-    }
-    options_config(o, &opts);
-    kmapsim_config_for(&opts, arch, cfg);
+    kmapsim_config_for(base, arch, cfg);
+    if (!arch->has_highmem && (o->given & ((1u << M_PKMAP) | (1u << M_HIGHMEM))))
+        fprintf(stderr, "kmapsim: note: %s has no highmem: %s%s%s ignored\n", hm_arch_name(arch),
+                (o->given & (1u << M_PKMAP)) ? "--pkmap-entries" : "",
+                (o->given & (1u << M_PKMAP)) && (o->given & (1u << M_HIGHMEM)) ? " and " : "",
+                (o->given & (1u << M_HIGHMEM)) ? "--highmem-pages" : "");
     if (kmapsim_config_check(cfg, &l, msg, sizeof msg) != 0) {
         fprintf(stderr, "kmapsim: %s\n", msg);
         return 2;
@@ -307,16 +497,96 @@ static int make_config(const struct opts *o, int is_layout, struct hm_config *cf
     return 0;
 }
 
-/* Read a whole file (or standard input for "-"). Returns 0, or -1 with errno-style message. */
-static int read_all(const char *path, char **buf, size_t *len)
+/* ---- subcommands -------------------------------------------------------------------------- */
+
+static int cmd_layout(int argc, char **argv)
+{
+    struct opts o;
+    struct hm_config base, cfg;
+    const struct hm_arch *arch;
+    int rc;
+    memset(&o, 0, sizeof o);
+    rc = parse_options(argc, argv, SC_LAYOUT, &o, layout_positional);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    options_config(&o, &base);
+    if (arch_is_all(&o))
+        return kmapsim_layout_all(&base, o.json, stdout);
+    if (!(arch = find_arch(&o, "; layout also takes all")) || arch_config(&o, &base, arch, &cfg))
+        return 2;
+    return kmapsim_layout(&cfg, o.json, stdout);
+}
+
+/* The display name of a trace path. */
+static const char *trace_name(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    struct opts o;
+    struct hm_config base, cfg;
+    const struct hm_arch *arch;
+    struct trace_reader *rd = NULL;
+    FILE *f = NULL;
+    char err[512];
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    rc = parse_options(argc, argv, SC_REPLAY, &o, replay_positional);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!o.trace)
+        return usage_error("%s", "replay needs a TRACE file (or - for standard input)");
+    f = strcmp(o.trace, "-") == 0 ? stdin : fopen(o.trace, "rb");
+    if (!f) {
+        fprintf(stderr, "kmapsim: cannot open '%s': %s\n", o.trace, strerror(errno));
+        return 2;
+    }
+    rd = malloc(sizeof *rd);
+    if (!rd) {
+        fputs("kmapsim: out of memory\n", stderr);
+        rc = 2;
+        goto out;
+    }
+    trace_reader_init(rd, f);
+    if (trace_read_header(rd, err, sizeof err) < 0) {
+        fprintf(stderr, "kmapsim: %s:%s\n", trace_name(o.trace), err);
+        rc = 2;
+        goto out;
+    }
+    if ((rc = apply_header(&o, &rd->header, trace_name(o.trace))) != 0)
+        goto out;
+    if (arch_is_all(&o)) {
+        rc = usage_error("%s", "replay --arch all is not supported: a trace's pfns and "
+                               "addresses belong to one arch; replay it once per arch");
+        goto out;
+    }
+    options_config(&o, &base);
+    if (!(arch = find_arch(&o, "")) || arch_config(&o, &base, arch, &cfg)) {
+        rc = 2;
+        goto out;
+    }
+    rc = kmapsim_replay(&cfg, rd, trace_name(o.trace), o.format, stdout);
+out:
+    free(rd);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+/* Read and parse a whole trace file (or standard input for "-") for run trace.
+ * Returns 0, or 2 with a message printed. */
+static int load_trace(const char *path, struct trace_list *t)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char *p = NULL;
+    char *p = NULL, err[512];
     size_t n = 0, cap = 0;
-    int saved;
+    int rc = 0;
     if (!f) {
         fprintf(stderr, "kmapsim: cannot open '%s': %s\n", path, strerror(errno));
-        return -1;
+        return 2;
     }
     for (;;) {
         size_t got;
@@ -325,10 +595,8 @@ static int read_all(const char *path, char **buf, size_t *len)
             char *np = realloc(p, ncap);
             if (!np) {
                 fprintf(stderr, "kmapsim: out of memory reading '%s'\n", path);
-                free(p);
-                if (f != stdin)
-                    fclose(f);
-                return -1;
+                rc = 2;
+                goto out;
             }
             p = np;
             cap = ncap;
@@ -338,145 +606,18 @@ static int read_all(const char *path, char **buf, size_t *len)
         if (got == 0)
             break;
     }
-    saved = errno;
     if (ferror(f)) {
-        fprintf(stderr, "kmapsim: cannot read '%s': %s\n", path, strerror(saved));
-        free(p);
-        if (f != stdin)
-            fclose(f);
-        return -1;
+        fprintf(stderr, "kmapsim: cannot read '%s': %s\n", path, strerror(errno));
+        rc = 2;
+    } else if (trace_parse_text(p, n, t, err, sizeof err) != 0) {
+        fprintf(stderr, "kmapsim: %s:%s\n", trace_name(path), err);
+        rc = 2;
     }
+out:
+    free(p);
     if (f != stdin)
         fclose(f);
-    *buf = p;
-    *len = n;
-    return 0;
-}
-
-static int cmd_layout(int argc, char **argv)
-{
-    struct opts o;
-    struct hm_config cfg;
-    int rc;
-    memset(&o, 0, sizeof o);
-    rc = parse_args(argc, argv, 0, &o);
-    if (rc)
-        return rc == 1 ? 0 : rc;
-    if (arch_is_all(&o)) {
-        options_config(&o, &cfg);
-        return kmapsim_layout_all(&cfg, o.json, stdout);
-    }
-    if (make_config(&o, 1, &cfg))
-        return 2;
-    return kmapsim_layout(&cfg, o.json, stdout);
-}
-
-static int cmd_replay(int argc, char **argv)
-{
-    struct opts o;
-    struct hm_config cfg;
-    int rc;
-    memset(&o, 0, sizeof o);
-    rc = parse_args(argc, argv, 1, &o);
-    if (rc)
-        return rc == 1 ? 0 : rc;
-    if (arch_is_all(&o))
-        return usage_error("%s", "replay --arch all is not supported: a trace's pfns and "
-                                 "addresses belong to one arch; replay it once per arch");
-    if (make_config(&o, 0, &cfg))
-        return 2;
-    {
-        FILE *f = strcmp(o.trace, "-") == 0 ? stdin : fopen(o.trace, "rb");
-        struct trace_reader rd;
-        if (!f) {
-            fprintf(stderr, "kmapsim: cannot open '%s': %s\n", o.trace, strerror(errno));
-            return 2;
-        }
-        trace_reader_init(&rd, f);
-        rc = kmapsim_replay(&cfg, &rd, strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace, o.format,
-                            stdout);
-        if (f != stdin)
-            fclose(f);
-    }
     return rc;
-}
-
-/* Parse the arguments of `run`. Returns 0, 1 for --help (already printed), 2 on error. */
-static int parse_run_args(int argc, char **argv, struct opts *o)
-{
-    int i, rc, no_more_opts = 0;
-    o->seed = 1;
-    for (i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        if (no_more_opts || a[0] != '-' || strcmp(a, "-") == 0) {
-            if (!o->workload)
-                o->workload = a;
-            else if (strcmp(o->workload, "trace") == 0 && !o->trace)
-                o->trace = a;
-            else
-                return usage_error("run: unexpected argument '%s'", a);
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            no_more_opts = 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return 1;
-        } else if ((rc = machine_opt(argc, argv, &i, a, o)) != 0) {
-            if (rc < 0)
-                return 2;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (strcmp(a, "--no-progress") == 0) {
-            o->no_progress = 1;
-        } else if (opt_is(a, "--threads", &v)) {
-            if (parse_num_opt("--threads", opt_value(argc, argv, &i, v), 1,
-                              KMAPSIM_RUN_MAX_THREADS, &o->threads))
-                return 2;
-        } else if (opt_is(a, "--ops", &v)) {
-            if (parse_num_opt("--ops", opt_value(argc, argv, &i, v), 1, UINT64_C(1) << 40,
-                              &o->ops))
-                return 2;
-        } else if (opt_is(a, "--working-set", &v)) {
-            if (parse_num_opt("--working-set", opt_value(argc, argv, &i, v), 1, UINT32_MAX,
-                              &o->working_set))
-                return 2;
-        } else if (opt_is(a, "--seed", &v)) {
-            if (parse_num_opt("--seed", opt_value(argc, argv, &i, v), 0, UINT64_MAX, &o->seed))
-                return 2;
-        } else if (opt_is(a, "--queue", &v)) {
-            if (parse_num_opt("--queue", opt_value(argc, argv, &i, v), 1, 1u << 20, &o->queue))
-                return 2;
-        } else if (opt_is(a, "--watchdog", &v)) {
-            if (parse_num_opt("--watchdog", opt_value(argc, argv, &i, v), 1, 86400, &o->watchdog))
-                return 2;
-        } else if (opt_is(a, "--zipf", &v)) {
-            char *end = NULL;
-            v = opt_value(argc, argv, &i, v);
-            if (!v)
-                return usage_error("option %s needs a value", "--zipf");
-            errno = 0;
-            o->zipf = strtod(v, &end);
-            if (errno || end == v || *end || !(o->zipf >= 0 && o->zipf <= 10)) {
-                fprintf(stderr, "kmapsim: bad value '%s' for --zipf (expected 0..10)\n", v);
-                return 2;
-            }
-            o->zipf_given = 1;
-        } else if (opt_is(a, "--svg", &v)) {
-            v = opt_value(argc, argv, &i, v);
-            if (!v || !*v)
-                return usage_error("option %s needs a value", "--svg");
-            o->svg = v;
-        } else if (opt_is(a, "--trace", &v)) {
-            v = opt_value(argc, argv, &i, v);
-            if (!v || !*v)
-                return usage_error("option %s needs a value", "--trace");
-            o->trace = v;
-        } else {
-            return usage_error("unknown option '%s'", a);
-        }
-    }
-    return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -487,13 +628,15 @@ static int cmd_run(int argc, char **argv)
     struct kmapsim_run_result *res = NULL;
     struct trace_list t;
     const struct hm_arch *arches[16];
+    FILE *svg = NULL;
     size_t narch = 0, i;
     char err[512];
-    int rc, w, status = 0, have_trace = 0;
+    int rc, w, status = 0;
 
     memset(&o, 0, sizeof o);
     memset(&t, 0, sizeof t);
-    rc = parse_run_args(argc, argv, &o);
+    o.seed = 1;
+    rc = parse_options(argc, argv, SC_RUN, &o, run_positional);
     if (rc)
         return rc == 1 ? 0 : rc;
     w = kmapsim_workload_find(o.workload ? o.workload : "pagecache-hot");
@@ -511,6 +654,12 @@ static int cmd_run(int argc, char **argv)
     if (w != KW_TRACE && o.trace)
         return usage_error("a trace file is only used by the trace workload (got '%s')",
                            o.trace);
+    if (w == KW_TRACE) {
+        if (load_trace(o.trace, &t) != 0 || apply_header(&o, &t.header, trace_name(o.trace)) != 0) {
+            status = 2;
+            goto out;
+        }
+    }
 
     /* The arches. */
     if (arch_is_all(&o)) {
@@ -518,31 +667,11 @@ static int cmd_run(int argc, char **argv)
         while (narch < 16 && (a = hm_arch_at((unsigned)narch)) != NULL)
             arches[narch++] = a;
     } else {
-        const char *name = o.arch_name ? o.arch_name : "x86";
-        arches[0] = hm_arch_find(name);
-        if (!arches[0]) {
-            char avail[256];
-            list_arches(avail, sizeof avail);
-            fprintf(stderr, "kmapsim: unknown arch '%s' (available: %s; run also takes all)\n",
-                    name, avail);
-            return 2;
+        if (!(arches[0] = find_arch(&o, "; run also takes all"))) {
+            status = 2;
+            goto out;
         }
         narch = 1;
-    }
-
-    if (w == KW_TRACE) {
-        char *text = NULL;
-        size_t len = 0;
-        if (read_all(o.trace, &text, &len) != 0)
-            return 2;
-        if (trace_parse_text(text, len, &t, err, sizeof err) != 0) {
-            fprintf(stderr, "kmapsim: %s:%s\n", strcmp(o.trace, "-") == 0 ? "<stdin>" : o.trace,
-                    err);
-            free(text);
-            return 2;
-        }
-        free(text);
-        have_trace = 1;
     }
 
     memset(&ro, 0, sizeof ro);
@@ -556,16 +685,13 @@ static int cmd_run(int argc, char **argv)
     ro.watchdog_s = (uint32_t)o.watchdog;
     ro.record = o.svg != NULL;
     ro.progress = !o.no_progress && isatty(2);
-    ro.trace = have_trace ? &t : NULL;
+    ro.trace = w == KW_TRACE ? &t : NULL;
 
     options_config(&o, &base);
     if (!o.cpus)
         base.nr_cpus = kmapsim_run_default_cpus(w, ro.threads);
     for (i = 0; i < narch; i++) {
-        struct hm_layout l;
-        kmapsim_config_for(&base, arches[i], &cfgs[i]);
-        if (kmapsim_config_check(&cfgs[i], &l, err, sizeof err) != 0) {
-            fprintf(stderr, "kmapsim: %s\n", err);
+        if (arch_config(&o, &base, arches[i], &cfgs[i]) != 0) {
             status = 2;
             goto out;
         }
@@ -575,6 +701,12 @@ static int cmd_run(int argc, char **argv)
             goto out;
         }
         resolved[i].label = hm_arch_name(arches[i]);
+    }
+    /* Outputs are opened before the run, so a bad path fails at once. */
+    if (o.svg && !(svg = fopen(o.svg, "w"))) {
+        fprintf(stderr, "kmapsim: cannot write '%s': %s\n", o.svg, strerror(errno));
+        status = 2;
+        goto out;
     }
 
     res = calloc(narch, sizeof *res);
@@ -599,9 +731,12 @@ static int cmd_run(int argc, char **argv)
         status = 2;
         goto out;
     }
-    if (o.svg && kmapsim_run_write_svg(o.svg, res, narch) != 0) {
-        status = 2;
-        goto out;
+    if (svg) {
+        rc = kmapsim_run_write_svg(o.svg, res, narch);
+        if (rc != 0) {
+            status = 2;
+            goto out;
+        }
     }
     for (i = 0; i < narch; i++) {
         if (!kmapsim_run_failed(&res[i]))
@@ -617,6 +752,8 @@ static int cmd_run(int argc, char **argv)
         status = 1;
     }
 out:
+    if (svg)
+        fclose(svg);
     if (res)
         for (i = 0; i < narch; i++)
             kmapsim_run_result_free(&res[i]);
@@ -627,8 +764,22 @@ out:
 
 int main(int argc, char **argv)
 {
+    static const char *const subcommands[] = {"layout", "replay", "run"};
+    const char *wd = getenv("BUILD_WORKING_DIRECTORY");
+    int i;
+
+    /* Under `bazel run`, relative paths (traces, --svg) mean the caller's directory. */
+    if (wd && *wd && chdir(wd) != 0) {
+        fprintf(stderr, "kmapsim: cannot change to BUILD_WORKING_DIRECTORY '%s': %s\n", wd,
+                strerror(errno));
+        return 2;
+    }
     if (argc < 2)
         return usage_error("%s", "missing subcommand (layout, replay or run)");
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("kmapsim (libhighmem) %s\n", HM_VERSION_STRING);
+        return 0;
+    }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(usage_text, stdout);
@@ -640,5 +791,16 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
-    return usage_error("unknown subcommand '%s' (expected layout, replay or run)", argv[1]);
+    /* An unknown subcommand: --help still helps (exit 0), naming what exists. */
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            fprintf(stderr, "kmapsim: '%s' is not a subcommand (%s, %s or %s)%s\n", argv[1],
+                    subcommands[0], subcommands[1], subcommands[2],
+                    strcmp(argv[1], "campaign") == 0 ? "; fuzz campaigns: fuzz/campaign --help" : "");
+            return 0;
+        }
+    }
+    return usage_error("unknown subcommand '%s' (expected layout, replay or run)%s", argv[1],
+                       strcmp(argv[1], "campaign") == 0 ? "; fuzz campaigns: fuzz/campaign" : "");
 }
