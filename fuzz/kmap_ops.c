@@ -71,8 +71,8 @@ struct run {
 static struct run R;
 
 /* ---------------------------------------------------------------------------------------
- * Printing: the machine as kmapsim options, each op in the kmap-trace language (spec
- * kmap-trace.md) with its result as a comment.
+ * Printing: the machine as kmapsim options, each op in the kmap-trace language
+ * (docs/trace-format.md) with its result as a comment.
  * ------------------------------------------------------------------------------------- */
 static void print_config(FILE *f, const struct run *r)
 {

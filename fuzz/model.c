@@ -1,5 +1,6 @@
-/* model.c - the reference model of kmap_ops, the executable statement of kernel-highmem.md §2-§9
- * (2.6.24): plain arrays, linear scans, per-arch rules; written without looking at core/ or arch/.
+/* model.c - the reference model of kmap_ops, the executable statement of docs/kernel-highmem.md
+ * §2-§9 (2.6.24): plain arrays, linear scans, per-arch rules; written without looking at core/
+ * or arch/.
  * SPDX-License-Identifier: MIT */
 #include "model.h"
 
@@ -1084,7 +1085,8 @@ const char *model_bug_name(int bug)
 
 const char *model_event_name(int kind)
 {
-    /* the enum hm_event_kind members, lower case, without HM_EV_ (kmap-trace.md spells them so) */
+    /* the enum hm_event_kind members, lower case, without HM_EV_ (docs/trace-format.md spells
+     * them so) */
     static const char *const names[] = {
         NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
         "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
