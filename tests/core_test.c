@@ -1,6 +1,6 @@
 /* core_test.c - Criterion tests of the portable pkmap core (mm/highmem.c, 2.6.24) on the x86
- * backend: the subtle points of spec §9, the page_address hash table, stats, invariants and
- * the interaction with the simulated MMU. SPDX-License-Identifier: MIT */
+ * backend: the subtle points of spec §9, stats, invariants and the interaction with the simulated
+ * MMU (the page_address hash table: page_address_test.c). SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -18,7 +18,6 @@
 #define KPTE(pfn) ((((hm_pte_t)(pfn)) << 12) | 0x163u)
 
 TestSuite(core, .fini = tl_fini, .timeout = 60);
-TestSuite(page_address, .fini = tl_fini, .timeout = 60);
 TestSuite(core_sim, .fini = tl_fini, .timeout = 60);
 
 static struct tl *open_x86(uint32_t last_pkmap)
@@ -34,14 +33,6 @@ static void expect_ev(const struct tl *t, size_t i, int kind, uint32_t a, uint32
     cr_expect(eq(str, (char *)hm_event_name(t->ev[i].kind), (char *)hm_event_name(kind)), "event %zu kind", i);
     cr_expect(eq(u32, t->ev[i].a, a), "event %zu (%s) a", i, hm_event_name(kind));
     cr_expect(eq(u32, t->ev[i].b, b), "event %zu (%s) b", i, hm_event_name(kind));
-}
-
-static void expect_invariants(const struct tl *t, const char *where)
-{
-    char msg[128];
-    int rc = hm_check_invariants(t->ctx, msg, sizeof msg);
-    cr_assert(eq(int, rc, 0), "invariants broken after %s: %s", where, msg);
-    cr_assert(eq(u32, tl_records(t), t->layout.last_pkmap), "records not conserved after %s", where);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -125,7 +116,7 @@ Test(core, flush_only_on_wrap_with_ordered_events)
     cr_assert(eq(u32, tl_page_address(t, PG(1)), 0));
     cr_assert(eq(u32, tl_page_address(t, PG(4)), 0));
     cr_assert(eq(u32, tl_page_address(t, PG(5)), 0));
-    expect_invariants(t, "wrap flush");
+    tl_assert_invariants(t, "wrap flush");
 }
 
 Test(core, wrap_at_default_1024_flushes_whole_window)
@@ -150,7 +141,7 @@ Test(core, wrap_at_default_1024_flushes_whole_window)
     expect_ev(t, 1025, HM_EV_FLUSH_DONE, 1023, 0);
     expect_ev(t, 1026, HM_EV_PTE_SET, 0xff800000u, PG(2000));
     cr_assert(eq(u32, hm_pool_size(t->ctx), 1023));
-    expect_invariants(t, "1024 wrap");
+    tl_assert_invariants(t, "1024 wrap");
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -241,7 +232,7 @@ Test(core, wrap_resets_scan_budget)
     cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
     expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
-    expect_invariants(t, "budget");
+    tl_assert_invariants(t, "budget");
 }
 
 Test(core, kmap_of_mapped_page_succeeds_even_when_window_full)
@@ -301,7 +292,7 @@ Test(core, count1_slot_not_reused_by_other_page_until_flush)
     /* only now can another page take slot 1 */
     cr_assert(eq(u32, tl_kmap(t, PG(4)), tl_pkaddr(t, 1)));
     cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
-    expect_invariants(t, "reuse");
+    tl_assert_invariants(t, "reuse");
 }
 
 Test(core, count1_slot_ahead_of_cursor_is_skipped)
@@ -323,7 +314,7 @@ Test(core, count1_slot_ahead_of_cursor_is_skipped)
     expect_ev(t, 4, HM_EV_PTE_SET, tl_pkaddr(t, 2), PG(4));
     cr_assert(eq(u32, tl_page_address(t, PG(1)), 0));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 2));
-    expect_invariants(t, "skip count 1");
+    tl_assert_invariants(t, "skip count 1");
 }
 
 /* §9.10 / §9.13: the order of the steps around each PTE write, seen from the set_pte hook.
@@ -467,7 +458,7 @@ Test(core, flush_unused_frees_count1_keeps_in_use)
     expect_ev(t, 2, HM_EV_PTE_CLEAR, tl_pkaddr(t, 3), 0);
     expect_ev(t, 3, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 8));
     expect_ev(t, 4, HM_EV_FLUSH_DONE, 2, 0);
-    expect_invariants(t, "flush_unused");
+    tl_assert_invariants(t, "flush_unused");
     /* the next kmap continues round-robin at slot 4 */
     cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 4)));
 }
@@ -530,7 +521,7 @@ static void run_script(struct tl *t, uint32_t npages, uint32_t steps, uint32_t s
     int held[64] = {0};
     hm_vaddr_t addr[64] = {0};
     cr_assert(le(u32, npages, 64));
-    expect_invariants(t, "init");
+    tl_assert_invariants(t, "init");
     for (uint32_t step = 0; step < steps; step++) {
         uint32_t r = lcg(&seed) % 100, p = lcg(&seed) % npages;
         char where[64];
@@ -566,7 +557,7 @@ static void run_script(struct tl *t, uint32_t npages, uint32_t steps, uint32_t s
         } else {
             cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK), "%s", where);
         }
-        expect_invariants(t, where);
+        tl_assert_invariants(t, where);
         /* reference balance (I7) for every page still held */
         for (uint32_t q = 0; q < npages; q++) {
             if (held[q] > 0) {
@@ -603,7 +594,7 @@ Test(core, invariants_detect_pte_cleared_behind_the_back)
 {
     struct tl *t = open_x86(8);
     hm_vaddr_t v = tl_kmap(t, PG(0));
-    expect_invariants(t, "kmap");
+    tl_assert_invariants(t, "kmap");
     /* write the sim's PTE directly through its machine hook: count 2 but PTE none -> I3 */
     t->sim_machine.set_pte(t->sim_machine.m, v, 0);
     char msg[128] = "";
@@ -624,7 +615,7 @@ Test(core, invariants_detect_lying_get_pte)
     struct tl *t = open_x86(8);
     tl_kmap(t, PG(0)); /* slot 1 */
     tl_kmap(t, PG(1)); /* slot 2 */
-    expect_invariants(t, "two kmaps");
+    tl_assert_invariants(t, "two kmaps");
     /* slot 1's PTE now claims PG(1), whose address is slot 2: I3 */
     t->wrap.lie_on = 1;
     t->wrap.lie_vaddr = tl_pkaddr(t, 1);
@@ -634,7 +625,7 @@ Test(core, invariants_detect_lying_get_pte)
     t->wrap.lie_pte = KPTE(LOWPFN);
     cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 3));
     t->wrap.lie_on = 0;
-    expect_invariants(t, "lie removed");
+    tl_assert_invariants(t, "lie removed");
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -733,7 +724,7 @@ Test(core, recheck_page_address_after_sleep)
     cr_assert(eq(u64, after.wakeups, before.wakeups + 1));
     cr_assert(eq(u64, after.kmap_new, before.kmap_new + 1)); /* only the other task's */
     cr_assert(eq(u64, t->wrap.sleeps, 1));
-    expect_invariants(t, "recheck");
+    tl_assert_invariants(t, "recheck");
 }
 
 /* flush_cache_kmaps() runs first, before the loop, even when nothing is freed (§2.1, §9.4):
@@ -778,134 +769,6 @@ Test(core, flush_cache_kmaps_runs_first_even_when_nothing_freed)
         expect_ev(t, 4, HM_EV_FLUSH_DONE, 1, 0);
         tl_close(t);
     }
-}
-
-/* ---------------------------------------------------------------------------------------
- * The page_address hash table (§1.6, §2.6, §2.7).
- * ------------------------------------------------------------------------------------- */
-Test(page_address, hash_long32_hand_values)
-{
-    /* 0x12345678 * 0x9e370001 mod 2^32: 0x5678 * 0x9e37 = 896574408 = 0x...a3c8 (mod 2^16),
-     * so 0xa3c80000 + 0x12345678 = 0xb5fc5678; >> 25 = 0x5a */
-    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 7), 0x5au));
-    /* 1 * 0x9e370001 = 0x9e370001; >> 25 = 0x4f */
-    cr_assert(eq(u32, hm_hash_long32(1u, 7), 0x4fu));
-    cr_assert(eq(u32, hm_hash_long32(0u, 7), 0u));
-    /* a value with 16 low zero bits: v * 0x9e370000 = 0 mod 2^32, so the hash is v >> 25:
-     * 0xc1700000 >> 25 = 0x60 */
-    cr_assert(eq(u32, hm_hash_long32(0xc1700000u, 7), 0x60u));
-    /* all 32 bits: the plain product */
-    cr_assert(eq(u32, hm_hash_long32(1u, 32), 0x9e370001u));
-    /* fewer bits keep the top ones: 0xb5fc5678 >> 28 = 0xb */
-    cr_assert(eq(u32, hm_hash_long32(0x12345678u, 4), 0xbu));
-}
-
-/* The 32-bit golden-ratio hash, written out here so the tests do not trust the library's. */
-static uint32_t ref_bucket(hm_pfn_t pfn)
-{
-    /* struct page * = mem_map + pfn * sizeof(struct page) = 0xc1000000 + pfn * 32 (x86 config) */
-    uint32_t ptr = 0xc1000000u + pfn * 32u;
-    return (uint32_t)(ptr * 0x9e370001u) >> 25;
-}
-
-Test(page_address, bucket_hashes_struct_page_pointer)
-{
-    struct tl *t = open_x86(8);
-    cr_assert(eq(u32, t->layout.mem_map, 0xc1000000u));
-    cr_assert(eq(u32, t->layout.struct_page_size, 32));
-    /* pfn 0x38000: ptr 0xc1000000 + 0x700000 = 0xc1700000 -> bucket 0x60 (see above) */
-    cr_assert(eq(u32, hm_page_bucket(t->ctx, 0x38000u), 0x60u));
-    hm_pfn_t pfns[] = {0, 1, 0x1234u, 0x37fffu, 0x38000u, 0x38001u, 0x3abcdu, 0x3ffffu};
-    for (size_t i = 0; i < sizeof pfns / sizeof pfns[0]; i++)
-        cr_expect(eq(u32, hm_page_bucket(t->ctx, pfns[i]), ref_bucket(pfns[i])), "pfn %#x", pfns[i]);
-}
-
-Test(page_address, colliding_pages_share_a_bucket_correctly)
-{
-    struct tl *t = open_x86(8);
-    hm_pfn_t p[5];
-    uint32_t n = 0, bucket = ref_bucket(HIGH0 + 1);
-    for (hm_pfn_t pfn = HIGH0 + 1; pfn < 0x40000u && n < 5; pfn++)
-        if (ref_bucket(pfn) == bucket)
-            p[n++] = pfn;
-    cr_assert(eq(u32, n, 5), "not enough colliding pfns");
-    for (uint32_t i = 0; i < 5; i++)
-        cr_assert(eq(u32, hm_page_bucket(t->ctx, p[i]), bucket));
-
-    /* A, B, C in one bucket, slots 1, 2, 3 */
-    for (uint32_t i = 0; i < 3; i++) {
-        cr_assert(eq(u32, tl_kmap(t, p[i]), tl_pkaddr(t, i + 1)));
-        expect_invariants(t, "map collider");
-    }
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
-    for (uint32_t i = 0; i < 3; i++)
-        cr_expect(eq(u32, tl_page_address(t, p[i]), tl_pkaddr(t, i + 1)));
-    /* remove B (the middle record) */
-    tl_kunmap(t, p[1]);
-    cr_assert(eq(u32, tl_page_address(t, p[1]), tl_pkaddr(t, 2))); /* lazy: still there */
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    expect_invariants(t, "unhash middle");
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 2));
-    cr_assert(eq(u32, tl_page_address(t, p[0]), tl_pkaddr(t, 1)));
-    cr_assert(eq(u32, tl_page_address(t, p[1]), 0));
-    cr_assert(eq(u32, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
-    /* D appended (slot 4), then removed from the tail */
-    cr_assert(eq(u32, tl_kmap(t, p[3]), tl_pkaddr(t, 4)));
-    expect_invariants(t, "map D");
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
-    cr_assert(eq(u32, tl_page_address(t, p[3]), tl_pkaddr(t, 4)));
-    tl_kunmap(t, p[3]);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    expect_invariants(t, "unhash tail");
-    cr_assert(eq(u32, tl_page_address(t, p[3]), 0));
-    /* E appended after the new tail (slot 5) */
-    cr_assert(eq(u32, tl_kmap(t, p[4]), tl_pkaddr(t, 5)));
-    expect_invariants(t, "map E");
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
-    /* remove A (the head) */
-    tl_kunmap(t, p[0]);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    expect_invariants(t, "unhash head");
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 2));
-    cr_assert(eq(u32, tl_page_address(t, p[0]), 0));
-    cr_assert(eq(u32, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
-    cr_assert(eq(u32, tl_page_address(t, p[4]), tl_pkaddr(t, 5)));
-    /* re-map A and B: both found again */
-    cr_assert(eq(u32, tl_kmap(t, p[0]), tl_pkaddr(t, 6)));
-    cr_assert(eq(u32, tl_kmap(t, p[1]), tl_pkaddr(t, 7)));
-    expect_invariants(t, "remap");
-    cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 4));
-    cr_assert(eq(u32, hm_pool_size(t->ctx), 4));
-    for (uint32_t b = 0; b < HM_PA_HASH_SIZE; b++)
-        if (b != bucket)
-            cr_expect(eq(u32, hm_bucket_size(t->ctx, b), 0), "bucket %u", b);
-}
-
-Test(page_address, pool_conserved_and_addresses)
-{
-    struct tl *t = open_x86(16);
-    cr_assert(eq(u32, hm_pool_size(t->ctx), 16));
-    cr_assert(eq(u32, tl_records(t), 16));
-    /* lowmem: the direct address */
-    cr_assert(eq(u32, tl_page_address(t, 0), 0xc0000000u));
-    cr_assert(eq(u32, tl_page_address(t, LOWPFN), 0xc1234000u));
-    /* last lowmem pfn: 0xc0000000 + 0x37fff000 = 0xf7fff000 */
-    cr_assert(eq(u32, tl_page_address(t, 0x37fffu), 0xf7fff000u));
-    /* unmapped highmem: NULL */
-    cr_assert(eq(u32, tl_page_address(t, HIGH0), 0));
-    cr_assert(eq(u32, tl_page_address(t, 0x3ffffu), 0));
-    for (uint32_t i = 0; i < 10; i++) {
-        tl_kmap(t, PG(i));
-        cr_assert(eq(u32, hm_pool_size(t->ctx), 16 - (i + 1)));
-        cr_assert(eq(u32, tl_records(t), 16));
-    }
-    for (uint32_t i = 0; i < 10; i += 2) {
-        tl_kunmap(t, PG(i));
-        cr_assert(eq(u32, hm_pool_size(t->ctx), 6)); /* lazy: records stay hashed */
-    }
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    cr_assert(eq(u32, hm_pool_size(t->ctx), 11));
-    cr_assert(eq(u32, tl_records(t), 16));
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-/* testlib.c - the shared test fixture: layout + sim + wrapper machine + context in aligned
- * malloc'd storage, an event recorder, a bug recorder and state snapshots.
+/* testlib.c - the shared test fixture: a machine opened by harness_machine_open with the checking
+ * wrapper put in by its adapt hook, an event recorder, a bug recorder and state snapshots.
  * SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 
@@ -47,7 +47,7 @@ static void record_bug(void *cookie, const struct hm_bug_report *r)
 /* The hook contract: page-aligned addresses inside the page-table window. */
 static void w_check_pte_address(const struct tl_wrap *w, hm_vaddr_t va, const char *hook)
 {
-    const struct hm_layout *l = &w->owner->layout;
+    const struct hm_layout *l = &w->owner->hm.layout; /* set before the context is */
     cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(%#x): not page aligned", hook, va);
     cr_assert(va >= l->pt_start && ((uint64_t)va - l->pt_start) >> l->page_shift < l->pt_pages,
               "%s(%#x): outside the page-table window", hook, va);
@@ -148,63 +148,66 @@ struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus)
     return c;
 }
 
+/* The adapt hook: keep the sim's hooks, and unless TL_SIM_MACHINE give the context the wrapper. */
+static void adapt(void *cookie, struct hm_machine *hw)
+{
+    struct tl *t = cookie;
+    t->sim_machine = *hw;
+    memset(&t->wrap, 0, sizeof t->wrap);
+    t->wrap.inner = *hw;
+    t->wrap.owner = t;
+    if (t->opts & TL_SIM_MACHINE)
+        return;
+    memset(hw, 0, sizeof *hw);
+    hw->m = &t->wrap;
+    hw->set_pte = w_set_pte;
+    hw->get_pte = w_get_pte;
+    hw->flush_tlb_range = w_flush_tlb_range;
+    hw->flush_tlb_page = w_flush_tlb_page;
+    hw->flush_tlb_all = w_flush_tlb_all;
+    hw->flush_cache_all = w_flush_cache_all;
+    hw->lock = w_lock;
+    hw->unlock = w_unlock;
+    hw->sleep = w_sleep;
+    hw->wake_all = w_wake_all;
+    hw->in_interrupt = w_in_interrupt;
+}
+
 struct tl *tl_open_opts(const struct hm_config *cfg, int opts)
 {
     struct tl *t = &tl_fixture;
-    struct hm_hooks hooks;
-    size_t size, align;
-    int rc;
+    struct harness_hooks hooks;
+    char err[160];
 
     if (t->open)
         tl_close(t);
     memset(t, 0, sizeof *t);
     cr_assert(not(eq(ptr, (void *)cfg->arch, NULL)), "unknown arch");
-    t->cfg = *cfg;
-    cr_assert(eq(int, hm_layout_compute(cfg, &t->layout), HM_OK));
-    t->sim = hm_sim_new(&t->layout, cfg->arch, record_event, t);
-    cr_assert(not(eq(ptr, t->sim, NULL)), "hm_sim_new failed");
-    hm_sim_machine(t->sim, &t->sim_machine);
-
-    t->wrap.inner = t->sim_machine;
-    t->wrap.owner = t;
-    if (opts & TL_SIM_MACHINE) {
-        t->machine = t->sim_machine;
-    } else {
-        memset(&t->machine, 0, sizeof t->machine);
-        t->machine.m = &t->wrap;
-        t->machine.set_pte = w_set_pte;
-        t->machine.get_pte = w_get_pte;
-        t->machine.flush_tlb_range = w_flush_tlb_range;
-        t->machine.flush_tlb_page = w_flush_tlb_page;
-        t->machine.flush_tlb_all = w_flush_tlb_all;
-        t->machine.flush_cache_all = w_flush_cache_all;
-        t->machine.lock = w_lock;
-        t->machine.unlock = w_unlock;
-        t->machine.sleep = w_sleep;
-        t->machine.wake_all = w_wake_all;
-        t->machine.in_interrupt = w_in_interrupt;
-    }
-
-    size = hm_ctx_size(cfg);
-    align = hm_ctx_align();
-    cr_assert(gt(sz, size, 0));
-    cr_assert(gt(sz, align, 0));
-    t->mem_size = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
-    t->mem = aligned_alloc(align, t->mem_size);
-    cr_assert(not(eq(ptr, t->mem, NULL)));
-    memset(t->mem, 0xa5, t->mem_size); /* garbage: init must not rely on zeroed storage */
+    cr_assert(gt(sz, hm_ctx_size(cfg), 0));
+    cr_assert(gt(sz, hm_ctx_align(), 0));
+    t->opts = opts;
 
     memset(&hooks, 0, sizeof hooks);
-    if (!(opts & TL_NO_BUG_HOOK)) {
-        hooks.on_bug = record_bug;
-        hooks.bug_cookie = t;
+    hooks.on_event = record_event; /* the context's events and the sim's */
+    hooks.event_cookie = t;
+    hooks.on_bug = record_bug;
+    hooks.bug_cookie = t;
+    hooks.adapt = adapt;
+    hooks.adapt_cookie = t;
+    /* Twice: the second open initialises the context in the storage of the first (the harness
+     * reuses it), filled with garbage in between: hm_ctx_init must not rely on zeroed storage. */
+    for (int pass = 0; pass < 2; pass++) {
+        int rc = harness_machine_open(&t->hm, cfg, &hooks, err, sizeof err);
+        cr_assert(eq(int, rc, 0), "harness_machine_open: %s", err);
+        if (pass == 0)
+            memset(t->hm.ctx_mem, 0xa5, t->hm.ctx_cap);
     }
-    if (!(opts & TL_NO_EVENT_HOOK)) {
-        hooks.on_event = record_event;
-        hooks.event_cookie = t;
-    }
-    rc = hm_ctx_init(t->mem, t->mem_size, cfg, &t->machine, &hooks, &t->ctx);
-    cr_assert(eq(int, rc, HM_OK), "hm_ctx_init: %s", hm_strerror(rc));
+    t->nev = 0;
+    t->nbugs = 0;
+    t->cfg = t->hm.cfg;
+    t->layout = t->hm.layout;
+    t->sim = t->hm.sim;
+    t->ctx = t->hm.ctx;
     t->open = 1;
     return t;
 }
@@ -218,8 +221,7 @@ void tl_close(struct tl *t)
 {
     if (!t || !t->open)
         return;
-    hm_sim_free(t->sim);
-    free(t->mem);
+    harness_machine_close(&t->hm);
     free(t->ev);
     memset(t, 0, sizeof *t);
 }

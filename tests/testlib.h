@@ -1,12 +1,13 @@
-/* testlib.h - shared fixture of the libhighmem Criterion suites: builds a simulated machine and
- * a context for a config, records events and bug reports, and snapshots the state for
- * "nothing changed" checks. SPDX-License-Identifier: MIT */
+/* testlib.h - shared fixture of the libhighmem Criterion suites: opens a simulated machine for a
+ * config (harness/machine.h) behind a checking wrapper, records events and bug reports, and
+ * snapshots the state for "nothing changed" checks. SPDX-License-Identifier: MIT */
 #ifndef HM_TESTLIB_H
 #define HM_TESTLIB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/machine.h"
 #include "highmem_arch.h"
 #include "sim/sim.h"
 
@@ -41,22 +42,19 @@ struct tl_wrap {
 
 /* Options of tl_open_opts. */
 enum {
-    TL_NO_BUG_HOOK = 1,   /* the context gets on_bug = NULL */
-    TL_NO_EVENT_HOOK = 2, /* the context gets on_event = NULL (the sim's events still recorded) */
-    TL_SIM_MACHINE = 4    /* the context gets the sim's own hooks, no wrapper */
+    TL_SIM_MACHINE = 1 /* the context gets the sim's own hooks, no wrapper */
 };
 
 struct tl {
-    int open;
+    int open, opts;
+    struct harness_machine hm;     /* the machine; hm.hw is what the context was given */
+    /* hm's, copied after the open for the suites: */
     struct hm_config cfg;
     struct hm_layout layout;
     struct hm_sim *sim;
+    struct hm_ctx *ctx;
     struct hm_machine sim_machine; /* the sim's hooks */
     struct tl_wrap wrap;
-    struct hm_machine machine;     /* what the context was given */
-    void *mem;
-    size_t mem_size;
-    struct hm_ctx *ctx;
     struct hm_event *ev; /* every event: the context's and the sim's, in order */
     size_t nev, cap;
     struct tl_bug bugs[TL_MAX_BUGS];
@@ -66,7 +64,8 @@ struct tl {
 /* A config for a backend by name ("x86", "generic"), default everything else. */
 struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus);
 
-/* Build the fixture (asserts every step) and return it. Closed by tl_fini or tl_close. */
+/* Open the fixture's machine through harness_machine_open (asserts it opens) and return it.
+ * Closed by tl_fini or tl_close. */
 struct tl *tl_open(const struct hm_config *cfg);
 struct tl *tl_open_opts(const struct hm_config *cfg, int opts);
 void tl_close(struct tl *t);

@@ -1,153 +1,118 @@
-/* run_threads_test.c - the threaded kmapsim run workloads (hold-many, pipe, bounce on several
- * CPUs) on every arch: they finish (the engine's watchdog would end the process), hold-many
- * sleeps, statistics and invariants hold afterwards. Plain C for TSan; last line
- * "N passed, N failed".
- * SPDX-License-Identifier: MIT */
+/* run_threads_test.c - the threaded kmapsim run workloads (hold-many, pipe, bounce) on every arch
+ * finish within tests/threadlib's deadline, hold-many sleeps, statistics and invariants hold.
+ * Plain C for TSan; one case per run; last line "N passed, N failed". SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "runlib.h"
+#include "tests/threadlib.h"
 
-static int g_passed, g_failed;
-
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: %s: check failed: %s -- ", __FILE__, __LINE__, name,   \
-                    #cond);                                                                \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            ok = 0;                                                                        \
-        }                                                                                  \
-    } while (0)
-
-static void report(const char *name, int ok)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", name);
-    fflush(stdout);
-    if (ok)
-        g_passed++;
-    else
-        g_failed++;
-}
-
-/* Runs c and makes the checks every run must pass: it ran, its statistics agree with the
- * events and the invariants hold (rt_consistent), no wrong byte or failed call. Returns 0 when
- * the run could not be made (then it is reported here), else 1 with *r to free and *okp set. */
-static int run_checked(const char *name, const struct rt_case *c, struct kmapsim_run_result *r,
-                       int *okp)
-{
-    char err[256], msg[512];
-    int ok = 1;
-    if (rt_run(c, r, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
-        report(name, ok);
-        return 0;
-    }
-    CHECK(rt_consistent(r, msg, sizeof msg) == 0, "%s", msg);
-    CHECK(r->invariants == 0, "%s", r->invariant_msg);
-    CHECK(!kmapsim_run_failed(r), "%s", r->failure);
-    *okp = ok;
-    return 1;
-}
+/* One run: a workload on an arch with its window, threads or CPUs (0: the engine's defaults),
+ * and the checks particular to the workload. */
+struct run_case {
+    struct rt_case c;
+    void (*check)(const struct run_case *rc, const struct kmapsim_run_result *r);
+    char name[96];
+};
 
 /* hold-many: rounds of window + threads - 1 pages held at once, so every round sleeps. */
-static void hold_many(const char *arch, uint32_t pkmap, uint32_t threads)
+static void check_hold_many(const struct run_case *rc, const struct kmapsim_run_result *r)
 {
-    struct rt_case c;
-    struct kmapsim_run_result r;
-    char name[96];
-    int ok = 1;
-
-    snprintf(name, sizeof name, "hold-many %s pkmap=%" PRIu32 " threads=%" PRIu32, arch, pkmap,
-             threads);
-    memset(&c, 0, sizeof c);
-    c.arch = arch;
-    c.workload = KW_HOLD_MANY;
-    c.threads = threads;
-    c.pkmap_entries = pkmap;
-    c.ops = 6000;
-    c.seed = 5;
-    if (!run_checked(name, &c, &r, &ok))
-        return;
-    CHECK(r.threads == threads, "%" PRIu32, r.threads);
-    if (r.last_pkmap) {
-        uint64_t per_round = r.last_pkmap + threads - 1;
-        uint64_t rounds = r.ops / per_round;
-        CHECK(r.ops % per_round == 0, "%" PRIu64 " ops", r.ops);
+    CHECK(r->threads == rc->c.threads, "%" PRIu32, r->threads);
+    if (r->last_pkmap) {
+        uint64_t per_round = r->last_pkmap + rc->c.threads - 1;
+        uint64_t rounds = r->ops / per_round;
+        CHECK(r->ops % per_round == 0, "%" PRIu64 " ops", r->ops);
         CHECK(rounds >= 1, "%" PRIu64, rounds);
-        CHECK(r.hm.sleeps >= rounds, "%" PRIu64 " sleeps in %" PRIu64 " rounds", r.hm.sleeps,
+        CHECK(r->hm.sleeps >= rounds, "%" PRIu64 " sleeps in %" PRIu64 " rounds", r->hm.sleeps,
               rounds);
-        CHECK(r.hm.wakeups > 0, "%" PRIu64, r.hm.wakeups);
-        CHECK(r.sleep_ns_total > 0 && r.sleep_ns_max_thread > 0, "%" PRIu64, r.sleep_ns_total);
-        CHECK(r.peak_in_use + threads - 1 >= r.last_pkmap, "peak %" PRIu64, r.peak_in_use);
+        CHECK(r->hm.wakeups > 0, "%" PRIu64, r->hm.wakeups);
+        CHECK(r->sleep_ns_total > 0 && r->sleep_ns_max_thread > 0, "%" PRIu64, r->sleep_ns_total);
+        CHECK(r->peak_in_use + rc->c.threads - 1 >= r->last_pkmap, "peak %" PRIu64, r->peak_in_use);
     } else {
-        CHECK(r.hm.sleeps == 0 && r.hm.kmap_calls == 0, "%" PRIu64, r.hm.sleeps);
+        CHECK(r->hm.sleeps == 0 && r->hm.kmap_calls == 0, "%" PRIu64, r->hm.sleeps);
     }
-    kmapsim_run_result_free(&r);
-    report(name, ok);
 }
 
 /* pipe: writer/reader pairs; every page written is read back intact. */
-static void pipe_run(const char *arch, uint32_t threads)
+static void check_pipe(const struct run_case *rc, const struct kmapsim_run_result *r)
 {
-    struct rt_case c;
-    struct kmapsim_run_result r;
-    char name[96];
-    int ok = 1;
-
-    snprintf(name, sizeof name, "pipe %s threads=%" PRIu32, arch, threads);
-    memset(&c, 0, sizeof c);
-    c.arch = arch;
-    c.workload = KW_PIPE;
-    c.threads = threads;
-    c.ops = 8000;
-    c.seed = 9;
-    if (!run_checked(name, &c, &r, &ok))
-        return;
-    CHECK(r.ops == 8000, "%" PRIu64, r.ops);
-    CHECK(r.bytes_checked == 5 * r.ops, "%" PRIu64, r.bytes_checked);
-    if (r.last_pkmap)
-        CHECK(r.hm.kmap_hits > 0, "readers never found the writer's page still mapped");
-    kmapsim_run_result_free(&r);
-    report(name, ok);
+    CHECK(r->ops == rc->c.ops, "%" PRIu64, r->ops);
+    CHECK(r->bytes_checked == 5 * r->ops, "%" PRIu64, r->bytes_checked);
+    if (r->last_pkmap)
+        CHECK(r->hm.kmap_hits > 0, "readers never found the writer's page still mapped");
 }
 
 /* bounce: one thread per CPU, each with its own kmap_atomic slots. */
-static void bounce_run(const char *arch, uint32_t cpus)
+static void check_bounce(const struct run_case *rc, const struct kmapsim_run_result *r)
 {
-    struct rt_case c;
-    struct kmapsim_run_result r;
-    char name[96];
-    int ok = 1;
-
-    snprintf(name, sizeof name, "bounce %s cpus=%" PRIu32, arch, cpus);
-    memset(&c, 0, sizeof c);
-    c.arch = arch;
-    c.workload = KW_BOUNCE;
-    c.cpus = cpus;
-    c.ops = 8000;
-    c.seed = 2;
-    if (!run_checked(name, &c, &r, &ok))
-        return;
-    CHECK(r.threads == cpus, "%" PRIu32, r.threads);
-    CHECK(r.kmap_atomics == r.ops, "%" PRIu64, r.kmap_atomics);
-    kmapsim_run_result_free(&r);
-    report(name, ok);
+    CHECK(r->threads == rc->c.cpus, "%" PRIu32, r->threads);
+    CHECK(r->kmap_atomics == r->ops, "%" PRIu64, r->kmap_atomics);
 }
 
+/* Runs the case and makes the checks every run must pass: it ran, its statistics agree with the
+ * events and the invariants hold (rt_consistent), no wrong byte or failed call; then the
+ * workload's own. */
+static void run_case(const void *arg)
+{
+    const struct run_case *rc = arg;
+    struct kmapsim_run_result r;
+    char err[256], msg[512];
+
+    if (rt_run(&rc->c, &r, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    CHECK(rt_consistent(&r, msg, sizeof msg) == 0, "%s", msg);
+    CHECK(r.invariants == 0, "%s", r.invariant_msg);
+    CHECK(!kmapsim_run_failed(&r), "%s", r.failure);
+    rc->check(rc, &r);
+    kmapsim_run_result_free(&r);
+}
+
+/* The runs made on every arch. */
+static const struct run_case per_arch[] = {
+    /* the arch's own window; a small one (many rounds, many sleeps); a smaller one */
+    {.c = {.workload = KW_HOLD_MANY, .threads = 4, .ops = 6000, .seed = 5},
+     .check = check_hold_many},
+    {.c = {.workload = KW_HOLD_MANY, .pkmap_entries = 16, .threads = 3, .ops = 6000, .seed = 5},
+     .check = check_hold_many},
+    {.c = {.workload = KW_HOLD_MANY, .pkmap_entries = 8, .threads = 2, .ops = 6000, .seed = 5},
+     .check = check_hold_many},
+    {.c = {.workload = KW_PIPE, .threads = 2, .ops = 8000, .seed = 9}, .check = check_pipe},
+    {.c = {.workload = KW_PIPE, .threads = 4, .ops = 8000, .seed = 9}, .check = check_pipe},
+    {.c = {.workload = KW_BOUNCE, .cpus = 3, .ops = 8000, .seed = 2}, .check = check_bounce},
+};
+#define RUNS_PER_ARCH (sizeof per_arch / sizeof per_arch[0])
+
+static void name_case(struct run_case *rc)
+{
+    if (rc->c.workload == KW_HOLD_MANY)
+        snprintf(rc->name, sizeof rc->name, "hold-many %s pkmap=%" PRIu32 " threads=%" PRIu32,
+                 rc->c.arch, rc->c.pkmap_entries, rc->c.threads);
+    else if (rc->c.workload == KW_PIPE)
+        snprintf(rc->name, sizeof rc->name, "pipe %s threads=%" PRIu32, rc->c.arch, rc->c.threads);
+    else
+        snprintf(rc->name, sizeof rc->name, "bounce %s cpus=%" PRIu32, rc->c.arch, rc->c.cpus);
+}
+
+/* RUN_THREADS_TEST_ONLY="name[,name...]" runs just those cases (debugging). */
 int main(void)
 {
-    int a;
-    for (a = 0; a < RT_NARCH; a++) {
-        hold_many(rt_arches[a], 0, 4);  /* the arch's own window */
-        hold_many(rt_arches[a], 16, 3); /* a small window: many rounds, many sleeps */
-        hold_many(rt_arches[a], 8, 2);
-        pipe_run(rt_arches[a], 2);
-        pipe_run(rt_arches[a], 4);
-        bounce_run(rt_arches[a], 3);
+    static struct run_case runs[RT_NARCH * RUNS_PER_ARCH];
+    static struct tt_case cases[RT_NARCH * RUNS_PER_ARCH];
+    size_t n = 0;
+
+    for (int a = 0; a < RT_NARCH; a++) {
+        for (size_t k = 0; k < RUNS_PER_ARCH; k++, n++) {
+            runs[n] = per_arch[k];
+            runs[n].c.arch = rt_arches[a];
+            name_case(&runs[n]);
+            cases[n].name = runs[n].name;
+            cases[n].run = run_case;
+            cases[n].arg = &runs[n];
+        }
     }
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return tt_main(cases, n, "RUN_THREADS_TEST_ONLY");
 }
