@@ -1,4 +1,4 @@
-/* report.c - `kmapsim run`'s report: whether a run failed, the table (a column per run), the
+/* report.c - `kmapsim run`'s report: why a run failed, the table (a column per run), the
  * JSON document (docs/run-schema.json) and the SVG picture of the recorded runs.
  * SPDX-License-Identifier: MIT */
 #include "run.h"
@@ -10,15 +10,93 @@
 
 #include "harness/json.h"
 
+/* ------------------------------------------------------------------------------------- */
+/* Failures                                                                               */
+/* ------------------------------------------------------------------------------------- */
+
+static const char *const failure_names[KMAPSIM_FAIL__COUNT] = {
+    [KMAPSIM_FAIL_WATCHDOG] = "watchdog",
+    [KMAPSIM_FAIL_STALE] = "stale_translation",
+    [KMAPSIM_FAIL_WRONG_BYTES] = "wrong_bytes",
+    [KMAPSIM_FAIL_INVARIANTS] = "invariants",
+    [KMAPSIM_FAIL_CALLS] = "failed_calls",
+};
+
+const char *kmapsim_run_failure_name(int kind)
+{
+    return kind > KMAPSIM_FAIL_NONE && kind < KMAPSIM_FAIL__COUNT ? failure_names[kind] : NULL;
+}
+
+int kmapsim_run_failure(const struct kmapsim_run_result *r)
+{
+    if (r->watchdog)
+        return KMAPSIM_FAIL_WATCHDOG;
+    if (r->stale)
+        return KMAPSIM_FAIL_STALE;
+    if (r->wrong_bytes)
+        return KMAPSIM_FAIL_WRONG_BYTES;
+    if (r->invariants)
+        return KMAPSIM_FAIL_INVARIANTS;
+    if (r->workload != KW_TRACE && r->op_errors != 0)
+        return KMAPSIM_FAIL_CALLS;
+    return KMAPSIM_FAIL_NONE;
+}
+
 int kmapsim_run_failed(const struct kmapsim_run_result *r)
 {
-    if (r->stale || r->wrong_bytes || r->invariants)
-        return 1;
-    return r->workload != KW_TRACE && r->op_errors != 0;
+    return kmapsim_run_failure(r) != KMAPSIM_FAIL_NONE;
+}
+
+void kmapsim_run_failure_message(const struct kmapsim_run_result *r, char *dst, size_t len)
+{
+    switch (kmapsim_run_failure(r)) {
+    case KMAPSIM_FAIL_WATCHDOG:
+        snprintf(dst, len, "the run did not finish within %" PRIu32 " s", r->watchdog);
+        break;
+    case KMAPSIM_FAIL_STALE:
+        snprintf(dst, len, "stale translations detected (%" PRIu64 ")", r->stale);
+        break;
+    case KMAPSIM_FAIL_WRONG_BYTES:
+        snprintf(dst, len, "wrong bytes read (%" PRIu64 ")", r->wrong_bytes);
+        break;
+    case KMAPSIM_FAIL_INVARIANTS:
+        snprintf(dst, len, "invariants broken after the run: %s", r->invariant_msg);
+        break;
+    case KMAPSIM_FAIL_CALLS:
+        snprintf(dst, len, "library calls failed (%" PRIu64 ")", r->op_errors);
+        break;
+    default:
+        if (len)
+            dst[0] = '\0';
+        break;
+    }
+}
+
+/* The run's "failure" value: null, or {"kind", "message", "first"}. */
+static void json_failure(struct kbuf *b, const struct kmapsim_run_result *r)
+{
+    int kind = kmapsim_run_failure(r);
+    char msg[KMAPSIM_RUN_MSG + 64];
+
+    if (kind == KMAPSIM_FAIL_NONE) {
+        kbuf_add(b, "null", 4);
+        return;
+    }
+    kmapsim_run_failure_message(r, msg, sizeof msg);
+    kbuf_add(b, "{\"kind\":", 8);
+    kbuf_json_str(b, kmapsim_run_failure_name(kind));
+    kbuf_add(b, ",\"message\":", 11);
+    kbuf_json_str(b, msg);
+    kbuf_add(b, ",\"first\":", 9);
+    if (r->first[kind][0])
+        kbuf_json_str(b, r->first[kind]);
+    else
+        kbuf_add(b, "null", 4);
+    kbuf_add(b, "}", 1);
 }
 
 /* ------------------------------------------------------------------------------------- */
-/* Report                                                                                 */
+/* Table and JSON                                                                         */
 /* ------------------------------------------------------------------------------------- */
 
 enum { MF_U64, MF_DBL };
@@ -174,6 +252,7 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
     free(vals);
 }
 
+
 void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
                             const struct kmapsim_run_result *rs, size_t n)
 {
@@ -208,10 +287,7 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
                     r->ev_pte_set_pkmap, r->ev_pte_clear_pkmap);
         kbuf_printf(&b, ",\"invariants_ok\":%s,\"ok\":%s,\"failure\":",
                     r->invariants ? "false" : "true", kmapsim_run_failed(r) ? "false" : "true");
-        if (r->failure[0])
-            kbuf_json_str(&b, r->failure);
-        else
-            kbuf_add(&b, "null", 4);
+        json_failure(&b, r);
         kbuf_add(&b, "}", 1);
     }
     kbuf_add(&b, "]}\n", 3);
@@ -219,10 +295,14 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
     kbuf_free(&b);
 }
 
-int kmapsim_run_write_svg(const char *path, const struct kmapsim_run_result *rs, size_t n)
+/* ------------------------------------------------------------------------------------- */
+/* SVG                                                                                    */
+/* ------------------------------------------------------------------------------------- */
+
+int kmapsim_run_write_svg(FILE *f, const char *path, const struct kmapsim_run_result *rs,
+                          size_t n)
 {
     struct kmapsim_svg_run *runs = calloc(n ? n : 1, sizeof *runs);
-    FILE *f;
     size_t i;
     int rc;
 
@@ -241,17 +321,13 @@ int kmapsim_run_write_svg(const char *path, const struct kmapsim_run_result *rs,
         runs[i].nmarks = rs[i].nmarks;
         runs[i].slot_uses = rs[i].slot_uses;
     }
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "kmapsim: cannot write '%s': %s\n", path, strerror(errno));
-        free(runs);
-        return -1;
-    }
+    errno = 0;
     rc = kmapsim_svg_write(f, runs, n);
-    if (fclose(f) != 0)
+    if (fflush(f) != 0 || ferror(f))
         rc = -1;
     if (rc != 0)
-        fprintf(stderr, "kmapsim: error writing '%s'\n", path);
+        fprintf(stderr, "kmapsim: error writing '%s'%s%s\n", path, errno ? ": " : "",
+                errno ? strerror(errno) : "");
     free(runs);
     return rc;
 }

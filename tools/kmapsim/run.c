@@ -39,7 +39,6 @@ int kmapsim_workload_find(const char *name)
 
 #define DEFAULT_OPS 100000u
 #define DEFAULT_QUEUE 16u
-#define DEFAULT_WATCHDOG_S 60u
 #define DEFAULT_ZIPF_S 1.0
 #define FIRST_LOWMEM_PAGE 0x1000u /* generic: workload pages start 16 MiB into lowmem */
 #define MAX_SAMPLES 2000u
@@ -142,8 +141,9 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
         out->ops = w == KW_TRACE ? o->trace->n : DEFAULT_OPS;
     if (!out->queue_depth)
         out->queue_depth = DEFAULT_QUEUE;
-    if (!out->watchdog_s)
-        out->watchdog_s = DEFAULT_WATCHDOG_S;
+    if (!o->watchdog_set) /* one thread never waits for another: nothing to guard */
+        out->watchdog_s = T > 1 ? KMAPSIM_RUN_DEFAULT_WATCHDOG_S : 0;
+    out->watchdog_set = 1;
     if (out->zipf_s == 0)
         out->zipf_s = DEFAULT_ZIPF_S;
     if (out->zipf_s < 0)
@@ -214,11 +214,17 @@ int64_t run_now_ns(void)
     return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-void run_record_failure(struct run *R, const char *fmt, ...)
+void run_record_failure(struct run *R, int kind, const char *fmt, ...)
 {
+    char *first = R->first[kind];
     va_list ap;
     pthread_mutex_lock(&R->fail_lock);
-    if (!R->failure[0]) {
+    if (!first[0]) {
+        va_start(ap, fmt);
+        vsnprintf(first, KMAPSIM_RUN_MSG, fmt, ap);
+        va_end(ap);
+    }
+    if (!R->failure[0] && (kind == KMAPSIM_FAIL_WRONG_BYTES || kind == KMAPSIM_FAIL_CALLS)) {
         va_start(ap, fmt);
         vsnprintf(R->failure, sizeof R->failure, fmt, ap);
         va_end(ap);
@@ -250,8 +256,9 @@ static void add_mark(struct run *R, int kind)
 }
 
 /* The on_event hook of the library and of the sim: counts every kind, tracks which window
- * slots have a present PTE, and records the marks of the picture. Runs on any thread, often
- * with kmap_lock held: it only touches atomics and the leaf rec_lock. */
+ * slots have a present PTE, records the marks of the picture and the first stale
+ * translation. Runs on any thread, often with kmap_lock held: it only touches atomics and the
+ * leaf locks rec_lock and fail_lock. */
 static void on_event(void *cookie, const struct hm_event *ev)
 {
     struct run *R = cookie;
@@ -291,6 +298,12 @@ static void on_event(void *cookie, const struct hm_event *ev)
         run_tls_sleeps++;
         if (R->o.record)
             add_mark(R, KMAPSIM_MARK_SLEEP);
+        break;
+    case HM_EV_STALE_TLB:
+        run_record_failure(R, KMAPSIM_FAIL_STALE,
+                           "stale translation: cpu %" PRIu32 "'s TLB maps 0x%08" PRIx32
+                           " to pfn %" PRIu32 ", the PTE is 0x%" PRIx64,
+                           ev->cpu, ev->a, ev->b, (uint64_t)ev->pte);
         break;
     default:
         break;
@@ -461,8 +474,7 @@ static int run_setup(struct run *R, char *err, size_t errlen)
     return 0;
 }
 
-/* What the run counted itself into r (its counters, the workers', the sim's statistics). */
-static void run_collect(struct run *R, struct kmapsim_run_result *r)
+void run_collect(struct run *R, struct kmapsim_run_result *r)
 {
     uint32_t T = R->o.threads, t, k;
 
@@ -475,18 +487,20 @@ static void run_collect(struct run *R, struct kmapsim_run_result *r)
     r->seed = R->o.seed;
     r->ops = atomic_load(&R->ops_done);
     for (t = 0; t < T; t++) {
-        const struct worker *w = &R->ws[t];
-        r->kmaps += w->kmaps;
-        r->kunmaps += w->kunmaps;
-        r->kmap_atomics += w->atomics;
-        r->op_errors += w->errors;
-        r->bytes_checked += w->bytes;
-        r->wrong_bytes += w->wrong;
-        r->sleep_ns_total += w->sleep_ns;
-        if (w->sleep_ns > r->sleep_ns_max_thread)
-            r->sleep_ns_max_thread = w->sleep_ns;
-        if (w->sleep_longest > r->sleep_ns_longest)
-            r->sleep_ns_longest = w->sleep_longest;
+        struct worker *w = &R->ws[t];
+        uint64_t sleep_ns = atomic_load_explicit(&w->sleep_ns, memory_order_relaxed);
+        uint64_t longest = atomic_load_explicit(&w->sleep_longest, memory_order_relaxed);
+        r->kmaps += atomic_load_explicit(&w->kmaps, memory_order_relaxed);
+        r->kunmaps += atomic_load_explicit(&w->kunmaps, memory_order_relaxed);
+        r->kmap_atomics += atomic_load_explicit(&w->atomics, memory_order_relaxed);
+        r->op_errors += atomic_load_explicit(&w->errors, memory_order_relaxed);
+        r->bytes_checked += atomic_load_explicit(&w->bytes, memory_order_relaxed);
+        r->wrong_bytes += atomic_load_explicit(&w->wrong, memory_order_relaxed);
+        r->sleep_ns_total += sleep_ns;
+        if (sleep_ns > r->sleep_ns_max_thread)
+            r->sleep_ns_max_thread = sleep_ns;
+        if (longest > r->sleep_ns_longest)
+            r->sleep_ns_longest = longest;
     }
     hm_sim_get_stats(R->m.sim, &r->sim);
     for (k = 0; k <= HM_EV_BUG; k++)
@@ -501,11 +515,13 @@ static void run_collect(struct run *R, struct kmapsim_run_result *r)
     r->mean_mapped = r->ops ? (double)atomic_load(&R->mapped_sum) / (double)r->ops : 0.0;
     r->end_in_use = atomic_load(&R->in_use);
     r->end_mapped = atomic_load(&R->mapped);
+    pthread_mutex_lock(&R->fail_lock);
     snprintf(r->failure, sizeof r->failure, "%s", R->failure);
+    memcpy(r->first, R->first, sizeof r->first);
+    pthread_mutex_unlock(&R->fail_lock);
 }
 
-/* What only the library can say: its statistics, hm_check_invariants, the pkmap counts. */
-static void run_collect_library(struct run *R, struct kmapsim_run_result *r)
+void run_collect_library(struct run *R, struct kmapsim_run_result *r)
 {
     uint32_t k;
 

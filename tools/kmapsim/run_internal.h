@@ -16,6 +16,14 @@
 
 typedef _Atomic uint64_t au64;
 
+/* A counter with one writer (its worker) that another thread may read at any time (the
+ * watchdog's report): a relaxed load and store, no read-modify-write. */
+static inline void bump(au64 *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 struct pipe_item {
     uint32_t idx, ver;
 };
@@ -57,9 +65,10 @@ struct run {
     uint64_t marks_dropped;
     au64 *slot_uses;
 
-    /* first failure */
+    /* first failures: of a wrong byte or failed call (failure), and of each kind (first) */
     pthread_mutex_t fail_lock;
-    char failure[192];
+    char failure[KMAPSIM_RUN_MSG];
+    char first[KMAPSIM_FAIL__COUNT][KMAPSIM_RUN_MSG];
 
     /* hold-many rounds */
     pthread_barrier_t bar;
@@ -78,14 +87,14 @@ struct run {
     int64_t t0;
 };
 
-/* One worker thread's own counters (merged after the join). */
+/* One worker thread's own counters (written by the worker only; summed by run_collect). */
 struct worker {
     struct run *R;
     uint32_t id, cpu;
     uint64_t rng;
     uint64_t nops; /* operations this worker does */
-    uint64_t kmaps, kunmaps, atomics, errors, bytes, wrong;
-    uint64_t sleep_ns, sleep_longest;
+    au64 kmaps, kunmaps, atomics, errors, bytes, wrong;
+    au64 sleep_ns, sleep_longest;
 };
 
 /* HM_EV_SLEEP events seen on the calling thread (counted by the run's on_event hook). */
@@ -105,13 +114,19 @@ static inline uint32_t slot_of(const struct run *R, hm_vaddr_t v)
 int64_t run_now_ns(void);
 /* hold-many: the number of pages thread t of threads holds at once (see run.c). */
 uint32_t run_hold_count(uint32_t window, uint32_t threads, uint32_t t);
-/* Keep the run's first failure (a wrong byte or a failed call) if it has none yet. Any
- * thread. */
-void run_record_failure(struct run *R, const char *fmt, ...)
+/* Keep the first failure of kind (enum kmapsim_run_failure); a wrong byte or failed call is
+ * also the run's first failure (R->failure) if it has none yet. Any thread. */
+void run_record_failure(struct run *R, int kind, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* What the run counted itself (atomics and the workers' counters, the sim's statistics; safe
+ * while workers run) into r: everything but run_collect_library's fields and the recording. */
+void run_collect(struct run *R, struct kmapsim_run_result *r);
+/* What only the library can say (its statistics, hm_check_invariants, the pkmap counts): call
+ * when no kmap runs, or with kmap_lock held. */
+void run_collect_library(struct run *R, struct kmapsim_run_result *r);
 
 /* workloads.c: one worker thread (struct worker *) runs its share of the workload. */
 void *run_worker_main(void *arg);

@@ -74,8 +74,8 @@ static void release_slot(struct run *R, hm_vaddr_t v)
 /* A failed call of the worker: counted, and kept if it is the run's first. */
 #define CALL_FAILED(w, ...)                                                                \
     do {                                                                                   \
-        (w)->errors++;                                                                     \
-        run_record_failure((w)->R, __VA_ARGS__);                                           \
+        bump(&(w)->errors, 1);                                                             \
+        run_record_failure((w)->R, KMAPSIM_FAIL_CALLS, __VA_ARGS__);                       \
     } while (0)
 
 /* kmap (sleeping allowed): times the call when it slept, tracks the slot held. */
@@ -85,12 +85,12 @@ static int do_kmap(struct worker *w, hm_pfn_t pfn, hm_vaddr_t *v)
     uint64_t slept = run_tls_sleeps;
     int64_t t0 = run_now_ns();
     int rc = hm_kmap(R->m.ctx, pfn, v);
-    w->kmaps++;
+    bump(&w->kmaps, 1);
     if (run_tls_sleeps != slept) {
         uint64_t dt = (uint64_t)(run_now_ns() - t0);
-        w->sleep_ns += dt;
-        if (dt > w->sleep_longest)
-            w->sleep_longest = dt;
+        bump(&w->sleep_ns, dt);
+        if (dt > atomic_load_explicit(&w->sleep_longest, memory_order_relaxed))
+            atomic_store_explicit(&w->sleep_longest, dt, memory_order_relaxed);
     }
     if (rc != HM_OK) {
         CALL_FAILED(w, "kmap of pfn %" PRIu32 " failed: %s", pfn, hm_strerror(rc));
@@ -106,7 +106,7 @@ static void do_kunmap(struct worker *w, hm_pfn_t pfn, hm_vaddr_t v)
     int rc;
     release_slot(w->R, v);
     rc = hm_kunmap(w->R->m.ctx, pfn);
-    w->kunmaps++;
+    bump(&w->kunmaps, 1);
     if (rc != HM_OK)
         CALL_FAILED(w, "kunmap of pfn %" PRIu32 " failed: %s", pfn, hm_strerror(rc));
 }
@@ -134,8 +134,8 @@ static uint8_t pattern(hm_pfn_t pfn, uint32_t ver, uint32_t off)
 /* A byte read that differs from what it should be: counted, and kept if it is the first. */
 #define WRONG_BYTE(w, ...)                                                                 \
     do {                                                                                   \
-        (w)->wrong++;                                                                      \
-        run_record_failure((w)->R, __VA_ARGS__);                                           \
+        bump(&(w)->wrong, 1);                                                              \
+        run_record_failure((w)->R, KMAPSIM_FAIL_WRONG_BYTES, __VA_ARGS__);                 \
     } while (0)
 
 /* Read the page's sampled bytes through cpu's MMU at v and compare them with version ver. */
@@ -152,7 +152,7 @@ static void check_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ve
                         hm_strerror(rc));
             return;
         }
-        w->bytes++;
+        bump(&w->bytes, 1);
         if (got != want)
             WRONG_BYTE(w,
                        "wrong byte: cpu %" PRIu32 " read 0x%02x at 0x%08" PRIx32
@@ -270,7 +270,7 @@ static void wl_bounce(struct worker *w)
                 CALL_FAILED(w, "DMA into the bounce buffer (pfn %" PRIu32 ") failed", bpfn);
         }
         rc = hm_kmap_atomic(R->m.ctx, w->cpu, pfn, R->bounce_type, &v);
-        w->atomics++;
+        bump(&w->atomics, 1);
         if (rc != HM_OK) {
             CALL_FAILED(w, "kmap_atomic of pfn %" PRIu32 " on cpu %" PRIu32 " failed: %s", pfn,
                         w->cpu, hm_strerror(rc));
@@ -286,7 +286,7 @@ static void wl_bounce(struct worker *w)
                             bvaddr + off);
                 break;
             }
-            w->bytes++;
+            bump(&w->bytes, 1);
             if (byte != pattern(pfn, next, off))
                 WRONG_BYTE(w, "wrong byte in the bounce buffer at 0x%08" PRIx32, bvaddr + off);
             if (hm_sim_store(R->m.sim, w->cpu, v + off, byte) != HM_OK) {
@@ -436,14 +436,14 @@ static int trace_step(struct worker *w, struct harness_exec *x, const struct tra
     if (res.bug == HM_BUG_NONE) {
         switch (c->op) {
         case KOP_KMAP:
-            w->kmaps++;
+            bump(&w->kmaps, 1);
             break;
         case KOP_KUNMAP:
-            w->kunmaps++;
+            bump(&w->kunmaps, 1);
             break;
         case KOP_KMAP_ATOMIC:
         case KOP_KMAP_ATOMIC_PFN:
-            w->atomics++;
+            bump(&w->atomics, 1);
             break;
         default:
             break;
