@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_cli_test.sh - `kmapsim run` end to end: the --arch all table names every arch, every
-# workload runs on every arch with a quiet standard error, --svg writes XML that python parses,
-# exit statuses (1 stale translation, 2 usage), the progress bar only on a terminal.
+# workload runs on every arch with a quiet standard error, --svg writes XML that python parses
+# (and an unwritable --svg fails before the run), exit statuses (1 stale translation or
+# watchdog, 2 usage), --watchdog 0 turns the watchdog off, the progress bar only on a terminal.
 # Usage: run_cli_test.sh KMAPSIM. Last line: N passed, N failed.
 # SPDX-License-Identifier: MIT
 set -u
@@ -66,6 +67,17 @@ done
 "$KMAPSIM" run --svg "$tmp/no/such/dir/x.svg" >/dev/null 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 2 ] && [ -s "$tmp/err" ]; then pass "--svg to an unwritable path: exit 2"; else fail "--svg unwritable: exit $rc"; fi
+# ... and it fails before the run: a run that would take until its 3 s watchdog is not started.
+start=$(date +%s%N)
+"$KMAPSIM" run pagecache-read --ops 1000000000 --watchdog 3 --svg "$tmp/no/such/dir/x.svg" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ $rc -eq 2 ] && grep -q "no/such/dir/x.svg" "$tmp/err" && ! grep -q watchdog "$tmp/err" &&
+   [ ! -s "$tmp/out" ] && [ "$took" -lt 2500 ]; then
+  pass "--svg to an unwritable path fails before the run (${took} ms)"
+else
+  fail "--svg unwritable, long run: exit $rc after ${took} ms, stderr $(head -c 300 "$tmp/err")"
+fi
 
 # ---- exit statuses ------------------------------------------------------------------------
 expect_rc() { # expected-status name args...
@@ -90,6 +102,13 @@ expect_rc 1 "a lost TLB flush (stale translation)" run trace "$tmp/stale.trace" 
 if grep -q "stale" "$tmp/err"; then pass "the failure names the stale translation"; else fail "stderr: $(cat "$tmp/err")"; fi
 expect_rc 1 "watchdog on a run longer than --watchdog 1" run pagecache-read --ops 1000000000 --watchdog 1
 if grep -q "watchdog" "$tmp/err" && [ ! -s "$tmp/out" ]; then pass "the watchdog says so on stderr"; else fail "watchdog stderr: $(cat "$tmp/err")"; fi
+# --watchdog 0 is accepted and means no watchdog, also for runs with several threads (a 0 s
+# limit would fire at the monitor's first 0.1 s tick).
+start=$(date +%s%N)
+expect_rc 0 "--watchdog 0 on a multi-threaded run" run hold-many --ops 300000 --watchdog 0
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ ! -s "$tmp/err" ] && [ "$took" -gt 200 ]; then pass "--watchdog 0: ${took} ms, quiet"; else fail "--watchdog 0: ${took} ms, stderr $(head -c 300 "$tmp/err")"; fi
+expect_rc 0 "--watchdog 0 on a single-threaded run" run pagecache-read --ops 1000 --watchdog 0
 "$KMAPSIM" run trace - --arch x86 <"$tmp/t.trace" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 0 ] && [ "$(awk '/^operations/ {print $2}' "$tmp/out")" = 5 ]; then pass "trace from standard input"; else fail "trace -: exit $rc"; fi

@@ -351,34 +351,6 @@ Test(run, debug_highmem_sparc_bounce)
     kmapsim_run_result_free(&r);
 }
 
-/* A trace that makes the machine lose a TLB flush is caught: the sim's detector fires and
- * the run counts as failed. With LAST_PKMAP 4, PKMAP_BASE is 0xffc00000 (scenarios_test.c);
- * slot 1 is cached by cpu 0's store, the wrap flush is dropped, slot 1 is mapped again. */
-Test(run, stale_translation_is_reported)
-{
-    static const char text[] = "inject drop-all-flushes\n"
-                               "kmap 229377\nkmap 229378\nkmap 229379\n"
-                               "store 0 0xffc01000 1\nkunmap 229377\nkunmap 229378\n"
-                               "kunmap 229379\nkmap 229380\nkmap 229381\nkmap 229382\n"
-                               "kmap 229383\nload 0 0xffc01000\n";
-    struct trace_list t;
-    struct kmapsim_run_result r;
-    struct rt_case rc;
-    char err[256];
-
-    cr_assert_eq(trace_parse_text(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
-    memset(&rc, 0, sizeof rc);
-    rc.arch = "x86";
-    rc.workload = KW_TRACE;
-    rc.trace = &t;
-    rc.pkmap_entries = 4;
-    cr_assert_eq(rt_run(&rc, &r, err, sizeof err), 0, "%s", err);
-    cr_assert_gt(r.stale, 0);
-    cr_assert(kmapsim_run_failed(&r));
-    kmapsim_run_result_free(&r);
-    trace_list_free(&t);
-}
-
 /* Options the engine refuses, with a reason. */
 Test(run, resolve_refuses)
 {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # run_json_check.py - checks `kmapsim run --json` against docs/run-schema.json with a small
-# JSON Schema validator (the keywords the schema uses), the table/JSON agreement, and
-# reproducibility per seed. Usage: run_json_check.py KMAPSIM SCHEMA. Last line: N passed, N failed.
+# JSON Schema validator (the keywords the schema uses), the table/JSON agreement,
+# reproducibility per seed, and the failure object of failed runs (a stale translation, the
+# watchdog's document of the run so far). Usage: run_json_check.py KMAPSIM SCHEMA.
+# Last line: N passed, N failed.
 # SPDX-License-Identifier: MIT
 import copy
 import json
@@ -109,7 +111,12 @@ mutations = {
     "negative sleeps": lambda d: d["runs"][0].__setitem__("sleeps", -1),
     "extra key": lambda d: d["runs"][0].__setitem__("surprise", 1),
     "bad arch": lambda d: d["runs"][0].__setitem__("arch", "mips"),
-    "schema_version 2": lambda d: d.__setitem__("schema_version", 2),
+    "schema_version 1": lambda d: d.__setitem__("schema_version", 1),
+    "failure as a string": lambda d: d["runs"][0].__setitem__("failure", "wrong byte"),
+    "failure without first": lambda d: d["runs"][0].__setitem__(
+        "failure", {"kind": "wrong_bytes", "message": "wrong bytes read (1)"}),
+    "failure of an unknown kind": lambda d: d["runs"][0].__setitem__(
+        "failure", {"kind": "gremlins", "message": "m", "first": None}),
     "events.sleep missing": lambda d: d["runs"][0]["events"].pop("sleep"),
     "empty runs": lambda d: d.__setitem__("runs", []),
     "bool as integer": lambda d: d["runs"][0].__setitem__("ops", True),
@@ -142,7 +149,8 @@ for w in WORKLOADS:
                  r["tlb_flushes_global"] == r["tlb_flush_ranges"] + r["tlb_flush_alls"] and
                  r["events"]["tlb_flush_page"] == r["tlb_flushes_page"] and
                  r["kmap_hits"] + r["kmap_new"] <= r["kmap_calls"] and
-                 r["stale_translations"] == 0 and r["wrong_bytes"] == 0 and r["ok"])
+                 r["stale_translations"] == 0 and r["wrong_bytes"] == 0 and r["ok"] and
+                 r["failure"] is None)
             check("figures agree: %s on %s" % (w, r["arch"]), c, r)
             if r["arch"] == "generic":
                 check("generic has zero pkmap counters: " + w,
@@ -167,6 +175,48 @@ for i, k in enumerate(metric_keys if same else []):
             print("  table row %d (%s) on %s: %s vs JSON %s" % (i, k, ARCHES[a], cell,
                                                                  doc["runs"][a][k]))
 check("table rows = JSON keys (%d metrics x 5 arches)" % len(metric_keys), rc == 0 and same)
+
+# ---- failed runs carry a failure object -------------------------------------------------------
+
+
+def failed_doc(name, want_kind, *args):
+    """Run a command that must fail (exit 1) with --json; check its document. Returns it, or
+    None when it has no failure object of that kind."""
+    rc, out, err = kmapsim(*(list(args) + ["--json"]))
+    check(name + ": exit 1", rc == 1, "exit %d: %s" % (rc, err[:300]))
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        check(name + ": a JSON document on standard output", False, repr(out[:300]))
+        return None
+    errs = validate(doc, schema)
+    check(name + ": schema", errs == [], errs[:5])
+    last = doc["runs"][-1]
+    f = last.get("failure")
+    good = (not last["ok"] and isinstance(f, dict) and f.get("kind") == want_kind and
+            isinstance(f.get("message"), str) and f["message"] != "")
+    check(name + ": failure object of kind " + want_kind, good, f)
+    return doc if good else None
+
+
+with open(os.path.join(tmp, "stale.trace"), "w") as f:
+    f.write("inject drop-all-flushes\nkmap 229377\nkmap 229378\nkmap 229379\n"
+            "store 0 0xffc01000 1\nkunmap 229377\nkunmap 229378\nkunmap 229379\n"
+            "kmap 229380\nkmap 229381\nload 0 0xffc01000\n")
+doc = failed_doc("stale translation", "stale_translation", "trace",
+                 os.path.join(tmp, "stale.trace"), "--pkmap-entries", "4")
+if doc:
+    first = doc["runs"][0]["failure"]["first"]
+    check("stale translation: first names it", isinstance(first, str) and
+          first.startswith("stale translation: cpu 0"), first)
+doc = failed_doc("watchdog", "watchdog", "pagecache-read", "--ops", "1000000000",
+                 "--watchdog", "1")
+if doc:
+    r = doc["runs"][0]
+    check("watchdog: the document counts the run so far",
+          0 < r["ops"] < 1000000000 and r["kmap_calls"] >= r["ops"] and
+          "within 1 s" in r["failure"]["message"] and
+          "operations done" in (r["failure"]["first"] or ""), r)
 
 # ---- reproducibility ------------------------------------------------------------------------
 for w in ["pagecache-read", "pagecache-hot", "random"]:

@@ -11,14 +11,14 @@
 
 const char *const rt_arches[RT_NARCH] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
 
-int rt_run(const struct rt_case *c, struct kmapsim_run_result *r, char *err, size_t errlen)
+int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_run_opts *ro,
+               char *err, size_t errlen)
 {
-    struct hm_config opts, cfg;
+    struct hm_config opts;
     struct hm_layout l;
-    struct kmapsim_run_opts o, ro;
+    struct kmapsim_run_opts o;
     const struct hm_arch *arch = hm_arch_find(c->arch);
 
-    memset(r, 0, sizeof *r);
     if (!arch) {
         snprintf(err, errlen, "no arch %s", c->arch);
         return -1;
@@ -28,8 +28,8 @@ int rt_run(const struct rt_case *c, struct kmapsim_run_result *r, char *err, siz
     opts.last_pkmap = c->pkmap_entries;
     opts.need_flush = c->need_flush;
     opts.debug_highmem = c->debug_highmem;
-    kmapsim_config_for(&opts, arch, &cfg);
-    if (kmapsim_config_check(&cfg, &l, err, errlen) != 0)
+    kmapsim_config_for(&opts, arch, cfg);
+    if (kmapsim_config_check(cfg, &l, err, errlen) != 0)
         return -1;
     memset(&o, 0, sizeof o);
     o.workload = c->workload;
@@ -40,8 +40,18 @@ int rt_run(const struct rt_case *c, struct kmapsim_run_result *r, char *err, siz
     o.zipf_s = c->zipf_s;
     o.record = c->record;
     o.trace = c->trace;
-    o.watchdog_s = 120;
-    if (kmapsim_run_resolve(&cfg, &o, &ro, err, errlen) != 0)
+    o.watchdog_set = 1;
+    o.watchdog_s = c->watchdog_set ? c->watchdog_s : 120;
+    return kmapsim_run_resolve(cfg, &o, ro, err, errlen);
+}
+
+int rt_run(const struct rt_case *c, struct kmapsim_run_result *r, char *err, size_t errlen)
+{
+    struct hm_config cfg;
+    struct kmapsim_run_opts ro;
+
+    memset(r, 0, sizeof *r);
+    if (rt_prepare(c, &cfg, &ro, err, errlen) != 0)
         return -1;
     return kmapsim_run_one(&cfg, &ro, r, err, errlen);
 }

@@ -21,7 +21,14 @@ struct rt_case {
     int need_flush, debug_highmem, record;
     double zipf_s;
     const struct trace_list *trace;
+    int watchdog_set;     /* 1: watchdog_s as given (0 = off); 0: a 120 s watchdog */
+    uint32_t watchdog_s;
 };
+
+/* The machine config and the resolved options of a case, ready for kmapsim_run_one. Returns
+ * 0, or -1 with the reason in err (a config the engine refuses). */
+int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_run_opts *ro,
+               char *err, size_t errlen);
 
 /* Resolve and run one case into *r (free with kmapsim_run_result_free). Returns 0, or -1 with
  * the reason written to err (a config the engine refuses, a machine that cannot be built). */

@@ -683,6 +683,8 @@ static int cmd_run(int argc, char **argv)
     ro.zipf_s = o.zipf_given ? (o.zipf == 0 ? -1.0 : o.zipf) : 0;
     ro.queue_depth = (uint32_t)o.queue;
     ro.watchdog_s = (uint32_t)o.watchdog;
+    ro.watchdog_set = o.watchdog_given;
+    ro.json = o.json;
     ro.record = o.svg != NULL;
     ro.progress = !o.no_progress && isatty(2);
     ro.trace = w == KW_TRACE ? &t : NULL;
@@ -716,6 +718,8 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     for (i = 0; i < narch; i++) {
+        resolved[i].prior = res; /* the watchdog's JSON document shows the runs before */
+        resolved[i].nprior = i;
         if (kmapsim_run_one(&cfgs[i], &resolved[i], &res[i], err, sizeof err) != 0) {
             fprintf(stderr, "kmapsim: %s: %s\n", hm_arch_name(arches[i]), err);
             status = 2;
@@ -732,7 +736,12 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     if (svg) {
-        rc = kmapsim_run_write_svg(o.svg, res, narch);
+        rc = kmapsim_run_write_svg(svg, o.svg, res, narch);
+        if (fclose(svg) != 0 && rc == 0) {
+            fprintf(stderr, "kmapsim: error writing '%s'\n", o.svg);
+            rc = -1;
+        }
+        svg = NULL;
         if (rc != 0) {
             status = 2;
             goto out;
@@ -741,12 +750,9 @@ static int cmd_run(int argc, char **argv)
     for (i = 0; i < narch; i++) {
         if (!kmapsim_run_failed(&res[i]))
             continue;
+        kmapsim_run_failure_message(&res[i], err, sizeof err);
         fprintf(stderr, "kmapsim: the %s run on %s failed: %s\n", kmapsim_workload_name(w),
-                res[i].arch,
-                res[i].stale ? "stale translations detected"
-                : res[i].wrong_bytes ? "wrong bytes read"
-                : res[i].invariants ? res[i].invariant_msg
-                                    : "library calls failed");
+                res[i].arch, err);
         if (res[i].failure[0])
             fprintf(stderr, "kmapsim:   first failure: %s\n", res[i].failure);
         status = 1;

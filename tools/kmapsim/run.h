@@ -13,8 +13,9 @@
 #include "svg.h"
 #include "harness/trace.h"
 
-/* The JSON document's "schema_version" (docs/usage.md, docs/run-schema.json). */
-#define KMAPSIM_RUN_SCHEMA_VERSION 1
+/* The JSON document's "schema_version" (docs/usage.md, docs/run-schema.json). 2: a failed
+ * run's "failure" is an object (kind, message, first) instead of a string. */
+#define KMAPSIM_RUN_SCHEMA_VERSION 2
 
 /* Built-in workloads (docs/usage.md describes each model). */
 enum kmapsim_workload {
@@ -33,6 +34,12 @@ const char *kmapsim_workload_name(int w);
 /* The workload called name; -1 if there is none. */
 int kmapsim_workload_find(const char *name);
 
+struct kmapsim_run_result;
+
+/* The default watchdog of a run with more than one thread (one thread never waits for
+ * another, so a single-threaded run has none unless asked for). */
+#define KMAPSIM_RUN_DEFAULT_WATCHDOG_S 60u
+
 /* What to run. Zero fields take the per-workload defaults (kmapsim_run_resolve). */
 struct kmapsim_run_opts {
     int workload;          /* enum kmapsim_workload */
@@ -42,7 +49,15 @@ struct kmapsim_run_opts {
     uint64_t seed;         /* PRNG seed (single-threaded runs are reproducible per seed) */
     double zipf_s;         /* pagecache-hot exponent; 0 = 1.0; negative = uniform (s = 0) */
     uint32_t queue_depth;  /* pipe queue capacity; 0 = 16 */
-    uint32_t watchdog_s;   /* give up (exit 1) after this many seconds; 0 = 60 */
+    uint32_t watchdog_s;   /* with watchdog_set: give up (exit 1) after this many seconds,
+                              0 = never */
+    int watchdog_set;      /* 1: watchdog_s was given (--watchdog); 0: the default, 60 s for a
+                              run with more than one thread, none for one thread. Resolved
+                              options have it set (watchdog_s is then final). */
+    int json;              /* the watchdog prints the JSON document (the runs in prior, then this
+                              one as far as it got) on standard output before it exits */
+    const struct kmapsim_run_result *prior; /* the finished runs of the same command, for the */
+    size_t nprior;                          /* watchdog's JSON document (may be NULL / 0) */
     int record;            /* keep samples, marks and per-slot uses for the SVG */
     int progress;          /* draw a progress bar on standard error (caller checks isatty) */
     const char *label;     /* progress bar label (may be NULL) */
@@ -53,6 +68,19 @@ struct kmapsim_run_opts {
 uint32_t kmapsim_run_default_cpus(int workload, uint32_t threads);
 
 #define KMAPSIM_RUN_MAX_THREADS 64u
+
+/* Why a run failed, in the order they are reported (the first that applies). */
+enum kmapsim_run_failure {
+    KMAPSIM_FAIL_NONE = 0,
+    KMAPSIM_FAIL_WATCHDOG,    /* "watchdog": the run did not finish in time (cut short) */
+    KMAPSIM_FAIL_STALE,       /* "stale_translation": the sim's detector fired */
+    KMAPSIM_FAIL_WRONG_BYTES, /* "wrong_bytes": a byte read differed from the page's */
+    KMAPSIM_FAIL_INVARIANTS,  /* "invariants": hm_check_invariants failed after the run */
+    KMAPSIM_FAIL_CALLS,       /* "failed_calls": a library call failed (built-in workloads) */
+    KMAPSIM_FAIL__COUNT
+};
+
+#define KMAPSIM_RUN_MSG 192 /* bytes of a failure message kept */
 
 /* Everything one run measured. Counters of the library (hm_get_stats), of the simulated
  * hardware (hm_sim_get_stats) and of the event stream are kept apart so they can be compared. */
@@ -85,7 +113,12 @@ struct kmapsim_run_result {
     uint64_t wall_ns;             /* the run's wall time */
     int invariants;               /* hm_check_invariants after the run (0 = hold) */
     char invariant_msg[128];
-    char failure[192];            /* the first wrong byte or failed call, "" if none */
+    char failure[KMAPSIM_RUN_MSG]; /* the first wrong byte or failed call, "" if none */
+    /* The first occurrence of each kind of failure (stale translation, wrong byte, failed
+     * call; "" if none and for the other kinds), for the JSON failure object. */
+    char first[KMAPSIM_FAIL__COUNT][KMAPSIM_RUN_MSG];
+    uint32_t watchdog;            /* non-zero: the watchdog fired after this many seconds and
+                                     the run was cut short (only in the watchdog's report) */
     /* Machine state after the run (single-threaded runs track it exactly). */
     uint64_t end_in_use, end_mapped;     /* tracked: held slots, slots with a present PTE */
     uint64_t end_count_ge2, end_count1;  /* from hm_pkmap_count over the window */
@@ -99,16 +132,18 @@ struct kmapsim_run_result {
 };
 
 /* Fill in the defaults of o for the machine cfg (threads, ops, working set, queue, zipf s,
- * watchdog) into out. Returns 0, or -1 with a one-line reason in err when the options do not
- * fit (e.g. a working set larger than the arch's highmem, bounce with more threads than
- * CPUs, hold-many with a working set too small for its holders, trace without a trace). */
+ * watchdog: see watchdog_set) into out. Returns 0, or -1 with a one-line reason in err when
+ * the options do not fit (e.g. a working set larger than the arch's highmem, bounce with
+ * more threads than CPUs, hold-many with a working set too small for its holders, trace
+ * without a trace). */
 int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_opts *o,
                         struct kmapsim_run_opts *out, char *err, size_t errlen);
 
 /* Run one workload on a fresh machine built from cfg (arch set; cfg->nr_cpus as wanted).
  * Pre: o already resolved (kmapsim_run_resolve) for this cfg. Blocks until every thread is
- * done; if the watchdog fires first it prints a message on standard error and ends the
- * process with exit status 1 (a hung kmap cannot be cancelled).
+ * done; if the watchdog fires first it prints a message on standard error, with o->json the
+ * JSON document (o->prior, then this run as far as it got, failure "watchdog") on standard
+ * output, and ends the process with exit status 1 (a hung kmap cannot be cancelled).
  * Post: *r filled (free with kmapsim_run_result_free). Returns 0, or -1 with a message in
  * err when the machine could not be built or memory ran out (r is then empty). */
 int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *o,
@@ -117,16 +152,28 @@ int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *
 /* Release the recording of a result (NULL-safe); leaves it zeroed. */
 void kmapsim_run_result_free(struct kmapsim_run_result *r);
 
-/* Whether a run failed its own checks: a stale translation, a wrong byte, broken invariants,
- * or (built-in workloads only) a library call that failed. */
+/* Whether a run failed its own checks: its watchdog fired, a stale translation, a wrong byte,
+ * broken invariants, or (built-in workloads only) a library call that failed. */
 int kmapsim_run_failed(const struct kmapsim_run_result *r);
+/* Why: the first enum kmapsim_run_failure that applies, KMAPSIM_FAIL_NONE for a run that
+ * did not fail. */
+int kmapsim_run_failure(const struct kmapsim_run_result *r);
+/* The JSON name of a failure kind ("stale_translation", ...); NULL for NONE or a bad value. */
+const char *kmapsim_run_failure_name(int kind);
+/* What failed, in one line ("stale translations detected (3)", "invariants broken after the
+ * run: I3: ...", ...); "" for a run that did not fail. */
+void kmapsim_run_failure_message(const struct kmapsim_run_result *r, char *dst, size_t len);
 
 /* The report: one table with a column per result (aligned name/value columns). */
 void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, size_t n);
 /* The report as one JSON document (schema in docs/usage.md), newline-terminated. */
 void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
                             const struct kmapsim_run_result *rs, size_t n);
-/* Draw the recorded runs as one SVG file at path. Returns 0, or -1 (message on stderr). */
-int kmapsim_run_write_svg(const char *path, const struct kmapsim_run_result *rs, size_t n);
+/* Draw the recorded runs as one SVG document into f, opened for writing before the run (so a
+ * path that cannot be written fails before anything runs); path names it in messages. f is
+ * flushed, not closed: the caller closes it (and checks fclose). Returns 0, or -1 (message
+ * on stderr). */
+int kmapsim_run_write_svg(FILE *f, const char *path, const struct kmapsim_run_result *rs,
+                          size_t n);
 
 #endif /* KMAPSIM_RUN_H */
