@@ -1,5 +1,5 @@
-/* kmap_ops.h - the input encoding of kmap_ops, shared by its decoder (kmap_ops.c) and the seed
- * generator (gen_seeds.c) so the two cannot drift apart.
+/* kmap_ops.h - the input encoding of kmap_ops (enum fuzz_op, FOP_*: byte-level ops, not the trace
+ * language's KOP_*), shared by its decoder (decode.c) and the seed encoder (gen_seeds.c).
  * SPDX-License-Identifier: MIT */
 #ifndef HM_FUZZ_KMAP_OPS_H
 #define HM_FUZZ_KMAP_OPS_H
@@ -10,62 +10,62 @@
  * The machine: five values from the END of the input, each one byte, read in this order
  * (so the last byte of the file is the arch):
  *   arch      fz_back_range(0, 4)    index for hm_arch_at(): x86, x86-pae, ppc, sparc, generic
- *   window    fz_back_range(0, 15)   kop_window(): LAST_PKMAP, 0 = the arch's own
+ *   window    fz_back_range(0, 15)   fop_window(): LAST_PKMAP, 0 = the arch's own
  *   cpus      fz_back_range(1, 4)
  *   flags     fz_back_range(0, 3)    bit 0 debug_highmem, bit 1 need_flush
- *   highmem   fz_back_range(0, 7)    kop_highmem(): highmem_pages, 0 = the arch's default
+ *   highmem   fz_back_range(0, 7)    fop_highmem(): highmem_pages, 0 = the arch's default
  * ------------------------------------------------------------------------------------- */
-#define KOP_NR_ARCHES 5u
-#define KOP_NR_WINDOWS 16u
-#define KOP_NR_HIGHMEM 8u
-#define KOP_FLAG_DEBUG 1u
-#define KOP_FLAG_NEED_FLUSH 2u
+#define FOP_NR_ARCHES 5u
+#define FOP_NR_WINDOWS 16u
+#define FOP_NR_HIGHMEM 8u
+#define FOP_FLAG_DEBUG 1u
+#define FOP_FLAG_NEED_FLUSH 2u
 
-static inline uint32_t kop_window(uint32_t i)
+static inline uint32_t fop_window(uint32_t i)
 {
     /* mostly small powers of two, sometimes 32/64, sometimes the arch's own (1024 / 512) */
-    static const uint32_t w[KOP_NR_WINDOWS] = {4, 2, 4, 8, 8, 16, 4, 8, 2, 16, 4, 8, 32, 64, 16, 0};
-    return w[i % KOP_NR_WINDOWS];
+    static const uint32_t w[FOP_NR_WINDOWS] = {4, 2, 4, 8, 8, 16, 4, 8, 2, 16, 4, 8, 32, 64, 16, 0};
+    return w[i % FOP_NR_WINDOWS];
 }
 
-static inline uint32_t kop_highmem(uint32_t i)
+static inline uint32_t fop_highmem(uint32_t i)
 {
-    static const uint32_t h[KOP_NR_HIGHMEM] = {16, 8, 16, 32, 32, 64, 24, 0};
-    return h[i % KOP_NR_HIGHMEM];
+    static const uint32_t h[FOP_NR_HIGHMEM] = {16, 8, 16, 32, 32, 64, 24, 0};
+    return h[i % FOP_NR_HIGHMEM];
 }
 
 /* ---------------------------------------------------------------------------------------
- * Operations, from the front: one opcode byte (kop_of_byte), then the operand bytes of that
+ * Operations, from the front: one opcode byte (fop_of_byte), then the operand bytes of that
  * op, also from the front. Zero once the input is exhausted (the last op may be cut short).
  * ------------------------------------------------------------------------------------- */
-enum kop {
-    KOP_KMAP,                /* pfn */
-    KOP_KUNMAP,              /* pfn */
-    KOP_FLUSH,               /* - */
-    KOP_KMAP_ATOMIC,         /* cpu, type, pfn */
-    KOP_KUNMAP_ATOMIC,       /* cpu, type, kunmap-address */
-    KOP_KMAP_ATOMIC_PFN,     /* cpu, type, pfn */
-    KOP_LOAD,                /* cpu, address (2 bytes) */
-    KOP_STORE,               /* cpu, address (2 bytes), value */
-    KOP_KMAP_TO_PAGE,        /* address (2 bytes) */
-    KOP_KMAP_ATOMIC_TO_PAGE, /* address (2 bytes) */
-    KOP_PAGE_ADDRESS,        /* pfn */
-    KOP_IRQ,                 /* on/off (bit 0): in_interrupt() as the sim reports it */
-    KOP_PROBE,               /* probe kind, value: the rest of the public API (kmap_ops.c) */
-    KOP_CONFIG,              /* arch, cpus, window, highmem, what: hm_layout_compute,
+enum fuzz_op {
+    FOP_KMAP,                /* pfn */
+    FOP_KUNMAP,              /* pfn */
+    FOP_FLUSH,               /* - */
+    FOP_KMAP_ATOMIC,         /* cpu, type, pfn */
+    FOP_KUNMAP_ATOMIC,       /* cpu, type, kunmap-address */
+    FOP_KMAP_ATOMIC_PFN,     /* cpu, type, pfn */
+    FOP_LOAD,                /* cpu, address (2 bytes) */
+    FOP_STORE,               /* cpu, address (2 bytes), value */
+    FOP_KMAP_TO_PAGE,        /* address (2 bytes) */
+    FOP_KMAP_ATOMIC_TO_PAGE, /* address (2 bytes) */
+    FOP_PAGE_ADDRESS,        /* pfn */
+    FOP_IRQ,                 /* on/off (bit 0): in_interrupt() as the sim reports it */
+    FOP_PROBE,               /* probe kind, value: the rest of the public API (probe.c) */
+    FOP_CONFIG,              /* arch, cpus, window, highmem, what: hm_layout_compute,
                               * hm_ctx_size, hm_ctx_init on another (maybe invalid) config */
-    KOP_POKE,                /* slot, pfn: the embedder writes the PTE of a pkmap slot itself
+    FOP_POKE,                /* slot, pfn: the embedder writes the PTE of a pkmap slot itself
                               * (pfn byte < KPOKE_NONE: a none PTE; else a pfn below
                               * max_pfn + 8, decode_pfn's folded into range) */
-    KOP__COUNT
+    FOP__COUNT
 };
 
-/* Opcode bytes from KOP_EXT_BASE up select the API probes: KOP_EXT_BASE..KOP_EXT_CONFIG - 1
- * KOP_PROBE, ..KOP_EXT_POKE - 1 KOP_CONFIG, the rest KOP_POKE. Below, the byte goes through the
+/* Opcode bytes from FOP_EXT_BASE up select the API probes: FOP_EXT_BASE..FOP_EXT_CONFIG - 1
+ * FOP_PROBE, ..FOP_EXT_POKE - 1 FOP_CONFIG, the rest FOP_POKE. Below, the byte goes through the
  * table (b % 32). */
-#define KOP_EXT_BASE 224u
-#define KOP_EXT_CONFIG 244u
-#define KOP_EXT_POKE 250u
+#define FOP_EXT_BASE 224u
+#define FOP_EXT_CONFIG 244u
+#define FOP_EXT_POKE 250u
 #define KPOKE_NONE 32u
 
 /* Probe kinds (the first operand byte modulo KPROBE__COUNT). */
@@ -82,44 +82,66 @@ enum kprobe {
     KPROBE__COUNT
 };
 
-#define KOP_TABLE_SIZE 32u
-static inline int kop_of_byte(uint8_t b)
+#define FOP_TABLE_SIZE 32u
+static inline int fop_of_byte(uint8_t b)
 {
-    if (b >= KOP_EXT_BASE)
-        return b < KOP_EXT_CONFIG ? KOP_PROBE : b < KOP_EXT_POKE ? KOP_CONFIG : KOP_POKE;
-    static const uint8_t t[KOP_TABLE_SIZE] = {
-        KOP_KMAP, KOP_KUNMAP, KOP_FLUSH, KOP_KMAP_ATOMIC, KOP_KUNMAP_ATOMIC, KOP_KMAP_ATOMIC_PFN,
-        KOP_LOAD, KOP_STORE, KOP_KMAP_TO_PAGE, KOP_KMAP_ATOMIC_TO_PAGE, KOP_PAGE_ADDRESS,
+    if (b >= FOP_EXT_BASE)
+        return b < FOP_EXT_CONFIG ? FOP_PROBE : b < FOP_EXT_POKE ? FOP_CONFIG : FOP_POKE;
+    static const uint8_t t[FOP_TABLE_SIZE] = {
+        FOP_KMAP, FOP_KUNMAP, FOP_FLUSH, FOP_KMAP_ATOMIC, FOP_KUNMAP_ATOMIC, FOP_KMAP_ATOMIC_PFN,
+        FOP_LOAD, FOP_STORE, FOP_KMAP_TO_PAGE, FOP_KMAP_ATOMIC_TO_PAGE, FOP_PAGE_ADDRESS,
         /* 11..31: the weights */
-        KOP_KMAP, KOP_KMAP, KOP_KMAP, KOP_KMAP, KOP_KMAP, KOP_KUNMAP, KOP_KUNMAP, KOP_KUNMAP,
-        KOP_IRQ, KOP_FLUSH, KOP_KMAP_ATOMIC, KOP_KMAP_ATOMIC, KOP_KMAP_ATOMIC, KOP_KUNMAP_ATOMIC,
-        KOP_KUNMAP_ATOMIC, KOP_KUNMAP_ATOMIC, KOP_KMAP_ATOMIC_PFN, KOP_LOAD, KOP_LOAD, KOP_STORE,
-        KOP_STORE};
-    return t[b % KOP_TABLE_SIZE];
+        FOP_KMAP, FOP_KMAP, FOP_KMAP, FOP_KMAP, FOP_KMAP, FOP_KUNMAP, FOP_KUNMAP, FOP_KUNMAP,
+        FOP_IRQ, FOP_FLUSH, FOP_KMAP_ATOMIC, FOP_KMAP_ATOMIC, FOP_KMAP_ATOMIC, FOP_KUNMAP_ATOMIC,
+        FOP_KUNMAP_ATOMIC, FOP_KUNMAP_ATOMIC, FOP_KMAP_ATOMIC_PFN, FOP_LOAD, FOP_LOAD, FOP_STORE,
+        FOP_STORE};
+    return t[b % FOP_TABLE_SIZE];
 }
 
 /* The first byte value whose opcode is op (the encoder's choice). */
-static inline uint8_t kop_byte_of(int op)
+static inline uint8_t fop_byte_of(int op)
 {
     for (unsigned b = 0; b < 256u; b++)
-        if (kop_of_byte((uint8_t)b) == op)
+        if (fop_of_byte((uint8_t)b) == op)
             return (uint8_t)b;
     return 0;
 }
 
-/* KOP_CONFIG operands. arch byte: < KCFG_BAD_DESC: hm_arch_at(b % 5); else, by
+/* FOP_CONFIG operands. arch byte: < KCFG_BAD_DESC: hm_arch_at(b % 5); else, by
  * (b - KCFG_BAD_DESC) % 10, a NULL arch or a copy of hm_arch_at((b - KCFG_BAD_DESC) / 10 % 5)
- * with one field broken
- * (kmap_ops.c), 6: an intact copy, 7: x86 (no PAE) with too much lowmem (other arches: intact), 8/9: no
- * default window / highmem size. The next three bytes index kmap_ops.c's tables; the last one:
- * bits 0-3 modulo KCFG_INIT__COUNT pick the hm_ctx_init call (KCFG_INIT_*), bit 4
- * debug_highmem, bit 5 need_flush, bit 6 (KCFG_INIT_NO_SET_PTE) get_pte missing instead. */
+ * with one field broken (probe.c), 6: an intact copy, 7: x86 (no PAE) with too much lowmem
+ * (other arches: intact), 8/9: no default window / highmem size. The next three bytes index
+ * the tables below (nr_cpus, last_pkmap, highmem_pages); the last one: bits 0-3 modulo
+ * KCFG_INIT__COUNT pick the hm_ctx_init call (KCFG_INIT_*), bit 4 debug_highmem, bit 5
+ * need_flush, bit 6 (KCFG_INIT_NO_SET_PTE) get_pte missing instead. */
 #define KCFG_BAD_DESC 200u
 #define KCFG_NR_CPUS 8u
 #define KCFG_NR_WINDOWS 12u
 #define KCFG_NR_HIGHMEM 12u
 enum { KCFG_INIT_OK, KCFG_INIT_NULL_MEM, KCFG_INIT_MISALIGNED, KCFG_INIT_SHORT, KCFG_INIT_NO_SET_PTE,
        KCFG_INIT_NULL_ARGS, KCFG_INIT__COUNT };
+
+static inline uint32_t fop_cfg_cpus(uint32_t i)
+{
+    static const uint32_t c[KCFG_NR_CPUS] = {0, 1, 2, 4, 63, 64, 65, 1000};
+    return c[i % KCFG_NR_CPUS];
+}
+
+static inline uint32_t fop_cfg_window(uint32_t i)
+{
+    static const uint32_t w[KCFG_NR_WINDOWS] = {0, 2, 1, 3, 4096, 8192, 1024, 6, 512, 2048, 64, 0x80000000u};
+    return w[i % KCFG_NR_WINDOWS];
+}
+
+/* each arch's largest highmem size and one more (x86 2^20 pfns, PAE 2^24, ppc 2^20, sparc 2^24),
+ * the uint32 overflow of max_pfn, and x86's exact overflow limit */
+static inline uint32_t fop_cfg_highmem(uint32_t i)
+{
+    static const uint32_t h[KCFG_NR_HIGHMEM] = {0, 16, 0xc8000u, 0xc8001u, 0xfc8000u, 0xfc8001u,
+                                                0xd0000u, 0xd0001u, 0xff4000u, 0xff4001u,
+                                                0xffffffffu, 0xffffffffu - 0x38000u};
+    return h[i % KCFG_NR_HIGHMEM];
+}
 
 /* ---------------------------------------------------------------------------------------
  * Operand bytes. hs = highmem_start_pfn, hp = max_pfn - hs, S = LAST_PKMAP.
@@ -128,7 +150,7 @@ enum { KCFG_INIT_OK, KCFG_INIT_NULL_MEM, KCFG_INIT_MISALIGNED, KCFG_INIT_SHORT, 
  *   b <  KPFN_TOP:     hs - 2 + b % (min(hp, KPFN_NEAR) + 4)   two lowmem pages, the first
  *                      highmem pages, and (small machines) max_pfn, max_pfn + 1
  *   b <  KPFN_SPECIAL: max_pfn - 8 + (b - KPFN_TOP)            the last pages and past the end
- *   else:              special pfn number b - KPFN_SPECIAL (see kmap_ops.c: 0, 1, hs/2, hs - 1,
+ *   else:              special pfn number b - KPFN_SPECIAL (see decode.c: 0, 1, hs/2, hs - 1,
  *                      hs, hs + 1, max_pfn - 1, max_pfn, max_pfn + 1, 4 GiB, 2^20 - 1, 2^24,
  *                      2^31 - 1, 2^32 - 1, hs + hp/2, 2) */
 #define KPFN_NEAR 64u
@@ -150,9 +172,9 @@ enum { KCFG_INIT_OK, KCFG_INIT_NULL_MEM, KCFG_INIT_MISALIGNED, KCFG_INIT_SHORT, 
  *                      + o bytes
  *   s < KADDR_SLOT:    PKMAP_ADDR((s - KADDR_PKMAP) % (S + 1)) + o
  *   s < KADDR_DIRECT:  atomic slot of x = s - KADDR_SLOT: cpu (x & 3) % nr_cpus, type
- *                      kop_small_type(x >> 2), + o
+ *                      fop_small_type(x >> 2), + o
  *   s < KADDR_SPECIAL: the direct-map address of pfn(o) + (s - KADDR_DIRECT) * 16
- *   s < KADDR_SCATTER: special address (s - KADDR_SPECIAL) % 16 (kmap_ops.c), + o if
+ *   s < KADDR_SCATTER: special address (s - KADDR_SPECIAL) % 16 (below), + o if
  *                      s - KADDR_SPECIAL >= 16
  *   else:              0xc0000000 + (s - KADDR_SCATTER) * 0x01555000 + (o << 12) */
 #define KADDR_PKMAP 80u
@@ -161,7 +183,7 @@ enum { KCFG_INIT_OK, KCFG_INIT_NULL_MEM, KCFG_INIT_MISALIGNED, KCFG_INIT_SHORT, 
 #define KADDR_SPECIAL 176u
 #define KADDR_SCATTER 208u
 
-static inline uint32_t kop_small_type(uint32_t i)
+static inline uint32_t fop_small_type(uint32_t i)
 {
     static const uint8_t t[8] = {3, 4, 3, 4, 0, 9, 12, 1};
     return t[i & 7u];
@@ -186,6 +208,6 @@ static inline uint32_t kop_small_type(uint32_t i)
  * fence), the last page of the page-table window. */
 #define KADDR_NR_SPECIAL 16u
 
-#define KOP_MAX_OPS 256u
+#define FOP_MAX_OPS 256u
 
 #endif /* HM_FUZZ_KMAP_OPS_H */

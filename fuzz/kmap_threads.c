@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "fuzz/fuzz_input.h"
+#include "harness/machine.h"
 #include "highmem.h"
 #include "sim/sim.h"
 
@@ -50,9 +51,10 @@ struct kt_thread {
 };
 
 static struct {
+    struct harness_machine m; /* reopened for every input: the sim and context storage are reused */
     struct hm_ctx *ctx;
     struct hm_sim *sim;
-    struct hm_layout lay;
+    const struct hm_layout *lay;
     unsigned nthreads, npages;
     struct kt_thread th[KT_MAX_THREADS];
     pthread_mutex_t mu;
@@ -77,7 +79,8 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
             r->function ? r->function : "?", r->arg, hm_strerror(r->err));
 }
 
-static void on_sim_event(void *cookie, const struct hm_event *ev)
+/* Every library and sim event; only the sim's stale translations matter. */
+static void on_event(void *cookie, const struct hm_event *ev)
 {
     (void)cookie;
     if (ev->kind == HM_EV_STALE_TLB) {
@@ -95,7 +98,7 @@ static void *run_thread(void *arg)
         pthread_cond_wait(&K.cv, &K.mu);
     pthread_mutex_unlock(&K.mu);
     for (unsigned i = 0; i < t->nops; i++) {
-        hm_pfn_t pfn = K.lay.highmem_start_pfn + t->ops[i].page;
+        hm_pfn_t pfn = K.lay->highmem_start_pfn + t->ops[i].page;
         hm_vaddr_t va = 0;
         uint8_t got = 0;
         int rc;
@@ -105,9 +108,9 @@ static void *run_thread(void *arg)
             atomic_store(&t->inkmap, 0);
             if (rc != HM_OK)
                 KT_FAIL("cpu %u op %u: hm_kmap(pfn 0x%x): %s", t->cpu, i, pfn, hm_strerror(rc));
-            if (va < K.lay.pkmap_base ||
-                va >= K.lay.pkmap_base + (K.lay.last_pkmap << K.lay.page_shift) ||
-                (va & (K.lay.page_size - 1u)) != 0)
+            if (va < K.lay->pkmap_base ||
+                va >= K.lay->pkmap_base + (K.lay->last_pkmap << K.lay->page_shift) ||
+                (va & (K.lay->page_size - 1u)) != 0)
                 KT_FAIL("cpu %u op %u: pfn 0x%x mapped at 0x%08x, outside the pkmap window", t->cpu,
                         i, pfn, va);
             rc = hm_sim_load(K.sim, t->cpu, va, &got);
@@ -170,7 +173,7 @@ static void diagnose_timeout(unsigned done)
                     th->ops[p].page);
         fputc('\n', stderr);
     }
-    for (uint32_t s = 0; s < K.lay.last_pkmap; s++)
+    for (uint32_t s = 0; s < K.lay->last_pkmap; s++)
         fprintf(stderr, "  slot %u count %d\n", s, hm_pkmap_count(K.ctx, s));
 }
 
@@ -179,15 +182,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct hm_arch *arches[8];
     unsigned narch = 0, hold, nops;
     struct hm_config cfg;
-    struct hm_hooks hooks = {.on_bug = on_bug, .on_event = NULL};
-    struct hm_machine mach;
+    struct harness_hooks hooks = {.on_bug = on_bug, .on_event = on_event};
     struct fz_input in;
     struct hm_sim_stats ss;
     struct hm_stats st;
     pthread_condattr_t ca;
     struct timespec dl;
-    size_t csize, align;
-    void *mem;
     char msg[256];
     int rc;
 
@@ -220,32 +220,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hold = KT_MAX_HOLD;
     make_scripts(&in, nops, hold);
 
-    rc = hm_layout_compute(&cfg, &K.lay);
-    if (rc != HM_OK)
-        KT_FAIL("hm_layout_compute(%s, last_pkmap %u): %s", hm_arch_name(cfg.arch), cfg.last_pkmap,
-                hm_strerror(rc));
-    if (K.lay.max_pfn - K.lay.highmem_start_pfn < K.npages)
+    if (harness_machine_open(&K.m, &cfg, &hooks, msg, sizeof msg) != 0)
+        KT_FAIL("%s (last_pkmap %u): %s", hm_arch_name(cfg.arch), cfg.last_pkmap, msg);
+    K.ctx = K.m.ctx;
+    K.sim = K.m.sim;
+    K.lay = &K.m.layout;
+    if (K.lay->max_pfn - K.lay->highmem_start_pfn < K.npages)
         KT_FAIL("%s: only %u highmem pages", hm_arch_name(cfg.arch),
-                K.lay.max_pfn - K.lay.highmem_start_pfn);
+                K.lay->max_pfn - K.lay->highmem_start_pfn);
     if (verbose)
         fprintf(stderr, "kmap_threads: %s last_pkmap %u need_flush %d threads %u pages %u hold %u\n",
                 hm_arch_name(cfg.arch), cfg.last_pkmap, cfg.need_flush, K.nthreads, K.npages, hold);
 
-    K.sim = hm_sim_new(&K.lay, cfg.arch, on_sim_event, NULL);
-    if (!K.sim)
-        KT_FAIL("hm_sim_new failed");
-    hm_sim_machine(K.sim, &mach);
-    csize = hm_ctx_size(&cfg);
-    align = hm_ctx_align();
-    csize = (csize + align - 1) / align * align;
-    mem = aligned_alloc(align, csize);
-    if (!mem)
-        KT_FAIL("aligned_alloc(%zu)", csize);
-    rc = hm_ctx_init(mem, csize, &cfg, &mach, &hooks, &K.ctx);
-    if (rc != HM_OK)
-        KT_FAIL("hm_ctx_init: %s", hm_strerror(rc));
     for (unsigned p = 0; p < K.npages; p++)
-        if (hm_sim_phys_write(K.sim, K.lay.highmem_start_pfn + p, 0, signature(p)) != HM_OK)
+        if (hm_sim_phys_write(K.sim, K.lay->highmem_start_pfn + p, 0, signature(p)) != HM_OK)
             KT_FAIL("hm_sim_phys_write failed");
     atomic_store(&K.bugs, 0);
     atomic_store(&K.stale, 0);
@@ -295,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = hm_check_invariants(K.ctx, msg, sizeof msg);
     if (rc != 0)
         KT_FAIL("invariant I%d broken: %s", rc, msg);
-    for (uint32_t s = 0; s < K.lay.last_pkmap; s++) {
+    for (uint32_t s = 0; s < K.lay->last_pkmap; s++) {
         int c = hm_pkmap_count(K.ctx, s);
         if (c != 0 && c != 1)
             KT_FAIL("slot %u count %d after every thread released everything", s, c);
@@ -314,8 +302,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (unsigned long long)st.sleeps, (unsigned long long)st.wakeups,
                 (unsigned long long)st.flushes);
 
-    hm_sim_free(K.sim);
-    free(mem);
     K.sim = NULL;
     K.ctx = NULL;
     return 0;

@@ -1,0 +1,324 @@
+/* check.c - kmap_ops' comparisons of the library + sim against the model: per op, in full every
+ * few ops, at the end of an input; fail() prints the machine, the ops and what differed.
+ * SPDX-License-Identifier: MIT */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+#endif
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/kmap_ops_internal.h"
+#include "sim/sim.h"
+
+static void print_ev(FILE *f, const char *who, uint32_t i, int kind, uint32_t cpu, uint32_t a, uint32_t b,
+                     uint64_t pte)
+{
+    fprintf(f, "#   %s[%u] %s cpu=%s%u a=0x%x b=0x%x pte=0x%llx\n", who, i, hm_event_name(kind),
+            cpu == HM_CPU_ALL ? "all/" : "", cpu == HM_CPU_ALL ? 0u : cpu, a, b, (unsigned long long)pte);
+}
+
+void fail(struct run *r, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "\n==== kmap_ops: library and model disagree ====\n");
+    fop_print_machine(stderr, &r->m.cfg, r->L);
+    for (uint32_t i = 0; i < r->nlog; i++)
+        fop_print_op(stderr, &r->dec, 0, &r->log[i]);
+    fprintf(stderr, "# ^^^ the last op above (#%u) is the one that failed:\n# ", r->nlog ? r->nlog - 1u : 0);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    for (uint32_t i = 0; i < r->nev; i++)
+        print_ev(stderr, "library", i, r->ev[i].kind, r->ev[i].cpu, r->ev[i].a, r->ev[i].b, r->ev[i].pte);
+    if (r->model_ok)
+        for (uint32_t i = 0; i < r->model.nev; i++)
+            print_ev(stderr, "model", i, r->model.ev[i].kind, r->model.ev[i].cpu, r->model.ev[i].a,
+                     r->model.ev[i].b, r->model.ev[i].pte);
+    fflush(stderr);
+    abort();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Checks after every operation.
+ * ------------------------------------------------------------------------------------- */
+static int op_has_value(int op)
+{
+    return op == FOP_KMAP || op == FOP_KMAP_ATOMIC || op == FOP_KMAP_ATOMIC_PFN || op == FOP_LOAD ||
+           op == FOP_KMAP_TO_PAGE || op == FOP_KMAP_ATOMIC_TO_PAGE || op == FOP_PAGE_ADDRESS;
+}
+
+static void check_events(struct run *r)
+{
+    const struct model *m = &r->model;
+    if (r->ev_overflow || m->overflow)
+        fail(r, "event buffer overflow (library %d, model %d)", r->ev_overflow, m->overflow);
+    for (uint32_t i = 0; i < r->nev || i < m->nev; i++) {
+        const struct hm_event *e;
+        const struct model_event *x;
+        if (i >= r->nev)
+            fail(r, "event %u: the library emitted nothing, the model expects %s", i,
+                 hm_event_name(m->ev[i].kind));
+        if (i >= m->nev)
+            fail(r, "event %u: the library emitted %s, the model expects nothing", i,
+                 hm_event_name(r->ev[i].kind));
+        e = &r->ev[i];
+        x = &m->ev[i];
+        if (e->kind != x->kind || e->cpu != x->cpu || e->a != x->a ||
+            (e->kind != HM_EV_BUG && e->b != x->b) || (e->kind == HM_EV_PTE_SET && e->pte != x->pte))
+            fail(r, "event %u differs: library %s, model %s", i, hm_event_name(e->kind),
+                 hm_event_name(x->kind));
+    }
+}
+
+static void check_pte(struct run *r, uint32_t vaddr, const char *what)
+{
+    uint64_t lib = hm_sim_pte(r->sim, vaddr & ~0xfffu), exp = model_pte_at(&r->model, vaddr);
+    if (lib != exp)
+        fail(r, "%s: PTE at 0x%08x is 0x%llx, the model expects 0x%llx", what, vaddr & ~0xfffu,
+             (unsigned long long)lib, (unsigned long long)exp);
+}
+
+static void check_pfn_address(struct run *r, uint32_t pfn)
+{
+    hm_vaddr_t v = 0;
+    if (pfn >= r->L->max_pfn)
+        return;
+    if (hm_page_address(r->ctx, pfn, &v) != HM_OK)
+        fail(r, "page_address(0x%x) failed", pfn);
+    if (v != model_page_address_of(&r->model, pfn))
+        fail(r, "page_address(0x%x) = 0x%08x, the model expects 0x%08x", pfn, v,
+             model_page_address_of(&r->model, pfn));
+}
+
+static void check_tlb(struct run *r, uint32_t vaddr, const char *what)
+{
+    for (uint32_t c = 0; c < r->ncpus; c++) {
+        hm_pfn_t lp = 0;
+        uint32_t mp = 0;
+        int l = hm_sim_tlb_lookup(r->sim, c, vaddr, &lp), e = model_tlb_lookup(&r->model, c, vaddr, &mp);
+        if (l != e || (l && lp != mp))
+            fail(r, "%s: cpu %u TLB for 0x%08x: sim %d (pfn 0x%x), model %d (pfn 0x%x)", what, c, vaddr, l,
+                 lp, e, mp);
+    }
+}
+
+/* Every TLB entry: a sim TLB is filled only by a load or store, so checking every page
+ * accessed during the input (both ways: sim and model agree on each CPU) covers them all. */
+static void check_all_tlbs(struct run *r, const char *what)
+{
+    for (uint32_t i = 0; i < r->nlog; i++)
+        if (r->log[i].op == FOP_LOAD || r->log[i].op == FOP_STORE)
+            check_tlb(r, r->log[i].vaddr, what);
+}
+
+/* I7 for one slot: pkmap_count[i] - 1 outstanding kmaps, as the model counts them. */
+static void check_count(struct run *r, uint32_t i)
+{
+    if (i < r->S && hm_pkmap_count(r->ctx, i) != r->model.count[i])
+        fail(r, "I7: pkmap_count[%u] = %d, the model expects %d", i, hm_pkmap_count(r->ctx, i),
+             r->model.count[i]);
+}
+
+/* hm_check_invariants against the model: 0 while nobody wrote the page tables behind the
+ * library's back, else the first invariant such a write broke. */
+static void check_invariants(struct run *r)
+{
+    char msg[160];
+    int rc = hm_check_invariants(r->ctx, msg, sizeof msg), exp = model_check_code(&r->model);
+    if (rc != exp)
+        fail(r, "hm_check_invariants returned %d (%s), the model expects %d", rc, rc ? msg : "", exp);
+    check_message(r, "hm_check_invariants", rc, msg, sizeof msg);
+}
+
+/* Two levels of checks.
+ * - After every op, incrementally (cost independent of the window size S): the result, the bug
+ *   report, every event (stale-translation events included), the count of every slot the op named
+ *   or touched (its events, its page's slot, the cursor), the cursor, every CPU's pagefault
+ *   depth, every PTE it wrote and the atomic slot it named, the TLBs for an access, the
+ *   page_address of its page, every count after a flush and (I12) no TLB caching a freed slot.
+ * - The full comparison (check_full): the sim's stale TLB hit and stale PTE write counters,
+ *   hm_check_invariants (I1-I3, I5, I6, I10 over the whole context, against the model's
+ *   prediction), every count, the PTE of every slot in use or
+ *   poked, page_address of every record, the PTE of every atomic slot; after every FULL_EVERY
+ *   ops that may change the context or its page tables (kmap family, flush, poke; FULL_EVERY_BIG for the
+ *   arch's own 512/1024-slot windows, where it costs O(S) locked PTE reads) and at the end of
+ *   the input, which also compares every TLB entry the input filled.
+ * A state the incremental checks miss is therefore caught at most FULL_EVERY ops later. */
+#define FULL_CHECK_MAX_S 64u
+#define FULL_EVERY 16u
+#define FULL_EVERY_BIG 64u
+
+static void check_full(struct run *r)
+{
+    const struct model *m = &r->model;
+    struct hm_sim_stats st;
+
+    hm_sim_get_stats(r->sim, &st);
+    if (st.stale_tlb_hits - r->st.stale_tlb_hits != r->exp_stale_hits ||
+        st.stale_pte_writes - r->st.stale_pte_writes != r->exp_stale_writes)
+        fail(r, "stale: since the set-up the sim counted %llu TLB hits and %llu PTE writes; the model expects %u, %u",
+             (unsigned long long)(st.stale_tlb_hits - r->st.stale_tlb_hits),
+             (unsigned long long)(st.stale_pte_writes - r->st.stale_pte_writes), r->exp_stale_hits,
+             r->exp_stale_writes);
+    check_invariants(r);
+    for (uint32_t i = 0; i < r->S; i++) {
+        check_count(r, i);
+        if (m->count[i] >= 1 || m->pk_pte[i])
+            check_pte(r, fop_pkmap_addr(r->L, i), "full sweep, pkmap");
+    }
+    /* every page_address record: its page's address is its slot's */
+    for (uint32_t k = 0; k < m->nrec; k++) {
+        hm_vaddr_t v = 0;
+        if (hm_page_address(r->ctx, m->rec_page[k], &v) != HM_OK || v != fop_pkmap_addr(r->L, m->rec_slot[k]))
+            fail(r, "full sweep: page_address(0x%x) = 0x%08x, the model has it in slot %u (0x%08x)",
+                 m->rec_page[k], v, m->rec_slot[k], fop_pkmap_addr(r->L, m->rec_slot[k]));
+    }
+
+    if (r->S)
+        for (uint32_t c = 0; c < r->ncpus; c++)
+            for (uint32_t t = 0; t < r->ntypes; t++)
+                check_pte(r, model_slot_addr(m, c, t), "full sweep, atomic");
+    r->since_full = 0;
+}
+
+void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
+{
+    const struct model *m = &r->model;
+
+    /* the result */
+    if (o->err != mo->err)
+        fail(r, "returned %s, the model expects %s", hm_strerror(o->err), hm_strerror(mo->err));
+    if (r->nbugs != mo->nbugs || (mo->nbugs && (r->bug != mo->bug || r->bug_err != mo->bug_err)))
+        fail(r, "%u bug report(s), last %s (%s); the model expects %u, last %s (%s)", r->nbugs,
+             hm_bug_name(r->bug), hm_strerror(r->bug_err), mo->nbugs, hm_bug_name(mo->bug),
+             hm_strerror(mo->bug_err));
+    if (o->err == HM_OK && op_has_value(o->op) && o->val != mo->val)
+        fail(r, "result 0x%x, the model expects 0x%x", o->val, mo->val);
+    check_events(r);
+
+    /* stale translations: only where the model says the kernel's behaviour leaves one. Per op
+     * the sim's events (one per stale hit or write); the sim's two counters in check_full. */
+    if (r->stale_events != mo->stale_tlb_hits + mo->stale_pte_writes)
+        fail(r, "stale: %u stale-translation events; the model expects %u TLB hits and %u PTE writes",
+             r->stale_events, mo->stale_tlb_hits, mo->stale_pte_writes);
+    r->exp_stale_hits += mo->stale_tlb_hits;
+    r->exp_stale_writes += mo->stale_pte_writes;
+
+    /* I7: the pkmap counts (all after a flush, else those this op touched), and the cursor */
+    if (mo->flushed) {
+        for (uint32_t i = 0; i < r->S; i++)
+            check_count(r, i);
+    } else if (r->S) {
+        for (uint32_t i = 0; i < r->nev; i++)
+            if (r->ev[i].a >= r->L->pkmap_base && r->ev[i].a - r->L->pkmap_base < (r->S << 12))
+                check_count(r, (r->ev[i].a - r->L->pkmap_base) >> 12);
+        if (o->pfn < r->L->max_pfn && model_slot_of_page(m, o->pfn) >= 0)
+            check_count(r, (uint32_t)model_slot_of_page(m, o->pfn));
+        check_count(r, m->last_nr);
+    }
+    if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
+        fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
+    /* I10: the pagefault-disable depth of every CPU */
+    for (uint32_t c = 0; c < r->ncpus; c++)
+        if (hm_pagefault_depth(r->ctx, c) != m->depth[c])
+            fail(r, "I10: cpu %u pagefault depth %d, the model expects %d", c, hm_pagefault_depth(r->ctx, c),
+                 m->depth[c]);
+
+    /* the PTEs this op wrote, and (I9) the atomic slot it named */
+    for (uint32_t i = 0; i < r->nev; i++)
+        if (r->ev[i].kind == HM_EV_PTE_SET || r->ev[i].kind == HM_EV_PTE_CLEAR)
+            check_pte(r, r->ev[i].a, "written PTE");
+    if ((o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN) &&
+        o->cpu < r->ncpus && o->type < r->ntypes && r->S)
+        check_pte(r, model_slot_addr(m, o->cpu, o->type), "I9 atomic slot");
+    if (o->op == FOP_LOAD || o->op == FOP_STORE)
+        check_tlb(r, o->vaddr, "TLB after the access");
+
+    /* page_address of the page the op named */
+    if (o->op == FOP_KMAP || o->op == FOP_KUNMAP || o->op == FOP_KMAP_ATOMIC ||
+        o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS)
+        check_pfn_address(r, o->pfn);
+
+    /* I12 / I4 after a flush: no slot it freed is still cached in any TLB (count-0 slots freed
+     * earlier were checked then, and a load of a count-0 slot faults without filling a TLB) */
+    if (mo->flushed)
+        for (uint32_t i = 0; i < r->nev; i++)
+            if (r->ev[i].kind == HM_EV_PTE_CLEAR && r->ev[i].a >= r->L->pkmap_base &&
+                r->ev[i].a - r->L->pkmap_base < (r->S << 12)) {
+                uint32_t slot = (r->ev[i].a - r->L->pkmap_base) >> 12;
+                /* (the op may have mapped it again since: a kmap reuses what its wrap freed) */
+                for (uint32_t c = 0; c < r->ncpus; c++)
+                    if (m->tlb_pk[c * r->S + slot] || hm_sim_tlb_lookup(r->sim, c, r->ev[i].a, NULL))
+                        fail(r, "I12: slot %u was freed but cpu %u still caches it", slot, c);
+            }
+
+    /* the full comparison, every FULL_EVERY ops that may change the context or its page
+     * tables (a load, a store or the irq switch only reach the sim; probes and config probes
+     * only read this context or build another one: highmem.h promises they change nothing, and
+     * the final comparison would see it if they did) */
+    if (o->op != FOP_LOAD && o->op != FOP_STORE && o->op != FOP_IRQ && o->op != FOP_PROBE &&
+        o->op != FOP_CONFIG &&
+        ++r->since_full >= (r->S <= FULL_CHECK_MAX_S ? FULL_EVERY : FULL_EVERY_BIG))
+        check_full(r);
+}
+
+/* At the end: the full comparison (a count-0 slot's PTE is none by I2) and every TLB. */
+void check_final(struct run *r)
+{
+    check_full(r);
+    check_all_tlbs(r, "final sweep");
+}
+
+
+/* The library's layout against the model's (spec formulas), field by field. */
+int layout_matches(const struct model_layout *M, const struct hm_layout *L)
+{
+    int has = M->S != 0;
+    uint64_t pt_end = (uint64_t)L->pt_start + ((uint64_t)L->pt_pages << 12);
+    return M->page_offset == L->page_offset && M->high_memory == L->high_memory &&
+           M->highmem_start_pfn == L->highmem_start_pfn && M->max_pfn == L->max_pfn && M->S == L->last_pkmap &&
+           M->nr_km_types == L->nr_km_types && M->km_type_nr == L->km_type_nr &&
+           M->config_nr_cpus == L->config_nr_cpus && (!has || M->pkmap_base == L->pkmap_base) &&
+           (!has || M->atomic_idx0 == L->kmap_atomic_base) &&
+           (!has || (M->pt_start == L->pt_start && M->pt_end == pt_end)) &&
+           (!has || M->kmap_fix_begin != 0 ||
+            (M->fixaddr_top == L->fixaddr_top && M->fixaddr_start == L->fixaddr_start));
+}
+
+void check_layout(struct run *r)
+{
+    const struct model_layout *M = &r->model.L;
+    const struct hm_layout *L = r->L;
+
+    if (!layout_matches(M, L))
+        fail(r, "layout: model (PKMAP_BASE 0x%08x, atomic idx 0 0x%08x, window 0x%llx..0x%llx, max_pfn 0x%x)"
+                " != library (0x%08x, 0x%08x, 0x%x..0x%llx, 0x%x)",
+             M->pkmap_base, M->atomic_idx0, (unsigned long long)M->pt_start,
+             (unsigned long long)M->pt_end, M->max_pfn, L->pkmap_base, L->kmap_atomic_base, L->pt_start,
+             (unsigned long long)L->pt_start + ((unsigned long long)L->pt_pages << 12), L->max_pfn);
+}
+
+void check_message(struct run *r, const char *who, int rc, const char *buf, size_t len)
+{
+    char prefix[8];
+    size_t n;
+    if (len == 0) {
+        if ((unsigned char)buf[0] != 0x5a)
+            fail(r, "%s: hm_check_invariants wrote into a 0-byte message buffer", who);
+        return;
+    }
+    n = strnlen(buf, len);
+    if (n == len)
+        fail(r, "%s: message not terminated within %zu bytes", who, len);
+    if (rc == 0 && n != 0)
+        fail(r, "%s: holds, yet the message is \"%s\"", who, buf);
+    snprintf(prefix, sizeof prefix, "I%d:", rc);
+    if (rc != 0 && strncmp(buf, prefix, n < strlen(prefix) ? n : strlen(prefix)) != 0)
+        fail(r, "%s: code %d but the message is \"%s\"", who, rc, buf);
+    if (rc != 0 && len >= sizeof prefix && n < strlen(prefix))
+        fail(r, "%s: message \"%s\" too short", who, buf);
+}
