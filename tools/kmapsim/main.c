@@ -485,7 +485,7 @@ static int arch_config(const struct opts *o, const struct hm_config *base, const
     struct hm_layout l;
     char msg[512];
     kmapsim_config_for(base, arch, cfg);
-    if (!arch->has_highmem && (o->given & ((1u << M_PKMAP) | (1u << M_HIGHMEM))))
+    if (!arch->has_highmem && !arch_is_all(o) && (o->given & ((1u << M_PKMAP) | (1u << M_HIGHMEM))))
         fprintf(stderr, "kmapsim: note: %s has no highmem: %s%s%s ignored\n", hm_arch_name(arch),
                 (o->given & (1u << M_PKMAP)) ? "--pkmap-entries" : "",
                 (o->given & (1u << M_PKMAP)) && (o->given & (1u << M_HIGHMEM)) ? " and " : "",
