@@ -1,5 +1,5 @@
-/* hm_internal.h - the context structure and the helpers shared by the core's files.
- * Not part of the public API: embedders and arch backends use highmem.h / highmem_arch.h.
+/* hm_internal.h - the context structure, the hook wrappers and the functions the core's files
+ * share. Not part of the public API: embedders and arch backends use highmem.h / highmem_arch.h.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_INTERNAL_H
 #define HM_INTERNAL_H
@@ -65,8 +65,14 @@ static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
     return (vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
 }
 
-void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte);
-
+/* The embedder's hooks the algorithm calls directly: the event stream and the locks. */
+static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte)
+{
+    if (ctx->hooks.on_event) {
+        struct hm_event ev = {kind, cpu, a, b, pte};
+        ctx->hooks.on_event(ctx->hooks.event_cookie, &ev);
+    }
+}
 static inline void hm_lock(struct hm_ctx *ctx, unsigned id)
 {
     if (ctx->machine.lock)
@@ -77,6 +83,18 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
     if (ctx->machine.unlock)
         ctx->machine.unlock(ctx->machine.m, id);
 }
+
+/* The core's files, each calling only files listed above it (no circle):
+ *   names.c, layout.c  the public names; hm_layout_compute
+ *   bug.c              BUG reports (hm_core_bug)
+ *   services.c         the hm_core_* services of highmem_arch.h: hardware actions, pagefault
+ *                      depth, PTE format, address arithmetic
+ *   page_address.c     the page_address hash and pool
+ *   ctx.c              context size, set-up and validity
+ *   pkmap.c            kmap_high, kunmap_high and flush_all_zero_pkmaps
+ *   inspect.c          read-only views of a context
+ *   kmap.c, check.c, arch_generic.c   the public kmap family; hm_check_invariants; the
+ *                      !CONFIG_HIGHMEM backend */
 
 /* page_address.c */
 void hm_page_address_init(struct hm_ctx *ctx);
