@@ -86,7 +86,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
 
 /* The core's files, each calling only files listed above it (no circle):
  *   names.c, layout.c  the public names; hm_layout_compute
- *   bug.c              BUG reports (hm_core_bug)
+ *   bug.c              BUG reports (below)
  *   services.c         the hm_core_* services of highmem_arch.h: hardware actions, pagefault
  *                      depth, PTE format, address arithmetic
  *   page_address.c     the page_address hash and pool
@@ -96,14 +96,19 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  *   kmap.c, check.c, arch_generic.c   the public kmap family; hm_check_invariants; the
  *                      !CONFIG_HIGHMEM backend */
 
+/* bug.c. A BUG found while a lock is held is noted in a struct hm_bug_report by the code that
+ * finds it (hm_bug_note, which returns the report's err), and the caller delivers it once
+ * every lock is released. Delivery counts it, emits HM_EV_BUG and calls the on_bug hook, and
+ * returns the report's err; every BUG report, noted or immediate (hm_core_bug), goes out
+ * through hm_bug_deliver. */
+int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint32_t arg);
+int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r);
+
 /* page_address.c */
 void hm_page_address_init(struct hm_ctx *ctx);
 hm_vaddr_t hm_page_address_locked(struct hm_ctx *ctx, hm_pfn_t pfn); /* hashed lookup, bucket lock */
 int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual);
 uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn);
-
-/* pkmap.c */
-int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx);
 
 /* ctx.c */
 int hm_ctx_ok(const struct hm_ctx *ctx);
