@@ -38,12 +38,8 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
         freed++;
     }
 
-    if (!ctx->cfg.need_flush || freed) {
-        hm_vaddr_t start = hm_pkmap_addr(ctx, 0), end = hm_pkmap_addr(ctx, ctx->last_pkmap);
-        hm_emit(ctx, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, start, end, 0);
-        if (ctx->machine.flush_tlb_range)
-            ctx->machine.flush_tlb_range(ctx->machine.m, start, end);
-    }
+    if (!ctx->cfg.need_flush || freed)
+        hm_core_flush_tlb_range(ctx, hm_pkmap_addr(ctx, 0), hm_pkmap_addr(ctx, ctx->last_pkmap));
     hm_emit(ctx, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
     ctx->stats.flushes++;
     ctx->stats.slots_freed += freed;

@@ -20,6 +20,13 @@ hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
     return ctx->machine.get_pte ? ctx->machine.get_pte(ctx->machine.m, vaddr) : 0;
 }
 
+void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end)
+{
+    hm_emit(ctx, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, start, end, 0);
+    if (ctx->machine.flush_tlb_range)
+        ctx->machine.flush_tlb_range(ctx->machine.m, start, end);
+}
+
 void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
 {
     hm_emit(ctx, HM_EV_TLB_FLUSH_PAGE, cpu, vaddr, 0, 0);

@@ -71,6 +71,7 @@ int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint
 void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);
 void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr);
 hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
+void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end);
 void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 void hm_core_flush_tlb_all(struct hm_ctx *ctx);
 void hm_core_flush_cache_all(struct hm_ctx *ctx);
