@@ -85,16 +85,16 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
 }
 
 /* The core's files, each calling only files listed above it (no circle):
- *   names.c, layout.c  the public names; hm_layout_compute
+ *   names.c, layout.c  the public names; hm_layout_compute and the common km_type names
+ *   arch_generic.c     the !CONFIG_HIGHMEM backend
  *   bug.c              BUG reports (below)
  *   services.c         the hm_core_* services of highmem_arch.h: hardware actions, pagefault
- *                      depth, PTE format, address arithmetic
+ *                      depth, atomic slot addresses, PTE format, address arithmetic
  *   page_address.c     the page_address hash and pool
  *   ctx.c              context size, set-up and validity
- *   pkmap.c            kmap_high, kunmap_high and flush_all_zero_pkmaps
+ *   pkmap.c            kmap_high, kmap, kunmap_high and flush_all_zero_pkmaps
  *   inspect.c          read-only views of a context
- *   kmap.c, check.c, arch_generic.c   the public kmap family; hm_check_invariants; the
- *                      !CONFIG_HIGHMEM backend */
+ *   kmap.c, check.c    the public kmap family; hm_check_invariants */
 
 /* bug.c. A BUG found while a lock is held is noted in a struct hm_bug_report by the code that
  * finds it (hm_bug_note, which returns the report's err), and the caller delivers it once

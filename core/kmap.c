@@ -35,11 +35,7 @@ static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *
         return err;
     if (ctx->arch->kmap)
         return ctx->arch->kmap(ctx, pfn, may_sleep, vaddr);
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
-    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
+    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
 }
 
 int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)

@@ -1,7 +1,9 @@
 /* layout.c - hm_layout_compute: the arch-independent part of a machine's layout, then the arch's
- * layout op.
+ * layout op; and the km_type names every 2.6.24 arch shares.
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
+
+const char *const hm_km_types_common[HM_NR_KM_TYPES_COMMON] = {HM_KM_TYPES_COMMON};
 
 static int is_pow2(uint32_t v)
 {

@@ -1,5 +1,5 @@
 /* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
- * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kunmap_high.
+ * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -152,6 +152,17 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
     if (err == HM_OK)
         *vaddr = v;
     return err;
+}
+
+/* kmap() of the x86 and ppc fronts after might_sleep(): a lowmem page's direct-map address,
+ * a highmem page through kmap_high. */
+int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+{
+    if (!hm_core_is_highmem(ctx, pfn)) {
+        *vaddr = hm_core_lowmem_address(ctx, pfn);
+        return HM_OK;
+    }
+    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
 }
 
 /* kunmap_high(). pfn is a valid highmem page. The PTE stays (lazy unmap); the waiters are
