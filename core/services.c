@@ -67,15 +67,16 @@ int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
 }
 
 /* idx = type + KM_TYPE_NR * cpu, idx pages from the atomic window's base in its direction: x86
- * and sparc __fix_to_virt(FIX_KMAP_BEGIN + idx) (downward), ppc KMAP_FIX_BEGIN + idx * PAGE_SIZE
- * (upward). Where KM_TYPE_NR counts more than the real types, a __KM_FENCE_n stands before
- * every type and after the last (x86 CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1. */
+ * and sparc __fix_to_virt(FIX_KMAP_BEGIN + idx) (dir -1), ppc KMAP_FIX_BEGIN + idx * PAGE_SIZE
+ * (dir +1); modulo 2^32, dir * offset is -offset or +offset. Where KM_TYPE_NR counts more than
+ * the real types, a __KM_FENCE_n stands before every type and after the last (x86
+ * CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1. */
 hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
 {
     const struct hm_layout *l = &ctx->layout;
     uint32_t km = l->km_type_nr > l->nr_km_types ? 2u * type + 1u : type;
     hm_vaddr_t offset = (km + l->km_type_nr * cpu) << l->page_shift;
-    return l->kmap_atomic_dir < 0 ? l->kmap_atomic_base - offset : l->kmap_atomic_base + offset;
+    return l->kmap_atomic_base + (hm_vaddr_t)l->kmap_atomic_dir * offset;
 }
 
 int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr)
