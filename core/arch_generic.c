@@ -3,12 +3,6 @@
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
-/* The generic km_type list of 2.6.24 (the same 13 members x86 uses). */
-static const char *const generic_km_types[] = {
-    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-    "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
-
 #define GENERIC_FIXADDR_TOP 0xfffff000u
 #define VMALLOC_OFFSET (8u << 20)
 
@@ -19,8 +13,8 @@ static int generic_layout(const struct hm_config *cfg, struct hm_layout *l)
     l->fixaddr_top = l->fixaddr_start = l->fixaddr_boot_start = GENERIC_FIXADDR_TOP;
     l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(VMALLOC_OFFSET - 1u);
     l->vmalloc_end = l->fixaddr_start - 2u * l->page_size;
-    l->km_types = generic_km_types;
-    l->nr_km_types = l->km_type_nr = sizeof generic_km_types / sizeof generic_km_types[0];
+    l->km_types = hm_km_types_common; /* the generic km_type list of 2.6.24 */
+    l->nr_km_types = l->km_type_nr = HM_NR_KM_TYPES_COMMON;
     l->config_nr_cpus = l->nr_cpus;
     l->kmap_atomic_base = 0;
     l->kmap_atomic_dir = 0;

@@ -1,5 +1,5 @@
-/* hm_internal.h - the context structure and the helpers shared by the core's files.
- * Not part of the public API: embedders and arch backends use highmem.h / highmem_arch.h.
+/* hm_internal.h - the context structure, the hook wrappers and the functions the core's files
+ * share. Not part of the public API: embedders and arch backends use highmem.h / highmem_arch.h.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_INTERNAL_H
 #define HM_INTERNAL_H
@@ -65,8 +65,14 @@ static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
     return (vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
 }
 
-void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte);
-
+/* The embedder's hooks the algorithm calls directly: the event stream and the locks. */
+static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte)
+{
+    if (ctx->hooks.on_event) {
+        struct hm_event ev = {kind, cpu, a, b, pte};
+        ctx->hooks.on_event(ctx->hooks.event_cookie, &ev);
+    }
+}
 static inline void hm_lock(struct hm_ctx *ctx, unsigned id)
 {
     if (ctx->machine.lock)
@@ -78,14 +84,31 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
         ctx->machine.unlock(ctx->machine.m, id);
 }
 
+/* The core's files, each calling only files listed above it (no circle):
+ *   names.c, layout.c  the public names; hm_layout_compute and the common km_type names
+ *   arch_generic.c     the !CONFIG_HIGHMEM backend
+ *   bug.c              BUG reports (below)
+ *   services.c         the hm_core_* services of highmem_arch.h: hardware actions, pagefault
+ *                      depth, atomic slot addresses, PTE format, address arithmetic
+ *   page_address.c     the page_address hash and pool
+ *   ctx.c              context size, set-up and validity
+ *   pkmap.c            kmap_high, kmap, kunmap_high and flush_all_zero_pkmaps
+ *   inspect.c          read-only views of a context
+ *   kmap.c, check.c    the public kmap family; hm_check_invariants */
+
+/* bug.c. A BUG found while a lock is held is noted in a struct hm_bug_report by the code that
+ * finds it (hm_bug_note, which returns the report's err), and the caller delivers it once
+ * every lock is released. Delivery counts it, emits HM_EV_BUG and calls the on_bug hook, and
+ * returns the report's err; every BUG report, noted or immediate (hm_core_bug), goes out
+ * through hm_bug_deliver. */
+int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint32_t arg);
+int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r);
+
 /* page_address.c */
 void hm_page_address_init(struct hm_ctx *ctx);
 hm_vaddr_t hm_page_address_locked(struct hm_ctx *ctx, hm_pfn_t pfn); /* hashed lookup, bucket lock */
 int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual);
 uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn);
-
-/* pkmap.c */
-int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx);
 
 /* ctx.c */
 int hm_ctx_ok(const struct hm_ctx *ctx);

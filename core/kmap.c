@@ -24,6 +24,18 @@ static int atomic_args(struct hm_ctx *ctx, uint32_t cpu, unsigned type, const ch
     return HM_OK;
 }
 
+/* The checks of the kmap_atomic forms that map a page: out pointer, cpu, type, then pfn. */
+static int atomic_map_args(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                           const hm_vaddr_t *vaddr, const char *function)
+{
+    int err;
+    if (!vaddr)
+        return bad_arg(ctx, function, pfn);
+    if ((err = atomic_args(ctx, cpu, type, function)) != HM_OK)
+        return err;
+    return pfn_check(ctx, pfn, function);
+}
+
 static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
     int err;
@@ -35,11 +47,7 @@ static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *
         return err;
     if (ctx->arch->kmap)
         return ctx->arch->kmap(ctx, pfn, may_sleep, vaddr);
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
-    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
+    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
 }
 
 int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
@@ -75,10 +83,7 @@ int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned
     int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
-    if (!vaddr)
-        return bad_arg(ctx, "kmap_atomic", pfn);
-    if ((err = atomic_args(ctx, cpu, type, "kmap_atomic")) != HM_OK ||
-        (err = pfn_check(ctx, pfn, "kmap_atomic")) != HM_OK)
+    if ((err = atomic_map_args(ctx, cpu, pfn, type, vaddr, "kmap_atomic")) != HM_OK)
         return err;
     if (ctx->arch->kmap_atomic_prot)
         return ctx->arch->kmap_atomic_prot(ctx, cpu, pfn, type, prot, vaddr);
@@ -98,10 +103,7 @@ int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned 
     int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
-    if (!vaddr)
-        return bad_arg(ctx, "kmap_atomic_pfn", pfn);
-    if ((err = atomic_args(ctx, cpu, type, "kmap_atomic_pfn")) != HM_OK ||
-        (err = pfn_check(ctx, pfn, "kmap_atomic_pfn")) != HM_OK)
+    if ((err = atomic_map_args(ctx, cpu, pfn, type, vaddr, "kmap_atomic_pfn")) != HM_OK)
         return err;
     if (ctx->arch->kmap_atomic_pfn)
         return ctx->arch->kmap_atomic_pfn(ctx, cpu, pfn, type, vaddr);

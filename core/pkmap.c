@@ -1,5 +1,5 @@
 /* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
- * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kunmap_high.
+ * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -8,14 +8,15 @@
  * cleared at the page's address read before it is unhashed, association removed); then one
  * TLB flush of the whole window (2.6.24: always; need_flush: only if a slot was freed).
  * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
- * changed, so the state stays as it was. Returns HM_OK or the BUG's error. */
-int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx)
+ * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
+ * or 0) for the caller to deliver outside kmap_lock. Returns HM_OK or the BUG's error. */
+static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct hm_bug_report *bug)
 {
     uint32_t i, freed = 0;
 
     for (i = 0; i < ctx->last_pkmap; i++)
         if (ctx->pkmap_count[i] == 1 && hm_core_pte_none(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i))))
-            return HM_BUG_FLUSH_PTE_NONE; /* reported by the caller, outside kmap_lock */
+            return hm_bug_note(bug, HM_BUG_FLUSH_PTE_NONE, HM_EFAULT, "flush_all_zero_pkmaps", bug_arg);
 
     hm_emit(ctx, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
     if (ctx->arch->flush_cache_kmaps)
@@ -37,53 +38,46 @@ int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx)
         freed++;
     }
 
-    if (!ctx->cfg.need_flush || freed) {
-        hm_vaddr_t start = hm_pkmap_addr(ctx, 0), end = hm_pkmap_addr(ctx, ctx->last_pkmap);
-        hm_emit(ctx, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, start, end, 0);
-        if (ctx->machine.flush_tlb_range)
-            ctx->machine.flush_tlb_range(ctx->machine.m, start, end);
-    }
+    if (!ctx->cfg.need_flush || freed)
+        hm_core_flush_tlb_range(ctx, hm_pkmap_addr(ctx, 0), hm_pkmap_addr(ctx, ctx->last_pkmap));
     hm_emit(ctx, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
     ctx->stats.flushes++;
     ctx->stats.slots_freed += freed;
     return HM_OK;
 }
 
-static int report_flush_bug(struct hm_ctx *ctx, int bug)
-{
-    return hm_core_bug(ctx, bug, HM_EFAULT, "flush_all_zero_pkmaps", 0);
-}
-
 int hm_kmap_flush_unused(struct hm_ctx *ctx)
 {
-    int bug;
+    struct hm_bug_report bug = {0};
+    int err;
 
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
     if (ctx->last_pkmap == 0)
         return HM_OK; /* !CONFIG_HIGHMEM: a no-op */
     hm_lock(ctx, HM_LOCK_KMAP);
-    bug = hm_flush_all_zero_pkmaps(ctx);
+    err = hm_flush_all_zero_pkmaps(ctx, 0, &bug);
     hm_unlock(ctx, HM_LOCK_KMAP);
-    return bug ? report_flush_bug(ctx, bug) : HM_OK;
+    return bug.bug != HM_BUG_NONE ? hm_bug_deliver(ctx, &bug) : err;
 }
 
 /* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL.
- * Returns HM_OK with *out set, HM_EAGAIN where the kernel would sleep and may not, or an
- * enum hm_bug (> 0 as a negative number) for the caller to report after unlocking. */
-static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *out, int *bug)
+ * Returns HM_OK with *out set, HM_EAGAIN where the kernel would sleep and may not, or the
+ * error of a BUG, noted in *bug (with pfn as its arg) for the caller to deliver after unlocking. */
+static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *out,
+                           struct hm_bug_report *bug)
 {
     uint32_t count;
     hm_vaddr_t vaddr;
+    int err;
 
 start:
     count = ctx->last_pkmap;
     for (;;) {
         ctx->last_pkmap_nr = (ctx->last_pkmap_nr + 1) & ctx->last_pkmap_mask;
         if (ctx->last_pkmap_nr == 0) {
-            *bug = hm_flush_all_zero_pkmaps(ctx);
-            if (*bug)
-                return HM_EFAULT;
+            if ((err = hm_flush_all_zero_pkmaps(ctx, pfn, bug)) != HM_OK)
+                return err;
             count = ctx->last_pkmap;
         }
         if (ctx->pkmap_count[ctx->last_pkmap_nr] == 0)
@@ -113,10 +107,8 @@ start:
     }
 
     vaddr = hm_pkmap_addr(ctx, ctx->last_pkmap_nr);
-    if (ctx->page_address_pool.head == HM_NIL) { /* set_page_address would BUG: change nothing */
-        *bug = HM_BUG_POOL_EMPTY;
-        return HM_EINVAL;
-    }
+    if (ctx->page_address_pool.head == HM_NIL) /* set_page_address would BUG: change nothing */
+        return hm_bug_note(bug, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
     hm_core_set_pte(ctx, vaddr, hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot));
     ctx->pkmap_count[ctx->last_pkmap_nr] = 1;
     hm_set_page_address(ctx, pfn, vaddr);
@@ -125,12 +117,14 @@ start:
     return HM_OK;
 }
 
-/* kmap_high(). pfn is a valid highmem page. */
+/* kmap_high(). pfn is a valid highmem page. A BUG found under kmap_lock (here or in
+ * map_new_virtual) is delivered after the lock is released. */
 int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
+    struct hm_bug_report bug = {0};
     hm_vaddr_t v;
     uint32_t nr;
-    int err = HM_OK, bug = HM_BUG_NONE;
+    int err = HM_OK;
 
     hm_lock(ctx, HM_LOCK_KMAP);
     ctx->stats.kmap_calls++;
@@ -145,20 +139,30 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
     if (err == HM_OK) {
         nr = hm_pkmap_nr(ctx, v);
         if (nr >= ctx->last_pkmap || ctx->pkmap_count[nr] < 1) {
-            bug = HM_BUG_KMAP_COUNT; /* the count would be < 2 after the increment */
-            err = HM_EINVAL;
+            /* the count would be < 2 after the increment */
+            err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
         } else {
             ctx->pkmap_count[nr]++;
         }
     }
     hm_unlock(ctx, HM_LOCK_KMAP);
 
-    if (bug != HM_BUG_NONE)
-        return hm_core_bug(ctx, bug, err, bug == HM_BUG_KMAP_COUNT ? "kmap_high" :
-                           bug == HM_BUG_POOL_EMPTY ? "set_page_address" : "flush_all_zero_pkmaps", pfn);
+    if (bug.bug != HM_BUG_NONE)
+        return hm_bug_deliver(ctx, &bug);
     if (err == HM_OK)
         *vaddr = v;
     return err;
+}
+
+/* kmap() of the x86 and ppc fronts after might_sleep(): a lowmem page's direct-map address,
+ * a highmem page through kmap_high. */
+int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+{
+    if (!hm_core_is_highmem(ctx, pfn)) {
+        *vaddr = hm_core_lowmem_address(ctx, pfn);
+        return HM_OK;
+    }
+    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
 }
 
 /* kunmap_high(). pfn is a valid highmem page. The PTE stays (lazy unmap); the waiters are

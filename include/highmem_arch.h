@@ -55,6 +55,16 @@ struct hm_arch {
     void (*flush_cache_kmaps)(struct hm_ctx *ctx);
 };
 
+/* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
+ * op points km_types at hm_km_types_common, or an arch with more types lists them after these
+ * in its own array, { HM_KM_TYPES_COMMON, "KM_PPC_SYNC_PAGE", ... }. */
+#define HM_KM_TYPES_COMMON                                                                  \
+    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1", \
+    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",        \
+    "KM_SOFTIRQ0", "KM_SOFTIRQ1"
+#define HM_NR_KM_TYPES_COMMON 13u
+extern const char *const hm_km_types_common[HM_NR_KM_TYPES_COMMON];
+
 /* ---------------------------------------------------------------------------------------
  * Core services for arch fronts. All take a context built for that arch.
  * ------------------------------------------------------------------------------------- */
@@ -62,6 +72,9 @@ struct hm_arch {
  * never-sleeping form (HM_EAGAIN where the kernel would sleep). */
 int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn);
+/* kmap() as x86 and ppc have it after might_sleep() (the core's default for a NULL kmap op):
+ * a lowmem page's direct-map address, a highmem page through kmap_high. */
+int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 
 /* Report a BUG condition: counts it, emits HM_EV_BUG, calls the embedder's hook, and returns
  * err so a front can write `return hm_core_bug(...)`. */
@@ -71,6 +84,7 @@ int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint
 void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);
 void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr);
 hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
+void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end);
 void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 void hm_core_flush_tlb_all(struct hm_ctx *ctx);
 void hm_core_flush_cache_all(struct hm_ctx *ctx);
@@ -80,6 +94,10 @@ void hm_core_flush_cache_all(struct hm_ctx *ctx);
 void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
+
+/* The address of cpu's kmap_atomic slot for a km_type index, from the layout: kmap_atomic_base,
+ * kmap_atomic_dir, KM_TYPE_NR (with the debug fences where the arch has them). */
+hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type);
 
 /* The lowmem shortcut every kmap_atomic front takes: pagefault_disable(), then
  * page_address(). Always HM_OK. */

@@ -19,11 +19,8 @@
 #define PPC_CONFIG_NR_CPUS 4u           /* NR_CPUS of the documented config (raised to --cpus) */
 #define PPC_VMALLOC_OFFSET 0x01000000u  /* 16 MiB */
 
-static const char *const ppc_km_types[] = {
-    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-    "KM_SOFTIRQ0", "KM_SOFTIRQ1", "KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"};
-#define PPC_NR_KM_TYPES 15u
+/* enum km_type of asm-powerpc/kmap_types.h: the common list, then two ppc types */
+static const char *const ppc_km_types[] = {HM_KM_TYPES_COMMON, "KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"};
 
 static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
 {
@@ -36,7 +33,7 @@ static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (((uint64_t)l->last_pkmap << l->page_shift) > PPC_KMAP_FIX_OFFSET)
         return HM_EINVAL; /* the pkmap window would run into the atomic window */
     l->km_types = ppc_km_types;
-    l->nr_km_types = l->km_type_nr = PPC_NR_KM_TYPES; /* no fences on ppc */
+    l->nr_km_types = l->km_type_nr = sizeof ppc_km_types / sizeof ppc_km_types[0]; /* no fences on ppc */
     l->config_nr_cpus = nr_cpus_config;
     l->pkmap_base = PPC_HIGHMEM_START;
     /* no fixmap in this era: kmap_atomic has its own window at KMAP_FIX_BEGIN, growing upward */
@@ -48,7 +45,7 @@ static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
     /* VMALLOC_END = ioremap_bot, which starts at IOREMAP_TOP = PKMAP_BASE with highmem */
     l->vmalloc_start = (l->high_memory + PPC_VMALLOC_OFFSET) & ~(PPC_VMALLOC_OFFSET - 1u);
     l->vmalloc_end = l->pkmap_base;
-    atomic_pages = PPC_NR_KM_TYPES * nr_cpus_config;
+    atomic_pages = l->km_type_nr * nr_cpus_config;
     l->pt_start = l->pkmap_base;
     l->pt_pages = (PPC_KMAP_FIX_OFFSET >> l->page_shift) + atomic_pages;
     return HM_OK;
@@ -69,13 +66,6 @@ static hm_pfn_t ppc_pte_pfn(hm_pte_t pte)
     return (uint32_t)pte >> 12;
 }
 
-/* KMAP_FIX_BEGIN + idx * PAGE_SIZE, idx = type + KM_TYPE_NR * cpu: the PTE is kmap_pte + idx */
-static hm_vaddr_t slot_vaddr(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
-{
-    const struct hm_layout *l = hm_ctx_layout(ctx);
-    return l->kmap_atomic_base + ((type + l->km_type_nr * cpu) << l->page_shift);
-}
-
 static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
                                 hm_pte_t prot, hm_vaddr_t *vaddr)
 {
@@ -83,7 +73,7 @@ static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 
     if (!hm_core_is_highmem(ctx, pfn))
         return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
-    v = slot_vaddr(ctx, cpu, type);
+    v = hm_core_atomic_slot(ctx, cpu, type);
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* HIGHMEM_DEBUG is always 1 */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic", v);
     hm_core_pagefault_disable(ctx, cpu);
@@ -97,7 +87,7 @@ static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 static int ppc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = slot_vaddr(ctx, cpu, type);
+    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
@@ -143,11 +133,11 @@ const struct hm_arch hm_arch_ppc = {
     .mk_pte = ppc_mk_pte,
     .pte_none = ppc_pte_none,
     .pte_pfn = ppc_pte_pfn,
-    .kmap = 0,   /* might_sleep(); lowmem -> page_address; highmem -> kmap_high */
-    .kunmap = 0, /* BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
+    /* kmap (NULL): might_sleep(); lowmem -> page_address; highmem -> kmap_high */
+    /* kunmap (NULL): BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = ppc_kmap_atomic_prot,
     .kunmap_atomic = ppc_kunmap_atomic,
-    .kmap_atomic_pfn = 0, /* not in the ppc header: the core maps it to kmap_atomic */
+    /* kmap_atomic_pfn (NULL): not in the ppc header: the core maps it to kmap_atomic */
     .kmap_atomic_to_page = ppc_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
 };

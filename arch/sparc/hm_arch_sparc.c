@@ -25,11 +25,6 @@
 #define SPARC_VMALLOC_START 0xfe600000u    /* the SRMMU vmalloc area above the I/O area */
 #define SPARC_VMALLOC_END 0xffc00000u
 
-static const char *const sparc_km_types[] = {
-    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-    "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
-#define SPARC_NR_KM_TYPES 13u
 #define SPARC_FIX_KMAP_BEGIN 1u /* after FIX_HOLE */
 
 static int sparc_layout(const struct hm_config *cfg, struct hm_layout *l)
@@ -40,14 +35,14 @@ static int sparc_layout(const struct hm_config *cfg, struct hm_layout *l)
 
     if (l->max_pfn > (1u << 24)) /* 36-bit physical addresses */
         return HM_EINVAL;
-    l->km_types = sparc_km_types;
-    l->nr_km_types = l->km_type_nr = SPARC_NR_KM_TYPES; /* no fences on sparc */
+    l->km_types = hm_km_types_common;
+    l->nr_km_types = l->km_type_nr = HM_NR_KM_TYPES_COMMON; /* no fences on sparc */
     l->config_nr_cpus = nr_cpus_config;
     /* PKMAP_BASE = PMD_ALIGN(SRMMU_NOCACHE_VADDR + (SRMMU_MAX_NOCACHE_PAGES << PAGE_SHIFT)) */
     l->pkmap_base = (nocache_end + SPARC_PKMAP_ALIGN - 1u) & ~(SPARC_PKMAP_ALIGN - 1u);
     /* enum fixed_addresses: FIX_HOLE, FIX_KMAP_BEGIN..FIX_KMAP_END, __end_of_fixed_addresses */
     l->fix_kmap_begin = SPARC_FIX_KMAP_BEGIN;
-    l->nr_fixmap = SPARC_FIX_KMAP_BEGIN + SPARC_NR_KM_TYPES * nr_cpus_config;
+    l->nr_fixmap = SPARC_FIX_KMAP_BEGIN + l->km_type_nr * nr_cpus_config;
     l->fixaddr_top = SPARC_FIXADDR_TOP;
     l->fixaddr_start = l->fixaddr_boot_start = SPARC_FIXADDR_TOP - (l->nr_fixmap << l->page_shift);
     if (l->pkmap_base + ((uint64_t)l->last_pkmap << l->page_shift) > l->fixaddr_start)
@@ -76,22 +71,12 @@ static hm_pfn_t sparc_pte_pfn(hm_pte_t pte)
     return ((uint32_t)pte & SRMMU_PTE_PMASK) >> 8;
 }
 
-static hm_vaddr_t slot_vaddr(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
-{
-    const struct hm_layout *l = hm_ctx_layout(ctx);
-    return hm_fix_to_virt(l, l->fix_kmap_begin + type + l->km_type_nr * cpu);
-}
-
 /* kmap: BUG_ON(in_interrupt()) instead of might_sleep() */
 static int sparc_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
     if (hm_core_in_interrupt(ctx))
         return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap", pfn);
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
-    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
+    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
 }
 
 static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
@@ -101,7 +86,7 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
 
     if (!hm_core_is_highmem(ctx, pfn))
         return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
-    v = slot_vaddr(ctx, cpu, type);
+    v = hm_core_atomic_slot(ctx, cpu, type);
     /* The kernel flushes the whole cache before its DEBUG_HIGHMEM busy check, so a BUG still
      * shows that flush (it changes no state); the pagefault depth is only raised on success. */
     hm_core_flush_cache_all(ctx); /* the per-page cache flush is #if 0'd out */
@@ -117,7 +102,7 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
 static int sparc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = slot_vaddr(ctx, cpu, type);
+    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
@@ -170,10 +155,10 @@ const struct hm_arch hm_arch_sparc = {
     .pte_none = sparc_pte_none,
     .pte_pfn = sparc_pte_pfn,
     .kmap = sparc_kmap,
-    .kunmap = 0, /* BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
+    /* kunmap (NULL): BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = sparc_kmap_atomic_prot,
     .kunmap_atomic = sparc_kunmap_atomic,
-    .kmap_atomic_pfn = 0,
+    /* kmap_atomic_pfn (NULL): the core's kmap_atomic(pfn_to_page(pfn)) */
     .kmap_atomic_to_page = sparc_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
 };

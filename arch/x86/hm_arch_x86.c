@@ -21,12 +21,6 @@
 #define X86_CONFIG_NR_CPUS 8u       /* NR_CPUS of the documented config (raised to --cpus if larger) */
 #define VMALLOC_OFFSET (8u << 20)
 
-static const char *const x86_km_types[] = {
-    "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-    "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-    "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
-#define X86_NR_KM_TYPES 13u
-
 /* enum fixed_addresses of the documented 2.6.24 config (docs/design.md): entries before
  * FIX_KMAP_BEGIN are FIX_HOLE, FIX_VDSO, FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE, FIX_APIC_BASE
  * (LOCAL_APIC), FIX_IO_APIC_BASE_0..63 (IO_APIC, MAX_IO_APICS 64), FIX_F00F_IDT (F00F_BUG);
@@ -47,10 +41,10 @@ static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint3
 
     if (l->max_pfn > (1u << (phys_bits - l->page_shift)))
         return HM_EINVAL;
-    l->km_types = x86_km_types;
-    l->nr_km_types = X86_NR_KM_TYPES;
+    l->km_types = hm_km_types_common;
+    l->nr_km_types = HM_NR_KM_TYPES_COMMON;
     /* CONFIG_DEBUG_HIGHMEM puts a __KM_FENCE_n before every type: KM_TYPE_NR becomes 27 */
-    l->km_type_nr = cfg->debug_highmem ? 2u * X86_NR_KM_TYPES + 1u : X86_NR_KM_TYPES;
+    l->km_type_nr = cfg->debug_highmem ? 2u * HM_NR_KM_TYPES_COMMON + 1u : HM_NR_KM_TYPES_COMMON;
     l->config_nr_cpus = nr_cpus_config;
 
     l->fix_kmap_begin = X86_FIX_KMAP_BEGIN;
@@ -121,19 +115,6 @@ static hm_pfn_t x86_pae_pte_pfn(hm_pte_t pte)
     return (hm_pfn_t)((pte & X86_PAE_PFN_MASK) >> 12);
 }
 
-/* The enum value of a km_type index: odd values between the fences under DEBUG_HIGHMEM. */
-static uint32_t km_value(const struct hm_ctx *ctx, unsigned type)
-{
-    return hm_core_debug_highmem(ctx) ? 2u * type + 1u : type;
-}
-
-/* __fix_to_virt(FIX_KMAP_BEGIN + type + KM_TYPE_NR * cpu) */
-static hm_vaddr_t slot_vaddr(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
-{
-    const struct hm_layout *l = hm_ctx_layout(ctx);
-    return hm_fix_to_virt(l, l->fix_kmap_begin + km_value(ctx, type) + l->km_type_nr * cpu);
-}
-
 static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
                                 hm_pte_t prot, hm_vaddr_t *vaddr)
 {
@@ -141,7 +122,7 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 
     if (!hm_core_is_highmem(ctx, pfn)) /* lowmem: pagefaults stay disabled all the same */
         return hm_core_kmap_atomic_lowmem(ctx, cpu, pfn, vaddr);
-    v = slot_vaddr(ctx, cpu, type);
+    v = hm_core_atomic_slot(ctx, cpu, type);
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none()), always on */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot", v);
     hm_core_pagefault_disable(ctx, cpu);
@@ -153,7 +134,7 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = slot_vaddr(ctx, cpu, type);
+    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
@@ -171,7 +152,7 @@ static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
 /* kmap_atomic_pfn: no highmem test and no pte_none check. */
 static int x86_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)
 {
-    hm_vaddr_t v = slot_vaddr(ctx, cpu, type);
+    hm_vaddr_t v = hm_core_atomic_slot(ctx, cpu, type);
     hm_core_pagefault_disable(ctx, cpu);
     hm_core_set_pte(ctx, v, hm_core_mk_pte(ctx, pfn, hm_core_kmap_prot(ctx)));
     *vaddr = v;
@@ -209,13 +190,13 @@ const struct hm_arch hm_arch_x86 = {
     .mk_pte = x86_mk_pte,
     .pte_none = x86_pte_none,
     .pte_pfn = x86_pte_pfn,
-    .kmap = 0,   /* might_sleep(); lowmem -> page_address; highmem -> kmap_high */
-    .kunmap = 0, /* BUG if in_interrupt(); lowmem -> nothing; highmem -> kunmap_high */
+    /* kmap (NULL): might_sleep(); lowmem -> page_address; highmem -> kmap_high */
+    /* kunmap (NULL): BUG if in_interrupt(); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = x86_kmap_atomic_prot,
     .kunmap_atomic = x86_kunmap_atomic,
     .kmap_atomic_pfn = x86_kmap_atomic_pfn,
     .kmap_atomic_to_page = x86_kmap_atomic_to_page,
-    .flush_cache_kmaps = 0, /* empty on x86 */
+    /* flush_cache_kmaps (NULL): empty on x86 */
 };
 
 /* CONFIG_X86_PAE: 512 slots (PTRS_PER_PTE with 8-byte entries), 2 MiB PMD, NX in kmap_prot,
@@ -237,8 +218,10 @@ const struct hm_arch hm_arch_x86_pae = {
     .mk_pte = x86_pae_mk_pte,
     .pte_none = x86_pae_pte_none,
     .pte_pfn = x86_pae_pte_pfn,
+    /* kmap, kunmap (NULL): as on x86 */
     .kmap_atomic_prot = x86_kmap_atomic_prot,
     .kunmap_atomic = x86_kunmap_atomic,
     .kmap_atomic_pfn = x86_kmap_atomic_pfn,
     .kmap_atomic_to_page = x86_kmap_atomic_to_page,
+    /* flush_cache_kmaps (NULL): empty on x86 */
 };

@@ -1,0 +1,68 @@
+/* inspect.c - read-only views of a context for tests, fuzzers and tools: slot counts, the scan
+ * cursor, waiters, pagefault depths, pool and bucket sizes, statistics.
+ * SPDX-License-Identifier: MIT */
+#include "hm_internal.h"
+
+int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot)
+{
+    if (!hm_ctx_ok(ctx) || slot >= ctx->last_pkmap)
+        return -1;
+    return ctx->pkmap_count[slot];
+}
+
+uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? ctx->last_pkmap_nr : 0;
+}
+
+uint32_t hm_nr_waiters(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? ctx->nr_waiters : 0;
+}
+
+int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
+{
+    if (!hm_ctx_ok(ctx) || cpu >= ctx->layout.nr_cpus)
+        return -1;
+    return hm_core_pagefault_depth(ctx, cpu);
+}
+
+static uint32_t list_len(const struct hm_ctx *ctx, const struct hm_list *list)
+{
+    uint32_t n = 0;
+    for (int32_t r = list->head; r != HM_NIL && n <= ctx->last_pkmap; r = ctx->page_address_maps[r].next)
+        n++;
+    return n;
+}
+
+uint32_t hm_pool_size(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? list_len(ctx, &ctx->page_address_pool) : 0;
+}
+
+uint32_t hm_bucket_size(const struct hm_ctx *ctx, uint32_t b)
+{
+    if (!hm_ctx_ok(ctx) || b >= HM_PA_HASH_SIZE)
+        return 0;
+    return list_len(ctx, &ctx->page_address_htable[b]);
+}
+
+uint32_t hm_page_bucket(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return hm_ctx_ok(ctx) ? hm_page_slot(ctx, pfn) : 0;
+}
+
+void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out)
+{
+    if (!out)
+        return;
+    if (!hm_ctx_ok(ctx)) {
+        struct hm_stats zero = {0};
+        *out = zero;
+        return;
+    }
+    *out = ctx->stats;
+    out->bugs = atomic_load_explicit(&ctx->bugs, memory_order_relaxed);
+    for (int b = 0; b < HM_BUG__COUNT; b++)
+        out->bug_by_kind[b] = atomic_load_explicit(&ctx->bug_by_kind[b], memory_order_relaxed);
+}

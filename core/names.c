@@ -1,0 +1,33 @@
+/* names.c - the printable names of errors (hm_strerror), BUG kinds (hm_bug_name) and event
+ * kinds (hm_event_name).
+ * SPDX-License-Identifier: MIT */
+#include "highmem.h"
+
+const char *hm_strerror(int err)
+{
+    static const char *const names[] = {"OK", "EINVAL", "ERANGE", "EAGAIN", "EBUSY", "EFAULT", "ENOSPC"};
+    if (err < 0 || (unsigned)err >= sizeof names / sizeof names[0])
+        return "EUNKNOWN";
+    return names[err];
+}
+
+const char *hm_bug_name(int bug)
+{
+    static const char *const names[HM_BUG__COUNT] = {
+        "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
+        "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
+        "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED"};
+    if (bug < 0 || bug >= HM_BUG__COUNT)
+        return "UNKNOWN";
+    return names[bug];
+}
+
+const char *hm_event_name(int kind)
+{
+    static const char *const names[] = {
+        "none", "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
+        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
+    if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
+        return "unknown";
+    return names[kind];
+}

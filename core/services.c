@@ -1,0 +1,141 @@
+/* services.c - the hm_core_* services arch fronts call (highmem_arch.h): hardware actions that
+ * emit their event first, pagefault depth, atomic slot addresses, PTE format, address arithmetic.
+ * SPDX-License-Identifier: MIT */
+#include "hm_internal.h"
+
+void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte)
+{
+    hm_emit(ctx, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, hm_core_pte_pfn(ctx, pte), pte);
+    ctx->machine.set_pte(ctx->machine.m, vaddr, pte);
+}
+
+void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr)
+{
+    hm_emit(ctx, HM_EV_PTE_CLEAR, HM_CPU_ALL, vaddr, 0, 0);
+    ctx->machine.set_pte(ctx->machine.m, vaddr, 0);
+}
+
+hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
+{
+    return ctx->machine.get_pte ? ctx->machine.get_pte(ctx->machine.m, vaddr) : 0;
+}
+
+void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end)
+{
+    hm_emit(ctx, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, start, end, 0);
+    if (ctx->machine.flush_tlb_range)
+        ctx->machine.flush_tlb_range(ctx->machine.m, start, end);
+}
+
+void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    hm_emit(ctx, HM_EV_TLB_FLUSH_PAGE, cpu, vaddr, 0, 0);
+    if (ctx->machine.flush_tlb_page)
+        ctx->machine.flush_tlb_page(ctx->machine.m, cpu, vaddr);
+}
+
+void hm_core_flush_tlb_all(struct hm_ctx *ctx)
+{
+    hm_emit(ctx, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+    if (ctx->machine.flush_tlb_all)
+        ctx->machine.flush_tlb_all(ctx->machine.m);
+}
+
+void hm_core_flush_cache_all(struct hm_ctx *ctx)
+{
+    hm_emit(ctx, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+    if (ctx->machine.flush_cache_all)
+        ctx->machine.flush_cache_all(ctx->machine.m);
+}
+
+void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu)
+{
+    ctx->cpus[cpu].pagefault_disabled++;
+}
+
+int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu)
+{
+    if (ctx->cpus[cpu].pagefault_disabled <= 0)
+        return hm_core_bug(ctx, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic", cpu);
+    ctx->cpus[cpu].pagefault_disabled--;
+    return HM_OK;
+}
+
+int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
+{
+    return ctx->cpus[cpu].pagefault_disabled;
+}
+
+/* idx = type + KM_TYPE_NR * cpu, idx pages from the atomic window's base in its direction: x86
+ * and sparc __fix_to_virt(FIX_KMAP_BEGIN + idx) (dir -1), ppc KMAP_FIX_BEGIN + idx * PAGE_SIZE
+ * (dir +1); modulo 2^32, dir * offset is -offset or +offset. Where KM_TYPE_NR counts more than
+ * the real types, a __KM_FENCE_n stands before every type and after the last (x86
+ * CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1. */
+hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
+{
+    const struct hm_layout *l = &ctx->layout;
+    uint32_t km = l->km_type_nr > l->nr_km_types ? 2u * type + 1u : type;
+    hm_vaddr_t offset = (km + l->km_type_nr * cpu) << l->page_shift;
+    return l->kmap_atomic_base + (hm_vaddr_t)l->kmap_atomic_dir * offset;
+}
+
+int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    hm_core_pagefault_disable(ctx, cpu);
+    *vaddr = hm_core_lowmem_address(ctx, pfn);
+    return HM_OK;
+}
+
+int hm_core_virt_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
+    if (vaddr < ctx->layout.page_offset || p >= ctx->layout.max_pfn)
+        return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
+    *pfn = p;
+    return HM_OK;
+}
+
+int hm_core_in_interrupt(const struct hm_ctx *ctx)
+{
+    return ctx->machine.in_interrupt ? ctx->machine.in_interrupt(ctx->machine.m) != 0 : 0;
+}
+
+int hm_core_debug_highmem(const struct hm_ctx *ctx)
+{
+    return ctx->cfg.debug_highmem != 0;
+}
+
+int hm_core_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return pfn >= ctx->layout.highmem_start_pfn && pfn < ctx->layout.max_pfn;
+}
+
+hm_vaddr_t hm_core_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return ctx->layout.page_offset + (pfn << ctx->layout.page_shift);
+}
+
+hm_pfn_t hm_core_virt_to_pfn(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
+{
+    return (hm_pfn_t)(vaddr - ctx->layout.page_offset) >> ctx->layout.page_shift;
+}
+
+hm_pte_t hm_core_kmap_prot(const struct hm_ctx *ctx)
+{
+    return ctx->arch->kmap_prot;
+}
+
+int hm_core_pte_none(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return ctx->arch->pte_none ? ctx->arch->pte_none(pte) : pte == 0;
+}
+
+hm_pfn_t hm_core_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return ctx->arch->pte_pfn ? ctx->arch->pte_pfn(pte) : (hm_pfn_t)(pte >> ctx->layout.page_shift);
+}
+
+hm_pte_t hm_core_mk_pte(const struct hm_ctx *ctx, hm_pfn_t pfn, hm_pte_t prot)
+{
+    return ctx->arch->mk_pte ? ctx->arch->mk_pte(pfn, prot) : (((hm_pte_t)pfn << ctx->layout.page_shift) | prot);
+}
