@@ -63,7 +63,10 @@ for trace in "${traces[@]}"; do
     esac
   done
   want_rc="$(sed -n 's/^# exit status: *\([0-9][0-9]*\) *$/\1/p' "$trace" | head -n 1)"
-  want_rc="${want_rc:-0}"
+  if [ -z "$want_rc" ]; then
+    fail "$name: no '# exit status: N' line (examples/README promises one)"
+    want_rc=0
+  fi
   if [ ! -f "$expected" ]; then
     fail "$name: missing $expected"
     continue
