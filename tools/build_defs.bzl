@@ -1,0 +1,82 @@
+# Starlark macros the BUILD files share: a Criterion suite, a fuzz target with its corpus replay
+# test, an arch backend, and the copts that keep non-target code out of libFuzzer's coverage.
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+
+# Under --config=libfuzzer the code around the fuzz targets is compiled without coverage
+# instrumentation: the simulator (sim/), the machine opener and printing (harness/), the fuzz
+# harnesses and the reference model (fuzz/). The engine's feedback is the coverage of the library
+# (core/, arch/) alone. Instrumenting the oracle code tripled the features per input (most of them
+# loop-count buckets of the checks) and its comparison tracing alone cost about 40 % of the exec/s
+# (fuzz/README.md, Throughput). Without --config=libfuzzer it adds nothing.
+NO_COVERAGE = select({
+    "//:libfuzzer": ["-fno-sanitize=fuzzer-no-link"],
+    "//conditions:default": [],
+})
+
+def _local_first(label):
+    """buildifier's order for deps: this package's labels (":x") first, then by text."""
+    return (not label.startswith(":"), label)
+
+def criterion_test(name, srcs, deps, size = "small"):
+    """A Criterion suite: one cc_test with no main() (Criterion supplies it), on //tests:criterion.
+
+    Tagged no_tsan: Criterion's runner crashes under TSan (Criterion issue #274), and
+    --config=tsan filters the tag out (.bazelrc). //tests:criterion joins deps in buildifier's order.
+    """
+    criterion = ":criterion" if native.package_name() == "tests" else "//tests:criterion"
+    cc_test(
+        name = name,
+        size = size,
+        srcs = srcs,
+        tags = ["no_tsan"],
+        deps = sorted(deps + [criterion], key = _local_first),
+    )
+
+def fuzz_target(name, srcs, deps, copts = None, linkopts = None):
+    """NAME_fuzz, a fuzz binary, and NAME_regression, a test replaying the corpus corpus/NAME/.
+
+    NAME_fuzz (tagged manual) links the engine under --config=libfuzzer (//:libfuzzer), otherwise
+    replay_main.c, which runs the target on the inputs it is given. NAME_regression is srcs plus
+    replay_main.c, run on every committed input of corpus/NAME/ (plain, --config=asan, ...).
+    copts are for the fuzz binary only (e.g. NO_COVERAGE); linkopts for both.
+    """
+    engine = select({
+        "//:libfuzzer": ["-fsanitize=fuzzer"],
+        "//conditions:default": [],
+    })
+    cc_binary(
+        name = name + "_fuzz",
+        srcs = srcs + select({
+            "//:libfuzzer": [],
+            "//conditions:default": ["replay_main.c"],
+        }),
+        copts = copts,
+        linkopts = linkopts + engine if linkopts else engine,
+        tags = ["manual"],
+        deps = deps,
+    )
+    cc_test(
+        name = name + "_regression",
+        size = "small",
+        srcs = sorted(srcs + ["replay_main.c"]),
+        args = ["%s/corpus/%s" % (native.package_name(), name)],
+        data = native.glob(["corpus/%s/**" % name]),
+        linkopts = linkopts,
+        deps = deps,
+    )
+
+def highmem_arch(name):
+    """The backend library of arch/NAME: every .c and .h of the package, over the core's services."""
+    cc_library(
+        name = name,
+        srcs = native.glob([
+            "*.c",
+            "*.h",
+        ]),
+        visibility = ["//visibility:public"],
+        deps = [
+            "//core",
+            "//include:highmem_headers",
+        ],
+    )
