@@ -270,11 +270,7 @@ Test(ppc_atomic, kmap_atomic_to_page_quirks)
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
     cr_assert(eq(u32, pv, 0xfe001000u)); /* PKMAP_ADDR(1) */
     /* virt_to_page garbage: (0xfe001000 - 0xc0000000) >> 12 = 0x3e001 */
-    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, 0x3e001u));
-    cr_assert(not(eq(u32, pfn, PG(6))));
-    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + 0x10u, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, PG(6)));
+    tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3e001u, 0x10u);
     /* an atomic slot: (v - KMAP_FIX_BEGIN) >> 12 indexes kmap_pte */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_PPC_SYNC_PAGE, &av), HM_OK));
     cr_assert(eq(u32, av, 0xfe40d000u)); /* 0xfe400000 + 13*4K */

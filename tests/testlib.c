@@ -588,6 +588,17 @@ void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, u
     tl_snap_assert_same(t, &s, what);
 }
 
+void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t pfn, hm_pfn_t garbage,
+                                          uint32_t off)
+{
+    hm_pfn_t got = 0;
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &got), HM_OK));
+    cr_assert(eq(u32, got, garbage));
+    cr_assert(not(eq(u32, got, pfn)));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + off, &got), HM_OK));
+    cr_assert(eq(u32, got, pfn));
+}
+
 void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slot)
 {
     struct tl_snap s;

@@ -176,6 +176,10 @@ void tl_assert_kmap_atomic_busy(struct tl *t, uint32_t cpu, hm_pfn_t pfn, unsign
  * the state unchanged (tl_snap); `what` names the call. */
 void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
                                  const char *what);
+/* §9.20 (x86, x86_pae, ppc): kmap_atomic_to_page of pv, the pkmap address pfn is kmapped at,
+ * gives virt_to_page()'s pfn `garbage` instead of pfn, while kmap_to_page(pv + off) finds pfn. */
+void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t pfn, hm_pfn_t garbage,
+                                          uint32_t off);
 /* Called in interrupt context with pfn kmapped once in pkmap slot `slot` (count 2): kunmap
  * BUGs (IN_INTERRUPT, HM_EINVAL) and changes nothing; out of interrupt context again, kunmap
  * works and the count drops to 1. */

@@ -245,13 +245,9 @@ Test(x86_pae_atomic, kmap_atomic_to_page_quirks)
     hm_pfn_t pfn = 0;
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
     cr_assert(eq(u32, pv, 0xffc01000u)); /* PKMAP_ADDR(1) */
-    /* (0xffc01000 - 0xc0000000) >> 12 = 0x3fc01: a lowmem-looking pfn, not the page */
-    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, 0x3fc01u));
-    cr_assert(not(eq(u32, pfn, PG(6))));
-    /* kmap_to_page is right */
-    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + 5u, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, PG(6)));
+    /* (0xffc01000 - 0xc0000000) >> 12 = 0x3fc01: a lowmem-looking pfn, not the page; kmap_to_page
+     * is right */
+    tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3fc01u, 5u);
     /* an atomic slot holding a frame above 4 GiB */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, 0x123456u, KM_USER0, &av), HM_OK));
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 1u, &pfn), HM_OK));
