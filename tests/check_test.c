@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,17 @@ static void expect(struct tl *t, int which, const char *text)
     cr_assert(eq(str, msg, (char *)text));
 }
 
+/* expect() with the text formatted printf-style. */
+__attribute__((format(printf, 3, 4))) static void expectf(struct tl *t, int which, const char *fmt, ...)
+{
+    char text[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    expect(t, which, text);
+}
+
 /* A highmem pfn (n >= first) whose bucket differs from (want_same = 0) or equals (1) b. */
 static hm_pfn_t pfn_with_bucket(struct tl *t, uint32_t first, uint32_t b, int want_same)
 {
@@ -74,9 +86,7 @@ static int32_t steal_record(struct tl *t, uint32_t b, hm_pfn_t page, hm_vaddr_t 
 /* Expect the shape check to name bucket b. */
 static void expect_bad_bucket(struct tl *t, uint32_t b)
 {
-    char want[64];
-    snprintf(want, sizeof want, "I6: cycle or bad link in bucket %u", b);
-    expect(t, 6, want);
+    expectf(t, 6, "I6: cycle or bad link in bucket %u", b);
 }
 
 /* hm_check_invariants returns `which` and writes `full`, truncated to every buffer length from
@@ -203,9 +213,7 @@ Test(check, i6_pool_cycle)
     cr_assert(eq(u32, hm_pool_size(t->ctx), NSLOTS - 1));
     t->ctx->page_address_maps[t->ctx->page_address_maps[h].next].next = h;
     cr_assert(eq(u32, hm_pool_size(t->ctx), NSLOTS + 1));
-    char want[64];
-    snprintf(want, sizeof want, "I6: cycle or bad link in the pool, head %d", h);
-    expect(t, 6, want);
+    expectf(t, 6, "I6: cycle or bad link in the pool, head %d", h);
 }
 
 Test(check, i6_record_in_the_wrong_bucket)
@@ -214,9 +222,7 @@ Test(check, i6_record_in_the_wrong_bucket)
     uint32_t b = hm_page_bucket(t->ctx, P(t, 0));
     hm_pfn_t q = pfn_with_bucket(t, 1, b, 0);
     steal_record(t, b, q, A0(t));
-    char want[80];
-    snprintf(want, sizeof want, "I6: record in the wrong bucket, pfn %u", q);
-    expect(t, 6, want);
+    expectf(t, 6, "I6: record in the wrong bucket, pfn %u", q);
 }
 
 Test(check, i6_record_outside_the_window)
@@ -247,9 +253,7 @@ Test(check, i5_page_hashed_twice)
     struct tl *t = setup();
     hm_pfn_t p = P(t, 0);
     steal_record(t, hm_page_bucket(t->ctx, p), p, A0(t));
-    char want[64];
-    snprintf(want, sizeof want, "I5: page hashed twice, pfn %u", p);
-    expect(t, 5, want);
+    expectf(t, 5, "I5: page hashed twice, pfn %u", p);
 }
 
 Test(check, i6_more_records_than_slots_in_use)

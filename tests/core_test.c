@@ -35,6 +35,15 @@ static void expect_ev(const struct tl *t, size_t i, int kind, uint32_t a, uint32
     cr_expect(eq(u32, t->ev[i].b, b), "event %zu (%s) b", i, hm_event_name(kind));
 }
 
+/* Assert that the first four events are the flush of a 4-slot window that frees slot 2 alone. */
+static void expect_flush_frees_slot_2(const struct tl *t)
+{
+    expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
+    expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
+    expect_ev(t, 2, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 4));
+    expect_ev(t, 3, HM_EV_FLUSH_DONE, 1, 0);
+}
+
 /* ---------------------------------------------------------------------------------------
  * §9.1 pre-increment: the first kmap uses slot 1; slot 0 only right after a wrap flush.
  * ------------------------------------------------------------------------------------- */
@@ -190,10 +199,7 @@ Test(core, need_flush_skips_tlb_flush_when_nothing_freed)
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
     cr_assert(eq(sz, t->nev, 4));
-    expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
-    expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
-    expect_ev(t, 2, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 4));
-    expect_ev(t, 3, HM_EV_FLUSH_DONE, 1, 0);
+    expect_flush_frees_slot_2(t);
     cr_assert(eq(u64, tl_sim_stats(t).tlb_flush_ranges, 1));
 }
 
@@ -307,10 +313,7 @@ Test(core, count1_slot_ahead_of_cursor_is_skipped)
     /* scan: 1 busy, 2 count 1 (not usable), 3 busy, wrap: flush frees 2, 0 busy, 1 busy, 2 */
     cr_assert(eq(u32, tl_kmap(t, PG(4)), tl_pkaddr(t, 2)));
     cr_assert(eq(sz, t->nev, 5));
-    expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
-    expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
-    expect_ev(t, 2, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 4));
-    expect_ev(t, 3, HM_EV_FLUSH_DONE, 1, 0);
+    expect_flush_frees_slot_2(t);
     expect_ev(t, 4, HM_EV_PTE_SET, tl_pkaddr(t, 2), PG(4));
     cr_assert(eq(u32, tl_page_address(t, PG(1)), 0));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 2));
@@ -687,10 +690,7 @@ Test(core, sleep_wake_and_flush_again_after_wakeup)
      * step wraps, flushes (freeing slot 2), and slot 2 is the first free one */
     cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
     cr_assert(eq(sz, t->nev, 5));
-    expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
-    expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
-    expect_ev(t, 2, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 4));
-    expect_ev(t, 3, HM_EV_FLUSH_DONE, 1, 0);
+    expect_flush_frees_slot_2(t);
     expect_ev(t, 4, HM_EV_PTE_SET, tl_pkaddr(t, 2), PG(9));
 }
 

@@ -33,12 +33,16 @@ static struct pk_case pk_cases[] = {
     {"sparc", 4, 0xc000u},    {"sparc", 1024, 0xc000u},
 };
 
-#define PK_CASE(name)                                                                     \
-    ParameterizedTestParameters(fault_pkmap, name)                                        \
+/* A test `name` of `suite` run once for each element of the array `cases` of `type`, which
+ * it sees as c. */
+#define CASE_TEST(suite, type, cases, name)                                               \
+    ParameterizedTestParameters(suite, name)                                              \
     {                                                                                     \
-        return cr_make_param_array(struct pk_case, pk_cases, sizeof pk_cases / sizeof pk_cases[0]); \
+        return cr_make_param_array(type, cases, sizeof cases / sizeof cases[0]);          \
     }                                                                                     \
-    ParameterizedTest(struct pk_case *c, fault_pkmap, name)
+    ParameterizedTest(type *c, suite, name)
+
+#define PK_CASE(name) CASE_TEST(fault_pkmap, struct pk_case, pk_cases, name)
 
 #define W c->arch, c->last_pkmap
 
@@ -188,12 +192,7 @@ static struct at_case at_cases[] = {
     {"sparc", 0xc000u, 2, 1, 1, 1},
 };
 
-#define AT_CASE(name)                                                                     \
-    ParameterizedTestParameters(fault_atomic, name)                                       \
-    {                                                                                     \
-        return cr_make_param_array(struct at_case, at_cases, sizeof at_cases / sizeof at_cases[0]); \
-    }                                                                                     \
-    ParameterizedTest(struct at_case *c, fault_atomic, name)
+#define AT_CASE(name) CASE_TEST(fault_atomic, struct at_case, at_cases, name)
 
 enum { AT_FROM_START, AT_BEFORE_UNMAP, AT_BEFORE_MAP_B };
 

@@ -40,6 +40,13 @@ static hm_vaddr_t slot_of(uint32_t cpu, unsigned type)
     return KMAP_FIX_BEGIN + ((type + KM_TYPE_NR * cpu) << 12);
 }
 
+static hm_pte_t kpte(hm_pfn_t pfn)
+{
+    return KPTE(pfn);
+}
+
+static const struct tl_arch_hand hand = {kpte, slot_of, +1, 0};
+
 /* ---------------------------------------------------------------------------------------
  * Layout.
  * ------------------------------------------------------------------------------------- */
@@ -78,15 +85,9 @@ Test(ppc_layout, documented_defaults)
 
 Test(ppc_layout, km_types_have_the_two_ppc_types)
 {
-    static const char *const want[15] = {
-        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-        "KM_SOFTIRQ0", "KM_SOFTIRQ1", "KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"};
-    struct tl *t = open_ppc(8, 1, 0);
-    for (unsigned i = 0; i < 15; i++)
-        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+    tl_expect_km_type_names(open_ppc(8, 1, 0), 15);
     /* no DEBUG_HIGHMEM fences on ppc */
-    t = open_ppc(8, 1, 1);
+    struct tl *t = open_ppc(8, 1, 1);
     cr_assert(eq(u32, t->layout.km_type_nr, 15));
 }
 
@@ -105,17 +106,7 @@ Test(ppc_layout, nr_cpus_raised_when_larger)
 Test(ppc_layout, pte_round_trip_every_pfn)
 {
     struct tl *t = open_ppc(8, 1, 0);
-    uint32_t bad = 0, first_bad = 0;
-    for (uint32_t pfn = 0; pfn < (1u << 20); pfn++) {
-        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfn);
-        if (pte != (((hm_pte_t)pfn << 12) | PROT) || hm_pte_pfn(t->ctx, pte) != pfn ||
-            hm_pte_none(t->ctx, pte) != 0 || hm_pte_pfn(t->ctx, pte | HASHPTE) != pfn ||
-            hm_pte_none(t->ctx, pte | HASHPTE) != 0) {
-            if (!bad++)
-                first_bad = pfn;
-        }
-    }
-    cr_assert(eq(u32, bad, 0), "%u pfns do not round-trip, first %#x", bad, first_bad);
+    tl_assert_pte_every_pfn(t, &hand, 1u << 20, HASHPTE);
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0xfffffu), 0xfffff591ull));
     /* pte_none ignores _PAGE_HASHPTE (0x002): _PTE_NONE_MASK */
     cr_assert(not(eq(int, hm_pte_none(t->ctx, 0), 0)));
@@ -129,18 +120,7 @@ Test(ppc_layout, pte_round_trip_every_pfn)
 Test(ppc_atomic, slot_addresses_ascend_with_type_and_cpu)
 {
     struct tl *t = open_ppc(8, 4, 0);
-    hm_vaddr_t prev = 0;
-    for (uint32_t cpu = 0; cpu < 4; cpu++) {
-        for (unsigned type = 0; type < KM_TYPE_NR; type++) {
-            hm_vaddr_t v = 0;
-            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
-            cr_expect(eq(u32, v, slot_of(cpu, type)), "cpu %u type %u", cpu, type);
-            cr_expect(gt(u32, v, prev), "cpu %u type %u", cpu, type);
-            prev = v;
-            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))), "cpu %u type %u", cpu, type);
-        }
-        cr_assert(eq(int, hm_pagefault_depth(t->ctx, cpu), 15));
-    }
+    tl_map_every_atomic_slot(t, &hand, 4, KM_TYPE_NR, PG(0));
     /* by hand: cpu 0 KM_USER0 = 0xfe400000 + 3*4K = 0xfe403000;
      * cpu 1 KM_USER0: 3 + 15 = 18 -> 0xfe400000 + 0x12000 = 0xfe412000;
      * cpu 2 KM_PPC_SYNC_PAGE: 13 + 30 = 43 -> 0xfe42b000;
@@ -158,15 +138,12 @@ Test(ppc_atomic, map_and_unmap_each_flush_the_page_on_every_cpu)
 {
     struct tl *t = open_ppc(8, 2, 0);
     static const int map_ev[] = {HM_EV_PTE_SET, HM_EV_TLB_FLUSH_PAGE};
-    static const int unmap_ev[] = {HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE};
     hm_vaddr_t v = 0;
     tl_mark(t, PG(0), 0x61);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
     cr_assert(eq(u32, v, 0xfe412000u));
     tl_assert_ev_kinds(t, 0, map_ev, 2, "kmap_atomic");
-    cr_assert(eq(u32, t->ev[0].a, 0xfe412000u));
-    cr_assert(eq(u32, t->ev[0].b, PG(0)));
-    cr_assert(eq(u64, t->ev[0].pte, KPTE(PG(0))));
+    tl_assert_pte_set_ev(t, 0, 0xfe412000u, PG(0), KPTE(PG(0)));
     cr_assert(eq(u32, t->ev[1].a, 0xfe412000u));
     cr_assert(eq(u32, t->ev[1].cpu, HM_CPU_ALL));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
@@ -175,10 +152,7 @@ Test(ppc_atomic, map_and_unmap_each_flush_the_page_on_every_cpu)
 
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v + 0xabcu, KM_USER0), HM_OK));
-    tl_assert_ev_kinds(t, 0, unmap_ev, 2, "kunmap_atomic");
-    cr_assert(eq(u32, t->ev[0].a, 0xfe412000u));
-    cr_assert(eq(u32, t->ev[1].a, 0xfe412000u));
-    cr_assert(eq(u32, t->ev[1].cpu, HM_CPU_ALL));
+    tl_assert_clear_flush_page_ev(t, 0, 0xfe412000u, HM_CPU_ALL, "kunmap_atomic");
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
     /* unlike x86's local invlpg, both CPUs lost the entry */
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 0, v, NULL), 0));
@@ -217,14 +191,11 @@ Test(ppc_atomic, nested_same_type_is_busy_without_debug)
 {
     for (int debug = 0; debug <= 1; debug++) {
         struct tl *t = open_ppc(8, 1, debug);
-        hm_vaddr_t v = 0, v2 = 0x99u;
+        hm_vaddr_t v = 0, v2 = 0;
         struct tl_snap s;
         cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-        tl_snap_take(t, &s);
-        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY), "debug %d", debug);
-        tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic");
-        tl_snap_assert_same(t, &s, "nested kmap_atomic");
-        cr_assert(eq(u32, v2, 0x99u));
+        tl_assert_kmap_atomic_busy(t, 0, PG(1), KM_USER0, "kmap_atomic",
+                                   debug ? "nested kmap_atomic, debug" : "nested kmap_atomic");
         cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
         /* kmap_atomic_pfn goes through the same check */
         tl_snap_take(t, &s);
@@ -253,21 +224,14 @@ Test(ppc_atomic, wrong_type_or_cpu_unmap_is_bad_addr)
 {
     struct tl *t = open_ppc(8, 2, 0);
     hm_vaddr_t v = 0, w = 0;
-    struct tl_snap s;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     /* wrong type: v = 0xfe403000 >= KMAP_FIX_BEGIN but KM_USER1's slot is 0xfe404000 */
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "wrong-type kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
     /* wrong cpu: cpu 1's KM_USER0 slot is 0xfe412000 */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(1), KM_USER1, &w), HM_OK));
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v, KM_USER0), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "wrong-cpu kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 1, v, KM_USER0, HM_BUG_ATOMIC_BAD_ADDR, "wrong-cpu kunmap_atomic");
     /* the right ones work */
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, w, KM_USER1), HM_OK));
@@ -292,11 +256,8 @@ Test(ppc_atomic, unmap_below_kmap_fix_begin_is_pagefault_enable_only)
     cr_assert(eq(u64, hm_sim_pte(t->sim, slot_of(0, KM_USER0)), KPTE(PG(0))));
     cr_assert(eq(sz, t->nbugs, 0));
     /* depth 0 now: another one is unbalanced */
-    struct tl_snap s;
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xc1234000u, KM_USER0), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "unbalanced kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 0, 0xc1234000u, KM_USER0, HM_BUG_ATOMIC_UNBALANCED,
+                                "unbalanced kunmap_atomic");
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -309,11 +270,7 @@ Test(ppc_atomic, kmap_atomic_to_page_quirks)
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
     cr_assert(eq(u32, pv, 0xfe001000u)); /* PKMAP_ADDR(1) */
     /* virt_to_page garbage: (0xfe001000 - 0xc0000000) >> 12 = 0x3e001 */
-    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, 0x3e001u));
-    cr_assert(not(eq(u32, pfn, PG(6))));
-    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + 0x10u, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, PG(6)));
+    tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3e001u, 0x10u);
     /* an atomic slot: (v - KMAP_FIX_BEGIN) >> 12 indexes kmap_pte */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_PPC_SYNC_PAGE, &av), HM_OK));
     cr_assert(eq(u32, av, 0xfe40d000u)); /* 0xfe400000 + 13*4K */
@@ -338,9 +295,7 @@ Test(ppc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
                                    HM_EV_TLB_FLUSH_RANGE, HM_EV_FLUSH_DONE, HM_EV_PTE_SET};
     tl_kmap(t, PG(0)); /* slot 1 */
     tl_kunmap(t, PG(0));
-    tl_ev_clear(t);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    tl_assert_ev_kinds(t, 0, unused_ev, 5, "kmap_flush_unused");
+    tl_assert_flush_unused_events(t, unused_ev, 5, "kmap_flush_unused");
     cr_assert(eq(u32, t->ev[2].a, 0xfe001000u));
     /* [PKMAP_ADDR(0), PKMAP_ADDR(4)) = [0xfe000000, 0xfe004000) */
     cr_assert(eq(u32, t->ev[3].a, 0xfe000000u));
@@ -357,22 +312,14 @@ Test(ppc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
 Test(ppc_pkmap, kmap_in_interrupt_allowed_kunmap_bugs)
 {
     struct tl *t = open_ppc(8, 1, 0);
-    struct tl_snap s;
     hm_sim_set_in_interrupt(t->sim, 1);
     /* ppc kmap has might_sleep(), not BUG_ON(in_interrupt()) (§4.2, §7) */
     cr_assert(eq(u32, tl_kmap(t, PG(0)), 0xfe001000u));
     cr_assert(eq(u32, tl_kmap(t, LOWPFN), 0xc1234000u));
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap(t->ctx, PG(0)), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
-    tl_snap_assert_same(t, &s, "kunmap in interrupt");
     /* BUG_ON(in_interrupt()) comes before the lowmem test */
     cr_assert(eq(int, hm_kunmap(t->ctx, LOWPFN), HM_EINVAL));
     tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
-    hm_sim_set_in_interrupt(t->sim, 0);
-    tl_kunmap(t, PG(0));
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
+    tl_assert_kunmap_in_interrupt_bugs(t, PG(0), 1);
     tl_assert_invariants(t, "interrupt");
 }
 
@@ -386,10 +333,7 @@ Test(ppc_layout, window_larger_than_4m_is_rejected)
     c.last_pkmap = 1024; /* exactly 4 MiB fits */
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
     /* 32-bit PTEs: max_pfn may not exceed 2^20 */
-    c.highmem_pages = 0x100000u - 0x30000u;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    c.highmem_pages++;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    tl_assert_max_pfn_limit(&c, HIGH0, 0x100000u);
 }
 
 Test(ppc_atomic, kmap_to_page_and_atomic_to_page_past_the_window)

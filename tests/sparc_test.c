@@ -39,6 +39,13 @@ static hm_vaddr_t slot_of(uint32_t cpu, unsigned type)
     return FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + KM_TYPE_NR * cpu) << 12);
 }
 
+static hm_pte_t kpte(hm_pfn_t pfn)
+{
+    return KPTE(pfn);
+}
+
+static const struct tl_arch_hand hand = {kpte, slot_of, -1, FIXADDR_TOP};
+
 /* ---------------------------------------------------------------------------------------
  * Layout.
  * ------------------------------------------------------------------------------------- */
@@ -97,29 +104,14 @@ Test(sparc_layout, nr_cpus_raised_and_no_fences)
 
 Test(sparc_layout, km_type_names_in_order)
 {
-    static const char *const want[13] = {
-        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-        "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
-    struct tl *t = open_sparc(8, 1, 0);
-    for (unsigned i = 0; i < 13; i++)
-        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+    tl_expect_km_type_names(open_sparc(8, 1, 0), 13);
 }
 
 /* SRMMU PTE: pfn << 8 | 0x9e for every pfn < 2^24 (36-bit physical addresses). */
 Test(sparc_layout, pte_round_trip_every_pfn)
 {
     struct tl *t = open_sparc(8, 1, 0);
-    uint32_t bad = 0, first_bad = 0;
-    for (uint32_t pfn = 0; pfn < (1u << 24); pfn++) {
-        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfn);
-        if (pte != (((hm_pte_t)pfn << 8) | PROT) || hm_pte_pfn(t->ctx, pte) != pfn ||
-            hm_pte_none(t->ctx, pte) != 0) {
-            if (!bad++)
-                first_bad = pfn;
-        }
-    }
-    cr_assert(eq(u32, bad, 0), "%u pfns do not round-trip, first %#x", bad, first_bad);
+    tl_assert_pte_every_pfn(t, &hand, 1u << 24, 0);
     /* by hand: pfn 0x12345 -> 0x0123459e; the largest pfn 0xffffff -> 0xffffff9e */
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0x12345u), 0x0123459eull));
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0xffffffu), 0xffffff9eull));
@@ -133,17 +125,7 @@ Test(sparc_layout, pte_round_trip_every_pfn)
 Test(sparc_atomic, slot_addresses_descend_with_type_and_cpu)
 {
     struct tl *t = open_sparc(8, 4, 0);
-    hm_vaddr_t prev = FIXADDR_TOP;
-    for (uint32_t cpu = 0; cpu < 4; cpu++) {
-        for (unsigned type = 0; type < KM_TYPE_NR; type++) {
-            hm_vaddr_t v = 0;
-            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
-            cr_expect(eq(u32, v, slot_of(cpu, type)), "cpu %u type %u", cpu, type);
-            cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
-            prev = v;
-            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))), "cpu %u type %u", cpu, type);
-        }
-    }
+    tl_map_every_atomic_slot(t, &hand, 4, KM_TYPE_NR, PG(0));
     /* by hand: cpu 0 KM_USER0: 1 + 3 = 4 -> 0xfcfff000 - 0x4000 = 0xfcffb000;
      * cpu 1 KM_USER0: 1 + 3 + 13 = 17 -> 0xfcfff000 - 0x11000 = 0xfcfee000;
      * cpu 31 KM_SOFTIRQ1: 1 + 12 + 403 = 416 -> 0xfcfff000 - 0x1a0000 = 0xfce5f000, one page
@@ -161,9 +143,7 @@ Test(sparc_atomic, map_flushes_cache_sets_pte_flushes_tlb)
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
     cr_assert(eq(u32, v, 0xfcfee000u));
     tl_assert_ev_kinds(t, 0, map_ev, 3, "kmap_atomic");
-    cr_assert(eq(u32, t->ev[1].a, 0xfcfee000u));
-    cr_assert(eq(u32, t->ev[1].b, PG(0)));
-    cr_assert(eq(u64, t->ev[1].pte, KPTE(PG(0))));
+    tl_assert_pte_set_ev(t, 1, 0xfcfee000u, PG(0), KPTE(PG(0)));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
     struct hm_sim_stats st = tl_sim_stats(t);
     cr_assert(eq(u64, st.cache_flushes, 1));
@@ -256,18 +236,12 @@ Test(sparc_atomic, debug_unmap_of_wrong_fixmap_address)
 {
     struct tl *t = open_sparc(8, 2, 1);
     hm_vaddr_t v = 0, lv = 0;
-    struct tl_snap s;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     /* wrong type: KM_USER1's slot is 0xfcffa000 */
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "wrong-type kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
     /* FIXADDR_START itself is >= FIXADDR_START and no slot */
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfce5e000u, KM_USER0), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "FIXADDR_START kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 0, 0xfce5e000u, KM_USER0, HM_BUG_ATOMIC_BAD_ADDR,
+                                "FIXADDR_START kunmap_atomic");
     /* below FIXADDR_START (lowmem, pkmap): pagefault_enable only */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER1, &lv), HM_OK));
     cr_assert(eq(u32, lv, 0xf1234000u));
@@ -280,15 +254,10 @@ Test(sparc_atomic, debug_unmap_of_wrong_fixmap_address)
 
 Test(sparc_atomic, unbalanced_unmap_with_and_without_debug)
 {
-    for (int debug = 0; debug <= 1; debug++) {
-        struct tl *t = open_sparc(8, 2, debug);
-        struct tl_snap s;
-        tl_snap_take(t, &s);
-        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, slot_of(1, KM_USER0), KM_USER0), HM_EINVAL),
-                  "debug %d", debug);
-        tl_assert_last_bug(t, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic");
-        tl_snap_assert_same(t, &s, "unbalanced kunmap_atomic");
-    }
+    for (int debug = 0; debug <= 1; debug++)
+        tl_assert_kunmap_atomic_bug(open_sparc(8, 2, debug), 1, slot_of(1, KM_USER0), KM_USER0,
+                                    HM_BUG_ATOMIC_UNBALANCED,
+                                    debug ? "unbalanced kunmap_atomic, debug" : "unbalanced kunmap_atomic");
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -361,17 +330,9 @@ Test(sparc_pkmap, kmap_in_interrupt_bugs)
 Test(sparc_pkmap, kunmap_in_interrupt_bugs)
 {
     struct tl *t = open_sparc(8, 1, 0);
-    struct tl_snap s;
     tl_kmap(t, PG(0));
     hm_sim_set_in_interrupt(t->sim, 1);
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap(t->ctx, PG(0)), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
-    tl_snap_assert_same(t, &s, "kunmap in interrupt");
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
-    hm_sim_set_in_interrupt(t->sim, 0);
-    tl_kunmap(t, PG(0));
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
+    tl_assert_kunmap_in_interrupt_bugs(t, PG(0), 1);
 }
 
 Test(sparc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
@@ -387,9 +348,7 @@ Test(sparc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
     tl_kmap(t, PG(2)); /* slot 3, held */
     tl_kunmap(t, PG(0));
     tl_kunmap(t, PG(1));
-    tl_ev_clear(t);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    tl_assert_ev_kinds(t, 0, unused_ev, 6, "kmap_flush_unused");
+    tl_assert_flush_unused_events(t, unused_ev, 6, "kmap_flush_unused");
     cr_assert(eq(u32, t->ev[2].a, 0xfc801000u));
     cr_assert(eq(u32, t->ev[3].a, 0xfc802000u));
     /* [PKMAP_ADDR(0), PKMAP_ADDR(4)) = [0xfc800000, 0xfc804000) */
@@ -397,9 +356,7 @@ Test(sparc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
     cr_assert(eq(u32, t->ev[4].b, 0xfc804000u));
     cr_assert(eq(u32, t->ev[5].a, 2));
     /* nothing to free: the cache flush still comes first */
-    tl_ev_clear(t);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    tl_assert_ev_kinds(t, 0, empty_ev, 4, "empty kmap_flush_unused");
+    tl_assert_flush_unused_events(t, empty_ev, 4, "empty kmap_flush_unused");
     tl_assert_invariants(t, "flush");
 }
 
@@ -412,10 +369,7 @@ Test(sparc_layout, window_must_end_below_the_fixmap)
     c.last_pkmap = 1024;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
     /* 36-bit physical addresses: max_pfn up to 2^24 */
-    c.highmem_pages = 0x1000000u - 0xc000u;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    c.highmem_pages++;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    tl_assert_max_pfn_limit(&c, HIGH0, 0x1000000u);
 }
 
 Test(sparc_atomic, prot_pfn_and_lowmem_shortcut)

@@ -479,3 +479,135 @@ int tl_try_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value)
 {
     return hm_sim_load(t->sim, cpu, vaddr, value);
 }
+
+void tl_assert_pte_set_ev(const struct tl *t, size_t i, hm_vaddr_t vaddr, hm_pfn_t pfn, hm_pte_t pte)
+{
+    cr_assert(lt(sz, i, t->nev), "event %zu missing (only %zu)", i, t->nev);
+    cr_assert(eq(str, (char *)hm_event_name(t->ev[i].kind), (char *)hm_event_name(HM_EV_PTE_SET)),
+              "event %zu", i);
+    cr_assert(eq(u32, t->ev[i].a, vaddr), "event %zu: address", i);
+    cr_assert(eq(u32, t->ev[i].b, pfn), "event %zu: pfn", i);
+    cr_assert(eq(u64, t->ev[i].pte, pte), "event %zu: pte", i);
+}
+
+void tl_assert_clear_flush_page_ev(const struct tl *t, size_t from, hm_vaddr_t vaddr, uint32_t cpu,
+                                   const char *what)
+{
+    static const int kinds[] = {HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE};
+    tl_assert_ev_kinds(t, from, kinds, 2, what);
+    cr_assert(eq(u32, t->ev[from].a, vaddr), "%s: pte_clear address", what);
+    cr_assert(eq(u32, t->ev[from + 1].a, vaddr), "%s: tlb_flush_page address", what);
+    cr_assert(eq(u32, t->ev[from + 1].cpu, cpu), "%s: tlb_flush_page cpu", what);
+}
+
+void tl_assert_flush_unused_events(struct tl *t, const int *kinds, size_t n, const char *what)
+{
+    tl_ev_clear(t);
+    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK), "%s", what);
+    tl_assert_ev_kinds(t, 0, kinds, n, what);
+}
+
+void tl_assert_max_pfn_limit(struct hm_config *c, hm_pfn_t high0, hm_pfn_t max_pfn)
+{
+    struct hm_layout l;
+    c->highmem_pages = max_pfn - high0;
+    cr_assert(eq(int, hm_layout_compute(c, &l), HM_OK), "max_pfn %#x", max_pfn);
+    cr_assert(eq(u32, l.max_pfn, max_pfn));
+    c->highmem_pages++;
+    cr_assert(eq(int, hm_layout_compute(c, &l), HM_EINVAL), "max_pfn %#x + 1", max_pfn);
+}
+
+/* ---- helpers of the per-arch suites ------------------------------------------------------ */
+
+void tl_expect_km_type_names(const struct tl *t, unsigned n)
+{
+    static const char *const names[15] = {
+        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
+        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
+        "KM_SOFTIRQ0", "KM_SOFTIRQ1", "KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"};
+    cr_assert(le(u32, n, 15));
+    for (unsigned i = 0; i < n; i++)
+        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)names[i]), "type %u", i);
+}
+
+void tl_assert_pte_every_pfn(const struct tl *t, const struct tl_arch_hand *h, uint32_t nr_pfns,
+                             hm_pte_t ignored)
+{
+    uint32_t bad = 0, first_bad = 0;
+    for (uint32_t pfn = 0; pfn < nr_pfns; pfn++) {
+        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfn);
+        if (pte != h->kpte(pfn) || hm_pte_pfn(t->ctx, pte) != pfn || hm_pte_none(t->ctx, pte) != 0 ||
+            hm_pte_pfn(t->ctx, pte | ignored) != pfn || hm_pte_none(t->ctx, pte | ignored) != 0) {
+            if (!bad++)
+                first_bad = pfn;
+        }
+    }
+    cr_assert(eq(u32, bad, 0), "%u pfns do not round-trip, first %#x", bad, first_bad);
+}
+
+void tl_map_every_atomic_slot(struct tl *t, const struct tl_arch_hand *h, uint32_t cpus,
+                              unsigned types, hm_pfn_t pfn0)
+{
+    hm_vaddr_t prev = h->bound;
+    for (uint32_t cpu = 0; cpu < cpus; cpu++) {
+        for (unsigned type = 0; type < types; type++) {
+            hm_vaddr_t v = 0;
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, pfn0 + type, type, &v), HM_OK));
+            cr_expect(eq(u32, v, h->slot_of(cpu, type)), "cpu %u type %u", cpu, type);
+            if (h->slot_dir < 0)
+                cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
+            else
+                cr_expect(gt(u32, v, prev), "cpu %u type %u", cpu, type);
+            prev = v;
+            cr_expect(eq(u64, hm_sim_pte(t->sim, v), h->kpte(pfn0 + type)), "cpu %u type %u", cpu, type);
+        }
+        cr_assert(eq(int, hm_pagefault_depth(t->ctx, cpu), (int)types), "cpu %u", cpu);
+    }
+}
+
+void tl_assert_kmap_atomic_busy(struct tl *t, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                                const char *function, const char *what)
+{
+    const hm_vaddr_t untouched = 0x5au;
+    hm_vaddr_t v = untouched;
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, pfn, type, &v), HM_EBUSY), "%s", what);
+    tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, function);
+    tl_snap_assert_same(t, &s, what);
+    cr_assert(eq(u32, v, untouched), "%s: address out", what);
+}
+
+void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
+                                 const char *what)
+{
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, cpu, vaddr, type), HM_EINVAL), "%s", what);
+    tl_assert_last_bug(t, bug, HM_EINVAL, "kunmap_atomic");
+    tl_snap_assert_same(t, &s, what);
+}
+
+void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t pfn, hm_pfn_t garbage,
+                                          uint32_t off)
+{
+    hm_pfn_t got = 0;
+    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &got), HM_OK));
+    cr_assert(eq(u32, got, garbage));
+    cr_assert(not(eq(u32, got, pfn)));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + off, &got), HM_OK));
+    cr_assert(eq(u32, got, pfn));
+}
+
+void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slot)
+{
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap(t->ctx, pfn), HM_EINVAL));
+    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
+    tl_snap_assert_same(t, &s, "kunmap in interrupt");
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), 2));
+    hm_sim_set_in_interrupt(t->sim, 0);
+    tl_kunmap(t, pfn);
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), 1));
+}

@@ -132,5 +132,57 @@ void tl_snap_assert_same(const struct tl *t, struct tl_snap *s, const char *what
 void tl_assert_last_bug(const struct tl *t, int bug, int err, const char *function);
 /* One byte through cpu's MMU, or the error: for loads that may fail. */
 int tl_try_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value);
+/* Assert that event i exists and is a pte_set of pfn at vaddr writing pte. */
+void tl_assert_pte_set_ev(const struct tl *t, size_t i, hm_vaddr_t vaddr, hm_pfn_t pfn, hm_pte_t pte);
+/* Assert that the events from index `from` on are exactly a pte_clear of vaddr and a
+ * tlb_flush_page of vaddr on cpu (HM_CPU_ALL: on every cpu), as kunmap_atomic makes them. */
+void tl_assert_clear_flush_page_ev(const struct tl *t, size_t from, hm_vaddr_t vaddr, uint32_t cpu,
+                                   const char *what);
+/* hm_kmap_flush_unused on a cleared event log: assert HM_OK and exactly these events. */
+void tl_assert_flush_unused_events(struct tl *t, const int *kinds, size_t n, const char *what);
+/* hm_layout_compute(c) with highmem from pfn high0 accepts highmem_pages up to max_pfn (and
+ * then gives that max_pfn) and rejects one page more; c->highmem_pages is left at the latter. */
+void tl_assert_max_pfn_limit(struct hm_config *c, hm_pfn_t high0, hm_pfn_t max_pfn);
+
+/* ---- helpers of the per-arch suites (x86, x86_pae, ppc, sparc) -------------------------- */
+
+/* What a suite computes by hand from its arch's constants, for the helpers below. */
+struct tl_arch_hand {
+    hm_pte_t (*kpte)(hm_pfn_t pfn);                     /* the kmap PTE of pfn */
+    hm_vaddr_t (*slot_of)(uint32_t cpu, unsigned type); /* the atomic slot of (cpu, type) */
+    int slot_dir;     /* -1: each slot lies below the one before (fixmap); +1: above (ppc) */
+    hm_vaddr_t bound; /* the first slot lies strictly beyond it (FIXADDR_TOP, or 0 on ppc) */
+};
+/* Expect the first n km_type names of the layout, in order: the 13 of asm-generic
+ * kmap_types.h, KM_BOUNCE_READ to KM_SOFTIRQ1, then ppc's KM_PPC_SYNC_PAGE and
+ * KM_PPC_SYNC_ICACHE (n is 13, or 15 on ppc). */
+void tl_expect_km_type_names(const struct tl *t, unsigned n);
+/* For every pfn < nr_pfns: hm_mk_kmap_pte gives h->kpte(pfn), and hm_pte_pfn / hm_pte_none read
+ * it back (the pfn, not none), also with the bits `ignored` set (0: none). One assertion for
+ * all, with the number of failing pfns and the first. */
+void tl_assert_pte_every_pfn(const struct tl *t, const struct tl_arch_hand *h, uint32_t nr_pfns,
+                             hm_pte_t ignored);
+/* kmap_atomic(cpu, pfn0 + type, type) for every type < types on every cpu < cpus, cpu by cpu:
+ * each lands at h->slot_of(cpu, type), beyond the slot before in the direction h->slot_dir
+ * (the first beyond h->bound), with the PTE h->kpte(pfn0 + type); after its types each cpu is
+ * at pagefault depth `types`. The slots stay mapped. */
+void tl_map_every_atomic_slot(struct tl *t, const struct tl_arch_hand *h, uint32_t cpus,
+                              unsigned types, hm_pfn_t pfn0);
+/* kmap_atomic(cpu, pfn, type) of a busy slot: HM_EBUSY, an ATOMIC_BUSY report from `function`,
+ * the address out untouched and the state unchanged (tl_snap); `what` names the call. */
+void tl_assert_kmap_atomic_busy(struct tl *t, uint32_t cpu, hm_pfn_t pfn, unsigned type,
+                                const char *function, const char *what);
+/* kunmap_atomic(cpu, vaddr, type) that BUGs: HM_EINVAL, a `bug` report from kunmap_atomic and
+ * the state unchanged (tl_snap); `what` names the call. */
+void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
+                                 const char *what);
+/* §9.20 (x86, x86_pae, ppc): kmap_atomic_to_page of pv, the pkmap address pfn is kmapped at,
+ * gives virt_to_page()'s pfn `garbage` instead of pfn, while kmap_to_page(pv + off) finds pfn. */
+void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t pfn, hm_pfn_t garbage,
+                                          uint32_t off);
+/* Called in interrupt context with pfn kmapped once in pkmap slot `slot` (count 2): kunmap
+ * BUGs (IN_INTERRUPT, HM_EINVAL) and changes nothing; out of interrupt context again, kunmap
+ * works and the count drops to 1. */
+void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slot);
 
 #endif /* HM_TESTLIB_H */

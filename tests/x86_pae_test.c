@@ -41,6 +41,13 @@ static hm_vaddr_t slot_of(uint32_t cpu, unsigned type)
     return FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + NR_KM * cpu) << 12);
 }
 
+static hm_pte_t kpte(hm_pfn_t pfn)
+{
+    return KPTE(pfn);
+}
+
+static const struct tl_arch_hand hand = {kpte, slot_of, -1, FIXADDR_TOP};
+
 /* ---------------------------------------------------------------------------------------
  * Layout (§3.1: LAST_PKMAP 512, PMD 2 MiB).
  * ------------------------------------------------------------------------------------- */
@@ -115,13 +122,8 @@ Test(x86_pae_layout, debug_fences_and_many_cpus)
 Test(x86_pae_layout, physical_addresses_are_36_bits)
 {
     struct hm_config c = tl_cfg("x86-pae", 0, 1);
-    struct hm_layout l;
     /* max_pfn may reach 2^24 (36-bit physical addresses with 4 KiB pages) but not exceed it */
-    c.highmem_pages = 0x1000000u - 0x38000u;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    cr_assert(eq(u32, l.max_pfn, 0x1000000u));
-    c.highmem_pages++;
-    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    tl_assert_max_pfn_limit(&c, HIGH0, 0x1000000u);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -130,17 +132,8 @@ Test(x86_pae_layout, physical_addresses_are_36_bits)
 Test(x86_pae_layout, pte_round_trip_every_pfn)
 {
     struct tl *t = open_pae(8, 1, 0);
-    uint32_t bad = 0, first_bad = 0;
-    for (uint32_t pfn = 0; pfn < (1u << 24); pfn++) {
-        hm_pte_t pte = hm_mk_kmap_pte(t->ctx, pfn);
-        /* frame address in bits 35..12, PAGE_KERNEL bits below, NX in bit 63 */
-        if (pte != (((hm_pte_t)pfn << 12) | PROT) || hm_pte_pfn(t->ctx, pte) != pfn ||
-            hm_pte_none(t->ctx, pte) != 0) {
-            if (!bad++)
-                first_bad = pfn;
-        }
-    }
-    cr_assert(eq(u32, bad, 0), "%u pfns do not round-trip, first %#x", bad, first_bad);
+    /* frame address in bits 35..12, PAGE_KERNEL bits below, NX in bit 63 */
+    tl_assert_pte_every_pfn(t, &hand, 1u << 24, 0);
     /* hand values at the boundaries */
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0xfffffu), 0x80000000fffff163ull));  /* last < 4 GiB */
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0x100000u), 0x8000000100000163ull)); /* 4 GiB */
@@ -155,13 +148,7 @@ Test(x86_pae_layout, pte_round_trip_every_pfn)
 
 Test(x86_pae_layout, km_type_names_in_order)
 {
-    static const char *const want[13] = {
-        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-        "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
-    struct tl *t = open_pae(8, 1, 0);
-    for (unsigned i = 0; i < 13; i++)
-        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+    tl_expect_km_type_names(open_pae(8, 1, 0), 13);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -170,17 +157,7 @@ Test(x86_pae_layout, km_type_names_in_order)
 Test(x86_pae_atomic, slot_addresses_descend)
 {
     struct tl *t = open_pae(8, 8, 0);
-    hm_vaddr_t prev = FIXADDR_TOP;
-    for (uint32_t cpu = 0; cpu < 8; cpu++) {
-        for (unsigned type = 0; type < NR_KM; type++) {
-            hm_vaddr_t v = 0;
-            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
-            cr_expect(eq(u32, v, slot_of(cpu, type)), "cpu %u type %u", cpu, type);
-            cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
-            prev = v;
-            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))), "cpu %u type %u", cpu, type);
-        }
-    }
+    tl_map_every_atomic_slot(t, &hand, 8, NR_KM, PG(0));
     /* by hand: cpu 0 KM_USER0: 0xfffff000 - 73*4K = 0xfffb6000;
      * cpu 1 KM_USER0: 70 + 3 + 13 = 86 -> 0xfffff000 - 0x56000 = 0xfffa9000;
      * cpu 7 KM_SOFTIRQ1: 70 + 12 + 91 = 173 -> 0xfffff000 - 0xad000 = 0xfff52000 */
@@ -193,25 +170,20 @@ Test(x86_pae_atomic, map_sets_pte_only_and_unmap_flushes_local_cpu)
 {
     struct tl *t = open_pae(8, 2, 0);
     static const int map_ev[] = {HM_EV_PTE_SET};
-    static const int unmap_ev[] = {HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE};
     hm_vaddr_t v = 0;
     tl_mark(t, PG(0), 0x3c);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER1, &v), HM_OK));
     /* cpu 1 KM_USER1: 70 + 4 + 13 = 87 -> 0xfffff000 - 0x57000 = 0xfffa8000 */
     cr_assert(eq(u32, v, 0xfffa8000u));
     tl_assert_ev_kinds(t, 0, map_ev, 1, "kmap_atomic");
-    cr_assert(eq(u32, t->ev[0].a, 0xfffa8000u));
-    cr_assert(eq(u32, t->ev[0].b, PG(0)));
-    cr_assert(eq(u64, t->ev[0].pte, KPTE(PG(0))));
+    tl_assert_pte_set_ev(t, 0, 0xfffa8000u, PG(0), KPTE(PG(0)));
     cr_assert(eq(u8, tl_load(t, 0, v), 0x3c));
     cr_assert(eq(u8, tl_load(t, 1, v), 0x3c));
 
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v + 0x7ffu, KM_USER1), HM_OK));
-    tl_assert_ev_kinds(t, 0, unmap_ev, 2, "kunmap_atomic");
-    cr_assert(eq(u32, t->ev[0].a, 0xfffa8000u));
-    cr_assert(eq(u32, t->ev[1].a, 0xfffa8000u));
-    cr_assert(eq(u32, t->ev[1].cpu, 1)); /* __flush_tlb_one: this CPU only */
+    /* __flush_tlb_one: this CPU only */
+    tl_assert_clear_flush_page_ev(t, 0, 0xfffa8000u, 1, "kunmap_atomic");
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, v, NULL), 0));
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 0, v, NULL), 1)); /* the other CPU keeps it */
@@ -221,54 +193,33 @@ Test(x86_pae_atomic, map_sets_pte_only_and_unmap_flushes_local_cpu)
 Test(x86_pae_atomic, nested_same_type_is_busy_and_changes_nothing)
 {
     struct tl *t = open_pae(8, 1, 0);
-    hm_vaddr_t v = 0, v2 = 0x55u;
-    struct tl_snap s;
+    hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot");
-    tl_snap_assert_same(t, &s, "nested kmap_atomic");
-    cr_assert(eq(u32, v2, 0x55u));
+    tl_assert_kmap_atomic_busy(t, 0, PG(1), KM_USER0, "kmap_atomic_prot", "nested kmap_atomic");
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
 }
 
 Test(x86_pae_atomic, unbalanced_unmap_and_interrupt_context)
 {
     struct tl *t = open_pae(8, 2, 0);
-    struct tl_snap s;
-    hm_vaddr_t v = 0;
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, slot_of(1, KM_USER0), KM_USER0), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "unbalanced kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 1, slot_of(1, KM_USER0), KM_USER0, HM_BUG_ATOMIC_UNBALANCED,
+                                "unbalanced kunmap_atomic");
 
     /* kmap in interrupt context: x86 only has might_sleep(), so it works */
     hm_sim_set_in_interrupt(t->sim, 1);
-    v = tl_kmap(t, PG(0));
-    cr_assert(eq(u32, v, 0xffe01000u)); /* S = 8: PKMAP_BASE 0xffe00000, slot 1 */
+    cr_assert(eq(u32, tl_kmap(t, PG(0)), 0xffe01000u)); /* S = 8: PKMAP_BASE 0xffe00000, slot 1 */
     /* kunmap in interrupt context BUGs */
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap(t->ctx, PG(0)), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);
-    tl_snap_assert_same(t, &s, "kunmap in interrupt");
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
-    hm_sim_set_in_interrupt(t->sim, 0);
-    tl_kunmap(t, PG(0));
-    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
+    tl_assert_kunmap_in_interrupt_bugs(t, PG(0), 1);
 }
 
 Test(x86_pae_atomic, wrong_address_with_debug)
 {
     struct tl *t = open_pae(8, 1, 1);
     hm_vaddr_t v = 0;
-    struct tl_snap s;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     /* DEBUG_HIGHMEM fences: KM_USER0 = 7, slot 0xfffff000 - 77*4K = 0xfffb2000 */
     cr_assert(eq(u32, v, 0xfffb2000u));
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
-    tl_assert_last_bug(t, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, "wrong-type kunmap_atomic");
+    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
 }
@@ -280,9 +231,7 @@ Test(x86_pae_atomic, flush_all_zero_pkmaps_has_no_cache_flush)
                                HM_EV_FLUSH_DONE};
     tl_kmap(t, PG(0));
     tl_kunmap(t, PG(0));
-    tl_ev_clear(t);
-    cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
-    tl_assert_ev_kinds(t, 0, want, 4, "kmap_flush_unused");
+    tl_assert_flush_unused_events(t, want, 4, "kmap_flush_unused");
     /* [PKMAP_ADDR(0), PKMAP_ADDR(8)) = [0xffe00000, 0xffe08000) */
     cr_assert(eq(u32, t->ev[2].a, 0xffe00000u));
     cr_assert(eq(u32, t->ev[2].b, 0xffe08000u));
@@ -296,13 +245,9 @@ Test(x86_pae_atomic, kmap_atomic_to_page_quirks)
     hm_pfn_t pfn = 0;
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
     cr_assert(eq(u32, pv, 0xffc01000u)); /* PKMAP_ADDR(1) */
-    /* (0xffc01000 - 0xc0000000) >> 12 = 0x3fc01: a lowmem-looking pfn, not the page */
-    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, 0x3fc01u));
-    cr_assert(not(eq(u32, pfn, PG(6))));
-    /* kmap_to_page is right */
-    cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv + 5u, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, PG(6)));
+    /* (0xffc01000 - 0xc0000000) >> 12 = 0x3fc01: a lowmem-looking pfn, not the page; kmap_to_page
+     * is right */
+    tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3fc01u, 5u);
     /* an atomic slot holding a frame above 4 GiB */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, 0x123456u, KM_USER0, &av), HM_OK));
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 1u, &pfn), HM_OK));

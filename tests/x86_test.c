@@ -32,6 +32,19 @@ static struct tl *open_x86(uint32_t last_pkmap, uint32_t cpus, int debug)
     return tl_open(&c);
 }
 
+/* __fix_to_virt(FIX_KMAP_BEGIN + type + KM_TYPE_NR*cpu) */
+static hm_vaddr_t slot_of(uint32_t cpu, unsigned type)
+{
+    return FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + 13u * cpu) << 12);
+}
+
+static hm_pte_t kpte(hm_pfn_t pfn)
+{
+    return KPTE(pfn);
+}
+
+static const struct tl_arch_hand hand = {kpte, slot_of, -1, FIXADDR_TOP};
+
 /* The spec's formulas (§3.1), for one (KM_TYPE_NR, NR_CPUS, LAST_PKMAP). */
 struct want_layout {
     uint32_t end_permanent, end_fixed;
@@ -169,15 +182,10 @@ Test(x86_layout, pte_format_round_trips)
 
 Test(x86_layout, km_type_names_in_order)
 {
-    static const char *const want[13] = {
-        "KM_BOUNCE_READ", "KM_SKB_SUNRPC_DATA", "KM_SKB_DATA_SOFTIRQ", "KM_USER0", "KM_USER1",
-        "KM_BIO_SRC_IRQ", "KM_BIO_DST_IRQ", "KM_PTE0", "KM_PTE1", "KM_IRQ0", "KM_IRQ1",
-        "KM_SOFTIRQ0", "KM_SOFTIRQ1"};
     struct tl *t = open_x86(8, 1, 0);
     cr_assert(eq(u32, t->layout.nr_km_types, 13));
     cr_assert(not(eq(ptr, (void *)t->layout.km_types, NULL)));
-    for (unsigned i = 0; i < 13; i++)
-        cr_expect(eq(str, (char *)t->layout.km_types[i], (char *)want[i]), "type %u", i);
+    tl_expect_km_type_names(t, 13);
     cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "x86"));
 }
 
@@ -187,20 +195,7 @@ Test(x86_layout, km_type_names_in_order)
 Test(x86_atomic, slot_addresses_descend_with_type_and_cpu)
 {
     struct tl *t = open_x86(8, 8, 0);
-    hm_vaddr_t prev = FIXADDR_TOP;
-    for (uint32_t cpu = 0; cpu < 8; cpu++) {
-        for (unsigned type = 0; type < 13; type++) {
-            hm_vaddr_t v = 0;
-            cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, PG(type), type, &v), HM_OK));
-            /* __fix_to_virt(FIX_KMAP_BEGIN + type + KM_TYPE_NR*cpu) */
-            cr_expect(eq(u32, v, FIXADDR_TOP - ((FIX_KMAP_BEGIN + type + 13u * cpu) << 12)),
-                      "cpu %u type %u", cpu, type);
-            cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
-            prev = v;
-            cr_expect(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(type))));
-        }
-        cr_assert(eq(int, hm_pagefault_depth(t->ctx, cpu), 13));
-    }
+    tl_map_every_atomic_slot(t, &hand, 8, 13, PG(0));
     /* cpu 0, KM_USER0 by hand: 0xfffff000 - 73*4K = 0xfffb6000 */
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfffb6000u, KM_USER0), HM_OK));
@@ -239,10 +234,7 @@ Test(x86_atomic, map_sets_one_pte_and_unmap_flushes_local_cpu_only)
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     cr_assert(eq(u32, v, 0xfffb6000u));
     cr_assert(eq(sz, t->nev, 1));
-    cr_assert(eq(int, t->ev[0].kind, HM_EV_PTE_SET));
-    cr_assert(eq(u32, t->ev[0].a, v));
-    cr_assert(eq(u32, t->ev[0].b, PG(0)));
-    cr_assert(eq(u64, t->ev[0].pte, KPTE(PG(0))));
+    tl_assert_pte_set_ev(t, 0, v, PG(0), KPTE(PG(0)));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
     /* both CPUs cache the translation */
@@ -251,12 +243,7 @@ Test(x86_atomic, map_sets_one_pte_and_unmap_flushes_local_cpu_only)
 
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v + 0x123u, KM_USER0), HM_OK)); /* masked */
-    cr_assert(eq(sz, t->nev, 2));
-    cr_assert(eq(int, t->ev[0].kind, HM_EV_PTE_CLEAR));
-    cr_assert(eq(u32, t->ev[0].a, v));
-    cr_assert(eq(int, t->ev[1].kind, HM_EV_TLB_FLUSH_PAGE));
-    cr_assert(eq(u32, t->ev[1].a, v));
-    cr_assert(eq(u32, t->ev[1].cpu, 0));
+    tl_assert_clear_flush_page_ev(t, 0, v, 0, "kunmap_atomic");
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
     /* __flush_tlb_one is local: cpu 0 dropped its entry, cpu 1 did not */
@@ -292,24 +279,14 @@ Test(x86_atomic, lowmem_shortcut_still_disables_pagefaults)
 Test(x86_atomic, nested_same_type_is_busy_and_changes_nothing)
 {
     struct tl *t = open_x86(8, 1, 0);
-    hm_vaddr_t v = 0, v2 = 0x77u;
+    hm_vaddr_t v = 0, v2 = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    struct tl_snap s;
-    char msg[128];
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
-    const struct tl_bug *b = tl_last_bug(t);
-    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_BUSY));
-    cr_assert(eq(int, b->err, HM_EBUSY));
-    cr_assert(eq(str, (char *)b->function, "kmap_atomic_prot"));
-    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
+    tl_assert_kmap_atomic_busy(t, 0, PG(1), KM_USER0, "kmap_atomic_prot", "nested kmap_atomic");
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
-    cr_assert(eq(u32, v2, 0x77u));
     /* another type on the same cpu is fine */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER1, &v2), HM_OK));
     cr_assert(eq(u32, v2, v - 4096u));
-    tl_snap_free(&s);
 }
 
 Test(x86_atomic, same_type_on_different_cpus)
@@ -348,16 +325,7 @@ Test(x86_atomic, wrong_address_is_a_bug_with_debug)
     struct tl *t = open_x86(8, 1, 1);
     hm_vaddr_t v = 0, lv = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    struct tl_snap s;
-    char msg[128];
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER1), HM_EINVAL));
-    const struct tl_bug *b = tl_last_bug(t);
-    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_BAD_ADDR));
-    cr_assert(eq(int, b->err, HM_EINVAL));
-    cr_assert(eq(str, (char *)b->function, "kunmap_atomic"));
-    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
-    tl_snap_free(&s);
+    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
     /* a pkmap address is not lowmem either */
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.pkmap_base, KM_USER0), HM_EINVAL));
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BAD_ADDR));
@@ -373,17 +341,9 @@ Test(x86_atomic, wrong_address_is_a_bug_with_debug)
 Test(x86_atomic, unbalanced_unmap)
 {
     struct tl *t = open_x86(8, 2, 0);
-    struct tl_snap s;
-    char msg[128];
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, 0xfffa9000u, KM_USER0), HM_EINVAL));
-    const struct tl_bug *b = tl_last_bug(t);
-    cr_assert(eq(int, b->bug, HM_BUG_ATOMIC_UNBALANCED));
-    cr_assert(eq(int, b->err, HM_EINVAL));
-    cr_assert(eq(str, (char *)b->function, "kunmap_atomic"));
-    cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
+    tl_assert_kunmap_atomic_bug(t, 1, 0xfffa9000u, KM_USER0, HM_BUG_ATOMIC_UNBALANCED,
+                                "unbalanced kunmap_atomic");
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
-    tl_snap_free(&s);
 }
 
 /* §9.21: kmap_atomic_pfn has no highmem test and no busy check. */
@@ -447,9 +407,7 @@ Test(x86_atomic, kmap_atomic_to_page_quirks)
     /* pkmap address: virt_to_page garbage, (0xff801000 - 0xc0000000) >> 12 = 0x3f801 */
     pv = tl_kmap(t, PG(6));
     cr_assert(eq(u32, pv, 0xff801000u));
-    cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, pv, &pfn), HM_OK));
-    cr_assert(eq(u32, pfn, 0x3f801u));
-    cr_assert(not(eq(u32, pfn, PG(6))));
+    tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3f801u, 0);
     /* at or above FIXADDR_TOP: virt_to_fix BUGs */
     tl_bugs_clear(t);
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, 0xfffff000u, &pfn), HM_EINVAL));
