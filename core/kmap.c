@@ -36,14 +36,22 @@ static int atomic_map_args(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsig
     return pfn_check(ctx, pfn, function);
 }
 
+/* The checks of the calls that give a page's address (kmap, page_address): out pointer, then
+ * pfn. */
+static int page_args(struct hm_ctx *ctx, hm_pfn_t pfn, const hm_vaddr_t *vaddr,
+                     const char *function)
+{
+    if (!vaddr)
+        return bad_arg(ctx, function, pfn);
+    return pfn_check(ctx, pfn, function);
+}
+
 static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
     int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
-    if (!vaddr)
-        return bad_arg(ctx, "kmap", pfn);
-    if ((err = pfn_check(ctx, pfn, "kmap")) != HM_OK)
+    if ((err = page_args(ctx, pfn, vaddr, "kmap")) != HM_OK)
         return err;
     if (ctx->arch->kmap)
         return ctx->arch->kmap(ctx, pfn, may_sleep, vaddr);
@@ -173,9 +181,7 @@ int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
     int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
-    if (!vaddr)
-        return bad_arg(ctx, "page_address", pfn);
-    if ((err = pfn_check(ctx, pfn, "page_address")) != HM_OK)
+    if ((err = page_args(ctx, pfn, vaddr, "page_address")) != HM_OK)
         return err;
     if (!hm_core_is_highmem(ctx, pfn))
         *vaddr = hm_core_lowmem_address(ctx, pfn);

@@ -8,22 +8,17 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=fuzz/build_afl.sh
 source "$ROOT/fuzz/build_afl.sh" # ALL_TARGETS, target_sources, library_sources
 set +e                           # build_afl.sh sets -e; the checks look at every exit status
-tmp="$(mktemp -d "${TEST_TMPDIR:-/tmp}/campaign_test.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+lib="$ROOT/tests/testlib.sh"
+[ -f "$lib" ] || lib="$(dirname "$(readlink -f "$0")")/../tests/testlib.sh"
+# shellcheck source=tests/testlib.sh
+source "$lib" # pass, fail, testlib_tmpdir, finish
+testlib_tmpdir campaign_test
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 # check NAME COMMAND...: PASS if the command succeeds, else FAIL.
 check() {
     local name=$1
     shift
     if "$@"; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    exit $((failed > 0))
 }
 
 # run COMMAND...: sets rc, and out / err (the paths of its stdout and stderr).

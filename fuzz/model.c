@@ -148,35 +148,26 @@ static int layout_sparc(struct model_layout *L, const struct model_config *c)
     return 0;
 }
 
+/* The memory of the highmem arches: PAGE_OFFSET, lowmem pages, and the defaults of the
+ * highmem pages and of LAST_PKMAP. */
+static const struct {
+    uint32_t page_offset, lowmem, highmem, last_pkmap;
+} arch_memory[] = {
+    [MA_X86] = {X86_PAGE_OFFSET, X86_LOWMEM_PAGES, X86_HIGHMEM_PAGES, 1024u},
+    [MA_X86_PAE] = {X86_PAGE_OFFSET, X86_LOWMEM_PAGES, X86_PAE_HIGHMEM_PAGES, 512u},
+    [MA_PPC] = {PPC_PAGE_OFFSET, PPC_LOWMEM_PAGES, PPC_HIGHMEM_PAGES, 1024u},
+    [MA_SPARC] = {SPARC_PAGE_OFFSET, SPARC_LOWMEM_PAGES, SPARC_HIGHMEM_PAGES, 1024u},
+};
+
 static int compute_layout(struct model_layout *L, const struct model_config *c)
 {
-    uint32_t lowmem, highmem, default_S;
+    uint32_t lowmem, highmem;
 
     memset(L, 0, sizeof *L);
     L->arch = arch_of(c->arch);
     if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS)
         return -1;
-    switch (L->arch) {
-    case MA_X86:
-    case MA_X86_PAE:
-        L->page_offset = X86_PAGE_OFFSET;
-        lowmem = X86_LOWMEM_PAGES;
-        highmem = L->arch == MA_X86 ? X86_HIGHMEM_PAGES : X86_PAE_HIGHMEM_PAGES;
-        default_S = L->arch == MA_X86 ? 1024u : 512u;
-        break;
-    case MA_PPC:
-        L->page_offset = PPC_PAGE_OFFSET;
-        lowmem = PPC_LOWMEM_PAGES;
-        highmem = PPC_HIGHMEM_PAGES;
-        default_S = 1024u;
-        break;
-    case MA_SPARC:
-        L->page_offset = SPARC_PAGE_OFFSET;
-        lowmem = SPARC_LOWMEM_PAGES;
-        highmem = SPARC_HIGHMEM_PAGES;
-        default_S = 1024u;
-        break;
-    default: /* generic: every page is lowmem, no pkmap window, no atomic slots */
+    if (L->arch == MA_GENERIC) { /* every page is lowmem, no pkmap window, no atomic slots */
         L->page_offset = GENERIC_PAGE_OFFSET;
         L->highmem_start_pfn = L->max_pfn = GENERIC_LOWMEM_PAGES;
         L->high_memory = GENERIC_PAGE_OFFSET + GENERIC_LOWMEM_PAGES * PAGE_SIZE;
@@ -184,11 +175,12 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
         L->config_nr_cpus = c->nr_cpus;
         return 0;
     }
-    L->S = c->last_pkmap ? c->last_pkmap : default_S;
+    L->page_offset = arch_memory[L->arch].page_offset;
+    lowmem = arch_memory[L->arch].lowmem;
+    highmem = c->highmem_pages ? c->highmem_pages : arch_memory[L->arch].highmem;
+    L->S = c->last_pkmap ? c->last_pkmap : arch_memory[L->arch].last_pkmap;
     if (!is_pow2(L->S) || L->S < 2u || L->S > HM_MAX_PKMAP)
         return -1;
-    if (c->highmem_pages)
-        highmem = c->highmem_pages;
     if (highmem > UINT32_MAX - lowmem)
         return -1;
     L->highmem_start_pfn = lowmem;

@@ -13,10 +13,10 @@
 # inputs), binary files, and this script (it spells the patterns).
 set -u
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+lib="$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+[ -f "$lib" ] || lib="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/testlib.sh"
+# shellcheck source=tests/testlib.sh
+source "$lib" # pass, fail, finish
 
 # ---- The tree and its files --------------------------------------------------------------------
 if [ $# -ge 1 ]; then
@@ -26,9 +26,8 @@ else
   root="$(cd "$(dirname "$self")/.." && pwd -P)"
 fi
 if [ ! -f "$root/WORKSPACE" ] || [ ! -d "$root/docs" ]; then
-  echo "cannot find the source tree (tried '$root': no WORKSPACE or docs/)"
-  echo "0 passed, 1 failed"
-  exit 1
+  fail "cannot find the source tree (tried '$root': no WORKSPACE or docs/)"
+  finish
 fi
 cd "$root" || exit 1
 
@@ -86,56 +85,57 @@ leaves_tree() {
   esac
 }
 
+# One "file:line:match" line of scan: sets f (the file), tok (the match) and dir (the file's
+# directory, relative).
+split_hit() {
+  local rest="${1#*:}"
+  f="${1%%:*}"
+  tok="${rest#*:}"
+  dir="$(dirname -- "$f")"
+}
+
+# verdict OK_TEXT BAD_TEXT: PASS OK_TEXT if the check collected nothing in bad, else FAIL
+# BAD_TEXT followed by the collected lines, indented.
+verdict() {
+  if [ -z "$bad" ]; then
+    pass "$1"
+  else
+    fail "$2"
+    sed '/^$/d; s/^/  /' <<<"$bad"
+  fi
+}
+
 # ---- 1. The pages that lived outside the repository --------------------------------------------
 # (Spelt in two pieces so that this script does not match itself.)
 old_spec='shared''/spec'
 bad="$(scan "[A-Za-z0-9_./-]*${old_spec}[A-Za-z0-9_./-]*")"
-if [ -z "$bad" ]; then
-  pass "no file cites the ${old_spec} pages (docs/kernel-highmem.md, docs/trace-format.md replace them)"
-else
-  fail "files cite ${old_spec} (use docs/kernel-highmem.md or docs/trace-format.md):"
-  sed 's/^/  /' <<<"$bad"
-fi
+verdict "no file cites the ${old_spec} pages (docs/kernel-highmem.md, docs/trace-format.md replace them)" \
+  "files cite ${old_spec} (use docs/kernel-highmem.md or docs/trace-format.md):"
 
 # ---- 2. Absolute paths into the work directory (this machine's layout, not the repository's) ---
 work='/wo''rk/'
 bad="$(scan "(^|[^A-Za-z0-9_.~/-])${work}[A-Za-z0-9_./-]*")"
-if [ -z "$bad" ]; then
-  pass "no file cites an absolute ${work} path"
-else
-  fail "files cite an absolute ${work} path:"
-  sed 's/^/  /' <<<"$bad"
-fi
+verdict "no file cites an absolute ${work} path" "files cite an absolute ${work} path:"
 
 # ---- 3. ../ paths that leave the tree or name nothing ------------------------------------------
 bad=""
 while IFS= read -r hit; do
   [ -n "$hit" ] || continue
-  f="${hit%%:*}"
-  rest="${hit#*:}"
-  tok="${rest#*:}"
-  dir="$(dirname -- "$f")"
+  split_hit "$hit"
   if leaves_tree "$dir" "$tok"; then
     bad="$bad$hit (leaves the repository)"$'\n'
   elif ! resolves_from "$dir" "$tok" && ! resolves_from . "$tok"; then
     bad="$bad$hit (no such file)"$'\n'
   fi
 done < <(scan '(\.\./)+[A-Za-z0-9_.-][A-Za-z0-9_./-]*')
-if [ -z "$bad" ]; then
-  pass "every ../ path stays inside the repository and exists"
-else
-  fail "../ paths outside the repository or to nothing:"
-  sed '/^$/d; s/^/  /' <<<"$bad"
-fi
+verdict "every ../ path stays inside the repository and exists" \
+  "../ paths outside the repository or to nothing:"
 
 # ---- 4. Mentions of Markdown pages: docs/NAME.md, other paths, bare NAME.md --------------------
 bad=""
 while IFS= read -r hit; do
   [ -n "$hit" ] || continue
-  f="${hit%%:*}"
-  rest="${hit#*:}"
-  tok="${rest#*:}"
-  dir="$(dirname -- "$f")"
+  split_hit "$hit"
   case "$tok" in
     //*|*../*) continue ;;  # a URL (after its "scheme:"), or a ../ path: check 3
     /*) bad="$bad$hit (absolute path)"$'\n'; continue ;;
@@ -161,12 +161,8 @@ while IFS= read -r hit; do
       ;;
   esac
 done < <(scan '[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b')
-if [ -z "$bad" ]; then
-  pass "every Markdown page a file names exists (docs/*.md and the rest)"
-else
-  fail "Markdown pages named but missing:"
-  sed '/^$/d; s/^/  /' <<<"$bad"
-fi
+verdict "every Markdown page a file names exists (docs/*.md and the rest)" \
+  "Markdown pages named but missing:"
 
 # ---- 5. Link targets of the Markdown files ------------------------------------------------------
 md=()
@@ -177,9 +173,7 @@ bad=""
 if [ "${#md[@]}" -gt 0 ]; then
   while IFS= read -r hit; do
     [ -n "$hit" ] || continue
-    f="${hit%%:*}"
-    rest="${hit#*:}"
-    tok="${rest#*:}"
+    split_hit "$hit"
     tok="${tok#](}"
     tok="${tok%)}"
     tok="${tok%% *}"   # [text](target "title")
@@ -189,7 +183,6 @@ if [ "${#md[@]}" -gt 0 ]; then
       ''|'#'*|*://*|mailto:*) continue ;;
     esac
     tok="${tok%%#*}"
-    dir="$(dirname -- "$f")"
     if leaves_tree "$dir" "$tok"; then
       bad="$bad$hit (leaves the repository)"$'\n'
     elif ! resolves_from "$dir" "$tok"; then
@@ -197,12 +190,7 @@ if [ "${#md[@]}" -gt 0 ]; then
     fi
   done < <(grep -HnoE -- '\]\([^)]+\)' "${md[@]}" 2>/dev/null)
 fi
-if [ -z "$bad" ]; then
-  pass "every relative link of the ${#md[@]} Markdown files resolves inside the repository"
-else
-  fail "Markdown links to nothing or outside the repository:"
-  sed '/^$/d; s/^/  /' <<<"$bad"
-fi
+verdict "every relative link of the ${#md[@]} Markdown files resolves inside the repository" \
+  "Markdown links to nothing or outside the repository:"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,13 +7,11 @@ set -u
 # Under Bazel the working directory is the workspace's runfiles tree.
 KMAPSIM="${1:-${KMAPSIM:-tools/kmapsim}}"
 EXAMPLES="${2:-${EXAMPLES_DIR:-examples}}"
-tmp="$(mktemp -d "${TEST_TMPDIR:-/tmp}/kmapsim_examples.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+lib="$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+[ -f "$lib" ] || lib="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/testlib.sh"
+# shellcheck source=tests/testlib.sh
+source "$lib" # pass, fail, testlib_tmpdir, finish
+testlib_tmpdir kmapsim_examples
 
 # check NAME WANT_RC STDERR_SUBSTRING_OR_EMPTY STDOUT_MUST_BE_EMPTY(0/1) -- kmapsim args...
 check() {
@@ -32,9 +30,8 @@ check() {
 }
 
 if [ ! -x "$KMAPSIM" ]; then
-  echo "kmapsim binary not found at '$KMAPSIM'"
-  echo "0 passed, 1 failed"
-  exit 1
+  fail "kmapsim binary not found at '$KMAPSIM'"
+  finish
 fi
 KMAPSIM="$(cd "$(dirname "$KMAPSIM")" && pwd)/$(basename "$KMAPSIM")"
 
@@ -249,8 +246,7 @@ fi
 arches="x86 x86-pae ppc sparc generic"
 if ! command -v python3 >/dev/null 2>&1; then
   fail "python3 is needed for the JSON checks (tools/setup installs it)"
-  echo "$passed passed, $failed failed"
-  exit 1
+  finish
 fi
 
 check "unknown arch lists every arch" 2 "(available: x86, x86-pae, ppc, sparc, generic" 1 -- \
@@ -525,5 +521,4 @@ for a in $arches; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

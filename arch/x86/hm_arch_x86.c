@@ -173,6 +173,14 @@ static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     return HM_OK;
 }
 
+/* The kmap_atomic family of both descriptors: the same code for both entry formats (it builds
+ * and reads PTEs through the descriptor's mk_pte, pte_none and pte_pfn). */
+#define X86_KMAP_ATOMIC_OPS                                                                   \
+    .kmap_atomic_prot = x86_kmap_atomic_prot,                                                 \
+    .kunmap_atomic = x86_kunmap_atomic,                                                       \
+    .kmap_atomic_pfn = x86_kmap_atomic_pfn,                                                   \
+    .kmap_atomic_to_page = x86_kmap_atomic_to_page
+
 const struct hm_arch hm_arch_x86 = {
     .abi_version = HM_ARCH_ABI_VERSION,
     .name = "x86",
@@ -192,10 +200,7 @@ const struct hm_arch hm_arch_x86 = {
     .pte_pfn = x86_pte_pfn,
     /* kmap (NULL): might_sleep(); lowmem -> page_address; highmem -> kmap_high */
     /* kunmap (NULL): BUG if in_interrupt(); lowmem -> nothing; highmem -> kunmap_high */
-    .kmap_atomic_prot = x86_kmap_atomic_prot,
-    .kunmap_atomic = x86_kunmap_atomic,
-    .kmap_atomic_pfn = x86_kmap_atomic_pfn,
-    .kmap_atomic_to_page = x86_kmap_atomic_to_page,
+    X86_KMAP_ATOMIC_OPS,
     /* flush_cache_kmaps (NULL): empty on x86 */
 };
 
@@ -219,9 +224,6 @@ const struct hm_arch hm_arch_x86_pae = {
     .pte_none = x86_pae_pte_none,
     .pte_pfn = x86_pae_pte_pfn,
     /* kmap, kunmap (NULL): as on x86 */
-    .kmap_atomic_prot = x86_kmap_atomic_prot,
-    .kunmap_atomic = x86_kunmap_atomic,
-    .kmap_atomic_pfn = x86_kmap_atomic_pfn,
-    .kmap_atomic_to_page = x86_kmap_atomic_to_page,
+    X86_KMAP_ATOMIC_OPS,
     /* flush_cache_kmaps (NULL): empty on x86 */
 };

@@ -7,12 +7,11 @@
 # SPDX-License-Identifier: MIT
 set -u
 KMAPSIM="${1:-tools/kmapsim}"
-tmp="$(mktemp -d "${TEST_TMPDIR:-/tmp}/run_cli.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+lib="$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+[ -f "$lib" ] || lib="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../testlib.sh"
+# shellcheck source=tests/testlib.sh
+source "$lib" # pass, fail, testlib_tmpdir, finish
+testlib_tmpdir run_cli
 ARCHES="x86 x86-pae ppc sparc generic"
 WORKLOADS="pagecache-read pagecache-hot bounce pipe hold-many random"
 
@@ -137,5 +136,4 @@ else
   echo "SKIP progress bar (no pseudo-terminal here)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -18,7 +18,9 @@ struct wa_case {
 
 #define SMALL_OPS 4000u
 
-static struct wa_case *all_cases(size_t *n, int with_trace)
+/* The parameters of a test over every workload (the trace one only if with_trace) on every
+ * arch. */
+static struct criterion_test_params all_cases(int with_trace)
 {
     static struct wa_case cases[KW__COUNT * RT_NARCH];
     size_t k = 0;
@@ -27,8 +29,7 @@ static struct wa_case *all_cases(size_t *n, int with_trace)
         for (a = 0; a < RT_NARCH; a++)
             if (w != KW_TRACE || with_trace)
                 cases[k++] = (struct wa_case){w, a};
-    *n = k;
-    return cases;
+    return cr_make_param_array(struct wa_case, cases, k);
 }
 
 /* The trace workload's trace: three kmaps, their kunmaps, an explicit flush. One cycle makes
@@ -52,16 +53,23 @@ static struct trace_list trace_for(const char *arch)
 #define TRACE_CMDS 7u
 #define TRACE_CYCLES 50u
 
-static void run_case(const struct wa_case *c, uint64_t seed, struct kmapsim_run_result *r,
-                     struct trace_list *t)
+/* The engine's case of c: its arch and workload, seed and ops, the rest defaults. */
+static struct rt_case rt_case_of(const struct wa_case *c, uint64_t seed, uint64_t ops)
 {
     struct rt_case rc;
-    char err[256];
     memset(&rc, 0, sizeof rc);
     rc.arch = rt_arches[c->arch];
     rc.workload = c->workload;
     rc.seed = seed;
-    rc.ops = SMALL_OPS;
+    rc.ops = ops;
+    return rc;
+}
+
+static void run_case(const struct wa_case *c, uint64_t seed, struct kmapsim_run_result *r,
+                     struct trace_list *t)
+{
+    struct rt_case rc = rt_case_of(c, seed, SMALL_OPS);
+    char err[256];
     if (c->workload == KW_TRACE) {
         *t = trace_for(rc.arch);
         rc.trace = t;
@@ -72,9 +80,7 @@ static void run_case(const struct wa_case *c, uint64_t seed, struct kmapsim_run_
 
 ParameterizedTestParameters(run, consistent)
 {
-    size_t n;
-    struct wa_case *c = all_cases(&n, 1);
-    return cr_make_param_array(struct wa_case, c, n);
+    return all_cases(1);
 }
 
 /* The rules every run obeys (runlib.c), then what each workload's model implies. */
@@ -244,9 +250,7 @@ ParameterizedTest(struct wa_case *c, run, reproducible, .timeout = 120)
 
 ParameterizedTestParameters(run, recording)
 {
-    size_t n;
-    struct wa_case *c = all_cases(&n, 0);
-    return cr_make_param_array(struct wa_case, c, n);
+    return all_cases(0);
 }
 
 /* The --svg recording says what the statistics say: one flush mark per
@@ -260,11 +264,7 @@ ParameterizedTest(struct wa_case *c, run, recording, .timeout = 120)
     uint64_t flush_marks = 0, sleep_marks = 0, uses = 0, last = 0;
     size_t i;
 
-    memset(&rc, 0, sizeof rc);
-    rc.arch = rt_arches[c->arch];
-    rc.workload = c->workload;
-    rc.seed = 3;
-    rc.ops = 20000;
+    rc = rt_case_of(c, 3, 20000);
     rc.record = 1;
     cr_assert_eq(rt_run(&rc, &r, err, sizeof err), 0, "%s", err);
     cr_assert_eq(r.marks_dropped, 0);

@@ -150,6 +150,18 @@ static void free_run(struct kmapsim_svg_run *r)
     free((void *)r->slot_uses);
 }
 
+/* A case of one random_run. */
+static int emit_random(const char *dir, const char *name, const char *arch, const char *workload,
+                       uint32_t nr, uint64_t n, size_t nmarks, uint32_t max_use, uint64_t seed)
+{
+    struct kmapsim_svg_run run;
+    int rc;
+    random_run(&run, arch, workload, nr, n, nmarks, max_use, seed);
+    rc = emit(dir, name, &run, 1);
+    free_run(&run);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct kmapsim_svg_run runs[MAX_RUNS];
@@ -184,10 +196,7 @@ int main(int argc, char **argv)
     bad |= emit(dir, "oneslot", runs, 1);
 
     /* escape: names with every XML special character, and a control byte. */
-    memset(runs, 0, sizeof runs);
-    random_run(&runs[0], "a<b&c", "\"q\" 'x' > y\x01", 8, 20, 4, 10, 1);
-    bad |= emit(dir, "escape", runs, 1);
-    free_run(&runs[0]);
+    bad |= emit_random(dir, "escape", "a<b&c", "\"q\" 'x' > y\x01", 8, 20, 4, 10, 1);
 
     /* constant: 30 slots held, 20 at count 1, 50 free over the whole run. */
     for (int i = 0; i < 1000; i++)
@@ -211,10 +220,7 @@ int main(int argc, char **argv)
     bad |= emit(dir, "nosamples", runs, 1);
 
     /* big: 4096 slots, a million samples, 200000 marks. */
-    memset(runs, 0, sizeof runs);
-    random_run(&runs[0], "x86", "big", 4096, 1000000, 200000, 100000, 3);
-    bad |= emit(dir, "big", runs, 1);
-    free_run(&runs[0]);
+    bad |= emit_random(dir, "big", "x86", "big", 4096, 1000000, 200000, 100000, 3);
 
     /* multi: --arch all style, panels in input order, one without a window. */
     memset(runs, 0, sizeof runs);
