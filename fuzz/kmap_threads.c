@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuzz/fail.h"
 #include "fuzz/fuzz_input.h"
 #include "harness/machine.h"
 #include "highmem.h"
@@ -26,12 +27,7 @@
 #define KT_MAX_PAGES 18    /* distinct highmem pages: 2 * 8 + 2 */
 #define KT_TIMEOUT_S 10
 
-#define KT_FAIL(...)                                                                        \
-    do {                                                                                    \
-        fprintf(stderr, "kmap_threads: " __VA_ARGS__);                                      \
-        fputc('\n', stderr);                                                                \
-        abort();                                                                            \
-    } while (0)
+#define KT_FAIL(...) FUZZ_FAIL("kmap_threads", __VA_ARGS__)
 
 enum { OP_KMAP, OP_KUNMAP };
 

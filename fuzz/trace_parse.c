@@ -7,14 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fail.h"
 #include "harness/trace.h"
 
-#define TP_FAIL(...)                                                                        \
-    do {                                                                                    \
-        fprintf(stderr, "trace_parse: " __VA_ARGS__);                                       \
-        fputc('\n', stderr);                                                                \
-        abort();                                                                            \
-    } while (0)
+#define TP_FAIL(...) FUZZ_FAIL("trace_parse", __VA_ARGS__)
 
 /* The command words of the contract plus the parser's extensions, with their arity:
  * min/max arguments, the position of the TYPE argument (-1: none), 1 if the argument is an

@@ -61,8 +61,7 @@ static void exec_atomic(struct harness_exec *x, const struct trace_cmd *c, long 
     hm_vaddr_t v;
 
     if (c->op != KOP_KUNMAP_ATOMIC) {
-        if (a[1] > UINT32_MAX)
-            {
+        if (a[1] > UINT32_MAX) {
             reject(r, HM_ERANGE, HM_BUG_PFN_RANGE);
             return;
         }
@@ -79,15 +78,13 @@ static void exec_atomic(struct harness_exec *x, const struct trace_cmd *c, long 
         return;
     }
     if (c->nargs >= 2) {
-        if (a[1] > UINT32_MAX)
-            {
+        if (a[1] > UINT32_MAX) {
             reject(r, HM_ERANGE, HM_BUG_BAD_ADDR);
             return;
         }
         v = (hm_vaddr_t)a[1];
     } else {
-        if (!x->valid[k])
-            {
+        if (!x->valid[k]) {
             reject(r, HM_EINVAL, HM_BUG_ATOMIC_UNBALANCED);
             return;
         }
@@ -110,8 +107,7 @@ static void exec_sim(struct harness_exec *x, const struct trace_cmd *c, struct h
             [KINJ_DROP_NEXT_FLUSH] = HM_SIM_FAULT_DROP_NEXT_FLUSH,
             [KINJ_DROP_ALL_FLUSHES] = HM_SIM_FAULT_DROP_ALL_FLUSHES,
         };
-        if (a[0] >= KINJ__COUNT)
-            {
+        if (a[0] >= KINJ__COUNT) {
             reject(r, HM_EINVAL, HM_BUG_NONE);
             return;
         }
@@ -120,19 +116,16 @@ static void exec_sim(struct harness_exec *x, const struct trace_cmd *c, struct h
         return;
     }
     /* load CPU VADDR / store CPU VADDR VALUE: the same cpu and address checks */
-    if (a[0] >= l->nr_cpus)
-        {
-            reject(r, HM_EINVAL, HM_BUG_NONE);
-            return;
-        }
-    if (a[1] > UINT32_MAX)
-        {
-            reject(r, HM_ERANGE, HM_BUG_NONE);
-            return;
-        }
+    if (a[0] >= l->nr_cpus) {
+        reject(r, HM_EINVAL, HM_BUG_NONE);
+        return;
+    }
+    if (a[1] > UINT32_MAX) {
+        reject(r, HM_ERANGE, HM_BUG_NONE);
+        return;
+    }
     if (c->op == KOP_STORE) {
-        if (a[2] > 255)
-            {
+        if (a[2] > 255) {
             reject(r, HM_EINVAL, HM_BUG_NONE);
             return;
         }
@@ -166,8 +159,7 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
     case KOP_PAGE_ADDRESS:
     case KOP_KMAP_TO_PAGE:
     case KOP_KMAP_ATOMIC_TO_PAGE:
-        if (a[0] > UINT32_MAX)
-            {
+        if (a[0] > UINT32_MAX) {
             reject(r, HM_ERANGE, wide_arg_bug(c->op));
             return;
         }
@@ -176,8 +168,7 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
     case KOP_KMAP_ATOMIC_PFN:
     case KOP_KUNMAP_ATOMIC:
         type = harness_resolve_type(&x->m->layout, &c->type);
-        if (a[0] >= x->m->layout.nr_cpus || type < 0)
-            {
+        if (a[0] >= x->m->layout.nr_cpus || type < 0) {
             reject(r, HM_EINVAL, HM_BUG_BAD_ARG);
             return;
         }
@@ -190,11 +181,10 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
         return;
     case KOP_FLUSH:
         break;
-    default:
-        {
-            reject(r, HM_EINVAL, HM_BUG_BAD_ARG);
-            return;
-        }
+    default: {
+        reject(r, HM_EINVAL, HM_BUG_BAD_ARG);
+        return;
+    }
     }
 
     switch (c->op) {

@@ -20,6 +20,13 @@
 
 #define VA_END ((uint64_t)1 << 32) /* one past the last 32-bit virtual address */
 
+/* The indices of an array written since its last reset, each listed once (mark[i] set): what a
+ * reset must clear, so that it never sweeps the whole array. */
+struct dirty {
+    uint32_t *idx, n;
+    uint8_t *mark;
+};
+
 struct hm_sim {
     const struct hm_arch *arch;
     hm_event_fn on_event;
@@ -45,13 +52,9 @@ struct hm_sim {
     struct hm_sim_stats st;
 
     /* What hm_sim_reset must undo, so that it never sweeps the whole arrays:
-     * pt_dirty: the PTE indices written with a non-zero word since the last reset (each once,
-     * pt_mark[i] set); tlb_dirty: the TLB entries filled since the last reset or flush_tlb_all
-     * (tlb_mark); pages: the pfns whose page is allocated. Capacities are kept across resets. */
-    uint32_t *pt_dirty, n_pt_dirty;
-    uint8_t *pt_mark;
-    uint32_t *tlb_dirty, n_tlb_dirty;
-    uint8_t *tlb_mark;
+     * pt_dirty: the PTE indices written with a non-zero word since the last reset;
+     * tlb_dirty: the TLB entries filled since the last reset or flush_tlb_all; pages: the pfns whose page is allocated. Capacities are kept across resets. */
+    struct dirty pt_dirty, tlb_dirty;
     hm_pfn_t *pages;
     size_t n_pages, cap_pages;
     uint8_t **free_pages;               /* zeroed-on-reuse pages of page_size bytes */
@@ -106,6 +109,14 @@ static void sim_lock(const struct hm_sim *s)
 static void sim_unlock(const struct hm_sim *s)
 {
     atomic_flag_clear_explicit((atomic_flag *)&s->mu, memory_order_release);
+}
+
+/* One more of a statistics counter (under mu, like every counter of st). */
+static void stat_inc(struct hm_sim *s, uint64_t *counter)
+{
+    sim_lock(s);
+    (*counter)++;
+    sim_unlock(s);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -174,21 +185,52 @@ static uint8_t *page_of(struct hm_sim *s, hm_pfn_t pfn, int alloc)
     return page;
 }
 
-/* Record that PTE index idx may be non-zero / TLB entry e may be filled. Called with mu held. */
+/* Record that entry i of an array may be non-zero. Called with mu held. */
+static void dirty_add(struct dirty *d, size_t i)
+{
+    if (!d->mark[i]) {
+        d->mark[i] = 1;
+        d->idx[d->n++] = (uint32_t)i;
+    }
+}
+
+/* Forget every index (the caller has cleared the entries). */
+static void dirty_reset(struct dirty *d)
+{
+    for (uint32_t k = 0; k < d->n; k++)
+        d->mark[d->idx[k]] = 0;
+    d->n = 0;
+}
+
+/* Room for n indices, none listed; 0, or -1 with nothing allocated. */
+static int dirty_alloc(struct dirty *d, size_t n)
+{
+    d->n = 0;
+    d->idx = malloc(n * sizeof *d->idx);
+    d->mark = calloc(n, 1);
+    if (d->idx && d->mark)
+        return 0;
+    free(d->idx);
+    free(d->mark);
+    d->idx = NULL;
+    d->mark = NULL;
+    return -1;
+}
+
+static void dirty_free(struct dirty *d)
+{
+    free(d->idx);
+    free(d->mark);
+}
+
 static void pt_touch(struct hm_sim *s, uint32_t idx)
 {
-    if (!s->pt_mark[idx]) {
-        s->pt_mark[idx] = 1;
-        s->pt_dirty[s->n_pt_dirty++] = idx;
-    }
+    dirty_add(&s->pt_dirty, idx);
 }
 
 static void tlb_touch(struct hm_sim *s, size_t e)
 {
-    if (!s->tlb_mark[e]) {
-        s->tlb_mark[e] = 1;
-        s->tlb_dirty[s->n_tlb_dirty++] = (uint32_t)e;
-    }
+    dirty_add(&s->tlb_dirty, e);
 }
 
 /* Read or write one byte of a frame. Called with mu held. */
@@ -253,11 +295,10 @@ struct arrays {
     uint8_t ***mem;
     size_t mem_leaves;
     hm_pte_t *pt;
-    uint32_t *pt_dirty;
-    uint8_t *pt_mark;
+    struct dirty pt_dirty;
     size_t pt_n;
-    uint32_t *tlb, *tlb_dirty;
-    uint8_t *tlb_mark;
+    uint32_t *tlb;
+    struct dirty tlb_dirty;
     size_t tlb_n;
 };
 
@@ -265,11 +306,9 @@ static void arrays_free(struct arrays *a)
 {
     free(a->mem);
     free(a->pt);
-    free(a->pt_dirty);
-    free(a->pt_mark);
+    dirty_free(&a->pt_dirty);
     free(a->tlb);
-    free(a->tlb_dirty);
-    free(a->tlb_mark);
+    dirty_free(&a->tlb_dirty);
 }
 
 /* Allocate (zeroed) every array of s that is smaller than layout needs; 0, or -1 with nothing
@@ -284,12 +323,10 @@ static int arrays_alloc(const struct hm_sim *s, const struct hm_layout *l, struc
     if (a->mem_leaves > s->cap_mem_leaves && !(a->mem = calloc(a->mem_leaves, sizeof *a->mem)))
         goto fail;
     if (a->pt_n > s->cap_pt &&
-        (!(a->pt = calloc(a->pt_n, sizeof *a->pt)) || !(a->pt_dirty = malloc(a->pt_n * sizeof *a->pt_dirty)) ||
-         !(a->pt_mark = calloc(a->pt_n, 1))))
+        (!(a->pt = calloc(a->pt_n, sizeof *a->pt)) || dirty_alloc(&a->pt_dirty, a->pt_n) != 0))
         goto fail;
     if (a->tlb_n > s->cap_tlb &&
-        (!(a->tlb = calloc(a->tlb_n, sizeof *a->tlb)) ||
-         !(a->tlb_dirty = malloc(a->tlb_n * sizeof *a->tlb_dirty)) || !(a->tlb_mark = calloc(a->tlb_n, 1))))
+        (!(a->tlb = calloc(a->tlb_n, sizeof *a->tlb)) || dirty_alloc(&a->tlb_dirty, a->tlb_n) != 0))
         goto fail;
     return 0;
 fail:
@@ -301,16 +338,12 @@ fail:
  * pages go to the free list (freed instead when page_size changes to new_page_size). */
 static void sim_clear(struct hm_sim *s, uint32_t new_page_size)
 {
-    for (uint32_t i = 0; i < s->n_pt_dirty; i++) {
-        s->pt[s->pt_dirty[i]] = 0;
-        s->pt_mark[s->pt_dirty[i]] = 0;
-    }
-    s->n_pt_dirty = 0;
-    for (uint32_t i = 0; i < s->n_tlb_dirty; i++) {
-        s->tlb[s->tlb_dirty[i]] = 0;
-        s->tlb_mark[s->tlb_dirty[i]] = 0;
-    }
-    s->n_tlb_dirty = 0;
+    for (uint32_t i = 0; i < s->pt_dirty.n; i++)
+        s->pt[s->pt_dirty.idx[i]] = 0;
+    dirty_reset(&s->pt_dirty);
+    for (uint32_t i = 0; i < s->tlb_dirty.n; i++)
+        s->tlb[s->tlb_dirty.idx[i]] = 0;
+    dirty_reset(&s->tlb_dirty);
     if (new_page_size != s->page_size) {
         for (size_t i = 0; i < s->n_free; i++)
             free(s->free_pages[i]);
@@ -350,20 +383,16 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     }
     if (a->pt) {
         free(s->pt);
-        free(s->pt_dirty);
-        free(s->pt_mark);
+        dirty_free(&s->pt_dirty);
         s->pt = a->pt;
         s->pt_dirty = a->pt_dirty;
-        s->pt_mark = a->pt_mark;
         s->cap_pt = a->pt_n;
     }
     if (a->tlb) {
         free(s->tlb);
-        free(s->tlb_dirty);
-        free(s->tlb_mark);
+        dirty_free(&s->tlb_dirty);
         s->tlb = a->tlb;
         s->tlb_dirty = a->tlb_dirty;
-        s->tlb_mark = a->tlb_mark;
         s->cap_tlb = a->tlb_n;
     }
     s->arch = arch;
@@ -439,11 +468,9 @@ void hm_sim_free(struct hm_sim *sim)
     free(sim->pages);
     free(sim->mem);
     free(sim->pt);
-    free(sim->pt_dirty);
-    free(sim->pt_mark);
+    dirty_free(&sim->pt_dirty);
     free(sim->tlb);
-    free(sim->tlb_dirty);
-    free(sim->tlb_mark);
+    dirty_free(&sim->tlb_dirty);
     pthread_cond_destroy(&sim->wait_cv);
     for (unsigned i = 0; i < HM_NR_LOCKS; i++)
         pthread_mutex_destroy(&sim->locks[i]);
@@ -540,10 +567,10 @@ static void hook_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
         uint64_t last = hi >= s->pt_end ? s->pt_pages
                                         : (hi - s->pt_start + s->page_size - 1u) >> s->page_shift;
         uint64_t dropped = 0;
-        if (s->n_tlb_dirty < (last - first) * s->nr_cpus) {
+        if (s->tlb_dirty.n < (last - first) * s->nr_cpus) {
             /* fewer entries were ever filled than the range has: visit only those */
-            for (uint32_t k = 0; k < s->n_tlb_dirty; k++) {
-                uint32_t e = s->tlb_dirty[k], i = e % s->pt_pages;
+            for (uint32_t k = 0; k < s->tlb_dirty.n; k++) {
+                uint32_t e = s->tlb_dirty.idx[k], i = e % s->pt_pages;
                 if (i >= first && i < last && s->tlb[e]) {
                     s->tlb[e] = 0;
                     dropped++;
@@ -591,13 +618,12 @@ static void hook_flush_tlb_all(void *m)
     }
     /* only entries filled since the last reset or flush_tlb_all can be non-zero */
     uint64_t dropped = 0;
-    for (uint32_t k = 0; k < s->n_tlb_dirty; k++) {
-        uint32_t e = s->tlb_dirty[k];
+    for (uint32_t k = 0; k < s->tlb_dirty.n; k++) {
+        uint32_t e = s->tlb_dirty.idx[k];
         dropped += s->tlb[e] != 0u;
         s->tlb[e] = 0;
-        s->tlb_mark[e] = 0;
     }
-    s->n_tlb_dirty = 0;
+    dirty_reset(&s->tlb_dirty);
     s->st.tlb_entries_dropped += dropped;
     sim_unlock(s);
 }
@@ -605,9 +631,7 @@ static void hook_flush_tlb_all(void *m)
 static void hook_flush_cache_all(void *m)
 {
     struct hm_sim *s = m;
-    sim_lock(s);
-    s->st.cache_flushes++;
-    sim_unlock(s);
+    stat_inc(s, &s->st.cache_flushes);
 }
 
 static void hook_lock(void *m, unsigned id)
@@ -616,9 +640,7 @@ static void hook_lock(void *m, unsigned id)
     if (id >= HM_NR_LOCKS)
         return;
     pthread_mutex_lock(&s->locks[id]);
-    sim_lock(s);
-    s->st.lock_acquires++;
-    sim_unlock(s);
+    stat_inc(s, &s->st.lock_acquires);
 }
 
 static void hook_unlock(void *m, unsigned id)
@@ -635,9 +657,7 @@ static void hook_unlock(void *m, unsigned id)
 static void hook_sleep(void *m)
 {
     struct hm_sim *s = m;
-    sim_lock(s);
-    s->st.sleeps++;
-    sim_unlock(s);
+    stat_inc(s, &s->st.sleeps);
     uint64_t gen = s->wake_gen;
     while (s->wake_gen == gen)
         pthread_cond_wait(&s->wait_cv, &s->locks[HM_LOCK_KMAP]);
@@ -650,9 +670,7 @@ static void hook_wake_all(void *m)
     s->wake_gen++;
     pthread_cond_broadcast(&s->wait_cv);
     pthread_mutex_unlock(&s->locks[HM_LOCK_KMAP]);
-    sim_lock(s);
-    s->st.wakes++;
-    sim_unlock(s);
+    stat_inc(s, &s->st.wakes);
 }
 
 static int hook_in_interrupt(void *m)

@@ -181,18 +181,20 @@ static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     .kmap_atomic_pfn = x86_kmap_atomic_pfn,                                                   \
     .kmap_atomic_to_page = x86_kmap_atomic_to_page
 
+/* What both configurations share: the 3G/1G split with 896 MiB of lowmem (MAXMEM with a
+ * 128 MiB vmalloc reserve), mem_map[] placed 16 MiB into lowmem, sizeof(struct page) of 2.6.24
+ * i386, 4 KiB pages. */
+#define X86_COMMON_FIELDS                                                                     \
+    .abi_version = HM_ARCH_ABI_VERSION, .has_highmem = 1, .page_shift = 12,                   \
+    .page_offset = 0xc0000000u, .lowmem_pages = 0x38000u, .mem_map = 0xc1000000u,             \
+    .struct_page_size = 32
+
 const struct hm_arch hm_arch_x86 = {
-    .abi_version = HM_ARCH_ABI_VERSION,
+    X86_COMMON_FIELDS,
     .name = "x86",
-    .has_highmem = 1,
-    .page_shift = 12,
     .pte_bytes = 4,
-    .page_offset = 0xc0000000u,
-    .lowmem_pages = 0x38000u,          /* 896 MiB of lowmem: MAXMEM with a 128 MiB vmalloc reserve */
     .default_last_pkmap = 1024,        /* PTRS_PER_PTE */
     .default_highmem_pages = 0x8000u,  /* 128 MiB of highmem: a 1 GiB machine */
-    .mem_map = 0xc1000000u,            /* mem_map[] placed 16 MiB into lowmem */
-    .struct_page_size = 32,            /* sizeof(struct page) on 2.6.24 i386 */
     .kmap_prot = X86_PAGE_KERNEL,
     .layout = x86_layout,
     .mk_pte = x86_mk_pte,
@@ -207,17 +209,11 @@ const struct hm_arch hm_arch_x86 = {
 /* CONFIG_X86_PAE: 512 slots (PTRS_PER_PTE with 8-byte entries), 2 MiB PMD, NX in kmap_prot,
  * and physical frames above 4 GiB: the default machine has 5 GiB of memory. */
 const struct hm_arch hm_arch_x86_pae = {
-    .abi_version = HM_ARCH_ABI_VERSION,
+    X86_COMMON_FIELDS,
     .name = "x86-pae",
-    .has_highmem = 1,
-    .page_shift = 12,
     .pte_bytes = 8,
-    .page_offset = 0xc0000000u,
-    .lowmem_pages = 0x38000u,
     .default_last_pkmap = 512,
     .default_highmem_pages = 0x140000u - 0x38000u, /* up to pfn 0x140000: 5 GiB */
-    .mem_map = 0xc1000000u,
-    .struct_page_size = 32,
     .kmap_prot = X86_PAE_PAGE_KERNEL,
     .layout = x86_pae_layout,
     .mk_pte = x86_pae_mk_pte,
