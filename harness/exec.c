@@ -26,8 +26,7 @@ void harness_exec_free(struct harness_exec *x)
 {
     free(x->valid);
     free(x->vaddr);
-    x->valid = NULL;
-    x->vaddr = NULL;
+    memset(x, 0, sizeof *x);
 }
 
 long harness_resolve_type(const struct hm_layout *l, const struct trace_type *t)

@@ -25,6 +25,7 @@
 struct dirty {
     uint32_t *idx, n;
     uint8_t *mark;
+    size_t cap;  /* entries of the array (and of idx, mark) */
 };
 
 struct hm_sim {
@@ -60,7 +61,7 @@ struct hm_sim {
     uint8_t **free_pages;               /* zeroed-on-reuse pages of page_size bytes */
     size_t n_free, cap_free;
     /* allocated sizes, >= what the current layout needs */
-    size_t cap_mem_leaves, cap_pt, cap_tlb;
+    size_t cap_mem_leaves;
 
     /* The embedder-visible locks and the pkmap_map_wait queue. wake_gen is guarded by
      * locks[HM_LOCK_KMAP]; wait_cv is always waited on with that mutex. */
@@ -206,6 +207,7 @@ static void dirty_reset(struct dirty *d)
 static int dirty_alloc(struct dirty *d, size_t n)
 {
     d->n = 0;
+    d->cap = n;
     d->idx = malloc(n * sizeof *d->idx);
     d->mark = calloc(n, 1);
     if (d->idx && d->mark)
@@ -221,6 +223,13 @@ static void dirty_free(struct dirty *d)
 {
     free(d->idx);
     free(d->mark);
+}
+
+/* Replace *d with *from, allocated larger for the array that replaces d's. */
+static void dirty_install(struct dirty *d, const struct dirty *from)
+{
+    dirty_free(d);
+    *d = *from;
 }
 
 static void pt_touch(struct hm_sim *s, uint32_t idx)
@@ -296,10 +305,8 @@ struct arrays {
     size_t mem_leaves;
     hm_pte_t *pt;
     struct dirty pt_dirty;
-    size_t pt_n;
     uint32_t *tlb;
     struct dirty tlb_dirty;
-    size_t tlb_n;
 };
 
 static void arrays_free(struct arrays *a)
@@ -318,15 +325,14 @@ static int arrays_alloc(const struct hm_sim *s, const struct hm_layout *l, struc
     size_t pages = l->pt_pages ? l->pt_pages : 1u;
     memset(a, 0, sizeof *a);
     a->mem_leaves = ((size_t)l->max_pfn + LEAF_SIZE - 1u) >> LEAF_SHIFT;
-    a->pt_n = pages;
-    a->tlb_n = (size_t)l->nr_cpus * pages;
+    size_t pt_n = pages, tlb_n = (size_t)l->nr_cpus * pages;
     if (a->mem_leaves > s->cap_mem_leaves && !(a->mem = calloc(a->mem_leaves, sizeof *a->mem)))
         goto fail;
-    if (a->pt_n > s->cap_pt &&
-        (!(a->pt = calloc(a->pt_n, sizeof *a->pt)) || dirty_alloc(&a->pt_dirty, a->pt_n) != 0))
+    if (pt_n > s->pt_dirty.cap &&
+        (!(a->pt = calloc(pt_n, sizeof *a->pt)) || dirty_alloc(&a->pt_dirty, pt_n) != 0))
         goto fail;
-    if (a->tlb_n > s->cap_tlb &&
-        (!(a->tlb = calloc(a->tlb_n, sizeof *a->tlb)) || dirty_alloc(&a->tlb_dirty, a->tlb_n) != 0))
+    if (tlb_n > s->tlb_dirty.cap &&
+        (!(a->tlb = calloc(tlb_n, sizeof *a->tlb)) || dirty_alloc(&a->tlb_dirty, tlb_n) != 0))
         goto fail;
     return 0;
 fail:
@@ -383,17 +389,13 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     }
     if (a->pt) {
         free(s->pt);
-        dirty_free(&s->pt_dirty);
         s->pt = a->pt;
-        s->pt_dirty = a->pt_dirty;
-        s->cap_pt = a->pt_n;
+        dirty_install(&s->pt_dirty, &a->pt_dirty);
     }
     if (a->tlb) {
         free(s->tlb);
-        dirty_free(&s->tlb_dirty);
         s->tlb = a->tlb;
-        s->tlb_dirty = a->tlb_dirty;
-        s->cap_tlb = a->tlb_n;
+        dirty_install(&s->tlb_dirty, &a->tlb_dirty);
     }
     s->arch = arch;
     s->on_event = on_event;

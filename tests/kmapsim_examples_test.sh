@@ -116,18 +116,12 @@ done
 printf '# machine: --pkmap-entries 4\nkmap 0x38001\nkmap 0x38002\nkmap 0x38003\nkmap 0x38004\nkmap 0x38005\n' >"$tmp/hdr.trace"
 rc=0
 "$KMAPSIM" replay --format jsonl "$tmp/hdr.trace" >"$tmp/hdr.out" 2>"$tmp/hdr.err" || rc=$?
-if [ "$rc" -eq 1 ] && [ "$(grep -c '"ok":true' "$tmp/hdr.out")" -eq 4 ] && grep -q EAGAIN "$tmp/hdr.out"; then
-  pass "machine header: --pkmap-entries 4 from the trace (4 kmaps fit, then EAGAIN)"
-else
-  fail "machine header: --pkmap-entries 4 from the trace (exit $rc): $(head -c 300 "$tmp/hdr.out")"
-fi
+[ "$rc" -eq 1 ] && [ "$(grep -c '"ok":true' "$tmp/hdr.out")" -eq 4 ] && grep -q EAGAIN "$tmp/hdr.out"
+judge $? "machine header: --pkmap-entries 4 from the trace (4 kmaps fit, then EAGAIN)" "machine header: --pkmap-entries 4 from the trace (exit $rc): $(head -c 300 "$tmp/hdr.out")"
 rc=0
 "$KMAPSIM" replay --format jsonl --pkmap-entries 8 "$tmp/hdr.trace" >"$tmp/hdr.out" 2>"$tmp/hdr.err" || rc=$?
-if [ "$rc" -eq 0 ] && grep -q -- 'note: --pkmap-entries 8 on the command line overrides --pkmap-entries 4' "$tmp/hdr.err"; then
-  pass "machine header: the command line overrides it, and says so"
-else
-  fail "machine header: command-line override (exit $rc): $(head -c 300 "$tmp/hdr.err")"
-fi
+[ "$rc" -eq 0 ] && grep -q -- 'note: --pkmap-entries 8 on the command line overrides --pkmap-entries 4' "$tmp/hdr.err"
+judge $? "machine header: the command line overrides it, and says so" "machine header: command-line override (exit $rc): $(head -c 300 "$tmp/hdr.err")"
 printf '# machine: --json\nflush\n' >"$tmp/hdrbad.trace"
 check "machine header: only machine options" 2 "'--json' is not a machine option" 1 -- replay "$tmp/hdrbad.trace"
 printf 'flush\n# machine: --cpus 2\nflush\n' >"$tmp/hdrlate.trace"
@@ -136,38 +130,26 @@ check "machine header: only before the first command" 2 "hdrlate.trace:2: the ma
 
 # ---- Rough edges of the command line ----------------------------------------------------------
 check "--version" 0 "" 0 -- --version
-if grep -Eq '^kmapsim \(libhighmem\) [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/c.out"; then
-  pass "--version prints the release"
-else
-  fail "--version prints the release: $(head -c 200 "$tmp/c.out")"
-fi
+grep -Eq '^kmapsim \(libhighmem\) [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/c.out"
+judge $? "--version prints the release" "--version prints the release: $(head -c 200 "$tmp/c.out")"
 check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
 printf 'flush\n' >"$tmp/wd.trace"
 rc=0
 (cd / && BUILD_WORKING_DIRECTORY="$tmp" "$KMAPSIM" replay wd.trace) >"$tmp/wd.out" 2>"$tmp/wd.err" || rc=$?
-if [ "$rc" -eq 0 ] && grep -q 'flush -> ok' "$tmp/wd.out"; then
-  pass "BUILD_WORKING_DIRECTORY: relative paths are the caller's (bazel run)"
-else
-  fail "BUILD_WORKING_DIRECTORY (exit $rc): $(head -c 300 "$tmp/wd.err")"
-fi
+[ "$rc" -eq 0 ] && grep -q 'flush -> ok' "$tmp/wd.out"
+judge $? "BUILD_WORKING_DIRECTORY: relative paths are the caller's (bazel run)" "BUILD_WORKING_DIRECTORY (exit $rc): $(head -c 300 "$tmp/wd.err")"
 printf 'kmap 1\rkmap 2\rkmap 3' >"$tmp/cr.trace"
 rc=0
 "$KMAPSIM" replay "$tmp/cr.trace" >"$tmp/cr.out" 2>&1 || rc=$?
-if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/cr.out")" -eq 3 ] && grep -q '^   3 kmap 3 -> ' "$tmp/cr.out"; then
-  pass "a CR-only trace is three lines"
-else
-  fail "a CR-only trace is three lines (exit $rc): $(head -c 300 "$tmp/cr.out")"
-fi
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/cr.out")" -eq 3 ] && grep -q '^   3 kmap 3 -> ' "$tmp/cr.out"
+judge $? "a CR-only trace is three lines" "a CR-only trace is three lines (exit $rc): $(head -c 300 "$tmp/cr.out")"
 check "--highmem-pages on generic is noted, not silent" 0 "generic has no highmem: --highmem-pages ignored" 0 -- \
   layout --arch generic --highmem-pages 4294967295
 # Streaming: a bad first line is reported at once, while the input is still open.
 rc=0
 { printf 'kmapp 1\n'; sleep 20; } | timeout 10 "$KMAPSIM" replay - >"$tmp/st.out" 2>"$tmp/st.err" || rc=$?
-if [ "$rc" -eq 2 ] && grep -q '<stdin>:1: unknown command' "$tmp/st.err"; then
-  pass "replay streams: a parse error on line 1 is reported before the end of the input"
-else
-  fail "replay streams: parse error at once (exit $rc, 124 = still waiting for the input)"
-fi
+[ "$rc" -eq 2 ] && grep -q '<stdin>:1: unknown command' "$tmp/st.err"
+judge $? "replay streams: a parse error on line 1 is reported before the end of the input" "replay streams: parse error at once (exit $rc, 124 = still waiting for the input)"
 # ... and memory stays bounded: 160 MB of comments between 21 flushes, peak RSS under 80 MiB
 # (reading the whole input first, as replay once did, needs more than 160 MB).
 rc=0
@@ -187,11 +169,8 @@ peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 print(f"exit {rc}, {lines} lines, peak RSS {peak} MiB")
 sys.exit(0 if rc == 0 and lines == 21 and peak < 80 else 1)
 PYEOF
-if [ "$rc" -eq 0 ]; then
-  pass "replay streams: 160 MB of trace in bounded memory ($(cat "$tmp/big.out"))"
-else
-  fail "replay streams: 160 MB of trace in bounded memory: $(cat "$tmp/big.out") $(head -c 200 "$tmp/big.err")"
-fi
+[ "$rc" -eq 0 ]
+judge $? "replay streams: 160 MB of trace in bounded memory ($(cat "$tmp/big.out"))" "replay streams: 160 MB of trace in bounded memory: $(cat "$tmp/big.out") $(head -c 200 "$tmp/big.err")"
 
 # ---- CLI contract checks ---------------------------------------------------------------------
 
@@ -199,11 +178,8 @@ printf 'kmap 0x38001\n# comment\nkmapp 5\n' >"$tmp/bad.trace"
 check "parse error: unknown command, with line number" 2 "bad.trace:3: unknown command 'kmapp'" 0 -- \
   replay --format jsonl "$tmp/bad.trace"
 # replay streams: the commands before the bad line ran and were printed, nothing after it
-if [ "$(wc -l <"$tmp/c.out")" -eq 1 ] && grep -q '^{"op":"kmap","ok":true' "$tmp/c.out"; then
-  pass "parse error: the lines before it ran and were printed"
-else
-  fail "parse error: the lines before it ran and were printed: $(head -c 300 "$tmp/c.out")"
-fi
+[ "$(wc -l <"$tmp/c.out")" -eq 1 ] && grep -q '^{"op":"kmap","ok":true' "$tmp/c.out"
+judge $? "parse error: the lines before it ran and were printed" "parse error: the lines before it ran and were printed: $(head -c 300 "$tmp/c.out")"
 printf 'kmap 1\r\n\r\nkunmap 12abc\r\n' >"$tmp/bad2.trace"
 check "parse error: bad number (CRLF trace)" 2 "bad2.trace:3:" 0 -- replay "$tmp/bad2.trace"
 printf 'kmap 0x10000000000000000\n' >"$tmp/bad3.trace"
@@ -236,11 +212,8 @@ for key in '"arch":"x86"' '"page_size":4096' '"page_offset":"0xc0000000"' \
            '"last_pkmap":1024' '"km_types":["KM_BOUNCE_READ",' '"nr_cpus":1'; do
   grep -qF -- "$key" "$tmp/layout.json" || missing="$missing $key"
 done
-if [ "$rc" -eq 0 ] && [ -z "$missing" ] && [ "$(wc -l <"$tmp/layout.json")" -eq 1 ]; then
-  pass "layout --json: required keys"
-else
-  fail "layout --json (exit $rc): missing$missing"
-fi
+[ "$rc" -eq 0 ] && [ -z "$missing" ] && [ "$(wc -l <"$tmp/layout.json")" -eq 1 ]
+judge $? "layout --json: required keys" "layout --json (exit $rc): missing$missing"
 
 # ---- Every arch ------------------------------------------------------------------------------
 arches="x86 x86-pae ppc sparc generic"
@@ -335,11 +308,8 @@ for a in $arches; do
   fi
 done
 # ppc's atomic window: [0xfe400000, + 15 types * 4 CPUs (NR_CPUS) pages) = 0xfe43c000.
-if grep -q '^    kmap    : 0xfe400000 - 0xfe43c000' "$tmp/t-ppc.txt"; then
-  pass "layout --arch ppc: kmap line for the atomic window"
-else
-  fail "layout --arch ppc: kmap line: $(grep kmap "$tmp/t-ppc.txt")"
-fi
+grep -q '^    kmap    : 0xfe400000 - 0xfe43c000' "$tmp/t-ppc.txt"
+judge $? "layout --arch ppc: kmap line for the atomic window" "layout --arch ppc: kmap line: $(grep kmap "$tmp/t-ppc.txt")"
 
 # layout --arch all: one table naming every arch; --json: an array of the five objects,
 # each equal to that arch's own layout --json.
@@ -352,11 +322,8 @@ done
 for row in PAGE_OFFSET PKMAP_BASE LAST_PKMAP KM_TYPE_NR 'vmalloc start' 'PTE bytes' 'NR_CPUS'; do
   grep -q -- "^$row" "$tmp/all.txt" || missing="$missing '$row'"
 done
-if [ "$rc" -eq 0 ] && [ -z "$missing" ] && ! grep -q 'invalid config' "$tmp/all.txt"; then
-  pass "layout --arch all: comparison table"
-else
-  fail "layout --arch all (exit $rc): missing$missing"
-fi
+[ "$rc" -eq 0 ] && [ -z "$missing" ] && ! grep -q 'invalid config' "$tmp/all.txt"
+judge $? "layout --arch all: comparison table" "layout --arch all (exit $rc): missing$missing"
 
 cat >"$tmp/check_all.py" <<'PY'
 import json, sys
@@ -373,11 +340,8 @@ rc=0
 for a in $arches; do
   "$KMAPSIM" layout --json --arch "$a" --cpus 2 >"$tmp/one-$a.json" 2>/dev/null || rc=$?
 done
-if [ "$rc" -eq 0 ] && python3 "$tmp/check_all.py" "$tmp/all.json" "$arches" "$tmp" 2>"$tmp/py.err"; then
-  pass "layout --json --arch all: array of the five per-arch objects"
-else
-  fail "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
-fi
+[ "$rc" -eq 0 ] && python3 "$tmp/check_all.py" "$tmp/all.json" "$arches" "$tmp" 2>"$tmp/py.err"
+judge $? "layout --json --arch all: array of the five per-arch objects" "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
 
 # A config that fits some arches only: the others are "invalid config", the rest still shown.
 rc=0

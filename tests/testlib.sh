@@ -12,6 +12,7 @@
 #   testlib_tmpdir NAME  sets tmp to a new directory $TEST_TMPDIR/NAME.XXXXXX (else under /tmp),
 #                        removed when the script exits
 #   finish               prints "N passed, N failed" and exits 0, or 1 if a check failed
+#   judge STATUS P F     pass P if STATUS is 0, else fail F
 
 # shellcheck shell=bash
 passed=0
@@ -27,4 +28,11 @@ testlib_tmpdir() {
 finish() {
   echo "$passed passed, $failed failed"
   exit $((failed > 0))
+}
+
+# judge STATUS PASS_MSG FAIL_MSG: right after a condition, `judge $? "what" "what: why"` counts
+# one check: pass PASS_MSG when STATUS is 0, else fail FAIL_MSG. ($? comes first: it must be
+# expanded before any command substitution in the messages.)
+judge() {
+  if [ "$1" -eq 0 ]; then pass "$2"; else fail "$3"; fi
 }

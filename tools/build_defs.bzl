@@ -1,5 +1,6 @@
-# Starlark macros the BUILD files share: a Criterion suite, a fuzz target with its corpus replay
-# test, an arch backend, and the copts that keep non-target code out of libFuzzer's coverage.
+# Starlark macros the BUILD files share: a Criterion suite, a shell test, a test helper library, a
+# fuzz target with its corpus replay test, an arch backend, and the copts that keep non-target
+# code out of libFuzzer's coverage.
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 
@@ -80,3 +81,11 @@ def highmem_arch(name):
             "//include:highmem_headers",
         ],
     )
+
+def shell_test(name, data = [], size = "small", **kwargs):
+    """A test written in shell: sh_test NAME running NAME.sh (args, tags as sh_test takes them)."""
+    native.sh_test(name = name, size = size, srcs = [name + ".sh"], data = data, **kwargs)
+
+def test_library(name, deps, **kwargs):
+    """Helpers the tests share: a testonly cc_library of NAME.c with its header NAME.h."""
+    cc_library(name = name, testonly = True, srcs = [name + ".c"], hdrs = [name + ".h"], deps = deps, **kwargs)
