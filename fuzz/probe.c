@@ -238,19 +238,21 @@ struct mini_mmu {
 };
 static struct mini_mmu mini;
 
-static void mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+static int mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     struct mini_mmu *u = m;
-    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages) {
-        uint32_t i = (vaddr - u->start) >> 12;
-        if (pte && !u->pt[i]) {
-            if (u->ndirty < MINI_DIRTY_MAX)
-                u->dirty[u->ndirty++] = i;
-            else
-                u->overflow = 1;
-        }
-        u->pt[i] = pte;
+    uint32_t i;
+    if (vaddr < u->start || (vaddr - u->start) >> 12 >= u->pages)
+        return 1; /* no page table there (the core never asks) */
+    i = (vaddr - u->start) >> 12;
+    if (pte && !u->pt[i]) {
+        if (u->ndirty < MINI_DIRTY_MAX)
+            u->dirty[u->ndirty++] = i;
+        else
+            u->overflow = 1;
     }
+    u->pt[i] = pte;
+    return 0;
 }
 
 static hm_pte_t mini_get_pte(void *m, hm_vaddr_t vaddr)

@@ -480,7 +480,7 @@ void hm_sim_free(struct hm_sim *sim)
 /* ---------------------------------------------------------------------------------------
  * The struct hm_machine hooks.
  * ------------------------------------------------------------------------------------- */
-static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+static int hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     struct hm_sim *s = m;
     struct pending p;
@@ -490,7 +490,7 @@ static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
     if (idx < 0) {
         s->st.pte_out_of_window++;
         sim_unlock(s);
-        return;
+        return 0;
     }
     if (sim_pte_none(s, pte)) {
         s->st.pte_clears++;
@@ -514,6 +514,7 @@ static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
         pt_touch(s, (uint32_t)idx);
     sim_unlock(s);
     pending_emit(s, &p);
+    return 0;
 }
 
 static hm_pte_t hook_get_pte(void *m, hm_vaddr_t vaddr)

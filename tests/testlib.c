@@ -53,14 +53,14 @@ static void w_check_pte_address(const struct tl_wrap *w, hm_vaddr_t va, const ch
               "%s(%#x): outside the page-table window", hook, va);
 }
 
-static void w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
+static int w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
 {
     struct tl_wrap *w = m;
     w_check_pte_address(w, va, "set_pte");
     w->set_pte_calls++;
     if (w->on_set_pte)
         w->on_set_pte(w->owner, va, pte);
-    w->inner.set_pte(w->inner.m, va, pte);
+    return w->inner.set_pte(w->inner.m, va, pte);
 }
 
 static hm_pte_t w_get_pte(void *m, hm_vaddr_t va)
