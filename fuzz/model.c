@@ -518,12 +518,20 @@ static void tlb_forget_all(struct model *m)
  * FAIL_NEXT_* mode. */
 static int refused(struct model *m, int clear)
 {
-    int next = clear ? MODEL_INJECT_FAIL_NEXT_CLEAR : MODEL_INJECT_FAIL_NEXT_MAP;
-    int all = clear ? MODEL_INJECT_FAIL_ALL_CLEARS : MODEL_INJECT_FAIL_ALL_MAPS;
-    if (m->fail_write != next && m->fail_write != all)
+    /* per mode: does it refuse a map / a clear, and the mode a refusal leaves in force */
+    static const struct {
+        uint8_t map, clear;
+        int after;
+    } t[MODEL_INJECT__COUNT] = {
+        [MODEL_INJECT_NONE] = {0, 0, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_NEXT_MAP] = {1, 0, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_ALL_MAPS] = {1, 0, MODEL_INJECT_FAIL_ALL_MAPS},
+        [MODEL_INJECT_FAIL_NEXT_CLEAR] = {0, 1, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_ALL_CLEARS] = {0, 1, MODEL_INJECT_FAIL_ALL_CLEARS},
+    };
+    if (!(clear ? t[m->fail_write].clear : t[m->fail_write].map))
         return 0;
-    if (m->fail_write == next)
-        m->fail_write = MODEL_INJECT_NONE;
+    m->fail_write = t[m->fail_write].after;
     return 1;
 }
 

@@ -35,6 +35,17 @@ static int flushes_cache_kmaps(const struct tl *t)
     return strcmp(t->layout.arch, "ppc") == 0 || is_sparc(t);
 }
 
+/* The first events of flush_all_zero_pkmaps: its own, then ppc's and sparc's cache flush.
+ * Returns how many were written to kinds. */
+static int flush_start_kinds(const struct tl *t, int *kinds)
+{
+    int n = 0;
+    kinds[n++] = HM_EV_FLUSH_ALL_ZERO_PKMAPS;
+    if (flushes_cache_kmaps(t))
+        kinds[n++] = HM_EV_CACHE_FLUSH_ALL;
+    return n;
+}
+
 /* What every refusal must leave: no BUG report, the statistics as before but for `fails` more
  * machine_fails, the invariants. */
 struct before {
@@ -58,6 +69,29 @@ static void assert_after_refusal(const struct tl *t, const struct before *b, con
     cr_assert(eq(u64, st.machine_fails, exp.machine_fails), "%s: machine_fails", what);
     cr_assert(eq(int, memcmp(&st, &exp, sizeof st), 0), "%s: other statistics changed", what);
     tl_assert_invariants(t, what);
+}
+
+/* One case of a test over arches[k] (4 slots, 2 CPUs), named "ARCH[ debug] CALL", with what
+ * the call under test must leave alone (mark). */
+struct mcase {
+    struct tl *t;
+    char what[64];
+    struct tl_snap s;
+    struct before b;
+};
+
+static struct tl *open_case(struct mcase *c, size_t k, const char *call)
+{
+    snprintf(c->what, sizeof c->what, "%s%s%s%s", arches[k].arch, arches[k].debug ? " debug" : "",
+             call ? " " : "", call ? call : "");
+    c->t = tl_open_arch(arches[k].arch, 4, 2, arches[k].debug, 0);
+    return c->t;
+}
+
+static void mark(struct mcase *c)
+{
+    tl_snap_take(c->t, &c->s);
+    c->b = before(c->t);
 }
 
 /* Event i is the machine_fail of the write event i - 1 (same address), with the refused word. */
@@ -85,26 +119,23 @@ Test(machine_fail, kmap_refused_changes_nothing_but_the_cursor)
 {
     FOR_EACH_ARCH(k)
     for (int may_sleep = 0; may_sleep <= 1; may_sleep++) {
-        struct tl *t = tl_open_arch(arches[k].arch, 4, 2, arches[k].debug, 0);
+        struct mcase c;
+        struct tl *t = open_case(&c, k, may_sleep ? "kmap" : "kmap_try");
         hm_pfn_t p = t->layout.highmem_start_pfn + 5u;
         hm_vaddr_t v = SENTINEL;
-        char what[64];
-        snprintf(what, sizeof what, "%s%s %s", arches[k].arch, arches[k].debug ? " debug" : "",
-                 may_sleep ? "kmap" : "kmap_try");
-        struct tl_snap s;
-        tl_snap_take(t, &s);
-        struct before b = before(t);
+        const char *what = c.what;
+        mark(&c);
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
         int rc = may_sleep ? hm_kmap(t->ctx, p, &v) : hm_kmap_try(t->ctx, p, &v);
         cr_assert(eq(str, (char *)hm_strerror(rc), "EMACHINE"), "%s", what);
         cr_assert(eq(u32, v, SENTINEL), "%s: the out address was written", what);
         static const int kinds[] = {HM_EV_PTE_SET, HM_EV_MACHINE_FAIL};
-        tl_assert_ev_kinds(t, b.nev, kinds, 2, what);
-        assert_refused_write(t, b.nev + 1, tl_pkaddr(t, 1), hm_mk_kmap_pte(t->ctx, p), what);
-        s.last_nr = 1; /* the scan's cursor stays where it got to, as with EAGAIN */
-        tl_snap_assert_state_same(t, &s, what);
-        assert_after_refusal(t, &b, NULL, 1, what);
+        tl_assert_ev_kinds(t, c.b.nev, kinds, 2, what);
+        assert_refused_write(t, c.b.nev + 1, tl_pkaddr(t, 1), hm_mk_kmap_pte(t->ctx, p), what);
+        c.s.last_nr = 1; /* the scan's cursor stays where it got to, as with EAGAIN */
+        tl_snap_assert_state_same(t, &c.s, what);
+        assert_after_refusal(t, &c.b, NULL, 1, what);
         cr_assert(eq(u32, tl_page_address(t, p), 0), "%s: the page got an address", what);
         cr_assert(eq(u64, t->wrap.sleeps, 0), "%s: slept", what);
         cr_assert(eq(u64, tl_sim_stats(t).pte_sets_refused, 1), "%s", what);
@@ -122,33 +153,32 @@ Test(machine_fail, kmap_refused_changes_nothing_but_the_cursor)
 Test(machine_fail, kmap_refused_after_its_wrap_flush)
 {
     FOR_EACH_ARCH(k) {
-        struct tl *t = tl_open_arch(arches[k].arch, 4, 1, arches[k].debug, 0);
+        struct mcase c;
+        struct tl *t = open_case(&c, k, "kmap_try");
         hm_pfn_t p = t->layout.highmem_start_pfn;
-        const char *what = arches[k].arch;
+        const char *what = c.what;
         hm_vaddr_t v = SENTINEL;
         tl_kmap(t, p);     /* slot 1 */
         tl_kunmap(t, p);   /* count 1 */
         tl_kmap(t, p + 1); /* slot 2 */
         tl_kmap(t, p + 2); /* slot 3 */
-        struct before b = before(t);
-        struct hm_stats want = b.st;
+        mark(&c);
+        struct hm_stats want = c.b.st;
         want.flushes++;
         want.slots_freed++;
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
         cr_assert(eq(int, hm_kmap_try(t->ctx, p + 3, &v), HM_EMACHINE), "%s", what);
-        int kinds[8], n = 0;
-        kinds[n++] = HM_EV_FLUSH_ALL_ZERO_PKMAPS;
-        if (flushes_cache_kmaps(t))
-            kinds[n++] = HM_EV_CACHE_FLUSH_ALL;
+        int kinds[8], n = flush_start_kinds(t, kinds);
         kinds[n++] = HM_EV_PTE_CLEAR;
         kinds[n++] = HM_EV_TLB_FLUSH_RANGE;
         kinds[n++] = HM_EV_FLUSH_DONE;
         kinds[n++] = HM_EV_PTE_SET;
         kinds[n++] = HM_EV_MACHINE_FAIL;
-        tl_assert_ev_kinds(t, b.nev, kinds, (size_t)n, what);
+        tl_assert_ev_kinds(t, c.b.nev, kinds, (size_t)n, what);
         assert_refused_write(t, t->nev - 1, tl_pkaddr(t, 0), hm_mk_kmap_pte(t->ctx, p + 3), what);
-        assert_after_refusal(t, &b, &want, 1, what);
+        tl_snap_free(&c.s);
+        assert_after_refusal(t, &c.b, &want, 1, what);
         cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0), "%s", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0), "%s: slot 0", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 0), "%s: slot 1 (freed by the flush)", what);
@@ -181,13 +211,11 @@ Test(machine_fail, flush_keeps_the_slot_it_cannot_clear)
         tl_kunmap(t, p + 1); /* slots 1 and 2 at count 1 */
         struct before b = before(t);
         struct hm_stats want = b.st;
-        int kinds[12], n = 0;
+        int kinds[12], n;
 
         hm_sim_inject(t->sim, nf ? HM_SIM_FAULT_FAIL_ALL_CLEARS : HM_SIM_FAULT_FAIL_NEXT_CLEAR);
         cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_EMACHINE), "%s", what);
-        kinds[n++] = HM_EV_FLUSH_ALL_ZERO_PKMAPS;
-        if (flushes_cache_kmaps(t))
-            kinds[n++] = HM_EV_CACHE_FLUSH_ALL;
+        n = flush_start_kinds(t, kinds);
         kinds[n++] = HM_EV_PTE_CLEAR;
         kinds[n++] = HM_EV_MACHINE_FAIL;
         kinds[n++] = HM_EV_PTE_CLEAR;
@@ -197,7 +225,7 @@ Test(machine_fail, flush_keeps_the_slot_it_cannot_clear)
             kinds[n++] = HM_EV_TLB_FLUSH_RANGE; /* need_flush: no slot freed, no flush */
         kinds[n++] = HM_EV_FLUSH_DONE;
         tl_assert_ev_kinds(t, b.nev, kinds, (size_t)n, what);
-        size_t first = b.nev + (flushes_cache_kmaps(t) ? 3u : 2u);
+        size_t first = b.nev + (flushes_cache_kmaps(t) ? 3u : 2u); /* its first machine_fail */
         assert_refused_write(t, first, tl_pkaddr(t, 1), 0, what);
         if (nf)
             assert_refused_write(t, first + 2, tl_pkaddr(t, 2), 0, what);
@@ -238,17 +266,19 @@ static void no_sleep_allowed(struct tl *t, unsigned nth)
 Test(machine_fail, kmap_does_not_sleep_on_slots_it_cannot_clear)
 {
     FOR_EACH_ARCH(k) {
-        struct tl *t = tl_open_arch(arches[k].arch, 4, 1, arches[k].debug, 0);
+        struct mcase c;
+        struct tl *t = open_case(&c, k, "kmap");
         hm_pfn_t p = t->layout.highmem_start_pfn;
-        const char *what = arches[k].arch;
         hm_vaddr_t v = SENTINEL;
         for (uint32_t i = 0; i < 4; i++)
             tl_kmap(t, p + i); /* slots 1, 2, 3, 0 */
         for (uint32_t i = 0; i < 4; i++)
             tl_kunmap(t, p + i);
         t->wrap.sleep_action = no_sleep_allowed;
-        struct before b = before(t);
-        struct hm_stats want = b.st;
+        mark(&c);
+        tl_snap_free(&c.s); /* the counts stay; checked one by one below */
+        struct hm_stats want = c.b.st;
+        const char *what = c.what;
         want.flushes += 2;
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_ALL_CLEARS);
@@ -256,9 +286,9 @@ Test(machine_fail, kmap_does_not_sleep_on_slots_it_cannot_clear)
         cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 3), "%s: cursor", what);
         cr_assert(eq(int, hm_kmap_try(t->ctx, p + 9, &v), HM_EMACHINE), "%s: kmap_try", what);
         cr_assert(eq(u32, v, SENTINEL), "%s", what);
-        cr_assert(eq(sz, tl_ev_count_since(t, b.nev, HM_EV_MACHINE_FAIL), 8), "%s", what);
-        cr_assert(eq(sz, tl_ev_count_since(t, b.nev, HM_EV_SLEEP), 0), "%s", what);
-        assert_after_refusal(t, &b, &want, 8, what); /* kmap_eagain, sleeps: unchanged */
+        cr_assert(eq(sz, tl_ev_count_since(t, c.b.nev, HM_EV_MACHINE_FAIL), 8), "%s", what);
+        cr_assert(eq(sz, tl_ev_count_since(t, c.b.nev, HM_EV_SLEEP), 0), "%s", what);
+        assert_after_refusal(t, &c.b, &want, 8, what); /* kmap_eagain, sleeps: unchanged */
         for (uint32_t i = 0; i < 4; i++)
             cr_assert(eq(int, hm_pkmap_count(t->ctx, i), 1), "%s: slot %u", what, i);
 
@@ -292,26 +322,23 @@ static size_t atomic_refusal_kinds(const struct tl *t, int *kinds, int clear)
 static void atomic_refused(int use_pfn)
 {
     FOR_EACH_ARCH(k) {
-        struct tl *t = tl_open_arch(arches[k].arch, 4, 2, arches[k].debug, 0);
+        struct mcase c;
+        struct tl *t = open_case(&c, k, use_pfn ? "kmap_atomic_pfn" : "kmap_atomic");
         hm_pfn_t p = t->layout.highmem_start_pfn + 7u;
         hm_vaddr_t v = SENTINEL, slot = hm_core_atomic_slot(t->ctx, 1, KM_USER0);
-        char what[64];
+        const char *what = c.what;
         int kinds[4];
-        snprintf(what, sizeof what, "%s%s %s", arches[k].arch, arches[k].debug ? " debug" : "",
-                 use_pfn ? "kmap_atomic_pfn" : "kmap_atomic");
-        struct tl_snap s;
-        tl_snap_take(t, &s);
-        struct before b = before(t);
+        mark(&c);
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
         int rc = use_pfn ? hm_kmap_atomic_pfn(t->ctx, 1, p, KM_USER0, &v)
                          : hm_kmap_atomic(t->ctx, 1, p, KM_USER0, &v);
         cr_assert(eq(int, rc, HM_EMACHINE), "%s", what);
         cr_assert(eq(u32, v, SENTINEL), "%s: the out address was written", what);
-        tl_assert_ev_kinds(t, b.nev, kinds, atomic_refusal_kinds(t, kinds, 0), what);
+        tl_assert_ev_kinds(t, c.b.nev, kinds, atomic_refusal_kinds(t, kinds, 0), what);
         assert_refused_write(t, t->nev - 1, slot, hm_mk_kmap_pte(t->ctx, p), what);
-        tl_snap_assert_state_same(t, &s, what); /* depth 0, PTE none */
-        assert_after_refusal(t, &b, NULL, 1, what);
+        tl_snap_assert_state_same(t, &c.s, what); /* depth 0, PTE none */
+        assert_after_refusal(t, &c.b, NULL, 1, what);
         cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, slot, KM_USER0), HM_EINVAL),
                   "%s: a kunmap_atomic now is unbalanced", what);
 
@@ -380,33 +407,31 @@ Test(machine_fail, refused_map_over_a_present_pte_keeps_the_old_one)
 Test(machine_fail, kunmap_atomic_refused_changes_nothing)
 {
     FOR_EACH_ARCH(k) {
-        struct tl *t = tl_open_arch(arches[k].arch, 4, 2, arches[k].debug, 0);
+        struct mcase c;
+        struct tl *t = open_case(&c, k, NULL);
         hm_pfn_t p = t->layout.highmem_start_pfn + 3u;
         hm_vaddr_t v = 0;
-        char what[64];
+        const char *what = c.what;
         int kinds[4];
-        snprintf(what, sizeof what, "%s%s", arches[k].arch, arches[k].debug ? " debug" : "");
         cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, p, KM_USER0, &v), HM_OK), "%s", what);
         cr_assert(eq(int, hm_sim_store(t->sim, 1, v + 9, 0x5a), HM_OK), "%s", what);
-        struct tl_snap s;
-        tl_snap_take(t, &s);
-        struct before b = before(t);
+        mark(&c);
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_CLEAR);
         int rc = hm_kunmap_atomic(t->ctx, 1, v, KM_USER0);
         if (is_sparc(t) && !arches[k].debug) {
             cr_assert(eq(int, rc, HM_OK), "%s: no clear to refuse", what);
-            cr_assert(eq(sz, t->nev, b.nev), "%s", what);
+            cr_assert(eq(sz, t->nev, c.b.nev), "%s", what);
             hm_sim_inject(t->sim, HM_SIM_FAULT_NONE);
-            tl_snap_free(&s);
+            tl_snap_free(&c.s);
             tl_close(t);
             continue;
         }
         cr_assert(eq(int, rc, HM_EMACHINE), "%s", what);
-        tl_assert_ev_kinds(t, b.nev, kinds, atomic_refusal_kinds(t, kinds, 1), what);
+        tl_assert_ev_kinds(t, c.b.nev, kinds, atomic_refusal_kinds(t, kinds, 1), what);
         assert_refused_write(t, t->nev - 1, v, 0, what);
-        tl_snap_assert_state_same(t, &s, what); /* depth 1, PTE present */
-        assert_after_refusal(t, &b, NULL, 1, what);
+        tl_snap_assert_state_same(t, &c.s, what); /* depth 1, PTE present */
+        assert_after_refusal(t, &c.b, NULL, 1, what);
         uint8_t byte = 0;
         cr_assert(eq(int, tl_try_load(t, 1, v + 9, &byte), HM_OK), "%s: still mapped", what);
         cr_assert(eq(u8, byte, 0x5a), "%s", what);

@@ -433,6 +433,16 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
 /* ---------------------------------------------------------------------------------------
  * Refused PTE writes (fault injection: FAIL_*).
  * ------------------------------------------------------------------------------------- */
+/* The sim's PTE-write counters: done and refused, maps and clears. */
+static void expect_pte_writes(uint64_t sets, uint64_t clears, uint64_t sets_refused, uint64_t clears_refused)
+{
+    struct hm_sim_stats st = stats();
+    uint64_t got[4] = {st.pte_sets, st.pte_clears, st.pte_sets_refused, st.pte_clears_refused};
+    uint64_t want[4] = {sets, clears, sets_refused, clears_refused};
+    for (int i = 0; i < 4; i++)
+        cr_assert(eq(u64, got[i], want[i]), "counter %d of sets, clears, sets refused, clears refused", i);
+}
+
 /* FAIL_NEXT_MAP: the next map is refused and leaves the PTE (present or none) as it was; a
  * clear and an out-of-window write do not use it up; the map after it succeeds. */
 Test(sim, fail_next_map_refuses_one_map)
@@ -448,13 +458,9 @@ Test(sim, fail_next_map_refuses_one_map)
     cr_assert(eq(u32, rec.n, 0), "a refused write reached the stale detector");
     cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(5), PTE(HIGH_B)), 0));
     cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(5)), PTE(HIGH_B)), "only the next map is refused");
-    struct hm_sim_stats st = stats();
-    cr_assert(eq(u64, st.pte_sets_refused, 1));
-    cr_assert(eq(u64, st.pte_clears_refused, 0));
-    cr_assert(eq(u64, st.pte_sets, 2));
-    cr_assert(eq(u64, st.pte_clears, 1));
-    cr_assert(eq(u64, st.pte_out_of_window, 1));
-    cr_assert(eq(u64, st.stale_pte_writes, 0));
+    expect_pte_writes(2, 1, 1, 0);
+    cr_assert(eq(u64, stats().pte_out_of_window, 1));
+    cr_assert(eq(u64, stats().stale_pte_writes, 0));
 }
 
 /* FAIL_ALL_MAPS until NONE; FAIL_NEXT_CLEAR and FAIL_ALL_CLEARS refuse clears only. */
@@ -480,9 +486,7 @@ Test(sim, fail_all_maps_and_clears)
     cr_assert(eq(u64, hm_sim_pte(sim, FIX_ADDR), PTE(HIGH_B)));
     hm_sim_inject(sim, HM_SIM_FAULT_FAIL_NEXT_MAP); /* replaces the clear mode */
     cr_assert(eq(int, mach.set_pte(mach.m, FIX_ADDR, 0), 0));
-    struct hm_sim_stats st = stats();
-    cr_assert(eq(u64, st.pte_sets_refused, 3));
-    cr_assert(eq(u64, st.pte_clears_refused, 3));
+    expect_pte_writes(2, 2, 3, 3);
 }
 
 /* The two settings are independent: a write mode keeps flushes dropped, a flush mode keeps
