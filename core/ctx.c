@@ -63,6 +63,7 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     atomic_init(&ctx->bugs, 0u);
     for (int b = 0; b < HM_BUG__COUNT; b++)
         atomic_init(&ctx->bug_by_kind[b], 0u);
+    atomic_init(&ctx->machine_fails, 0u);
     ctx->arch = cfg->arch;
     ctx->cfg = *cfg;
     ctx->cfg.nr_cpus = l.nr_cpus;

@@ -53,6 +53,9 @@ struct hm_ctx {
      * atomics are lock-free on every 32-bit target we build for; libatomic is not needed). */
     atomic_uint bugs;
     atomic_uint bug_by_kind[HM_BUG__COUNT];
+    /* Refused PTE writes: the kmap_atomic family writes outside every lock, so counted
+     * atomically as the bugs are. */
+    atomic_uint machine_fails;
 };
 
 /* PKMAP_ADDR / PKMAP_NR */

@@ -65,4 +65,5 @@ void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out)
     out->bugs = atomic_load_explicit(&ctx->bugs, memory_order_relaxed);
     for (int b = 0; b < HM_BUG__COUNT; b++)
         out->bug_by_kind[b] = atomic_load_explicit(&ctx->bug_by_kind[b], memory_order_relaxed);
+    out->machine_fails = atomic_load_explicit(&ctx->machine_fails, memory_order_relaxed);
 }

@@ -5,7 +5,8 @@
 
 const char *hm_strerror(int err)
 {
-    static const char *const names[] = {"OK", "EINVAL", "ERANGE", "EAGAIN", "EBUSY", "EFAULT", "ENOSPC"};
+    static const char *const names[] = {"OK",    "EINVAL", "ERANGE", "EAGAIN",
+                                        "EBUSY", "EFAULT", "ENOSPC", "EMACHINE"};
     if (err < 0 || (unsigned)err >= sizeof names / sizeof names[0])
         return "EUNKNOWN";
     return names[err];
@@ -26,7 +27,8 @@ const char *hm_event_name(int kind)
 {
     static const char *const names[] = {
         "none", "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
-        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
+        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
+        "machine_fail"};
     if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];

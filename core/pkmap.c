@@ -9,10 +9,12 @@
  * TLB flush of the whole window (2.6.24: always; need_flush: only if a slot was freed).
  * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
  * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
- * or 0) for the caller to deliver outside kmap_lock. Returns HM_OK or the BUG's error. */
+ * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
+ * is kept as it was (count 1, mapped, hashed) and the others are torn down as usual.
+ * Returns HM_OK, HM_EMACHINE (some slot kept), or the BUG's error. */
 static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct hm_bug_report *bug)
 {
-    uint32_t i, freed = 0;
+    uint32_t i, freed = 0, kept = 0;
 
     for (i = 0; i < ctx->last_pkmap; i++)
         if (ctx->pkmap_count[i] == 1 && hm_core_pte_none(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i))))
@@ -33,7 +35,11 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
         addr = hm_page_address_locked(ctx, page);
         if (addr == 0) /* cannot happen while I3 holds; clear the slot's own PTE then */
             addr = hm_pkmap_addr(ctx, i);
-        hm_core_pte_clear(ctx, addr);
+        if (hm_core_pte_clear(ctx, addr) != HM_OK) {
+            ctx->pkmap_count[i] = 1; /* still mapped: the slot stays in use at count 1 */
+            kept++;
+            continue;
+        }
         hm_set_page_address(ctx, page, 0);
         freed++;
     }
@@ -43,7 +49,7 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
     hm_emit(ctx, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
     ctx->stats.flushes++;
     ctx->stats.slots_freed += freed;
-    return HM_OK;
+    return kept ? HM_EMACHINE : HM_OK;
 }
 
 int hm_kmap_flush_unused(struct hm_ctx *ctx)
@@ -62,22 +68,26 @@ int hm_kmap_flush_unused(struct hm_ctx *ctx)
 }
 
 /* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL.
- * Returns HM_OK with *out set, HM_EAGAIN where the kernel would sleep and may not, or the
- * error of a BUG, noted in *bug (with pfn as its arg) for the caller to deliver after unlocking. */
+ * Returns HM_OK with *out set, HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE
+ * (the machine refused the new PTE: the slot stays free; or the wrap's flush kept slots it could
+ * not clear and none is free), or the error of a BUG, noted in *bug (with pfn as its arg) for
+ * the caller to deliver after unlocking. */
 static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *out,
                            struct hm_bug_report *bug)
 {
     uint32_t count;
     hm_vaddr_t vaddr;
-    int err;
+    int err, kept = 0;
 
 start:
     count = ctx->last_pkmap;
     for (;;) {
         ctx->last_pkmap_nr = (ctx->last_pkmap_nr + 1) & ctx->last_pkmap_mask;
         if (ctx->last_pkmap_nr == 0) {
-            if ((err = hm_flush_all_zero_pkmaps(ctx, pfn, bug)) != HM_OK)
+            err = hm_flush_all_zero_pkmaps(ctx, pfn, bug);
+            if (err != HM_OK && err != HM_EMACHINE)
                 return err;
+            kept = err == HM_EMACHINE; /* of this pass's flush: the budget restarts with it */
             count = ctx->last_pkmap;
         }
         if (ctx->pkmap_count[ctx->last_pkmap_nr] == 0)
@@ -85,7 +95,11 @@ start:
         if (--count)
             continue;
 
-        /* Every slot is in use: sleep on pkmap_map_wait, or give up. */
+        /* Every slot is in use. If this pass's flush could not clear some count-1 slot, no
+         * kunmap may ever free it: give up rather than sleep for ever. */
+        if (kept)
+            return HM_EMACHINE;
+        /* Sleep on pkmap_map_wait, or give up. */
         if (!may_sleep || !ctx->machine.sleep) {
             ctx->stats.kmap_eagain++;
             return HM_EAGAIN;
@@ -109,7 +123,8 @@ start:
     vaddr = hm_pkmap_addr(ctx, ctx->last_pkmap_nr);
     if (ctx->page_address_pool.head == HM_NIL) /* set_page_address would BUG: change nothing */
         return hm_bug_note(bug, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
-    hm_core_set_pte(ctx, vaddr, hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot));
+    if (hm_core_set_pte(ctx, vaddr, hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot)) != HM_OK)
+        return HM_EMACHINE; /* the slot stays free: count 0, PTE none, nothing hashed */
     ctx->pkmap_count[ctx->last_pkmap_nr] = 1;
     hm_set_page_address(ctx, pfn, vaddr);
     ctx->stats.kmap_new++;
@@ -127,7 +142,6 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
     int err = HM_OK;
 
     hm_lock(ctx, HM_LOCK_KMAP);
-    ctx->stats.kmap_calls++;
     v = hm_page_address_locked(ctx, pfn);
     if (!v) {
         err = map_new_virtual(ctx, pfn, may_sleep, &v, &bug);
@@ -145,6 +159,8 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
             ctx->pkmap_count[nr]++;
         }
     }
+    if (err != HM_EMACHINE) /* a refused call counts only in machine_fails */
+        ctx->stats.kmap_calls++;
     hm_unlock(ctx, HM_LOCK_KMAP);
 
     if (bug.bug != HM_BUG_NONE)

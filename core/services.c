@@ -3,16 +3,27 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte)
+/* The machine's set_pte, after the write's own event: a refusal is counted and reported
+ * (HM_EV_MACHINE_FAIL) and HM_EMACHINE returned; the caller undoes what it began. */
+static int write_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte)
 {
-    hm_emit(ctx, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, hm_core_pte_pfn(ctx, pte), pte);
-    ctx->machine.set_pte(ctx->machine.m, vaddr, pte);
+    if (ctx->machine.set_pte(ctx->machine.m, vaddr, pte) == 0)
+        return HM_OK;
+    atomic_fetch_add_explicit(&ctx->machine_fails, 1u, memory_order_relaxed);
+    hm_emit(ctx, HM_EV_MACHINE_FAIL, HM_CPU_ALL, vaddr, 0, pte);
+    return HM_EMACHINE;
 }
 
-void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr)
+int hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte)
+{
+    hm_emit(ctx, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, hm_core_pte_pfn(ctx, pte), pte);
+    return write_pte(ctx, vaddr, pte);
+}
+
+int hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr)
 {
     hm_emit(ctx, HM_EV_PTE_CLEAR, HM_CPU_ALL, vaddr, 0, 0);
-    ctx->machine.set_pte(ctx->machine.m, vaddr, 0);
+    return write_pte(ctx, vaddr, 0);
 }
 
 hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr)

@@ -190,8 +190,9 @@ void fop_decode(const struct fop_decoder *d, struct fz_input *in, struct fop_rec
         for (unsigned i = 0; i < 5; i++)
             take(in, o); /* probe.c reads them */
         break;
-    case FOP_IRQ:
-        o->value = take(in, o) & 1u;
+    case FOP_IRQ: /* in_interrupt on/off, or KIRQ_INJECT + an inject mode */
+        a = take(in, o);
+        o->value = a < KIRQ_INJECT ? a & 1u : (uint8_t)(KIRQ_INJECT + (a - KIRQ_INJECT) % KIRQ_NR_MODES);
         break;
     default:
         break;
@@ -400,7 +401,12 @@ void fop_model(struct model *m, const struct fop_rec *o, struct model_out *mo)
     case FOP_KMAP_TO_PAGE: model_kmap_to_page(m, o->vaddr, mo); break;
     case FOP_KMAP_ATOMIC_TO_PAGE: model_kmap_atomic_to_page(m, o->vaddr, mo); break;
     case FOP_PAGE_ADDRESS: model_page_address(m, o->pfn, mo); break;
-    case FOP_IRQ: model_set_in_interrupt(m, o->value, mo); break;
+    case FOP_IRQ:
+        if (o->value >= KIRQ_INJECT) /* the modes in model.h's order: kmap_ops.h */
+            model_inject(m, o->value - KIRQ_INJECT, mo);
+        else
+            model_set_in_interrupt(m, o->value, mo);
+        break;
     case FOP_POKE:
         if (m->L.S) /* the page the PTE now maps, plus one (0: none) */
             model_poke_pte(m, o->type, o->value >= KPOKE_NONE ? o->pfn + 1u : 0u, mo);

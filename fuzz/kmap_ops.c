@@ -22,6 +22,8 @@ static void on_event(void *cookie, const struct hm_event *ev)
         r->stale_events++;
         return;
     }
+    if (ev->kind == HM_EV_MACHINE_FAIL)
+        r->all_machine_fails++;
     if (r->nev == r->capev) {
         r->ev_overflow = 1;
         return;
@@ -83,7 +85,7 @@ static int setup(struct run *r, struct fz_input *in)
     r->ntypes = r->L->nr_km_types;
     check_layout(r);
 
-    r->capev = r->S + 64u;
+    r->capev = 2u * r->S + 64u; /* a flush may refuse every clear: two events per slot */
     if (r->capev > sizeof r->ev / sizeof r->ev[0] || fop_decoder_init(&r->dec, r->L, &r->model) != 0)
         fail(r, "machine too large for the harness's buffers");
     hm_sim_get_stats(r->sim, &r->st);
@@ -141,10 +143,19 @@ static void run_library(struct run *r, struct fop_rec *o)
             break; /* no pkmap window */
         if (o->value >= KPOKE_NONE)
             o->pte = hm_mk_kmap_pte(r->ctx, o->pfn);
-        r->m.hw.set_pte(r->m.hw.m, o->vaddr, o->pte);
+        /* the machine may refuse it (fault injection): nothing is written then */
+        o->err = r->m.hw.set_pte(r->m.hw.m, o->vaddr, o->pte) ? HM_EMACHINE : HM_OK;
         break;
     case FOP_IRQ:
-        hm_sim_set_in_interrupt(r->sim, o->value);
+        if (o->value >= KIRQ_INJECT) {
+            /* kmap_ops.h's inject modes, as the sim numbers them */
+            static const int fault[KIRQ_NR_MODES] = {HM_SIM_FAULT_NONE, HM_SIM_FAULT_FAIL_NEXT_MAP,
+                                                     HM_SIM_FAULT_FAIL_ALL_MAPS, HM_SIM_FAULT_FAIL_NEXT_CLEAR,
+                                                     HM_SIM_FAULT_FAIL_ALL_CLEARS};
+            hm_sim_inject(r->sim, fault[(o->value - KIRQ_INJECT) % KIRQ_NR_MODES]);
+        } else {
+            hm_sim_set_in_interrupt(r->sim, o->value);
+        }
         break;
     default: /* FOP_PAGE_ADDRESS */
         o->err = hm_page_address(r->ctx, o->pfn, &v);

@@ -50,7 +50,9 @@ enum fuzz_op {
     FOP_KMAP_TO_PAGE,        /* address (2 bytes) */
     FOP_KMAP_ATOMIC_TO_PAGE, /* address (2 bytes) */
     FOP_PAGE_ADDRESS,        /* pfn */
-    FOP_IRQ,                 /* on/off (bit 0): in_interrupt() as the sim reports it */
+    FOP_IRQ,                 /* the machine's switches, one byte: below KIRQ_INJECT, in_interrupt()
+                              * as the sim reports it (bit 0: on/off); from KIRQ_INJECT up, the
+                              * sim's PTE-write fault injection (kmap_ops.h, KIRQ_*) */
     FOP_PROBE,               /* probe kind, value: the rest of the public API (probe.c) */
     FOP_CONFIG,              /* arch, cpus, window, highmem, what: hm_layout_compute,
                               * hm_ctx_size, hm_ctx_init on another (maybe invalid) config */
@@ -81,6 +83,13 @@ enum kprobe {
     KPROBE_STATS,        /* hm_get_stats: bug counters against the bug hook's reports */
     KPROBE__COUNT
 };
+
+/* FOP_IRQ's byte b >= KIRQ_INJECT: inject mode (b - KIRQ_INJECT) % KIRQ_NR_MODES, in this order:
+ * none, fail-next-map, fail-all-maps, fail-next-clear, fail-all-clears (the trace language's
+ * `inject` modes of harness/trace.h; the flush drops are not modelled). These byte values meant
+ * bit 0 before; no committed input used them (its irq bytes are 0 and 1). */
+#define KIRQ_INJECT 240u
+#define KIRQ_NR_MODES 5u
 
 #define FOP_TABLE_SIZE 32u
 static inline int fop_of_byte(uint8_t b)

@@ -102,6 +102,7 @@ struct run {
     uint32_t nbugs;
     int bug, bug_err;
     uint32_t all_bugs, bugs_by_kind[HM_BUG__COUNT]; /* every bug report of the input */
+    uint32_t all_machine_fails;    /* every machine_fail event of the input */
     uint32_t stale_events;         /* stale-translation events of the current operation */
     uint32_t exp_stale_hits, exp_stale_writes; /* the model's stale counts since the set-up */
     struct hm_sim_stats st;        /* the sim's counters at the set-up */
@@ -109,7 +110,7 @@ struct run {
     int verbose;
     uint32_t since_full;           /* ops since the last full check */
     /* not cleared between inputs (written before they are read): */
-    struct hm_event ev[HM_MAX_PKMAP + 64u];
+    struct hm_event ev[2u * HM_MAX_PKMAP + 64u];
     struct fop_decoder dec;        /* fop_decoder_init */
     struct fop_rec log[FOP_MAX_OPS]; /* the sequence so far */
     /* kept from one input to the next and rebuilt in place (model_init, harness_machine_open

@@ -384,7 +384,7 @@ int model_init(struct model *m, const struct model_config *cfg)
     S = m->L.S;
     m->ncpus = cfg->nr_cpus;
     m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->L.nr_km_types;
-    m->capev = S + 16u; /* a flush: enter, cache flush, S clears, TLB flush, done; + a BUG */
+    m->capev = 2u * S + 16u; /* a flush: enter, cache flush, S clears each refused, TLB flush, done; + a BUG */
     /* one zeroed block: the event list, then every array of 32-bit words */
     n_count = S;
     n_atomic = m->nslots;
@@ -514,6 +514,38 @@ static void tlb_forget_all(struct model *m)
     memset(m->tlb_at, 0, (size_t)m->ncpus * m->nslots * sizeof *m->tlb_at);
 }
 
+/* The machine's answer to a PTE write (clear: a none word): 1 if it refuses it, using up a
+ * FAIL_NEXT_* mode. */
+static int refused(struct model *m, int clear)
+{
+    /* per mode: does it refuse a map / a clear, and the mode a refusal leaves in force */
+    static const struct {
+        uint8_t map, clear;
+        int after;
+    } t[MODEL_INJECT__COUNT] = {
+        [MODEL_INJECT_NONE] = {0, 0, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_NEXT_MAP] = {1, 0, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_ALL_MAPS] = {1, 0, MODEL_INJECT_FAIL_ALL_MAPS},
+        [MODEL_INJECT_FAIL_NEXT_CLEAR] = {0, 1, MODEL_INJECT_NONE},
+        [MODEL_INJECT_FAIL_ALL_CLEARS] = {0, 1, MODEL_INJECT_FAIL_ALL_CLEARS},
+    };
+    if (!(clear ? t[m->fail_write].clear : t[m->fail_write].map))
+        return 0;
+    m->fail_write = t[m->fail_write].after;
+    return 1;
+}
+
+/* A write of the library (its pte_set / pte_clear event already emitted) the machine refuses:
+ * reported right after, and counted. */
+static int library_write_refused(struct model *m, uint32_t vaddr, uint64_t pte)
+{
+    if (!refused(m, pte == 0))
+        return 0;
+    emit(m, HM_EV_MACHINE_FAIL, HM_CPU_ALL, vaddr, 0, pte);
+    m->machine_fails++;
+    return 1;
+}
+
 /* flush_tlb_page of atomic slot j on one CPU, or on all (HM_CPU_ALL). */
 static void tlb_forget_slot(struct model *m, uint32_t cpu, uint32_t j)
 {
@@ -563,8 +595,10 @@ static void unset_page_address(struct model *m, uint32_t pfn, struct model_out *
  * before anything changes (returned: the caller reports it). Else the cache hook first, then
  * every count-1 slot in ascending order: count 0, the PTE cleared at page_address() of the page
  * its PTE maps (its own address when that page has none), the page unhashed; then one global
- * TLB flush of the window (2.6.24: always; 2.6.30 need_flush: only if a slot was freed, §9.4). */
-static int flush_all_zero_pkmaps(struct model *m, struct model_out *out)
+ * TLB flush of the window (2.6.24: always; 2.6.30 need_flush: only if a slot was freed, §9.4).
+ * A clear the machine refuses keeps its slot as it was (count 1, mapped, hashed): *kept counts
+ * them (highmem.h, struct hm_machine). */
+static int flush_all_zero_pkmaps(struct model *m, struct model_out *out, uint32_t *kept)
 {
     uint32_t freed = 0;
 
@@ -584,6 +618,11 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out)
         s = slot_of_page(m, page);
         j = s < 0 ? i : (uint32_t)s;
         emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, model_pkmap_addr(m, j), 0, 0);
+        if (library_write_refused(m, model_pkmap_addr(m, j), 0)) {
+            m->count[i] = 1;
+            (*kept)++;
+            continue;
+        }
         m->pk_pte[j] = 0;
         unset_page_address(m, page, out);
         freed++;
@@ -597,17 +636,22 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out)
     return HM_BUG_NONE;
 }
 
-/* kmap_high (§2.4) with map_new_virtual (§2.3), never sleeping: EAGAIN where it would. */
+/* kmap_high (§2.4) with map_new_virtual (§2.3), never sleeping: EAGAIN where it would, or
+ * EMACHINE there when the pass's flush kept slots the machine would not clear (no kunmap may
+ * ever free them). A refused PTE leaves the slot free: EMACHINE, nothing else changes. */
 static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
 {
     int slot = slot_of_page(m, pfn);
 
     if (slot < 0) {
-        uint32_t budget = m->L.S, i;
+        uint32_t budget = m->L.S, i, kept = 0;
+        uint64_t word;
         for (;;) {
             m->last_nr = (m->last_nr + 1u) & (m->L.S - 1u); /* pre-increment (§9.1) */
             if (m->last_nr == 0) {                          /* wrapped: flush (§9.2) */
-                int b = flush_all_zero_pkmaps(m, out);
+                int b;
+                kept = 0;
+                b = flush_all_zero_pkmaps(m, out, &kept);
                 if (b != HM_BUG_NONE) {
                     bug(m, out, HM_EFAULT, b);
                     return;
@@ -617,7 +661,7 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
             if (m->count[m->last_nr] == 0)
                 break;
             if (--budget == 0) {
-                out->err = HM_EAGAIN; /* the kernel would sleep here */
+                out->err = kept ? HM_EMACHINE : HM_EAGAIN; /* the kernel would sleep here */
                 return;
             }
         }
@@ -627,13 +671,19 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
             return;
         }
         /* set_pte with no TLB flush: a count-0 slot is cached nowhere (I4), unless the
-         * hardware says otherwise, which the sim counts as a stale PTE write. */
+         * hardware says otherwise, which the sim counts as a stale PTE write (one it carries
+         * out: a refused write never reaches its detector). */
+        word = model_pte_word(m, pfn);
+        emit(m, HM_EV_PTE_SET, HM_CPU_ALL, model_pkmap_addr(m, i), pfn, word);
+        if (library_write_refused(m, model_pkmap_addr(m, i), word)) {
+            out->err = HM_EMACHINE;
+            return;
+        }
         for (uint32_t c = 0; c < m->ncpus; c++) {
             uint32_t e = m->tlb_pk[c * m->L.S + i];
             if (e && e != pfn + 1u)
                 out->stale_pte_writes++;
         }
-        emit(m, HM_EV_PTE_SET, HM_CPU_ALL, model_pkmap_addr(m, i), pfn, model_pte_word(m, pfn));
         m->pk_pte[i] = pfn + 1u;
         m->count[i] = 1;
         m->rec_page[m->nrec] = pfn;
@@ -708,9 +758,12 @@ void model_flush_unused(struct model *m, struct model_out *out)
 {
     begin(m, out);
     if (m->L.arch != MA_GENERIC) { /* §2.2; a no-op without highmem (§6) */
-        int b = flush_all_zero_pkmaps(m, out);
+        uint32_t kept = 0;
+        int b = flush_all_zero_pkmaps(m, out, &kept);
         if (b != HM_BUG_NONE)
             bug(m, out, HM_EFAULT, b);
+        else if (kept)
+            out->err = HM_EMACHINE;
     }
 }
 
@@ -736,16 +789,35 @@ static int atomic_pfn_args_ok(struct model *m, uint32_t cpu, uint32_t type, uint
     return 1;
 }
 
-static void set_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr, uint32_t pfn)
+/* The PTE writes of the kmap_atomic family: 1 if the machine refused it (the PTE stays). */
+static int set_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr, uint32_t pfn)
 {
     emit(m, HM_EV_PTE_SET, HM_CPU_ALL, vaddr, pfn, model_pte_word(m, pfn));
+    if (library_write_refused(m, vaddr, model_pte_word(m, pfn)))
+        return 1;
     m->atomic_pte[j] = pfn + 1u;
+    return 0;
 }
 
-static void clear_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr)
+static int clear_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr)
 {
     emit(m, HM_EV_PTE_CLEAR, HM_CPU_ALL, vaddr, 0, 0);
+    if (library_write_refused(m, vaddr, 0))
+        return 1;
     m->atomic_pte[j] = 0;
+    return 0;
+}
+
+/* pagefault_disable() and the slot's PTE; a refused write puts the depth back (EMACHINE). */
+static int map_atomic_slot(struct model *m, uint32_t cpu, uint32_t j, uint32_t vaddr, uint32_t pfn,
+                           struct model_out *out)
+{
+    m->depth[cpu]++;
+    if (!set_atomic_pte(m, j, vaddr, pfn))
+        return 0;
+    m->depth[cpu]--;
+    out->err = HM_EMACHINE;
+    return 1;
 }
 
 /* kmap_atomic (§3.3, §4.2, §5.2, §6), after the argument checks. */
@@ -766,28 +838,28 @@ static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t p
             bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
             return;
         }
-        m->depth[cpu]++;
-        set_atomic_pte(m, j, v, pfn);
+        if (map_atomic_slot(m, cpu, j, v, pfn, out))
+            return;
         break;
     case MA_PPC: /* HIGHMEM_DEBUG is always 1; flush_tlb_page on map (broadcast) */
         if (m->atomic_pte[j]) {
             bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
             return;
         }
-        m->depth[cpu]++;
-        set_atomic_pte(m, j, v, pfn);
+        if (map_atomic_slot(m, cpu, j, v, pfn, out))
+            return; /* the PTE did not change: no flush */
         emit(m, HM_EV_TLB_FLUSH_PAGE, HM_CPU_ALL, v, 0, 0);
         tlb_forget_slot(m, HM_CPU_ALL, j);
         break;
     default: /* sparc (§5.2): flush_cache_all, then the busy check (DEBUG_HIGHMEM only), then
-              * set the PTE and flush_tlb_all. A BUG still shows the cache flush. */
+              * set the PTE and flush_tlb_all. A BUG or a refused PTE still shows the cache flush. */
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         if (m->cfg.debug_highmem && m->atomic_pte[j]) {
             bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
             return;
         }
-        m->depth[cpu]++;
-        set_atomic_pte(m, j, v, pfn);
+        if (map_atomic_slot(m, cpu, j, v, pfn, out))
+            return;
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
         break;
@@ -812,9 +884,8 @@ void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_
         return;
     if (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE) {
         uint32_t v = model_slot_addr(m, cpu, type);
-        m->depth[cpu]++;
-        set_atomic_pte(m, cpu * m->L.nr_km_types + type, v, pfn);
-        out->val = v;
+        if (!map_atomic_slot(m, cpu, cpu * m->L.nr_km_types + type, v, pfn, out))
+            out->val = v;
         return;
     }
     kmap_atomic(m, cpu, type, pfn, out);
@@ -843,7 +914,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t 
     case MA_X86:
     case MA_X86_PAE:
         if (va == slot) { /* kpte_clear_flush: clear, then invlpg on this CPU only */
-            clear_atomic_pte(m, j, slot);
+            if (clear_atomic_pte(m, j, slot))
+                goto refused;
             emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
             tlb_forget_slot(m, cpu, j);
         } else if (m->cfg.debug_highmem && (va < m->L.page_offset || va >= m->L.high_memory)) {
@@ -858,7 +930,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t 
             bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR); /* wrong type or CPU */
             return;
         }
-        clear_atomic_pte(m, j, slot);
+        if (clear_atomic_pte(m, j, slot))
+            goto refused;
         emit(m, HM_EV_TLB_FLUSH_PAGE, HM_CPU_ALL, slot, 0, 0);
         tlb_forget_slot(m, HM_CPU_ALL, j);
         break;
@@ -870,12 +943,16 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t 
             return;
         }
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
-        clear_atomic_pte(m, j, slot);
+        if (clear_atomic_pte(m, j, slot))
+            goto refused;
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
         break;
     }
     m->depth[cpu]--; /* pagefault_enable() */
+    return;
+refused: /* the clear was refused: the slot stays mapped, no flush, pagefaults stay disabled */
+    out->err = HM_EMACHINE;
 }
 
 /* One byte through cpu's MMU, as the simulated hardware does it (sim/sim.h): the direct map by
@@ -1054,6 +1131,13 @@ void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
     m->in_interrupt = on != 0;
 }
 
+void model_inject(struct model *m, int mode, struct model_out *out)
+{
+    begin(m, out);
+    if (mode >= MODEL_INJECT_NONE && mode < MODEL_INJECT__COUNT)
+        m->fail_write = mode; /* one setting: a map mode replaces a clear mode and back */
+}
+
 /* ---------------------------------------------------------------------------------------
  * The rest of the public API: names, the registry, hashing, configs (highmem.h, spec §2.6,
  * docs/arches.md).
@@ -1061,7 +1145,8 @@ void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
 const char *model_err_name(int err)
 {
     /* highmem.h: errno-style names of enum hm_err, "OK" for HM_OK */
-    static const char *const names[] = {"OK", "EINVAL", "ERANGE", "EAGAIN", "EBUSY", "EFAULT", "ENOSPC"};
+    static const char *const names[] = {"OK",    "EINVAL", "ERANGE", "EAGAIN",
+                                        "EBUSY", "EFAULT", "ENOSPC", "EMACHINE"};
     return err >= 0 && err < (int)(sizeof names / sizeof names[0]) ? names[err] : NULL;
 }
 
@@ -1081,7 +1166,8 @@ const char *model_event_name(int kind)
      * them so) */
     static const char *const names[] = {
         NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
-        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
+        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
+        "machine_fail"};
     return kind > 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : NULL;
 }
 
@@ -1147,6 +1233,10 @@ int model_check_code(const struct model *m)
 void model_poke_pte(struct model *m, uint32_t slot, uint32_t pte_page, struct model_out *out)
 {
     begin(m, out);
+    if (refused(m, pte_page == 0)) { /* the machine's own refusal: no library event */
+        out->err = HM_EMACHINE;
+        return;
+    }
     /* the sim's detector: a new translation where some CPU caches another page */
     if (pte_page)
         for (uint32_t c = 0; c < m->ncpus; c++) {

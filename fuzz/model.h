@@ -72,6 +72,8 @@ struct model {
     uint32_t *atomic_pte;    /* [cpu * types + type]: pfn + 1, 0 = none */
     int32_t *depth;          /* [cpu]: pagefault-disable depth */
     int in_interrupt;        /* what in_interrupt() answers */
+    int fail_write;          /* the machine's PTE-write fault: a MODEL_INJECT_* mode (0: none) */
+    uint32_t machine_fails;  /* PTE writes of the library the machine refused, since the set-up */
     /* the hardware */
     uint32_t *tlb_pk;        /* [cpu * S + i]: pfn + 1 cached for PKMAP_ADDR(i), 0 = none */
     uint32_t *tlb_at;        /* [cpu * nslots + j]: likewise for atomic slot j */
@@ -105,6 +107,13 @@ void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
 void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
 void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
 void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
+/* The machine's PTE-write fault injection (sim.h hm_sim_inject): from now on the machine
+ * refuses the next map (a present word), every map, the next clear or every clear; NONE ends
+ * it. A refused write leaves the PTE as it was; the library call that made it reports it
+ * (machine_fail) and undoes what it began (highmem.h, struct hm_machine). No event. */
+enum { MODEL_INJECT_NONE, MODEL_INJECT_FAIL_NEXT_MAP, MODEL_INJECT_FAIL_ALL_MAPS,
+       MODEL_INJECT_FAIL_NEXT_CLEAR, MODEL_INJECT_FAIL_ALL_CLEARS, MODEL_INJECT__COUNT };
+void model_inject(struct model *m, int mode, struct model_out *out);
 /* A call that must change nothing and report nothing (a NULL context, an inspection call). */
 void model_no_op(struct model *m, struct model_out *out);
 /* A call given a NULL out pointer: BUG_BAD_ARG, EINVAL, nothing changes. */
@@ -126,7 +135,9 @@ int model_slot_of_page(const struct model *m, uint32_t pfn);
  * order the header's description implies (per slot I2/I3 in slot order, then the records). */
 int model_check_code(const struct model *m);
 /* The embedder's page table changes under the library: the PTE of pkmap slot `slot` now maps
- * pfn (pte_page = pfn + 1), or nothing (pte_page = 0). No library call, no event. */
+ * pfn (pte_page = pfn + 1), or nothing (pte_page = 0). No library call, no event. The write
+ * goes through the machine, which may refuse it (model_inject): out->err is then HM_EMACHINE
+ * and the PTE unchanged. */
 void model_poke_pte(struct model *m, uint32_t slot, uint32_t pte_page, struct model_out *out);
 /* page_address(pfn) without touching the event list (0: none). pfn < max_pfn. */
 uint32_t model_page_address_of(const struct model *m, uint32_t pfn);

@@ -140,9 +140,9 @@ static void check_name(struct run *r, const char *what, int i, const char *lib, 
 static void probe_names(struct run *r, struct fop_rec *o, struct model_out *mo)
 {
     int i = (int)(o->value % 20u) - 2;
-    check_name(r, "hm_strerror", i, hm_strerror(i), model_err_name(i), model_err_name, 8);
+    check_name(r, "hm_strerror", i, hm_strerror(i), model_err_name(i), model_err_name, 9);
     check_name(r, "hm_bug_name", i, hm_bug_name(i), model_bug_name(i), model_bug_name, HM_BUG__COUNT);
-    check_name(r, "hm_event_name", i, hm_event_name(i), model_event_name(i), model_event_name, 13);
+    check_name(r, "hm_event_name", i, hm_event_name(i), model_event_name(i), model_event_name, 14);
     o->err = HM_OK;
     model_no_op(&r->model, mo);
 }
@@ -202,6 +202,9 @@ static void probe_stats(struct run *r, struct fop_rec *o, struct model_out *mo)
         if (st.bug_by_kind[k] != r->bugs_by_kind[k])
             fail(r, "stats: %llu bugs %s, the bug hook saw %u", (unsigned long long)st.bug_by_kind[k],
                  hm_bug_name(k), r->bugs_by_kind[k]);
+    if (st.machine_fails != r->all_machine_fails || st.machine_fails != r->model.machine_fails)
+        fail(r, "stats: %llu machine_fails, the event hook saw %u, the model expects %u",
+             (unsigned long long)st.machine_fails, r->all_machine_fails, r->model.machine_fails);
     o->err = HM_OK;
     model_no_op(&r->model, mo);
 }
@@ -238,19 +241,21 @@ struct mini_mmu {
 };
 static struct mini_mmu mini;
 
-static void mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+static int mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     struct mini_mmu *u = m;
-    if (vaddr >= u->start && (vaddr - u->start) >> 12 < u->pages) {
-        uint32_t i = (vaddr - u->start) >> 12;
-        if (pte && !u->pt[i]) {
-            if (u->ndirty < MINI_DIRTY_MAX)
-                u->dirty[u->ndirty++] = i;
-            else
-                u->overflow = 1;
-        }
-        u->pt[i] = pte;
+    uint32_t i;
+    if (vaddr < u->start || (vaddr - u->start) >> 12 >= u->pages)
+        return 1; /* no page table there (the core never asks) */
+    i = (vaddr - u->start) >> 12;
+    if (pte && !u->pt[i]) {
+        if (u->ndirty < MINI_DIRTY_MAX)
+            u->dirty[u->ndirty++] = i;
+        else
+            u->overflow = 1;
     }
+    u->pt[i] = pte;
+    return 0;
 }
 
 static hm_pte_t mini_get_pte(void *m, hm_vaddr_t vaddr)

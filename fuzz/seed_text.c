@@ -28,6 +28,10 @@ static const int trace_op_of[FOP__COUNT] = {
     [FOP_POKE] = -1,
 };
 
+/* FOP_IRQ's inject modes (kmap_ops.h, KIRQ_INJECT + i) as trace `inject` modes. */
+static const int inject_kinj[KIRQ_NR_MODES] = {KINJ_NONE, KINJ_FAIL_NEXT_MAP, KINJ_FAIL_ALL_MAPS,
+                                               KINJ_FAIL_NEXT_CLEAR, KINJ_FAIL_ALL_CLEARS};
+
 static const char *const probe_names[KPROBE__COUNT] = {
     [KPROBE_NULL_OUT] = "null-out",         [KPROBE_NULL_CTX] = "null-ctx",
     [KPROBE_GETTERS_NULL] = "getters-null", [KPROBE_GETTERS] = "getters",
@@ -149,6 +153,11 @@ void fop_print_op(FILE *f, const struct fop_decoder *d, int hint, const struct f
     kbuf_reset(&b);
     if (trace_op_of[o->op] >= 0) {
         to_cmd(d, o, &c);
+        print_cmd(&b, &c);
+    } else if (o->op == FOP_IRQ && o->value >= KIRQ_INJECT) { /* a trace command: inject MODE */
+        memset(&c, 0, sizeof c);
+        c.op = KOP_INJECT;
+        c.arg[c.nargs++] = (uint64_t)inject_kinj[(o->value - KIRQ_INJECT) % KIRQ_NR_MODES];
         print_cmd(&b, &c);
     } else {
         print_directive(&b, o);
@@ -290,6 +299,16 @@ static int from_cmd(const struct fop_decoder *d, const struct trace_cmd *c, unsi
                     char *err, size_t errlen)
 {
     int k;
+    if (c->op == KOP_INJECT) { /* FOP_IRQ's inject byte */
+        for (k = 0; k < (int)KIRQ_NR_MODES && (uint64_t)inject_kinj[k] != c->arg[0]; k++)
+            ;
+        if (k == (int)KIRQ_NR_MODES)
+            PARSE_ERR("inject %s: kmap_ops injects none and the fail-* modes only",
+                      trace_inject_name((int)c->arg[0]));
+        o->op = FOP_IRQ;
+        o->value = (uint8_t)(KIRQ_INJECT + (unsigned)k);
+        return 1;
+    }
     for (k = 0; k < FOP__COUNT && trace_op_of[k] != c->op; k++)
         ;
     if (k == FOP__COUNT || trace_op_of[k] < 0)

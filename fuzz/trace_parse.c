@@ -37,7 +37,10 @@ static const struct {
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
-static const char *const modes[] = {"none", "drop-next-flush", "drop-all-flushes"};
+static const char *const modes[] = {"none",          "drop-next-flush", "drop-all-flushes",
+                                     "fail-next-map", "fail-all-maps",   "fail-next-clear",
+                                     "fail-all-clears"};
+#define NMODES (sizeof modes / sizeof modes[0])
 
 struct span {
     const uint8_t *s;
@@ -157,7 +160,7 @@ static void check_cmd(const struct trace_cmd *c, unsigned long line, const struc
             }
         } else if (words[w].is_mode) {
             int m = -1;
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < (int)NMODES; k++)
                 if (span_eq(t, modes[k]))
                     m = k;
             if (m < 0 || nnum >= 3 || c->arg[nnum] != (uint64_t)m)

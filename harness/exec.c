@@ -100,11 +100,15 @@ static void exec_sim(struct harness_exec *x, const struct trace_cmd *c, struct h
 
     if (c->op == KOP_INJECT) {
         /* Nothing happens now (no events); later TLB flushes still produce their events but
-         * may leave the TLBs as they were. */
+         * may leave the TLBs as they were, later PTE writes may be refused (machine_fail). */
         static const int fault[KINJ__COUNT] = {
             [KINJ_NONE] = HM_SIM_FAULT_NONE,
             [KINJ_DROP_NEXT_FLUSH] = HM_SIM_FAULT_DROP_NEXT_FLUSH,
             [KINJ_DROP_ALL_FLUSHES] = HM_SIM_FAULT_DROP_ALL_FLUSHES,
+            [KINJ_FAIL_NEXT_MAP] = HM_SIM_FAULT_FAIL_NEXT_MAP,
+            [KINJ_FAIL_ALL_MAPS] = HM_SIM_FAULT_FAIL_ALL_MAPS,
+            [KINJ_FAIL_NEXT_CLEAR] = HM_SIM_FAULT_FAIL_NEXT_CLEAR,
+            [KINJ_FAIL_ALL_CLEARS] = HM_SIM_FAULT_FAIL_ALL_CLEARS,
         };
         if (a[0] >= KINJ__COUNT) {
             reject(r, HM_EINVAL, HM_BUG_NONE);

@@ -32,6 +32,9 @@ int print_event(const struct hm_event *ev, char *dst, size_t dstlen)
     case HM_EV_FLUSH_ALL_ZERO_PKMAPS:
         snprintf(dst, dstlen, "flush_all_zero_pkmaps");
         return 1;
+    case HM_EV_MACHINE_FAIL: /* the pte_set / pte_clear just before it was refused */
+        snprintf(dst, dstlen, "machine_fail 0x%" PRIx32, ev->a);
+        return 1;
     default:
         return 0;
     }

@@ -33,13 +33,19 @@ static const struct op_desc ops[KOP__COUNT] = {
     [KOP_KMAP_TO_PAGE] = {"kmap_to_page", "N", "kmap_to_page VADDR"},
     [KOP_KMAP_ATOMIC_TO_PAGE] = {"kmap_atomic_to_page", "N", "kmap_atomic_to_page VADDR"},
     [KOP_PAGE_ADDRESS] = {"page_address", "N", "page_address PFN"},
-    [KOP_INJECT] = {"inject", "M", "inject none|drop-next-flush|drop-all-flushes"},
+    [KOP_INJECT] = {"inject", "M",
+                    "inject none|drop-next-flush|drop-all-flushes|fail-next-map|fail-all-maps|"
+                    "fail-next-clear|fail-all-clears"},
 };
 
 static const char *const inject_names[KINJ__COUNT] = {
     [KINJ_NONE] = "none",
     [KINJ_DROP_NEXT_FLUSH] = "drop-next-flush",
     [KINJ_DROP_ALL_FLUSHES] = "drop-all-flushes",
+    [KINJ_FAIL_NEXT_MAP] = "fail-next-map",
+    [KINJ_FAIL_ALL_MAPS] = "fail-all-maps",
+    [KINJ_FAIL_NEXT_CLEAR] = "fail-next-clear",
+    [KINJ_FAIL_ALL_CLEARS] = "fail-all-clears",
 };
 
 const char *trace_inject_name(int mode)
@@ -233,8 +239,9 @@ static int parse_cmd(const struct tok *tk, size_t ntok, unsigned long line, stru
             if (found < 0) {
                 quote_token(q, sizeof q, t->s, t->n);
                 set_err(err, errlen, line,
-                        "bad MODE '%s' for '%s' (expected none, drop-next-flush or "
-                        "drop-all-flushes)",
+                        "bad MODE '%s' for '%s' (expected none, drop-next-flush, "
+                        "drop-all-flushes, fail-next-map, fail-all-maps, fail-next-clear or "
+                        "fail-all-clears)",
                         q, ops[op].name);
                 return -1;
             }

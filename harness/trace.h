@@ -25,11 +25,17 @@ enum trace_op {
     KOP__COUNT
 };
 
-/* The MODEs of `inject` (fault injection into the simulated machine, sim.h hm_sim_inject). */
+/* The MODEs of `inject` (fault injection into the simulated machine, sim.h hm_sim_inject):
+ * the flush modes and the PTE-write modes are two independent settings; "none" ends both. */
 enum trace_inject {
-    KINJ_NONE = 0,          /* "none": flushes work again (also cancels a pending drop) */
+    KINJ_NONE = 0,          /* "none": flushes work, writes succeed (cancels anything pending) */
     KINJ_DROP_NEXT_FLUSH,   /* "drop-next-flush": the next TLB flush of any kind is dropped */
     KINJ_DROP_ALL_FLUSHES,  /* "drop-all-flushes": every TLB flush is dropped until "none" */
+    KINJ_FAIL_NEXT_MAP,     /* "fail-next-map": the machine refuses the next map (set_pte of a
+                             * present PTE), as a real machine out of memory would */
+    KINJ_FAIL_ALL_MAPS,     /* "fail-all-maps": it refuses every map until "none" */
+    KINJ_FAIL_NEXT_CLEAR,   /* "fail-next-clear": it refuses the next clear (a none PTE) */
+    KINJ_FAIL_ALL_CLEARS,   /* "fail-all-clears": it refuses every clear until "none" */
     KINJ__COUNT
 };
 

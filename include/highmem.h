@@ -28,7 +28,8 @@ typedef uint64_t hm_pte_t;   /* a raw PTE word; 0 is "none" on every supported a
 
 /* Error codes. Every public call returns HM_OK (0) or one of these, never crashes, and on
  * error leaves the context as it was (except where the kernel's own algorithm already acted
- * before failing: the kmap slot cursor and any flush it triggered). */
+ * before failing: the kmap slot cursor and any flush it triggered; and what a refused PTE
+ * write leaves, as the machine's contract below says). */
 enum hm_err {
     HM_OK = 0,
     HM_EINVAL = 1, /* bad argument or misuse the kernel would BUG on */
@@ -36,7 +37,8 @@ enum hm_err {
     HM_EAGAIN = 3, /* no free persistent slot and the call may not (or cannot) sleep */
     HM_EBUSY = 4,  /* kmap_atomic slot already in use */
     HM_EFAULT = 5, /* no valid translation */
-    HM_ENOSPC = 6  /* caller-provided storage too small */
+    HM_ENOSPC = 6, /* caller-provided storage too small */
+    HM_EMACHINE = 7 /* the machine refused a PTE write (set_pte returned non-zero) */
 };
 
 /* The errno-style name of an error ("EINVAL", ...); "OK" for HM_OK, "EUNKNOWN" otherwise. */
@@ -91,7 +93,10 @@ enum hm_event_kind {
     HM_EV_SLEEP,                /* a kmap sleeps on pkmap_map_wait; a = pfn */
     HM_EV_WAKEUP,               /* kunmap_high wakes the waiters; a = pfn */
     HM_EV_STALE_TLB,            /* emitted by a machine (sim): a stale translation; a = vaddr, cpu */
-    HM_EV_BUG                   /* a BUG turned into an error; a = enum hm_bug, b = arg */
+    HM_EV_BUG,                  /* a BUG turned into an error; a = enum hm_bug, b = arg */
+    HM_EV_MACHINE_FAIL          /* the machine refused the PTE write just reported (the pte_set or
+                                 * pte_clear before it): a = vaddr, pte = the refused word (0 for
+                                 * a clear); the PTE is as it was */
 };
 #define HM_CPU_ALL 0xffffffffu
 
@@ -111,6 +116,48 @@ const char *hm_event_name(int kind);
  * The machine: what "hardware" the core and the arch act on. An embedder in a real kernel
  * points these at its own page tables and locks; sim/ provides a simulated MMU. A NULL hook
  * is a no-op (a NULL sleep makes hm_kmap behave as hm_kmap_try).
+ *
+ * Which hook may fail. Only set_pte. It returns 0 when the PTE now holds the word, non-zero
+ * when the machine could not install it (a host that maps pages with mmap may run out of
+ * memory or of mappings); a refused write must leave the PTE exactly as it was. A map (a
+ * present word) and a clear (the word 0) may both be refused. get_pte, the flushes, the locks,
+ * sleep, wake_all and in_interrupt cannot fail.
+ *
+ * What the core does with a refusal: it emits HM_EV_MACHINE_FAIL right after the write's own
+ * pte_set / pte_clear event, counts it in hm_stats.machine_fails, and undoes what the call had
+ * begun, so that counts, hash, page tables and TLBs still agree (hm_check_invariants holds).
+ * It is not a BUG: the bug hook is not called and no bug is counted. Call by call:
+ *   kmap, kmap_try (map_new_virtual maps a free slot): HM_EMACHINE. The slot stays free (count
+ *     0, PTE none, nothing hashed, the pool unchanged), the page gains no reference, no waiter
+ *     is added, and the statistics are unchanged but for machine_fails (kmap_calls does not
+ *     count the call). As with HM_EAGAIN, the scan cursor keeps the position the scan reached
+ *     and a flush the scan's wrap ran has happened.
+ *   flush_all_zero_pkmaps (a kmap's wrap, hm_kmap_flush_unused): a count-1 slot whose clear is
+ *     refused stays as it was (count 1, PTE present, page still hashed: a cached mapping that a
+ *     later kmap of the page reuses); every other count-1 slot is freed, and the TLB flush of
+ *     the window follows as usual (only cleared slots needed it; FLUSH_DONE's a counts the
+ *     slots freed). hm_kmap_flush_unused then returns HM_EMACHINE. A kmap goes on scanning;
+ *     where it would then sleep or fail with HM_EAGAIN (no free slot after that flush), it
+ *     returns HM_EMACHINE instead: no kunmap may ever come to free the slots that were kept.
+ *   kmap_atomic, kmap_atomic_prot, kmap_atomic_pfn (every arch): HM_EMACHINE. The CPU's
+ *     pagefault depth is back where it was, the slot's PTE is unchanged, and the flush the arch
+ *     makes after the write is not made (ppc flush_tlb_page, sparc flush_tlb_all: the PTE did
+ *     not change, so no TLB holds anything new); a flush made before the write has happened
+ *     (sparc's flush_cache_all, which changes no state).
+ *   kunmap_atomic (a clear): HM_EMACHINE and nothing changes: the slot stays mapped, its TLB
+ *     flush is not made, the pagefault depth stays raised, so the call may be repeated (sparc
+ *     with DEBUG_HIGHMEM: its flush_cache_all before the clear has happened).
+ *
+ * Locks and sleeping. Called with HM_LOCK_KMAP held: set_pte and get_pte of the pkmap window
+ * (kmap, kmap_try, hm_kmap_flush_unused), and flush_all_zero_pkmaps' flush_tlb_range and
+ * flush_cache_all (ppc and sparc flush_cache_kmaps); the pool and bucket locks nest inside it
+ * (kmap_lock -> pool, kmap_lock -> bucket, never pool and bucket together). Called with no lock
+ * held: the kmap_atomic family's set_pte, get_pte and flushes (its slots are per CPU: the caller
+ * stays on its CPU), get_pte of hm_kmap_to_page, hm_kmap_atomic_to_page and
+ * hm_check_invariants, in_interrupt, and wake_all. sleep() is the only hook that may block
+ * waiting for another task, and lock() may wait for its lock; every other hook must return
+ * without sleeping (in a kernel they run in atomic context). No hook may call back into the
+ * library.
  * ------------------------------------------------------------------------------------- */
 enum hm_lock_id {
     HM_LOCK_KMAP = 0,   /* kmap_lock */
@@ -124,8 +171,9 @@ enum hm_lock_id {
 struct hm_machine {
     void *m; /* passed back to every hook */
     /* Page tables: write / read the PTE that maps vaddr (only page-aligned addresses inside
-     * the layout's pt_start/pt_pages window are ever passed). */
-    void (*set_pte)(void *m, hm_vaddr_t vaddr, hm_pte_t pte);
+     * the layout's pt_start/pt_pages window are ever passed). set_pte returns 0 when done,
+     * non-zero when the machine could not install the word (the PTE stays as it was). */
+    int (*set_pte)(void *m, hm_vaddr_t vaddr, hm_pte_t pte);
     hm_pte_t (*get_pte)(void *m, hm_vaddr_t vaddr);
     /* TLB and cache maintenance. */
     void (*flush_tlb_range)(void *m, hm_vaddr_t start, hm_vaddr_t end); /* all CPUs */
@@ -236,7 +284,9 @@ const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
  * pages go through kmap_high, which may sleep (machine sleep hook) while every slot is in
  * use. Post: *vaddr maps pfn and the slot's count is raised by one.
  * Errors: HM_ERANGE (pfn >= max_pfn), HM_EINVAL (NULL vaddr, arch BUG),
- * HM_EAGAIN (every slot in use and the machine cannot sleep). */
+ * HM_EAGAIN (every slot in use and the machine cannot sleep), HM_EMACHINE (the machine
+ * refused the new PTE, or a wrap's flush could not clear a slot and none is free: see struct
+ * hm_machine). */
 int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 
 /* kmap that never sleeps: fails with HM_EAGAIN exactly where hm_kmap would sleep, after the
@@ -248,20 +298,24 @@ int hm_kmap_try(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
  * 0, called in interrupt context). */
 int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
 
-/* kmap_flush_unused: flush_all_zero_pkmaps under kmap_lock. No-op without highmem. */
+/* kmap_flush_unused: flush_all_zero_pkmaps under kmap_lock. No-op without highmem.
+ * Errors: HM_EFAULT (a count-1 slot with a none PTE: FLUSH_PTE_NONE, nothing changed),
+ * HM_EMACHINE (the machine refused some clears: those slots were kept, the others freed). */
 int hm_kmap_flush_unused(struct hm_ctx *ctx);
 
 /* kmap_atomic / kmap_atomic_prot (prot = raw PTE protection bits of the arch; kmap_atomic
  * uses the arch's kmap_prot) / kmap_atomic_pfn. type is an index into the layout's km_types.
  * Post: pagefaults are disabled on cpu until the matching hm_kunmap_atomic.
- * Errors: HM_EINVAL (bad cpu/type, NULL vaddr), HM_ERANGE (pfn), HM_EBUSY (slot in use). */
+ * Errors: HM_EINVAL (bad cpu/type, NULL vaddr), HM_ERANGE (pfn), HM_EBUSY (slot in use),
+ * HM_EMACHINE (the machine refused the PTE: pagefault depth and PTE as they were). */
 int hm_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr);
 int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
                         hm_pte_t prot, hm_vaddr_t *vaddr);
 int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr);
 
 /* kunmap_atomic: undo one kmap_atomic on cpu (the arch decides what happens to the slot).
- * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address). */
+ * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address),
+ * HM_EMACHINE (the machine refused the clear: nothing changed, the slot is still mapped). */
 int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type);
 
 /* The arch's own kmap_atomic_to_page, quirks included (x86 returns virt_to_page() for pkmap
@@ -307,7 +361,8 @@ uint32_t hm_hash_long32(uint32_t val, unsigned bits);
 
 /* Statistics kept under kmap_lock (and per call for the atomic family). */
 struct hm_stats {
-    uint64_t kmap_calls;        /* hm_kmap / hm_kmap_try calls on highmem pages */
+    uint64_t kmap_calls;        /* hm_kmap / hm_kmap_try calls on highmem pages (not those that
+                                 * fail with HM_EMACHINE: machine_fails counts the refusal) */
     uint64_t kmap_hits;         /* page already had an address (count >= 1 found) */
     uint64_t kmap_reuse_count1; /* of those, the slot was at count 1 (cached, unused) */
     uint64_t kmap_new;          /* new mappings made by map_new_virtual */
@@ -318,6 +373,7 @@ struct hm_stats {
     uint64_t sleeps, wakeups;
     uint64_t bugs;              /* BUG conditions turned into errors */
     uint64_t bug_by_kind[HM_BUG__COUNT];
+    uint64_t machine_fails;     /* PTE writes the machine refused (HM_EV_MACHINE_FAIL events) */
 };
 /* Copy the statistics out. */
 void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out);

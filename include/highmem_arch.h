@@ -10,7 +10,9 @@
 extern "C" {
 #endif
 
-#define HM_ARCH_ABI_VERSION 1
+/* 2: hm_core_set_pte and hm_core_pte_clear return HM_EMACHINE when the machine refuses the
+ * write, and a front undoes what it began (highmem.h, struct hm_machine). */
+#define HM_ARCH_ABI_VERSION 2
 
 /* A backend: a constant descriptor plus an ops table. A NULL hook means the core's default
  * (the pointer form of the kernel's "#ifndef hook" fallbacks). */
@@ -80,9 +82,12 @@ int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *va
  * err so a front can write `return hm_core_bug(...)`. */
 int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg);
 
-/* Hardware actions, each emitting its event before it reaches the machine. */
-void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);
-void hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr);
+/* Hardware actions, each emitting its event before it reaches the machine. The two PTE
+ * writes return HM_OK, or HM_EMACHINE when the machine refused the write (the PTE is as it
+ * was): they have then emitted HM_EV_MACHINE_FAIL and counted it, and the caller undoes what
+ * it began (highmem.h, struct hm_machine) and makes none of the flushes that follow the write. */
+int hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);
+int hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr);
 hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
 void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end);
 void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);

@@ -70,7 +70,8 @@ struct hm_sim {
     uint64_t wake_gen;
 
     atomic_int in_irq;
-    int drop_flushes;                   /* enum hm_sim_fault, guarded by `mu` */
+    int drop_flushes;                   /* NONE or DROP_*: enum hm_sim_fault, guarded by `mu` */
+    int fail_writes;                    /* NONE or FAIL_*: likewise */
 };
 
 /* Events found under `mu` are queued here and delivered after it is released, so the
@@ -415,6 +416,7 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     s->mem_leaves = a->mem_leaves;
     memset(&s->st, 0, sizeof s->st);
     s->drop_flushes = HM_SIM_FAULT_NONE;
+    s->fail_writes = HM_SIM_FAULT_NONE;
     s->wake_gen = 0;
     atomic_store(&s->in_irq, 0);
 }
@@ -482,7 +484,24 @@ void hm_sim_free(struct hm_sim *sim)
 /* ---------------------------------------------------------------------------------------
  * The struct hm_machine hooks.
  * ------------------------------------------------------------------------------------- */
-static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
+/* Fault injection: called under `mu` by set_pte for a write in the window; returns 1 when
+ * this write is to be refused. */
+static int write_refused(struct hm_sim *s, int clear)
+{
+    int next = clear ? HM_SIM_FAULT_FAIL_NEXT_CLEAR : HM_SIM_FAULT_FAIL_NEXT_MAP;
+    int all = clear ? HM_SIM_FAULT_FAIL_ALL_CLEARS : HM_SIM_FAULT_FAIL_ALL_MAPS;
+    if (s->fail_writes != next && s->fail_writes != all)
+        return 0;
+    if (s->fail_writes == next)
+        s->fail_writes = HM_SIM_FAULT_NONE;
+    if (clear)
+        s->st.pte_clears_refused++;
+    else
+        s->st.pte_sets_refused++;
+    return 1;
+}
+
+static int hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     struct hm_sim *s = m;
     struct pending p;
@@ -492,7 +511,11 @@ static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
     if (idx < 0) {
         s->st.pte_out_of_window++;
         sim_unlock(s);
-        return;
+        return 1;
+    }
+    if (write_refused(s, sim_pte_none(s, pte))) {
+        sim_unlock(s);
+        return 1; /* the PTE stays as it was */
     }
     if (sim_pte_none(s, pte)) {
         s->st.pte_clears++;
@@ -516,6 +539,7 @@ static void hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
         pt_touch(s, (uint32_t)idx);
     sim_unlock(s);
     pending_emit(s, &p);
+    return 0;
 }
 
 static hm_pte_t hook_get_pte(void *m, hm_vaddr_t vaddr)
@@ -546,10 +570,15 @@ static int flush_dropped(struct hm_sim *s)
 
 void hm_sim_inject(struct hm_sim *sim, int fault)
 {
-    if (!sim || fault < HM_SIM_FAULT_NONE || fault > HM_SIM_FAULT_DROP_ALL_FLUSHES)
+    if (!sim || fault < HM_SIM_FAULT_NONE || fault > HM_SIM_FAULT_FAIL_ALL_CLEARS)
         return;
     sim_lock(sim);
-    sim->drop_flushes = fault;
+    if (fault == HM_SIM_FAULT_NONE)
+        sim->drop_flushes = sim->fail_writes = HM_SIM_FAULT_NONE;
+    else if (fault <= HM_SIM_FAULT_DROP_ALL_FLUSHES)
+        sim->drop_flushes = fault;
+    else
+        sim->fail_writes = fault;
     sim_unlock(sim);
 }
 

@@ -26,17 +26,33 @@ struct hm_sim_stats {
     uint64_t loads, stores;
     uint64_t sleeps, wakes;
     uint64_t lock_acquires;              /* through the lock hook */
-    uint64_t pte_out_of_window;          /* set_pte/get_pte hook calls outside the window (ignored / 0) */
+    uint64_t pte_out_of_window;          /* set_pte/get_pte hook calls outside the window (refused / 0) */
     uint64_t tlb_flushes_dropped;        /* flushes swallowed by fault injection */
+    uint64_t pte_sets_refused;           /* set_pte of a present word refused by fault injection */
+    uint64_t pte_clears_refused;         /* set_pte of a none word (a clear) refused likewise */
 };
 
-/* Fault injection: make the machine "forget" TLB flushes, to prove that a missing flush is
- * seen (a stale byte read, the stale-translation detector firing). A dropped flush is still
- * counted in tlb_flush_* and in tlb_flushes_dropped, but no TLB entry is removed. */
+/* Fault injection, two independent settings.
+ * - TLB flushes: make the machine "forget" them, to prove that a missing flush is seen (a
+ *   stale byte read, the stale-translation detector firing). A dropped flush is still counted
+ *   in tlb_flush_* and in tlb_flushes_dropped, but no TLB entry is removed.
+ * - PTE writes: make set_pte refuse them, as a real machine that maps pages with mmap may
+ *   (highmem.h, struct hm_machine): the hook returns non-zero and the PTE stays as it was; a
+ *   refused write is counted in pte_sets_refused or pte_clears_refused (not in pte_sets /
+ *   pte_clears) and never reaches the stale-translation detector. A write is a map when its
+ *   word is present (the arch's pte_none says no), a clear otherwise. Writes outside the
+ *   window are refused anyway and do not use up a FAIL_NEXT_*.
+ * Setting a flush mode leaves the PTE-write mode as it is and the other way round; NONE turns
+ * both off. */
 enum hm_sim_fault {
-    HM_SIM_FAULT_NONE = 0,             /* flushes work (the default; also clears a pending drop) */
+    HM_SIM_FAULT_NONE = 0,             /* flushes work, writes succeed (the default; also clears a
+                                        * pending drop or failure) */
     HM_SIM_FAULT_DROP_NEXT_FLUSH = 1,  /* the next TLB flush of any kind is dropped */
-    HM_SIM_FAULT_DROP_ALL_FLUSHES = 2  /* every TLB flush is dropped until reset */
+    HM_SIM_FAULT_DROP_ALL_FLUSHES = 2, /* every TLB flush is dropped until reset */
+    HM_SIM_FAULT_FAIL_NEXT_MAP = 3,    /* the next set_pte of a present word is refused */
+    HM_SIM_FAULT_FAIL_ALL_MAPS = 4,    /* every set_pte of a present word is refused until reset */
+    HM_SIM_FAULT_FAIL_NEXT_CLEAR = 5,  /* the next set_pte of a none word (a clear) is refused */
+    HM_SIM_FAULT_FAIL_ALL_CLEARS = 6   /* every clear is refused until reset */
 };
 
 /* Create a machine for a layout (from hm_layout_compute) and its arch (for PTE decoding:
@@ -69,7 +85,8 @@ int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struc
                  hm_event_fn on_event, void *cookie);
 
 /* Fill a struct hm_machine whose hooks act on this sim (m = sim). Every hook is thread-safe.
- * Out-of-window set_pte is ignored and get_pte returns 0; flush_tlb_range treats end == 0 as
+ * set_pte returns 0, or 1 when it refuses the write (fault injection, or an address outside
+ * the window: nothing is written there); out-of-window get_pte returns 0; flush_tlb_range treats end == 0 as
  * 4 GiB; lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
  * and wakes only on a wake_all that begins after it (no lost wake-ups). */
 void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
@@ -97,7 +114,8 @@ int hm_sim_tlb_lookup(const struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, 
 uint32_t hm_sim_tlb_size(const struct hm_sim *sim, uint32_t cpu);
 void hm_sim_get_stats(const struct hm_sim *sim, struct hm_sim_stats *out);
 
-/* Set the fault mode (enum hm_sim_fault); unknown values are ignored. */
+/* Set a fault mode (enum hm_sim_fault: one of the two settings, or NONE for both); unknown
+ * values are ignored. */
 void hm_sim_inject(struct hm_sim *sim, int fault);
 
 /* Interrupt context as seen by the in_interrupt hook (tests of the kunmap BUG). */

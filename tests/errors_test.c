@@ -590,11 +590,13 @@ Test(errors, null_hooks_still_count)
  * ------------------------------------------------------------------------------------- */
 Test(names, strerror_every_value)
 {
-    static const char *const want[] = {"OK", "EINVAL", "ERANGE", "EAGAIN", "EBUSY", "EFAULT", "ENOSPC"};
+    static const char *const want[] = {"OK",    "EINVAL", "ERANGE", "EAGAIN",
+                                       "EBUSY", "EFAULT", "ENOSPC", "EMACHINE"};
     cr_assert(eq(int, HM_ENOSPC, 6));
-    for (int e = 0; e <= HM_ENOSPC; e++)
+    cr_assert(eq(int, HM_EMACHINE, 7));
+    for (int e = 0; e <= HM_EMACHINE; e++)
         cr_expect(eq(str, (char *)hm_strerror(e), (char *)want[e]), "err %d", e);
-    int bad[] = {-1, 7, 100, -2147483647 - 1, 2147483647};
+    int bad[] = {-1, 8, 100, -2147483647 - 1, 2147483647};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect(eq(str, (char *)hm_strerror(bad[i]), "EUNKNOWN"), "err %d", bad[i]);
 }
@@ -621,15 +623,17 @@ Test(names, event_names_every_value)
 {
     static const char *const want[] = {
         NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
-        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug"};
-    cr_assert(eq(int, HM_EV_BUG, 12));
-    for (int k = HM_EV_PTE_SET; k <= HM_EV_BUG; k++)
+        "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
+        "machine_fail"};
+    cr_assert(eq(int, HM_EV_BUG, 12)); /* the new kind is appended: no value moved */
+    cr_assert(eq(int, HM_EV_MACHINE_FAIL, 13));
+    for (int k = HM_EV_PTE_SET; k <= HM_EV_MACHINE_FAIL; k++)
         cr_expect(eq(str, (char *)hm_event_name(k), (char *)want[k]), "event %d", k);
-    int bad[] = {0, -1, HM_EV_BUG + 1, 1000};
+    int bad[] = {0, -1, HM_EV_MACHINE_FAIL + 1, 1000};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *n = hm_event_name(bad[i]);
         cr_assert(not(eq(ptr, (void *)n, NULL)), "event %d", bad[i]);
-        for (int k = HM_EV_PTE_SET; k <= HM_EV_BUG; k++)
+        for (int k = HM_EV_PTE_SET; k <= HM_EV_MACHINE_FAIL; k++)
             cr_expect(not(eq(str, (char *)n, (char *)want[k])), "event %d named like %d", bad[i], k);
     }
 }

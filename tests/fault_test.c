@@ -267,7 +267,7 @@ Test(fault_atomic, unknown_fault_value_is_ignored)
     static struct at_case x86 = {"x86", 0x38000u, 1, 1, 0, 0};
     struct tl *t = tl_open_arch("x86", 0, 1, 0, 0);
     hm_sim_inject(t->sim, HM_SIM_FAULT_DROP_ALL_FLUSHES);
-    hm_sim_inject(t->sim, 3);
+    hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_ALL_CLEARS + 1); /* past the last mode */
     hm_sim_inject(t->sim, -1);
     cr_assert(eq(u8, atomic_sequence(t, &x86, HM_SIM_FAULT_DROP_ALL_FLUSHES, AT_BEFORE_UNMAP), BYTE_A));
     cr_assert(eq(u64, tl_sim_stats(t).tlb_flushes_dropped, 1));

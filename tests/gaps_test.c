@@ -181,8 +181,9 @@ Test(gaps, event_names_at_the_edges)
     cr_assert(eq(str, (char *)hm_event_name(0), "none"));
     cr_assert(eq(str, (char *)hm_event_name(HM_EV_PTE_SET), "pte_set"));
     cr_assert(eq(str, (char *)hm_event_name(HM_EV_BUG), "bug"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_MACHINE_FAIL), "machine_fail"));
     cr_assert(eq(str, (char *)hm_event_name(-1), "unknown"));
-    cr_assert(eq(str, (char *)hm_event_name(HM_EV_BUG + 1), "unknown"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_MACHINE_FAIL + 1), "unknown"));
 }
 
 /* kunmap_atomic masks the address to its page: an address inside the slot unmaps it. */
@@ -412,6 +413,13 @@ static void expect_event_fields(const struct tl *t, const char *arch, size_t *se
         case HM_EV_BUG:
             cr_assert(eq(u64, e->pte, 0), "%s: bug pte", arch);
             break;
+        case HM_EV_MACHINE_FAIL: /* right after the refused write, same address; b unused */
+            cr_assert(gt(sz, i, 0), "%s: machine_fail first", arch);
+            cr_assert(eq(u32, e->a, t->ev[i - 1].a), "%s: machine_fail a", arch);
+            cr_assert(eq(u32, e->b, 0), "%s: machine_fail b", arch);
+            cr_assert(eq(u64, e->pte, t->ev[i - 1].kind == HM_EV_PTE_SET ? t->ev[i - 1].pte : 0),
+                      "%s: machine_fail pte", arch);
+            break;
         default:
             break;
         }
@@ -420,11 +428,11 @@ static void expect_event_fields(const struct tl *t, const char *arch, size_t *se
 
 /* A script that makes every kind of event on each arch: a wrap with a flush, a sleep and its
  * wake-up, kmap_atomic / kunmap_atomic (page flushes on x86/ppc, flush-alls and cache flushes
- * on sparc), and a BUG. */
+ * on sparc), a BUG, and a map and a clear the machine refuses. */
 Test(gaps, event_fields_contract)
 {
     static const char *const arches[] = {"x86", "x86-pae", "ppc", "sparc"};
-    size_t seen[HM_EV_BUG + 1] = {0};
+    size_t seen[HM_EV_MACHINE_FAIL + 1] = {0};
     for (size_t k = 0; k < sizeof arches / sizeof arches[0]; k++) {
         struct tl *t = tl_open_arch(arches[k], 4, 1, 1, 0);
         hm_pfn_t p0 = t->layout.highmem_start_pfn;
@@ -439,11 +447,17 @@ Test(gaps, event_fields_contract)
         cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, p0 + 20, 0, &v), HM_OK));
         cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 0), HM_OK));
         cr_assert(eq(int, hm_kunmap(t->ctx, p0 + 30), HM_EINVAL)); /* BUG: never mapped */
+        hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, p0 + 20, 0, &v), HM_EMACHINE));
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, p0 + 20, 0, &v), HM_OK));
+        hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_CLEAR);
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 0), HM_EMACHINE)); /* debug on: sparc clears */
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 0), HM_OK));
         expect_event_fields(t, arches[k], seen);
         tl_close(t);
     }
     /* the script reached every kind the library emits */
-    for (int kind = HM_EV_PTE_SET; kind <= HM_EV_BUG; kind++)
+    for (int kind = HM_EV_PTE_SET; kind <= HM_EV_MACHINE_FAIL; kind++)
         if (kind != HM_EV_STALE_TLB)
             cr_assert(gt(sz, seen[kind], 0), "no %s event", hm_event_name(kind));
 }

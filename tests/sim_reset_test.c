@@ -56,7 +56,7 @@ static struct hm_machine machine_of(struct hm_sim *s)
 
 /* Use every part of the machine: PTEs in and out of the pkmap window, TLB entries on every CPU
  * (one of them stale), memory in lowmem and highmem, the fault injector, in_interrupt, the
- * locks, sleep bookkeeping (a wake_all), a flush dropped by injection. */
+ * locks, sleep bookkeeping (a wake_all), a flush dropped and a map refused by injection. */
 static void dirty(struct hm_sim *s, const struct hm_layout *l)
 {
     struct hm_machine m = machine_of(s);
@@ -77,6 +77,8 @@ static void dirty(struct hm_sim *s, const struct hm_layout *l)
     cr_assert(eq(int, hm_sim_load(s, 0, l->pkmap_base, &v), HM_OK));
     hm_sim_inject(s, HM_SIM_FAULT_DROP_ALL_FLUSHES);
     m.flush_tlb_all(m.m);
+    hm_sim_inject(s, HM_SIM_FAULT_FAIL_ALL_MAPS);
+    cr_assert(ne(int, m.set_pte(m.m, l->pkmap_base, PTE(HIGH_A)), 0));
     m.flush_cache_all(m.m);
     m.lock(m.m, HM_LOCK_POOL);
     m.unlock(m.m, HM_LOCK_POOL);
@@ -86,6 +88,7 @@ static void dirty(struct hm_sim *s, const struct hm_layout *l)
     hm_sim_get_stats(s, &st);
     cr_assert(gt(u64, st.stale_tlb_hits, 0));
     cr_assert(gt(u64, st.tlb_flushes_dropped, 0));
+    cr_assert(gt(u64, st.pte_sets_refused, 0));
 }
 
 /* Everything a fresh machine shows, checked exhaustively over the layout. */
@@ -114,7 +117,7 @@ static void assert_pristine(struct hm_sim *s, const struct hm_layout *l)
     cr_assert(eq(int, m.in_interrupt(m.m), 0), "in_interrupt still on");
 }
 
-/* Fault injection is off: a flush really drops the entries it covers. */
+/* Fault injection is off: a flush really drops the entries it covers, a map is done. */
 static void assert_flushes_work(struct hm_sim *s, const struct hm_layout *l)
 {
     struct hm_machine m = machine_of(s);
@@ -124,6 +127,7 @@ static void assert_flushes_work(struct hm_sim *s, const struct hm_layout *l)
     cr_assert(eq(int, hm_sim_tlb_lookup(s, 0, l->pkmap_base, NULL), 1));
     m.flush_tlb_all(m.m);
     cr_assert(eq(int, hm_sim_tlb_lookup(s, 0, l->pkmap_base, NULL), 0), "flush dropped after reset");
+    cr_assert(eq(int, m.set_pte(m.m, l->pkmap_base + (1u << 12), PTE(HIGH_B)), 0), "map refused after reset");
     struct hm_sim_stats st;
     hm_sim_get_stats(s, &st);
     cr_assert(eq(u64, st.tlb_flushes_dropped, 0));

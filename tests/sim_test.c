@@ -165,16 +165,16 @@ Test(sim, efault_and_einval)
  * ------------------------------------------------------------------------------------- */
 Test(sim, pte_window)
 {
-    mach.set_pte(mach.m, PKMAP_ADDR(1), PTE(HIGH_A));
+    cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(1), PTE(HIGH_A)), 0));
     cr_assert(eq(u64, mach.get_pte(mach.m, PKMAP_ADDR(1)), PTE(HIGH_A)));
     cr_assert(eq(u64, mach.get_pte(mach.m, PKMAP_ADDR(1) + 0x123), PTE(HIGH_A)));
     cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(1)), PTE(HIGH_A)));
     /* Last window page (0xffffe000). */
     mach.set_pte(mach.m, 0xffffe000u, PTE(HIGH_B));
     cr_assert(eq(u64, hm_sim_pte(sim, 0xffffe000u), PTE(HIGH_B)));
-    /* Outside: ignored, reads 0, counted. */
-    mach.set_pte(mach.m, 0xfffff000u, PTE(HIGH_B));
-    mach.set_pte(mach.m, 0xc0000000u, PTE(HIGH_B));
+    /* Outside: refused, reads 0, counted. */
+    cr_assert(ne(int, mach.set_pte(mach.m, 0xfffff000u, PTE(HIGH_B)), 0));
+    cr_assert(ne(int, mach.set_pte(mach.m, 0xc0000000u, PTE(HIGH_B)), 0));
     cr_assert(eq(u64, mach.get_pte(mach.m, 0xfffff000u), 0));
     cr_assert(eq(u64, hm_sim_pte(sim, 0xc0000000u), 0));
     mach.set_pte(mach.m, PKMAP_ADDR(1), 0);
@@ -428,6 +428,86 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
     cr_assert(eq(u32, rec.ev[0].b, HIGH_B));
     cr_assert(eq(u64, stats().stale_pte_writes, 1));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Refused PTE writes (fault injection: FAIL_*).
+ * ------------------------------------------------------------------------------------- */
+/* The sim's PTE-write counters: done and refused, maps and clears. */
+static void expect_pte_writes(uint64_t sets, uint64_t clears, uint64_t sets_refused, uint64_t clears_refused)
+{
+    struct hm_sim_stats st = stats();
+    uint64_t got[4] = {st.pte_sets, st.pte_clears, st.pte_sets_refused, st.pte_clears_refused};
+    uint64_t want[4] = {sets, clears, sets_refused, clears_refused};
+    for (int i = 0; i < 4; i++)
+        cr_assert(eq(u64, got[i], want[i]), "counter %d of sets, clears, sets refused, clears refused", i);
+}
+
+/* FAIL_NEXT_MAP: the next map is refused and leaves the PTE (present or none) as it was; a
+ * clear and an out-of-window write do not use it up; the map after it succeeds. */
+Test(sim, fail_next_map_refuses_one_map)
+{
+    hm_vaddr_t va = PKMAP_ADDR(3);
+    cr_assert(eq(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
+    cr_assert(eq(u8, load_ok(1, va), 0)); /* CPU 1 caches HIGH_A */
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
+    cr_assert(ne(int, mach.set_pte(mach.m, 0xc0000000u, PTE(HIGH_B)), 0)); /* outside anyway */
+    cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(4), 0), 0));          /* a clear: done */
+    cr_assert(ne(int, mach.set_pte(mach.m, va, PTE(HIGH_B)), 0));
+    cr_assert(eq(u64, hm_sim_pte(sim, va), PTE(HIGH_A)), "a refused map changed the PTE");
+    cr_assert(eq(u32, rec.n, 0), "a refused write reached the stale detector");
+    cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(5), PTE(HIGH_B)), 0));
+    cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(5)), PTE(HIGH_B)), "only the next map is refused");
+    expect_pte_writes(2, 1, 1, 0);
+    cr_assert(eq(u64, stats().pte_out_of_window, 1));
+    cr_assert(eq(u64, stats().stale_pte_writes, 0));
+}
+
+/* FAIL_ALL_MAPS until NONE; FAIL_NEXT_CLEAR and FAIL_ALL_CLEARS refuse clears only. */
+Test(sim, fail_all_maps_and_clears)
+{
+    hm_vaddr_t va = PKMAP_ADDR(7);
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_ALL_MAPS);
+    for (int i = 0; i < 3; i++)
+        cr_assert(ne(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
+    cr_assert(eq(u64, hm_sim_pte(sim, va), 0));
+    hm_sim_inject(sim, HM_SIM_FAULT_NONE);
+    cr_assert(eq(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
+
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_NEXT_CLEAR);
+    cr_assert(eq(int, mach.set_pte(mach.m, FIX_ADDR, PTE(HIGH_B)), 0)); /* maps go through */
+    cr_assert(ne(int, mach.set_pte(mach.m, va, 0), 0));
+    cr_assert(eq(u64, hm_sim_pte(sim, va), PTE(HIGH_A)), "a refused clear changed the PTE");
+    cr_assert(eq(int, mach.set_pte(mach.m, va, 0), 0));
+
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_ALL_CLEARS);
+    cr_assert(ne(int, mach.set_pte(mach.m, FIX_ADDR, 0), 0));
+    cr_assert(ne(int, mach.set_pte(mach.m, FIX_ADDR, 0), 0));
+    cr_assert(eq(u64, hm_sim_pte(sim, FIX_ADDR), PTE(HIGH_B)));
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_NEXT_MAP); /* replaces the clear mode */
+    cr_assert(eq(int, mach.set_pte(mach.m, FIX_ADDR, 0), 0));
+    expect_pte_writes(2, 2, 3, 3);
+}
+
+/* The two settings are independent: a write mode keeps flushes dropped, a flush mode keeps
+ * writes refused, and NONE ends both. */
+Test(sim, write_and_flush_faults_are_independent)
+{
+    hm_vaddr_t va = PKMAP_ADDR(9);
+    cr_assert(eq(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
+    cr_assert(eq(u8, load_ok(0, va), 0));
+    hm_sim_inject(sim, HM_SIM_FAULT_DROP_ALL_FLUSHES);
+    hm_sim_inject(sim, HM_SIM_FAULT_FAIL_ALL_MAPS);
+    mach.flush_tlb_all(mach.m);
+    cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, va, NULL), 1), "the flush was not dropped");
+    hm_sim_inject(sim, HM_SIM_FAULT_DROP_NEXT_FLUSH);
+    cr_assert(ne(int, mach.set_pte(mach.m, PKMAP_ADDR(10), PTE(HIGH_B)), 0), "maps work again");
+    hm_sim_inject(sim, HM_SIM_FAULT_NONE);
+    cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(10), PTE(HIGH_B)), 0));
+    mach.flush_tlb_all(mach.m);
+    cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, va, NULL), 0), "NONE left the pending drop");
+    hm_sim_inject(sim, 7); /* unknown: ignored */
+    cr_assert(eq(int, mach.set_pte(mach.m, va, 0), 0));
 }
 
 /* ---------------------------------------------------------------------------------------

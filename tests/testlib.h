@@ -128,6 +128,9 @@ void tl_assert_ev_kinds(const struct tl *t, size_t from, const int *kinds, size_
                         const char *what);
 /* Assert that the state still equals the snapshot (tl_snap_diff() == 0), then free it. */
 void tl_snap_assert_same(const struct tl *t, struct tl_snap *s, const char *what);
+/* The same for the state alone, whatever events happened since (the caller checks those: a
+ * refused PTE write has its pte_set / pte_clear event, sparc's kmap_atomic a cache flush). */
+void tl_snap_assert_state_same(const struct tl *t, struct tl_snap *s, const char *what);
 /* Assert that the last bug report is (bug, err) from `function` (NULL: any function). */
 void tl_assert_last_bug(const struct tl *t, int bug, int err, const char *function);
 /* One byte through cpu's MMU, or the error: for loads that may fail. */

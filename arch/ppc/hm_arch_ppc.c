@@ -77,7 +77,11 @@ static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* HIGHMEM_DEBUG is always 1 */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic", v);
     hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, ppc_mk_pte(pfn, prot)); /* set_pte_at */
+    if (hm_core_set_pte(ctx, v, ppc_mk_pte(pfn, prot)) != HM_OK) { /* set_pte_at */
+        /* refused: the PTE is still none, nothing to flush; the depth goes back */
+        (void)hm_core_pagefault_enable(ctx, cpu);
+        return HM_EMACHINE;
+    }
     hm_core_flush_tlb_page(ctx, HM_CPU_ALL, v);       /* flush_tlb_page(NULL, vaddr): on map too */
     *vaddr = v;
     return HM_OK;
@@ -95,7 +99,8 @@ static int ppc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
         return hm_core_pagefault_enable(ctx, cpu);
     if (v != slot) /* BUG_ON(vaddr != KMAP_FIX_BEGIN + idx * PAGE_SIZE): wrong type or CPU */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic", kvaddr);
-    hm_core_pte_clear(ctx, slot);
+    if (hm_core_pte_clear(ctx, slot) != HM_OK)
+        return HM_EMACHINE; /* refused: still mapped, no flush, pagefaults stay disabled */
     hm_core_flush_tlb_page(ctx, HM_CPU_ALL, slot);
     return hm_core_pagefault_enable(ctx, cpu);
 }

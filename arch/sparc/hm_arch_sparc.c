@@ -93,7 +93,12 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
     if (hm_core_debug_highmem(ctx) && !hm_core_pte_none(ctx, hm_core_get_pte(ctx, v)))
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic", v);
     hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, sparc_mk_pte(pfn, prot));
+    if (hm_core_set_pte(ctx, v, sparc_mk_pte(pfn, prot)) != HM_OK) {
+        /* refused: the PTE (none, or the one a non-debug kunmap_atomic left) is unchanged, so
+         * no TLB flush; the cache flush above has happened, harmlessly; the depth goes back */
+        (void)hm_core_pagefault_enable(ctx, cpu);
+        return HM_EMACHINE;
+    }
     hm_core_flush_tlb_all(ctx);   /* likewise for the per-page TLB flush */
     *vaddr = v;
     return HM_OK;
@@ -111,7 +116,8 @@ static int sparc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvad
     if (v != slot)
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic", kvaddr);
     hm_core_flush_cache_all(ctx);
-    hm_core_pte_clear(ctx, slot);
+    if (hm_core_pte_clear(ctx, slot) != HM_OK)
+        return HM_EMACHINE; /* refused: still mapped, no TLB flush, pagefaults stay disabled */
     hm_core_flush_tlb_all(ctx);
     return hm_core_pagefault_enable(ctx, cpu);
 }

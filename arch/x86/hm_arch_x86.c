@@ -115,6 +115,19 @@ static hm_pfn_t x86_pae_pte_pfn(hm_pte_t pte)
     return (hm_pfn_t)((pte & X86_PAE_PFN_MASK) >> 12);
 }
 
+/* pagefault_disable(), then set_pte of slot v: no TLB flush on map. A refused write leaves
+ * the PTE as it was; the depth is put back (highmem.h, struct hm_machine). */
+static int map_atomic_slot(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t v, hm_pte_t pte, hm_vaddr_t *vaddr)
+{
+    hm_core_pagefault_disable(ctx, cpu);
+    if (hm_core_set_pte(ctx, v, pte) != HM_OK) {
+        (void)hm_core_pagefault_enable(ctx, cpu); /* depth >= 1 here: never a BUG */
+        return HM_EMACHINE;
+    }
+    *vaddr = v;
+    return HM_OK;
+}
+
 static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
                                 hm_pte_t prot, hm_vaddr_t *vaddr)
 {
@@ -125,10 +138,7 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
     v = hm_core_atomic_slot(ctx, cpu, type);
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none()), always on */
         return hm_core_bug(ctx, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic_prot", v);
-    hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, hm_core_mk_pte(ctx, pfn, prot)); /* no TLB flush on map */
-    *vaddr = v;
-    return HM_OK;
+    return map_atomic_slot(ctx, cpu, v, hm_core_mk_pte(ctx, pfn, prot), vaddr);
 }
 
 static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
@@ -139,8 +149,10 @@ static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
     if (v == slot) {
-        /* kpte_clear_flush(): pte_clear, then __flush_tlb_one on this CPU only */
-        hm_core_pte_clear(ctx, slot);
+        /* kpte_clear_flush(): pte_clear, then __flush_tlb_one on this CPU only. A refused
+         * clear changes nothing: the slot stays mapped, pagefaults stay disabled. */
+        if (hm_core_pte_clear(ctx, slot) != HM_OK)
+            return HM_EMACHINE;
         hm_core_flush_tlb_page(ctx, cpu, slot);
     } else if (hm_core_debug_highmem(ctx) && (v < l->page_offset || v >= l->high_memory)) {
         /* DEBUG_HIGHMEM: anything else must be a lowmem address */
@@ -153,10 +165,7 @@ static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
 static int x86_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr)
 {
     hm_vaddr_t v = hm_core_atomic_slot(ctx, cpu, type);
-    hm_core_pagefault_disable(ctx, cpu);
-    hm_core_set_pte(ctx, v, hm_core_mk_pte(ctx, pfn, hm_core_kmap_prot(ctx)));
-    *vaddr = v;
-    return HM_OK;
+    return map_atomic_slot(ctx, cpu, v, hm_core_mk_pte(ctx, pfn, hm_core_kmap_prot(ctx)), vaddr);
 }
 
 /* kmap_atomic_to_page: below FIXADDR_START it is virt_to_page(), which is wrong for pkmap

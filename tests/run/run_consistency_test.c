@@ -330,6 +330,44 @@ Test(run, need_flush)
     trace_list_free(&t);
 }
 
+/* A trace whose machine refuses PTE writes (inject fail-...): the refused kmap, flush and
+ * kmap_atomic fail (counted as failed calls, which do not fail a trace run), every refusal is
+ * one machine_fail event and one hm_stats.machine_fails, the sim's refused counters agree, and
+ * the window's statistics count only what the machine carried out (rt_consistent). */
+Test(run, machine_fail_trace)
+{
+    static const char text[] = "inject fail-next-map\nkmap 229380\nkmap 229380\nkunmap 229380\n"
+                               "inject fail-next-clear\nflush\nflush\n"
+                               "inject fail-next-map\nkmap_atomic 0 KM_USER0 229381\n"
+                               "kmap_atomic 0 KM_USER0 229381\nkunmap_atomic 0 KM_USER0\n";
+    struct trace_list t;
+    struct kmapsim_run_result r;
+    struct rt_case rc;
+    char err[256], msg[512];
+
+    cr_assert_eq(trace_parse_text(text, strlen(text), &t, err, sizeof err), 0, "%s", err);
+    memset(&rc, 0, sizeof rc);
+    rc.arch = "x86";
+    rc.workload = KW_TRACE;
+    rc.trace = &t;
+    rc.ops = 11 * 10;
+    cr_assert_eq(rt_run(&rc, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rt_consistent(&r, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(r.hm.machine_fails, 30);
+    cr_assert_eq(r.ev[HM_EV_MACHINE_FAIL], 30);
+    cr_assert_eq(r.sim.pte_sets_refused, 20);
+    cr_assert_eq(r.sim.pte_clears_refused, 10);
+    cr_assert_eq(r.op_errors, 30);
+    cr_assert_eq(r.hm.kmap_calls, 10); /* the refused kmaps are not counted */
+    cr_assert_eq(r.hm.kmap_new, 10);
+    cr_assert_eq(r.hm.slots_freed, 10);
+    cr_assert_eq(r.ev_pte_set_pkmap, 10);
+    cr_assert_eq(r.ev_pte_clear_pkmap, 10);
+    cr_assert(!kmapsim_run_failed(&r), "%s", r.failure);
+    kmapsim_run_result_free(&r);
+    trace_list_free(&t);
+}
+
 /* CONFIG_DEBUG_HIGHMEM on sparc: kunmap_atomic also flushes the cache, clears the PTE and
  * flushes the whole TLB, so bounce sees two of each per operation instead of one. */
 Test(run, debug_highmem_sparc_bounce)

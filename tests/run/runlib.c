@@ -74,10 +74,19 @@ int rt_consistent(const struct kmapsim_run_result *r, char *msg, size_t len)
     const uint64_t *ev = r->ev;
 
     /* Every hardware action the library reports reached the machine, and only those. */
-    RULE(ev[HM_EV_PTE_SET] == s->pte_sets, "%" PRIu64 " vs %" PRIu64, ev[HM_EV_PTE_SET],
-         s->pte_sets);
-    RULE(ev[HM_EV_PTE_CLEAR] == s->pte_clears, "%" PRIu64 " vs %" PRIu64, ev[HM_EV_PTE_CLEAR],
-         s->pte_clears);
+    RULE(ev[HM_EV_PTE_SET] == s->pte_sets + s->pte_sets_refused,
+         "%" PRIu64 " vs %" PRIu64 " + %" PRIu64, ev[HM_EV_PTE_SET], s->pte_sets,
+         s->pte_sets_refused);
+    RULE(ev[HM_EV_PTE_CLEAR] == s->pte_clears + s->pte_clears_refused,
+         "%" PRIu64 " vs %" PRIu64 " + %" PRIu64, ev[HM_EV_PTE_CLEAR], s->pte_clears,
+         s->pte_clears_refused);
+    /* ... and every write the machine refused was reported and counted (trace workloads with
+     * inject fail-...). */
+    RULE(ev[HM_EV_MACHINE_FAIL] == s->pte_sets_refused + s->pte_clears_refused,
+         "%" PRIu64 " vs %" PRIu64 " + %" PRIu64, ev[HM_EV_MACHINE_FAIL], s->pte_sets_refused,
+         s->pte_clears_refused);
+    RULE(ev[HM_EV_MACHINE_FAIL] == h->machine_fails, "%" PRIu64 " vs %" PRIu64,
+         ev[HM_EV_MACHINE_FAIL], h->machine_fails);
     RULE(ev[HM_EV_TLB_FLUSH_RANGE] == s->tlb_flush_ranges, "%" PRIu64 " vs %" PRIu64,
          ev[HM_EV_TLB_FLUSH_RANGE], s->tlb_flush_ranges);
     RULE(ev[HM_EV_TLB_FLUSH_PAGE] == s->tlb_flush_pages, "%" PRIu64 " vs %" PRIu64,

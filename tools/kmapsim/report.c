@@ -280,7 +280,7 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
             kbuf_printf(&b, ",\"%s\":%s", metrics[m].key, cell);
         }
         kbuf_add(&b, ",\"events\":{", 11);
-        for (k = HM_EV_PTE_SET; k <= HM_EV_BUG; k++)
+        for (k = HM_EV_PTE_SET; k <= HM_EV_MACHINE_FAIL; k++)
             kbuf_printf(&b, "%s\"%s\":%" PRIu64, k == HM_EV_PTE_SET ? "" : ",", hm_event_name(k),
                         r->ev[k]);
         kbuf_printf(&b, "},\"pte_set_pkmap\":%" PRIu64 ",\"pte_clear_pkmap\":%" PRIu64,

@@ -262,7 +262,7 @@ static void add_mark(struct run *R, int kind)
 static void on_event(void *cookie, const struct hm_event *ev)
 {
     struct run *R = cookie;
-    if (ev->kind > 0 && ev->kind <= HM_EV_BUG)
+    if (ev->kind > 0 && ev->kind <= HM_EV_MACHINE_FAIL)
         atomic_fetch_add_explicit(&R->ev[ev->kind], 1, memory_order_relaxed);
     switch (ev->kind) {
     case HM_EV_PTE_SET:
@@ -284,6 +284,23 @@ static void on_event(void *cookie, const struct hm_event *ev)
         if (in_window(R, ev->a)) {
             atomic_fetch_add_explicit(&R->ev_pte_clear_pkmap, 1, memory_order_relaxed);
             atomic_fetch_sub_explicit(&R->mapped, 1, memory_order_relaxed);
+        }
+        break;
+    case HM_EV_MACHINE_FAIL:
+        /* The pte_set / pte_clear just counted was refused (a trace's inject fail-...): take
+         * it back, so that the window counts only writes the machine carried out. (The peak
+         * of present PTEs may have counted a refused map for that instant.) */
+        if (in_window(R, ev->a)) {
+            if (ev->pte) {
+                atomic_fetch_sub_explicit(&R->ev_pte_set_pkmap, 1, memory_order_relaxed);
+                atomic_fetch_sub_explicit(&R->mapped, 1, memory_order_relaxed);
+                if (R->slot_uses)
+                    atomic_fetch_sub_explicit(&R->slot_uses[slot_of(R, ev->a)], 1,
+                                              memory_order_relaxed);
+            } else {
+                atomic_fetch_sub_explicit(&R->ev_pte_clear_pkmap, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&R->mapped, 1, memory_order_relaxed);
+            }
         }
         break;
     case HM_EV_TLB_FLUSH_PAGE:
@@ -503,7 +520,7 @@ void run_collect(struct run *R, struct kmapsim_run_result *r)
             r->sleep_ns_longest = longest;
     }
     hm_sim_get_stats(R->m.sim, &r->sim);
-    for (k = 0; k <= HM_EV_BUG; k++)
+    for (k = 0; k <= HM_EV_MACHINE_FAIL; k++)
         r->ev[k] = atomic_load(&R->ev[k]);
     r->ev_pte_set_pkmap = atomic_load(&R->ev_pte_set_pkmap);
     r->ev_pte_clear_pkmap = atomic_load(&R->ev_pte_clear_pkmap);

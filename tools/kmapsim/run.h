@@ -96,7 +96,7 @@ struct kmapsim_run_result {
     uint64_t op_errors;           /* library calls that failed (trace commands included) */
     struct hm_stats hm;           /* the library's statistics after the run */
     struct hm_sim_stats sim;      /* the simulated hardware's */
-    uint64_t ev[HM_EV_BUG + 1];   /* events seen by the on_event hook, by enum hm_event_kind */
+    uint64_t ev[HM_EV_MACHINE_FAIL + 1]; /* events seen by the on_event hook, by enum hm_event_kind */
     uint64_t ev_pte_set_pkmap;    /* HM_EV_PTE_SET inside the pkmap window */
     uint64_t ev_pte_clear_pkmap;  /* HM_EV_PTE_CLEAR inside the pkmap window */
     uint64_t ev_tlb_flush_page_all_cpus; /* HM_EV_TLB_FLUSH_PAGE with cpu == HM_CPU_ALL */

@@ -51,7 +51,7 @@ struct run {
     uint32_t *ver;          /* per page index: version of its contents, 0 = never written */
     _Atomic uint32_t *holds;/* per slot: holders between their kmap and kunmap */
     au64 in_use, in_use_sum, peak, mapped, mapped_sum, mapped_peak, ops_done;
-    au64 ev[HM_EV_BUG + 1], ev_pte_set_pkmap, ev_pte_clear_pkmap, ev_flush_page_all;
+    au64 ev[HM_EV_MACHINE_FAIL + 1], ev_pte_set_pkmap, ev_pte_clear_pkmap, ev_flush_page_all;
     struct zipf zipf;
     unsigned bounce_type;
 
