@@ -55,14 +55,21 @@ struct hm_ctx {
     atomic_uint bug_by_kind[HM_BUG__COUNT];
 };
 
-/* PKMAP_ADDR / PKMAP_NR */
+/* PKMAP_ADDR(nr), nr <= LAST_PKMAP: inside the address space (hm_layout_compute checks the
+ * window's end). */
 static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)
 {
-    return ctx->layout.pkmap_base + (nr << ctx->layout.page_shift);
+    return ctx->layout.pkmap_base + ((hm_vaddr_t)nr << ctx->layout.page_shift);
 }
+/* PKMAP_NR(vaddr), saturated: an address below PKMAP_BASE, or too far above it for 32 bits,
+ * gives UINT32_MAX (never a slot), not the low bits of the distance. */
 static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
 {
-    return (vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
+    uint64_t nr;
+    if (vaddr < ctx->layout.pkmap_base)
+        return UINT32_MAX;
+    nr = ((uint64_t)vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
+    return nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
 }
 
 /* The embedder's hooks the algorithm calls directly: the event stream and the locks. */

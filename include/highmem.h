@@ -172,6 +172,9 @@ struct hm_config {
 struct hm_layout {
     const char *arch;
     uint32_t page_size, page_shift;
+    uint32_t va_bits;           /* the machine's virtual address space is [0, 2^va_bits): 32 for
+                                 * every modelled arch; every address below lies in it, and an
+                                 * address argument at or above 2^va_bits is refused (BAD_ADDR) */
     hm_vaddr_t page_offset;     /* virtual address of pfn 0 */
     hm_pfn_t highmem_start_pfn; /* first highmem pfn (== max_pfn without highmem) */
     hm_pfn_t max_pfn;           /* one past the last valid pfn */
@@ -261,15 +264,18 @@ int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned
 int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_vaddr_t *vaddr);
 
 /* kunmap_atomic: undo one kmap_atomic on cpu (the arch decides what happens to the slot).
- * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address). */
+ * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address),
+ * HM_ERANGE (vaddr at or above 2^va_bits: BAD_ADDR, checked after cpu and type). */
 int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type);
 
 /* The arch's own kmap_atomic_to_page, quirks included (x86 returns virt_to_page() for pkmap
- * addresses). Errors: HM_EINVAL (address the arch would BUG on), HM_ERANGE. */
+ * addresses). Errors: HM_EINVAL (address the arch would BUG on), HM_ERANGE (an address of no
+ * region, or at or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 
 /* The page behind any kernel address, correct for every region: direct map, pkmap window,
- * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region). */
+ * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region, or at
+ * or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 
 /* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.
