@@ -73,7 +73,7 @@ static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
 }
 
 /* The embedder's hooks the algorithm calls directly: the event stream and the locks. */
-static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte)
+static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint64_t a, uint64_t b, hm_pte_t pte)
 {
     if (ctx->hooks.on_event) {
         struct hm_event ev = {kind, cpu, a, b, pte};
@@ -108,7 +108,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  * every lock is released. Delivery counts it, emits HM_EV_BUG and calls the on_bug hook, and
  * returns the report's err; every BUG report, noted or immediate (hm_core_bug), goes out
  * through hm_bug_deliver. */
-int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint32_t arg);
+int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint64_t arg);
 int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r);
 
 /* page_address.c */

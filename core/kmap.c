@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-static int bad_arg(struct hm_ctx *ctx, const char *function, uint32_t arg)
+static int bad_arg(struct hm_ctx *ctx, const char *function, uint64_t arg)
 {
     return hm_core_bug(ctx, HM_BUG_BAD_ARG, HM_EINVAL, function, arg);
 }

@@ -18,11 +18,16 @@ extern "C" {
 #define HM_VERSION_STRING "0.9.0"
 
 /* ---------------------------------------------------------------------------------------
- * Basic types. Every modelled kernel is a 32-bit kernel, so kernel virtual addresses are
- * 32 bits wide on every host; page-table entries are raw words in the arch's own format
- * (32 bits, or 64 bits for x86-PAE), always carried in a 64-bit integer.
+ * Basic types. A kernel virtual address is carried in 64 bits on every host, so that a
+ * machine whose addresses are real pointers fits, and so that every host prints the same
+ * numbers: an embedder turns one into a pointer with (void *)(uintptr_t)v. A machine's
+ * layout says how much of that space it models (hm_layout.va_bits: 32 for every modelled
+ * 32-bit kernel); every call taking an address refuses one at or above 2^va_bits before it
+ * looks at it (HM_BUG_BAD_ADDR, HM_ERANGE), so a high address never aliases a low one.
+ * Page-table entries are raw words in the arch's own format (32 bits, or 64 bits for
+ * x86-PAE), always carried in a 64-bit integer.
  * ------------------------------------------------------------------------------------- */
-typedef uint32_t hm_vaddr_t; /* a kernel virtual address of the modelled machine */
+typedef uint64_t hm_vaddr_t; /* a kernel virtual address of the machine */
 typedef uint32_t hm_pfn_t;   /* a page frame number */
 typedef uint64_t hm_pte_t;   /* a raw PTE word; 0 is "none" on every supported arch */
 
@@ -72,7 +77,7 @@ struct hm_bug_report {
     int bug;              /* enum hm_bug */
     int err;              /* the enum hm_err the call returns */
     const char *function; /* the kernel function whose BUG this is, e.g. "kunmap_high" */
-    uint32_t arg;         /* the pfn or address involved (0 when none) */
+    uint64_t arg;         /* the pfn or address involved (0 when none) */
 };
 typedef void (*hm_bug_fn)(void *cookie, const struct hm_bug_report *report);
 
@@ -98,8 +103,8 @@ enum hm_event_kind {
 struct hm_event {
     int kind;     /* enum hm_event_kind */
     uint32_t cpu; /* the CPU concerned, or HM_CPU_ALL */
-    uint32_t a;
-    uint32_t b;
+    uint64_t a;   /* 64 bits: a and b may be addresses (hm_vaddr_t) */
+    uint64_t b;
     hm_pte_t pte;
 };
 typedef void (*hm_event_fn)(void *cookie, const struct hm_event *ev);

@@ -80,7 +80,7 @@ int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *va
 
 /* Report a BUG condition: counts it, emits HM_EV_BUG, calls the embedder's hook, and returns
  * err so a front can write `return hm_core_bug(...)`. */
-int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg);
+int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint64_t arg);
 
 /* Hardware actions, each emitting its event before it reaches the machine. */
 void hm_core_set_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte);

@@ -45,7 +45,7 @@ static struct tl *busy_machine(int opts)
     } while (0)
 
 static void check_bug(struct tl *t, const struct tl_snap *s, const char *what, size_t nbugs_before,
-                      int rc, int want_rc, int want_bug, const char *fn, uint32_t want_arg)
+                      int rc, int want_rc, int want_bug, const char *fn, uint64_t want_arg)
 {
     char msg[160];
     cr_assert(eq(str, (char *)hm_strerror(rc), (char *)hm_strerror(want_rc)), "%s", what);
@@ -56,12 +56,12 @@ static void check_bug(struct tl *t, const struct tl_snap *s, const char *what, s
     cr_assert(not(eq(ptr, (void *)b->function, NULL)), "%s", what);
     if (fn)
         cr_assert(eq(str, (char *)b->function, (char *)fn), "%s", what);
-    cr_assert(eq(u32, b->arg, want_arg), "%s", what);
+    cr_assert(eq(u64, b->arg, want_arg), "%s", what);
     cr_assert(gt(sz, t->nev, 0), "%s", what);
     const struct hm_event *ev = &t->ev[t->nev - 1];
     cr_assert(eq(int, ev->kind, HM_EV_BUG), "%s: last event", what);
-    cr_assert(eq(u32, ev->a, (uint32_t)want_bug), "%s", what);
-    cr_assert(eq(u32, ev->b, want_arg), "%s", what);
+    cr_assert(eq(u64, ev->a, (uint32_t)want_bug), "%s", what);
+    cr_assert(eq(u64, ev->b, want_arg), "%s", what);
     cr_assert(eq(int, tl_snap_diff(t, s, msg, sizeof msg), 0), "%s: %s", what, msg);
     /* the invariants of the real machine (a lying get_pte is switched off for the check) */
     int lie = t->wrap.lie_on;
@@ -88,7 +88,7 @@ static void expect_rejected(struct hm_ctx *ctx)
     cr_assert(eq(int, hm_kmap_atomic_to_page(ctx, 0xc0001000u, &p), HM_EINVAL));
     cr_assert(eq(int, hm_kmap_to_page(ctx, 0xc0001000u, &p), HM_EINVAL));
     cr_assert(eq(int, hm_page_address(ctx, LOWPFN, &v), HM_EINVAL));
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     cr_assert(eq(u32, p, 0x5bu));
     cr_assert(eq(int, hm_page_is_highmem(ctx, LOWPFN), -1));
     cr_assert(eq(int, hm_pkmap_count(ctx, 0), -1));
@@ -166,7 +166,7 @@ Test(errors, pfn_out_of_range_everywhere)
         CHECK_BUG(t, &s, hm_page_address(t->ctx, p, &v), HM_ERANGE, HM_BUG_PFN_RANGE, "page_address", p);
         cr_assert(eq(int, hm_page_is_highmem(t->ctx, p), -1));
     }
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     /* the last valid pfn is fine */
     cr_assert(eq(int, hm_page_is_highmem(t->ctx, MAXPFN - 1u), 1));
     cr_assert(eq(int, hm_page_is_highmem(t->ctx, HIGH0 - 1u), 0));
@@ -302,7 +302,7 @@ Test(errors, flush_pte_none_via_flush_unused)
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 0));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_DONE), 0));
     cr_assert(eq(u64, tl_stats(t).flushes, before.flushes));
-    cr_assert(eq(u32, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 2)), hm_mk_kmap_pte(t->ctx, PG(1))));
     /* the lie gone, the same flush works */
     t->wrap.lie_on = 0;
@@ -333,13 +333,13 @@ Test(errors, flush_pte_none_via_wrap)
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_FLUSH_PTE_NONE));
     cr_assert(eq(int, tl_last_bug(t)->err, HM_EFAULT));
     cr_assert(eq(str, (char *)tl_last_bug(t)->function, "flush_all_zero_pkmaps"));
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     /* The cursor may have moved (the kernel's scan advanced before its BUG); nothing else. */
     uint32_t nr = hm_last_pkmap_nr(t->ctx);
     cr_assert(any(eq(u32, nr, 3), eq(u32, nr, 0)), "cursor %u", nr);
     s.last_nr = nr;
     cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
-    cr_assert(eq(u32, tl_page_address(t, PG(3)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(3)), 0));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
     tl_snap_free(&s);
 }
@@ -421,7 +421,7 @@ Test(errors, ctx_init_minimal_machines)
     void *mem = alloc_ctx_mem(&g, 0, &size);
     cr_assert(eq(int, hm_ctx_init(mem, size, &g, &none, NULL, &ctx), HM_OK));
     cr_assert(eq(int, hm_kmap(ctx, LOWPFN, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
     cr_assert(eq(int, hm_kunmap(ctx, LOWPFN), HM_OK));
     cr_assert(eq(int, hm_kmap_flush_unused(ctx), HM_OK));
     free(mem);
@@ -439,13 +439,13 @@ Test(errors, ctx_init_minimal_machines)
     cr_assert(eq(int, hm_ctx_init(mem, size, &c, &m, NULL, &ctx), HM_OK));
     for (uint32_t i = 0; i < 4; i++) {
         cr_assert(eq(int, hm_kmap(ctx, PG(i), &v), HM_OK));
-        cr_assert(eq(u32, v, t->layout.pkmap_base + ((i + 1) & 3u) * 4096u));
+        cr_assert(eq(u64, v, t->layout.pkmap_base + ((i + 1) & 3u) * 4096u));
     }
     cr_assert(eq(int, hm_kmap(ctx, PG(9), &v), HM_EAGAIN));
     cr_assert(eq(u32, hm_last_pkmap_nr(ctx), 3));
     cr_assert(eq(int, hm_kunmap(ctx, PG(0)), HM_OK));
     cr_assert(eq(int, hm_kmap(ctx, PG(9), &v), HM_OK));
-    cr_assert(eq(u32, v, t->layout.pkmap_base + 4096u));
+    cr_assert(eq(u64, v, t->layout.pkmap_base + 4096u));
     cr_assert(eq(int, hm_check_invariants(ctx, NULL, 0), 0));
     free(mem);
 }
@@ -581,7 +581,7 @@ Test(errors, null_hooks_still_count)
     cr_assert(eq(sz, t->nbugs, 0));
     cr_assert(eq(sz, t->nev, 0));
     /* and the machinery works without any hook */
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 1)), hm_mk_kmap_pte(t->ctx, PG(0))));
 }
 

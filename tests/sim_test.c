@@ -242,8 +242,8 @@ Test(sim, stale_tlb_hit_reads_old_page)
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(int, rec.ev[0].kind, HM_EV_STALE_TLB));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].a, FIX_ADDR + 5));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].a, FIX_ADDR + 5));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     /* A store through it lands in the old page too. */
     cr_assert(eq(int, hm_sim_store(sim, 1, FIX_ADDR + 9, 0x11), HM_OK));
     uint8_t v = 0;
@@ -266,7 +266,7 @@ Test(sim, stale_hit_after_clear)
     cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xAA));
     cr_assert(eq(u64, stats().stale_tlb_hits, 1));
     cr_assert(eq(u32, rec.n, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     /* After the flush the none PTE faults. */
     mach.flush_tlb_page(mach.m, 0, FIX_ADDR);
     uint8_t v;
@@ -382,8 +382,8 @@ Test(sim, stale_pte_write_in_pkmap_window)
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(int, rec.ev[0].kind, HM_EV_STALE_TLB));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].a, va));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].a, va));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     cr_assert(eq(u64, rec.ev[0].pte, PTE(HIGH_B)));
     cr_assert(eq(u64, stats().stale_pte_writes, 1));
     /* The PTE was still written. */
@@ -397,8 +397,8 @@ Test(sim, stale_pte_write_every_cpu)
     cr_assert(eq(u32, rec.n, 2));
     cr_assert(eq(u32, rec.ev[0].cpu, 0));
     cr_assert(eq(u32, rec.ev[1].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
-    cr_assert(eq(u32, rec.ev[1].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[1].b, HIGH_A));
     cr_assert(eq(u64, stats().stale_pte_writes, 2));
 }
 
@@ -426,7 +426,7 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
     mach.set_pte(mach.m, va, PTE(HIGH_A));
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_B));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_B));
     cr_assert(eq(u64, stats().stale_pte_writes, 1));
 }
 

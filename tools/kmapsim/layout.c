@@ -172,7 +172,7 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
         row(b, &r[i]);
     if (atomic_window(l, &lo, &hi))
         kbuf_printf(b,
-                    "kmap_atomic: slot idx = type + %" PRIu32 "*cpu at 0x%08" PRIx32
+                    "kmap_atomic: slot idx = type + %" PRIu32 "*cpu at 0x%08" PRIx64
                     " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32 "\n",
                     l->km_type_nr, l->kmap_atomic_base, l->kmap_atomic_dir > 0 ? '+' : '-',
                     l->page_size, l->kmap_atomic_dir > 0 ? "upward" : "downward",
