@@ -196,7 +196,9 @@ Test(sim, window_ending_at_4g)
     cr_assert(eq(int, hm_sim_phys_write(sim, HIGH_A, 0xfff, 0x77), HM_OK));
     cr_assert(eq(u8, load_ok(1, 0xffffffffu), 0x77));
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
-    mach.flush_tlb_range(mach.m, 0xfffff000u, 0); /* end 0 = 4 GiB */
+    mach.flush_tlb_range(mach.m, 0xfffff000u, 0); /* end below start: an empty range */
+    cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
+    mach.flush_tlb_range(mach.m, 0xfffff000u, 0x100000000u); /* up to 4 GiB */
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 0));
     cr_assert(eq(u64, stats().tlb_entries_dropped, 1));
 }
