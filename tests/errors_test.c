@@ -286,6 +286,86 @@ Test(errors, address_errors)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Addresses past the machine's space. hm_vaddr_t is 64 bits wide; every modelled arch has a
+ * 32-bit space (va_bits 32), so each call taking an address refuses one at or above 2^32 as
+ * BAD_ADDR (ERANGE) before looking at it: no mask or subtraction may alias it onto the
+ * window address in its low half, and nothing changes.
+ * ------------------------------------------------------------------------------------- */
+#define VA_TOP (UINT64_C(1) << 32)
+
+/* On every arch, with and without DEBUG_HIGHMEM: a page kmapped, another kmap_atomic'ed on
+ * cpu 0 (a lowmem page on generic), then each address-taking call with wide addresses, among
+ * them 2^32 plus each of those two valid addresses. */
+Test(errors, addresses_past_the_space)
+{
+    for (unsigned i = 0; hm_arch_at(i); i++)
+        for (int debug = 0; debug <= 1; debug++) {
+            const char *arch = hm_arch_name(hm_arch_at(i));
+            struct tl *t = tl_open_arch(arch, 8, 2, debug, 0);
+            const struct hm_layout *l = &t->layout;
+            hm_pfn_t hp = l->last_pkmap ? l->highmem_start_pfn + 3u : LOWPFN;
+            hm_vaddr_t pv = tl_kmap(t, hp), av = 0;
+            hm_pfn_t p = 0x5bu;
+            struct tl_snap s;
+
+            cr_assert(eq(u32, l->va_bits, 32), "%s", arch);
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, hp + 1u, KM_USER0, &av), HM_OK), "%s", arch);
+            const hm_vaddr_t wide[] = {VA_TOP, VA_TOP + pv, VA_TOP + av, VA_TOP + l->page_offset,
+                                       VA_TOP + (av | 0xfffu), (UINT64_C(1) << 33) + av,
+                                       (UINT64_C(1) << 63) | av, UINT64_MAX - 0xfffu, UINT64_MAX};
+            tl_snap_take(t, &s);
+            for (size_t k = 0; k < sizeof wide / sizeof wide[0]; k++) {
+                hm_vaddr_t a = wide[k];
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 0, a, KM_USER0), HM_ERANGE, HM_BUG_BAD_ADDR,
+                          "kunmap_atomic", a);
+                CHECK_BUG(t, &s, hm_kmap_to_page(t->ctx, a, &p), HM_ERANGE, HM_BUG_BAD_ADDR, "kmap_to_page", a);
+                CHECK_BUG(t, &s, hm_kmap_atomic_to_page(t->ctx, a, &p), HM_ERANGE, HM_BUG_BAD_ADDR,
+                          "kmap_atomic_to_page", a);
+                /* the cpu and type are checked first, as the interpreter always did */
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 2, a, KM_USER0), HM_EINVAL, HM_BUG_BAD_ARG, NULL, 2);
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 0, a, 99), HM_EINVAL, HM_BUG_BAD_ARG, NULL, 99);
+            }
+            cr_assert(eq(u32, p, 0x5bu), "%s: pfn written", arch);
+            cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1), "%s", arch);
+            tl_snap_free(&s);
+            /* the same addresses without the high bits still work */
+            cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv, &p), HM_OK), "%s", arch);
+            cr_assert(eq(u32, p, hp), "%s", arch);
+            cr_assert(eq(int, hm_kmap_to_page(t->ctx, av, &p), HM_OK), "%s", arch);
+            cr_assert(eq(u32, p, hp + 1u), "%s", arch);
+            cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, av, KM_USER0), HM_OK), "%s", arch);
+            cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0), "%s", arch);
+            tl_assert_invariants(t, arch);
+            tl_close(t);
+        }
+}
+
+/* Every layout of every arch lies in its 32-bit space, its windows ending at or below 2^32. */
+Test(errors, layouts_fit_32_bits)
+{
+    static const uint32_t windows[] = {0, 2, 16, 512, 1024, 4096};
+    static const uint32_t cpus[] = {1, 9, 64};
+    for (unsigned i = 0; hm_arch_at(i); i++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (size_t c = 0; c < sizeof cpus / sizeof cpus[0]; c++)
+                for (int debug = 0; debug <= 1; debug++) {
+                    struct hm_config cfg = tl_cfg(hm_arch_name(hm_arch_at(i)), windows[w], cpus[c]);
+                    struct hm_layout l;
+                    cfg.debug_highmem = debug;
+                    if (hm_layout_compute(&cfg, &l) != HM_OK)
+                        continue; /* a window the arch has no room for */
+                    cr_assert(eq(u32, l.va_bits, 32), "%s", l.arch);
+                    cr_assert(le(u64, l.high_memory, VA_TOP), "%s", l.arch);
+                    cr_assert(le(u64, l.fixaddr_top, VA_TOP), "%s", l.arch);
+                    cr_assert(lt(u64, l.kmap_atomic_base, VA_TOP), "%s", l.arch);
+                    cr_assert(le(u64, l.pkmap_base + ((uint64_t)l.last_pkmap << l.page_shift), VA_TOP), "%s",
+                              l.arch);
+                    cr_assert(le(u64, l.pt_start + ((uint64_t)l.pt_pages << l.page_shift), VA_TOP), "%s",
+                              l.arch);
+                }
+}
+
+/* ---------------------------------------------------------------------------------------
  * FLUSH_PTE_NONE: a count-1 slot whose PTE reads as none (§2.1 step 2.3).
  * ------------------------------------------------------------------------------------- */
 Test(errors, flush_pte_none_via_flush_unused)

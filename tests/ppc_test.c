@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -248,9 +249,9 @@ Test(ppc_atomic, unmap_below_kmap_fix_begin_is_pagefault_enable_only)
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(2), 9u /* KM_IRQ0 */, &v), HM_OK));
     for (unsigned i = 0; i < 3; i++) {
         size_t from = t->nev;
-        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, addrs[i], KM_USER0), HM_OK), "%#x", addrs[i]);
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, addrs[i], KM_USER0), HM_OK), "0x%" PRIx64, addrs[i]);
         cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2 - (int)i));
-        cr_assert(eq(sz, t->nev, from), "%#x: no event", addrs[i]);
+        cr_assert(eq(sz, t->nev, from), "0x%" PRIx64 ": no event", addrs[i]);
     }
     /* the KM_USER0 slot stays mapped: the next kmap_atomic of that type BUGs */
     cr_assert(eq(u64, hm_sim_pte(t->sim, slot_of(0, KM_USER0)), KPTE(PG(0))));

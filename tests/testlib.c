@@ -49,9 +49,9 @@ static void record_bug(void *cookie, const struct hm_bug_report *r)
 static void w_check_pte_address(const struct tl_wrap *w, hm_vaddr_t va, const char *hook)
 {
     const struct hm_layout *l = &w->owner->hm.layout; /* set before the context is */
-    cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(%#x): not page aligned", hook, va);
+    cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(0x%" PRIx64 "): not page aligned", hook, va);
     cr_assert(va >= l->pt_start && ((uint64_t)va - l->pt_start) >> l->page_shift < l->pt_pages,
-              "%s(%#x): outside the page-table window", hook, va);
+              "%s(0x%" PRIx64 "): outside the page-table window", hook, va);
 }
 
 static void w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
@@ -320,7 +320,7 @@ uint8_t tl_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr)
 {
     uint8_t v = 0;
     int rc = hm_sim_load(t->sim, cpu, vaddr, &v);
-    cr_assert(eq(int, rc, HM_OK), "load cpu %u at %#x: %s", cpu, vaddr, hm_strerror(rc));
+    cr_assert(eq(int, rc, HM_OK), "load cpu %u at 0x%" PRIx64 ": %s", cpu, vaddr, hm_strerror(rc));
     return v;
 }
 
