@@ -11,7 +11,7 @@ static int generic_layout(const struct hm_config *cfg, struct hm_layout *l)
     (void)cfg;
     l->pkmap_base = 0;
     l->fixaddr_top = l->fixaddr_start = l->fixaddr_boot_start = GENERIC_FIXADDR_TOP;
-    l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(VMALLOC_OFFSET - 1u);
+    l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(hm_vaddr_t)(VMALLOC_OFFSET - 1u);
     l->vmalloc_end = l->fixaddr_start - 2u * l->page_size;
     l->km_types = hm_km_types_common; /* the generic km_type list of 2.6.24 */
     l->nr_km_types = l->km_type_nr = HM_NR_KM_TYPES_COMMON;

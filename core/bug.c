@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint32_t arg)
+int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint64_t arg)
 {
     r->bug = bug;
     r->err = err;
@@ -17,13 +17,13 @@ int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r)
     atomic_fetch_add_explicit(&ctx->bugs, 1u, memory_order_relaxed);
     if (r->bug > 0 && r->bug < HM_BUG__COUNT)
         atomic_fetch_add_explicit(&ctx->bug_by_kind[r->bug], 1u, memory_order_relaxed);
-    hm_emit(ctx, HM_EV_BUG, HM_CPU_ALL, (uint32_t)r->bug, r->arg, 0);
+    hm_emit(ctx, HM_EV_BUG, HM_CPU_ALL, (uint64_t)r->bug, r->arg, 0);
     if (ctx->hooks.on_bug)
         ctx->hooks.on_bug(ctx->hooks.bug_cookie, r);
     return r->err;
 }
 
-int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg)
+int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint64_t arg)
 {
     struct hm_bug_report r;
     hm_bug_note(&r, bug, err, function, arg);

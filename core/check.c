@@ -93,9 +93,9 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
             hashed++;
             if (hm_page_slot(ctx, pam->page) != b)
                 return fail(6, "record in the wrong bucket, pfn", pam->page, msg, msg_len);
-            if (pam->virtual < l->pkmap_base || hm_pkmap_nr(ctx, pam->virtual) >= ctx->last_pkmap)
+            nr = hm_pkmap_nr(ctx, pam->virtual); /* UINT32_MAX below PKMAP_BASE or far above */
+            if (nr >= ctx->last_pkmap)
                 return fail(6, "record address outside the pkmap window, pfn", pam->page, msg, msg_len);
-            nr = hm_pkmap_nr(ctx, pam->virtual);
             if (ctx->pkmap_count[nr] < 1)
                 return fail(2, "hashed address of a count-0 slot", nr, msg, msg_len);
             for (int32_t q = ctx->page_address_maps[r].next; q != HM_NIL; q = ctx->page_address_maps[q].next)

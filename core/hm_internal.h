@@ -58,18 +58,25 @@ struct hm_ctx {
     atomic_uint machine_fails;
 };
 
-/* PKMAP_ADDR / PKMAP_NR */
+/* PKMAP_ADDR(nr), nr <= LAST_PKMAP: inside the address space (hm_layout_compute checks the
+ * window's end). */
 static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)
 {
-    return ctx->layout.pkmap_base + (nr << ctx->layout.page_shift);
+    return ctx->layout.pkmap_base + ((hm_vaddr_t)nr << ctx->layout.page_shift);
 }
+/* PKMAP_NR(vaddr), saturated: an address below PKMAP_BASE, or too far above it for 32 bits,
+ * gives UINT32_MAX (never a slot), not the low bits of the distance. */
 static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
 {
-    return (vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
+    uint64_t nr;
+    if (vaddr < ctx->layout.pkmap_base)
+        return UINT32_MAX;
+    nr = ((uint64_t)vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
+    return nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
 }
 
 /* The embedder's hooks the algorithm calls directly: the event stream and the locks. */
-static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint32_t a, uint32_t b, hm_pte_t pte)
+static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint64_t a, uint64_t b, hm_pte_t pte)
 {
     if (ctx->hooks.on_event) {
         struct hm_event ev = {kind, cpu, a, b, pte};
@@ -104,7 +111,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  * every lock is released. Delivery counts it, emits HM_EV_BUG and calls the on_bug hook, and
  * returns the report's err; every BUG report, noted or immediate (hm_core_bug), goes out
  * through hm_bug_deliver. */
-int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint32_t arg);
+int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint64_t arg);
 int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r);
 
 /* page_address.c */

@@ -3,9 +3,19 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-static int bad_arg(struct hm_ctx *ctx, const char *function, uint32_t arg)
+static int bad_arg(struct hm_ctx *ctx, const char *function, uint64_t arg)
 {
     return hm_core_bug(ctx, HM_BUG_BAD_ARG, HM_EINVAL, function, arg);
+}
+
+/* An address argument outside the machine's space [0, 2^va_bits) is refused before any
+ * arithmetic on it (nothing changes), so that no mask or subtraction can alias it onto an
+ * address inside the space: BAD_ADDR, as for an address of no region. */
+static int vaddr_check(struct hm_ctx *ctx, hm_vaddr_t vaddr, const char *function)
+{
+    if (!hm_va_ok(&ctx->layout, vaddr))
+        return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, function, vaddr);
+    return HM_OK;
 }
 
 static int pfn_check(struct hm_ctx *ctx, hm_pfn_t pfn, const char *function)
@@ -123,7 +133,8 @@ int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigne
     int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
-    if ((err = atomic_args(ctx, cpu, type, "kunmap_atomic")) != HM_OK)
+    if ((err = atomic_args(ctx, cpu, type, "kunmap_atomic")) != HM_OK ||
+        (err = vaddr_check(ctx, vaddr, "kunmap_atomic")) != HM_OK)
         return err;
     if (ctx->arch->kunmap_atomic)
         return ctx->arch->kunmap_atomic(ctx, cpu, vaddr, type);
@@ -142,10 +153,13 @@ static int direct_map_pfn(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 
 int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
+    int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
     if (!pfn)
         return bad_arg(ctx, "kmap_atomic_to_page", vaddr);
+    if ((err = vaddr_check(ctx, vaddr, "kmap_atomic_to_page")) != HM_OK)
+        return err;
     if (ctx->arch->kmap_atomic_to_page)
         return ctx->arch->kmap_atomic_to_page(ctx, vaddr, pfn);
     if (direct_map_pfn(ctx, vaddr, pfn) != HM_OK)
@@ -158,16 +172,19 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l;
+    int err;
     if (!hm_ctx_ok(ctx))
         return HM_EINVAL;
     if (!pfn)
         return bad_arg(ctx, "kmap_to_page", vaddr);
+    if ((err = vaddr_check(ctx, vaddr, "kmap_to_page")) != HM_OK)
+        return err;
     l = &ctx->layout;
     if (direct_map_pfn(ctx, vaddr, pfn) == HM_OK)
         return HM_OK;
     if (l->pt_pages && vaddr >= l->pt_start &&
         ((uint64_t)vaddr - l->pt_start) >> l->page_shift < l->pt_pages) {
-        hm_pte_t pte = hm_core_get_pte(ctx, vaddr & ~(l->page_size - 1u));
+        hm_pte_t pte = hm_core_get_pte(ctx, hm_page_base(l, vaddr));
         if (hm_core_pte_none(ctx, pte))
             return hm_core_bug(ctx, HM_BUG_NOT_MAPPED, HM_EFAULT, "kmap_to_page", vaddr);
         *pfn = hm_core_pte_pfn(ctx, pte);

@@ -1,5 +1,5 @@
-/* layout.c - hm_layout_compute: the arch-independent part of a machine's layout, then the arch's
- * layout op; and the km_type names every 2.6.24 arch shares.
+/* layout.c - hm_layout_compute: the arch-independent part of a machine's layout, the arch's
+ * layout op, the check that it fits its address space; the km_type names of every 2.6.24 arch.
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
@@ -8,6 +8,33 @@ const char *const hm_km_types_common[HM_NR_KM_TYPES_COMMON] = {HM_KM_TYPES_COMMO
 static int is_pow2(uint32_t v)
 {
     return v && !(v & (v - 1u));
+}
+
+/* Whether [start, start + pages pages) ends at or below 2^va_bits (computed in 64 bits: no
+ * end wraps around to a low address). */
+static int window_fits(const struct hm_layout *l, hm_vaddr_t start, uint32_t pages)
+{
+    uint64_t end = (uint64_t)start + ((uint64_t)pages << l->page_shift);
+    return end >= start && (l->va_bits >= 64u || end <= (uint64_t)1 << l->va_bits);
+}
+
+/* Every address the layout names lies in the space [0, 2^va_bits), and every window ends at
+ * or below its top: so every address the core computes from it (PKMAP_ADDR(0..LAST_PKMAP),
+ * the atomic slots, the direct map) does too, and none wraps. */
+static int layout_in_space(const struct hm_layout *l)
+{
+    if (l->va_bits < 32u || l->va_bits > 64u)
+        return 0;
+    if (!hm_va_ok(l, l->page_offset) || !hm_va_ok(l, l->mem_map) ||
+        !hm_va_ok(l, l->vmalloc_start) || !hm_va_ok(l, l->vmalloc_end) ||
+        !hm_va_ok(l, l->fixaddr_start) || !hm_va_ok(l, l->fixaddr_boot_start) ||
+        !hm_va_ok(l, l->kmap_atomic_base))
+        return 0;
+    /* high_memory and FIXADDR_TOP are ends: they may equal 2^va_bits */
+    if (l->high_memory < l->page_offset || !window_fits(l, l->high_memory, 0) ||
+        !window_fits(l, l->fixaddr_top, 0))
+        return 0;
+    return window_fits(l, l->pkmap_base, l->last_pkmap) && window_fits(l, l->pt_start, l->pt_pages);
 }
 
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
@@ -37,16 +64,17 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     l.arch = arch->name;
     l.page_shift = arch->page_shift;
     l.page_size = 1u << arch->page_shift;
+    l.va_bits = 32; /* a 32-bit kernel; the arch's layout op may widen it */
     l.page_offset = arch->page_offset;
     l.highmem_start_pfn = arch->lowmem_pages;
     l.max_pfn = arch->lowmem_pages + highmem_pages;
-    l.high_memory = arch->page_offset + (arch->lowmem_pages << arch->page_shift);
+    l.high_memory = arch->page_offset + ((hm_vaddr_t)arch->lowmem_pages << arch->page_shift);
     l.last_pkmap = last_pkmap;
     l.nr_cpus = nr_cpus;
     l.pte_bytes = arch->pte_bytes;
     l.mem_map = arch->mem_map;
     l.struct_page_size = arch->struct_page_size;
-    if (arch->layout(cfg, &l) != HM_OK)
+    if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;
     return HM_OK;

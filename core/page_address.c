@@ -12,10 +12,12 @@ uint32_t hm_hash_long32(uint32_t val, unsigned bits)
     return (uint32_t)(val * 0x9e370001u) >> (32u - bits);
 }
 
-/* page_slot(): the bucket of a page, hashing the address of its struct page in mem_map. */
+/* page_slot(): the bucket of a page, hashing the address of its struct page in mem_map. That
+ * is a 32-bit kernel's pointer, hashed by its 32-bit hash_long: the sum is taken modulo 2^32
+ * as that kernel's pointer arithmetic would (sparc's 2^24 frames of 32 bytes do pass 4 GiB). */
 uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn)
 {
-    uint32_t page_ptr = ctx->layout.mem_map + pfn * ctx->layout.struct_page_size;
+    uint32_t page_ptr = (uint32_t)(ctx->layout.mem_map + (uint64_t)pfn * ctx->layout.struct_page_size);
     return hm_hash_long32(page_ptr, HM_PA_HASH_ORDER);
 }
 

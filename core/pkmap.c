@@ -147,7 +147,8 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
         err = map_new_virtual(ctx, pfn, may_sleep, &v, &bug);
     } else {
         ctx->stats.kmap_hits++;
-        if (ctx->pkmap_count[hm_pkmap_nr(ctx, v)] == 1)
+        nr = hm_pkmap_nr(ctx, v);
+        if (nr < ctx->last_pkmap && ctx->pkmap_count[nr] == 1)
             ctx->stats.kmap_reuse_count1++;
     }
     if (err == HM_OK) {

@@ -79,15 +79,16 @@ int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
 
 /* idx = type + KM_TYPE_NR * cpu, idx pages from the atomic window's base in its direction: x86
  * and sparc __fix_to_virt(FIX_KMAP_BEGIN + idx) (dir -1), ppc KMAP_FIX_BEGIN + idx * PAGE_SIZE
- * (dir +1); modulo 2^32, dir * offset is -offset or +offset. Where KM_TYPE_NR counts more than
- * the real types, a __KM_FENCE_n stands before every type and after the last (x86
- * CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1. */
+ * (dir +1). Where KM_TYPE_NR counts more than the real types, a __KM_FENCE_n stands before
+ * every type and after the last (x86 CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1.
+ * Pre: cpu < nr_cpus, type < nr_km_types, so the slot lies inside the page-table window (below
+ * kmap_atomic_base by at most the fixmap's size: the subtraction never wraps). */
 hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
 {
     const struct hm_layout *l = &ctx->layout;
     uint32_t km = l->km_type_nr > l->nr_km_types ? 2u * type + 1u : type;
-    hm_vaddr_t offset = (km + l->km_type_nr * cpu) << l->page_shift;
-    return l->kmap_atomic_base + (hm_vaddr_t)l->kmap_atomic_dir * offset;
+    hm_vaddr_t offset = ((hm_vaddr_t)km + (hm_vaddr_t)l->km_type_nr * cpu) << l->page_shift;
+    return l->kmap_atomic_dir < 0 ? l->kmap_atomic_base - offset : l->kmap_atomic_base + offset;
 }
 
 int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr)
@@ -99,10 +100,13 @@ int hm_core_kmap_atomic_lowmem(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, h
 
 int hm_core_virt_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
-    hm_pfn_t p = hm_core_virt_to_pfn(ctx, vaddr);
-    if (vaddr < ctx->layout.page_offset || p >= ctx->layout.max_pfn)
+    uint64_t p;
+    if (vaddr < ctx->layout.page_offset)
         return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
-    *pfn = p;
+    p = ((uint64_t)vaddr - ctx->layout.page_offset) >> ctx->layout.page_shift; /* 64 bits: no alias */
+    if (p >= ctx->layout.max_pfn)
+        return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
+    *pfn = (hm_pfn_t)p;
     return HM_OK;
 }
 
@@ -121,14 +125,17 @@ int hm_core_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn)
     return pfn >= ctx->layout.highmem_start_pfn && pfn < ctx->layout.max_pfn;
 }
 
+/* pfn < highmem_start_pfn: inside the direct map, which ends at high_memory <= 2^va_bits. */
 hm_vaddr_t hm_core_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn)
 {
-    return ctx->layout.page_offset + (pfn << ctx->layout.page_shift);
+    return ctx->layout.page_offset + ((hm_vaddr_t)pfn << ctx->layout.page_shift);
 }
 
+/* Shifted in 64 bits, then narrowed: the pre-condition (highmem_arch.h) keeps the pfn within
+ * 32 bits. */
 hm_pfn_t hm_core_virt_to_pfn(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
 {
-    return (hm_pfn_t)(vaddr - ctx->layout.page_offset) >> ctx->layout.page_shift;
+    return (hm_pfn_t)(((uint64_t)vaddr - ctx->layout.page_offset) >> ctx->layout.page_shift);
 }
 
 hm_pte_t hm_core_kmap_prot(const struct hm_ctx *ctx)

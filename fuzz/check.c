@@ -4,6 +4,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #endif
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,10 @@
 #include "fuzz/kmap_ops_internal.h"
 #include "sim/sim.h"
 
-static void print_ev(FILE *f, const char *who, uint32_t i, int kind, uint32_t cpu, uint32_t a, uint32_t b,
+static void print_ev(FILE *f, const char *who, uint32_t i, int kind, uint32_t cpu, uint64_t a, uint64_t b,
                      uint64_t pte)
 {
-    fprintf(f, "#   %s[%u] %s cpu=%s%u a=0x%x b=0x%x pte=0x%llx\n", who, i, hm_event_name(kind),
+    fprintf(f, "#   %s[%u] %s cpu=%s%u a=0x%" PRIx64 " b=0x%" PRIx64 " pte=0x%llx\n", who, i, hm_event_name(kind),
             cpu == HM_CPU_ALL ? "all/" : "", cpu == HM_CPU_ALL ? 0u : cpu, a, b, (unsigned long long)pte);
 }
 
@@ -75,11 +76,12 @@ static void check_events(struct run *r)
     }
 }
 
-static void check_pte(struct run *r, uint32_t vaddr, const char *what)
+static void check_pte(struct run *r, uint64_t vaddr, const char *what)
 {
-    uint64_t lib = hm_sim_pte(r->sim, vaddr & ~0xfffu), exp = model_pte_at(&r->model, vaddr);
+    uint64_t page = vaddr & ~(uint64_t)0xfff; /* a 64-bit mask: no high bit dropped */
+    uint64_t lib = hm_sim_pte(r->sim, page), exp = model_pte_at(&r->model, vaddr);
     if (lib != exp)
-        fail(r, "%s: PTE at 0x%08x is 0x%llx, the model expects 0x%llx", what, vaddr & ~0xfffu,
+        fail(r, "%s: PTE at 0x%08" PRIx64 " is 0x%llx, the model expects 0x%llx", what, page,
              (unsigned long long)lib, (unsigned long long)exp);
 }
 
@@ -91,18 +93,18 @@ static void check_pfn_address(struct run *r, uint32_t pfn)
     if (hm_page_address(r->ctx, pfn, &v) != HM_OK)
         fail(r, "page_address(0x%x) failed", pfn);
     if (v != model_page_address_of(&r->model, pfn))
-        fail(r, "page_address(0x%x) = 0x%08x, the model expects 0x%08x", pfn, v,
+        fail(r, "page_address(0x%x) = 0x%08" PRIx64 ", the model expects 0x%08x", pfn, v,
              model_page_address_of(&r->model, pfn));
 }
 
-static void check_tlb(struct run *r, uint32_t vaddr, const char *what)
+static void check_tlb(struct run *r, uint64_t vaddr, const char *what)
 {
     for (uint32_t c = 0; c < r->ncpus; c++) {
         hm_pfn_t lp = 0;
         uint32_t mp = 0;
         int l = hm_sim_tlb_lookup(r->sim, c, vaddr, &lp), e = model_tlb_lookup(&r->model, c, vaddr, &mp);
         if (l != e || (l && lp != mp))
-            fail(r, "%s: cpu %u TLB for 0x%08x: sim %d (pfn 0x%x), model %d (pfn 0x%x)", what, c, vaddr, l,
+            fail(r, "%s: cpu %u TLB for 0x%08" PRIx64 ": sim %d (pfn 0x%x), model %d (pfn 0x%x)", what, c, vaddr, l,
                  lp, e, mp);
     }
 }
@@ -175,7 +177,7 @@ static void check_full(struct run *r)
     for (uint32_t k = 0; k < m->nrec; k++) {
         hm_vaddr_t v = 0;
         if (hm_page_address(r->ctx, m->rec_page[k], &v) != HM_OK || v != fop_pkmap_addr(r->L, m->rec_slot[k]))
-            fail(r, "full sweep: page_address(0x%x) = 0x%08x, the model has it in slot %u (0x%08x)",
+            fail(r, "full sweep: page_address(0x%x) = 0x%08" PRIx64 ", the model has it in slot %u (0x%08x)",
                  m->rec_page[k], v, m->rec_slot[k], fop_pkmap_addr(r->L, m->rec_slot[k]));
     }
 
@@ -198,7 +200,7 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
              hm_bug_name(r->bug), hm_strerror(r->bug_err), mo->nbugs, hm_bug_name(mo->bug),
              hm_strerror(mo->bug_err));
     if (o->err == HM_OK && op_has_value(o->op) && o->val != mo->val)
-        fail(r, "result 0x%x, the model expects 0x%x", o->val, mo->val);
+        fail(r, "result 0x%" PRIx64 ", the model expects 0x%" PRIx64, o->val, mo->val);
     check_events(r);
 
     /* stale translations: only where the model says the kernel's behaviour leaves one. Per op
@@ -214,9 +216,9 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
         for (uint32_t i = 0; i < r->S; i++)
             check_count(r, i);
     } else if (r->S) {
-        for (uint32_t i = 0; i < r->nev; i++)
+        for (uint32_t i = 0; i < r->nev; i++) /* (a 64-bit distance, compared whole) */
             if (r->ev[i].a >= r->L->pkmap_base && r->ev[i].a - r->L->pkmap_base < (r->S << 12))
-                check_count(r, (r->ev[i].a - r->L->pkmap_base) >> 12);
+                check_count(r, (uint32_t)((r->ev[i].a - r->L->pkmap_base) >> 12));
         if (o->pfn < r->L->max_pfn && model_slot_of_page(m, o->pfn) >= 0)
             check_count(r, (uint32_t)model_slot_of_page(m, o->pfn));
         check_count(r, m->last_nr);
@@ -252,7 +254,7 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
             if (r->ev[i].kind == HM_EV_PTE_CLEAR && r->ev[i].a >= r->L->pkmap_base &&
                 !(i + 1 < r->nev && r->ev[i + 1].kind == HM_EV_MACHINE_FAIL) &&
                 r->ev[i].a - r->L->pkmap_base < (r->S << 12)) {
-                uint32_t slot = (r->ev[i].a - r->L->pkmap_base) >> 12;
+                uint32_t slot = (uint32_t)((r->ev[i].a - r->L->pkmap_base) >> 12); /* < S */
                 /* (the op may have mapped it again since: a kmap reuses what its wrap freed) */
                 for (uint32_t c = 0; c < r->ncpus; c++)
                     if (m->tlb_pk[c * r->S + slot] || hm_sim_tlb_lookup(r->sim, c, r->ev[i].a, NULL))
@@ -299,7 +301,7 @@ void check_layout(struct run *r)
 
     if (!layout_matches(M, L))
         fail(r, "layout: model (PKMAP_BASE 0x%08x, atomic idx 0 0x%08x, window 0x%llx..0x%llx, max_pfn 0x%x)"
-                " != library (0x%08x, 0x%08x, 0x%x..0x%llx, 0x%x)",
+                " != library (0x%08" PRIx64 ", 0x%08" PRIx64 ", 0x%" PRIx64 "..0x%llx, 0x%x)",
              M->pkmap_base, M->atomic_idx0, (unsigned long long)M->pt_start,
              (unsigned long long)M->pt_end, M->max_pfn, L->pkmap_base, L->kmap_atomic_base, L->pt_start,
              (unsigned long long)L->pt_start + ((unsigned long long)L->pt_pages << 12), L->max_pfn);

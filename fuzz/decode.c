@@ -13,13 +13,15 @@ int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const str
     d->S = L->last_pkmap;
     d->ncpus = L->nr_cpus;
     d->ntypes = L->nr_km_types;
+    if (L->va_bits != 32u) /* the encoding makes 32-bit addresses */
+        return -1;
     return (size_t)d->ncpus * d->ntypes > sizeof d->remembered / sizeof d->remembered[0] ? -1 : 0;
 }
 
 static uint32_t slot_addr(const struct fop_decoder *d, uint32_t cpu, uint32_t type)
 {
     if (!d->S) /* generic: no atomic slots */
-        return d->L->page_offset;
+        return fop_a32(d->L->page_offset);
     return model_slot_addr(d->model, cpu, type);
 }
 
@@ -54,28 +56,31 @@ static uint32_t decode_type(const struct fop_decoder *d, uint8_t b)
     return d->ntypes + (uint32_t)(b - KTYPE_BAD);
 }
 
+/* The layout's addresses as uint32_t (fop_a32): every sum and difference below wraps modulo
+ * 2^32, as the encoding defines it (e.g. ppc's FIXADDR_TOP 0 minus one is 0xffffffff). */
 static uint32_t special_addr(const struct fop_decoder *d, uint32_t i)
 {
     const struct hm_layout *L = d->L;
     int32_t dir = L->kmap_atomic_dir ? L->kmap_atomic_dir : -1;
-    uint32_t base = L->kmap_atomic_base;
+    uint32_t base = fop_a32(L->kmap_atomic_base), po = fop_a32(L->page_offset);
+    uint32_t hm = fop_a32(L->high_memory), pk = fop_a32(L->pkmap_base), top = fop_a32(L->fixaddr_top);
     switch (i % KADDR_NR_SPECIAL) {
     case 0: return 0;
-    case 1: return L->page_offset;
-    case 2: return L->high_memory - 1u;
-    case 3: return L->high_memory;
-    case 4: return L->last_pkmap ? L->pkmap_base - 1u : L->page_offset - 1u;
-    case 5: return L->pkmap_base + (L->last_pkmap << 12);
+    case 1: return po;
+    case 2: return hm - 1u;
+    case 3: return hm;
+    case 4: return L->last_pkmap ? pk - 1u : po - 1u;
+    case 5: return pk + (L->last_pkmap << 12);
     case 6: return base;
-    case 7: return dir > 0 ? base - 1u : L->fixaddr_start;
-    case 8: return L->fixaddr_top;
-    case 9: return L->fixaddr_top - 1u;
+    case 7: return dir > 0 ? base - 1u : fop_a32(L->fixaddr_start);
+    case 8: return top;
+    case 9: return top - 1u;
     case 10: return 0xffffffffu;
     case 11: return 0xfc000000u;
     case 12: return base - (uint32_t)(dir * 4096);
     case 13: return base + (uint32_t)dir * (L->km_type_nr * L->nr_cpus << 12);
     case 14: return base + (uint32_t)dir * (6u << 12);
-    default: return L->pt_pages ? L->pt_start + ((L->pt_pages - 1u) << 12) : L->page_offset;
+    default: return L->pt_pages ? fop_a32(L->pt_start) + ((L->pt_pages - 1u) << 12) : po;
     }
 }
 
@@ -83,7 +88,7 @@ static uint32_t recent_addr(const struct fop_decoder *d, uint32_t k)
 {
     if (k < d->nrecent && k < FOP_RECENT)
         return d->recent[(d->nrecent - 1u - k) % FOP_RECENT];
-    return d->S ? fop_pkmap_addr(d->L, k % d->S) : d->L->page_offset + (k << 12);
+    return d->S ? fop_pkmap_addr(d->L, k % d->S) : fop_a32(d->L->page_offset) + (k << 12);
 }
 
 static uint32_t decode_addr(const struct fop_decoder *d, uint8_t s, uint8_t o)
@@ -92,13 +97,13 @@ static uint32_t decode_addr(const struct fop_decoder *d, uint8_t s, uint8_t o)
         return recent_addr(d, s % FOP_RECENT) + o;
     if (s < KADDR_SLOT)
         return d->S ? fop_pkmap_addr(d->L, (uint32_t)(s - KADDR_PKMAP) % (d->S + 1u)) + o
-                    : d->L->page_offset + ((uint32_t)(s - KADDR_PKMAP) << 12) + o;
+                    : fop_a32(d->L->page_offset) + ((uint32_t)(s - KADDR_PKMAP) << 12) + o;
     if (s < KADDR_DIRECT) {
         uint32_t x = (uint32_t)(s - KADDR_SLOT);
         return slot_addr(d, (x & 3u) % d->ncpus, fop_small_type(x >> 2) % d->ntypes) + o;
     }
     if (s < KADDR_SPECIAL)
-        return d->L->page_offset + (fop_decode_pfn(d, o) << 12) + (uint32_t)(s - KADDR_DIRECT) * 16u;
+        return fop_a32(d->L->page_offset) + (fop_decode_pfn(d, o) << 12) + (uint32_t)(s - KADDR_DIRECT) * 16u;
     if (s < KADDR_SCATTER) {
         uint32_t x = (uint32_t)(s - KADDR_SPECIAL);
         return special_addr(d, x) + (x >= KADDR_NR_SPECIAL ? o : 0u);
@@ -116,9 +121,9 @@ uint32_t fop_kunmap_addr(const struct fop_decoder *d, uint32_t cpu, uint32_t typ
     if (a < KUA_LOWMEM)
         return (a & 1u) ? slot_addr(d, c, (t ^ 1u) % d->ntypes) : slot_addr(d, (c + 1u) % d->ncpus, t);
     if (a < KUA_PKMAP)
-        return d->L->page_offset + ((uint32_t)(a - KUA_LOWMEM) << 12);
+        return fop_a32(d->L->page_offset) + ((uint32_t)(a - KUA_LOWMEM) << 12);
     if (a < KUA_SPECIAL)
-        return d->S ? fop_pkmap_addr(d->L, (uint32_t)(a - KUA_PKMAP) % d->S) : d->L->page_offset;
+        return d->S ? fop_pkmap_addr(d->L, (uint32_t)(a - KUA_PKMAP) % d->S) : fop_a32(d->L->page_offset);
     return special_addr(d, (uint32_t)(a - KUA_SPECIAL));
 }
 
@@ -203,10 +208,11 @@ void fop_remember(struct fop_decoder *d, const struct fop_rec *o)
 {
     if (o->err != HM_OK || (o->op != FOP_KMAP && o->op != FOP_KMAP_ATOMIC && o->op != FOP_KMAP_ATOMIC_PFN))
         return;
-    d->recent[d->nrecent % FOP_RECENT] = o->val;
+    /* o->val equals the model's (check_after compared them): a 32-bit address */
+    d->recent[d->nrecent % FOP_RECENT] = fop_a32(o->val);
     d->nrecent++;
     if (o->op != FOP_KMAP)
-        d->remembered[o->cpu * d->ntypes + o->type] = o->val;
+        d->remembered[o->cpu * d->ntypes + o->type] = fop_a32(o->val);
 }
 
 /* ---------------------------------------------------------------------------------------

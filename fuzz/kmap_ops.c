@@ -213,19 +213,38 @@ static int digest(void)
 
 /* With HM_FUZZ_DIGEST set, one line per input: an FNV-1a hash of every op's decoded operands
  * and results, fed as explicit little-endian 32-bit words so that every host (32/64-bit, big or
- * little endian) prints the same line for the same input: tools/cross-check compares them. */
+ * little endian) prints the same line for the same input: tools/cross-check compares them.
+ * The 64-bit val and vaddr are fed as their low word, followed by their high word only when it
+ * is not zero: every digest from before addresses were 64 bits wide stays the same. */
+static uint32_t fnv_word(uint32_t h, uint32_t word)
+{
+    for (unsigned b = 0; b < 4; b++) {
+        h ^= (word >> (8 * b)) & 0xffu;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static uint32_t fnv_wide(uint32_t h, uint64_t v)
+{
+    h = fnv_word(h, (uint32_t)(v & 0xffffffffu));
+    return v >> 32 ? fnv_word(h, (uint32_t)(v >> 32)) : h;
+}
+
 static void print_digest(const struct run *r)
 {
     uint32_t h = 2166136261u;
     for (uint32_t i = 0; i < r->nlog; i++) {
         const struct fop_rec *o = &r->log[i];
-        uint32_t words[] = {(uint32_t)o->op, (uint32_t)o->err, (uint32_t)o->bug, o->val, o->pfn,
-                            o->vaddr, o->cpu, o->type, o->value};
-        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-            for (unsigned b = 0; b < 4; b++) {
-                h ^= (words[w] >> (8 * b)) & 0xffu;
-                h *= 16777619u;
-            }
+        h = fnv_word(h, (uint32_t)o->op);
+        h = fnv_word(h, (uint32_t)o->err);
+        h = fnv_word(h, (uint32_t)o->bug);
+        h = fnv_wide(h, o->val);
+        h = fnv_word(h, o->pfn);
+        h = fnv_wide(h, o->vaddr);
+        h = fnv_word(h, o->cpu);
+        h = fnv_word(h, o->type);
+        h = fnv_word(h, o->value);
     }
     printf("digest %08x arch %s ops %u\n", h, r->nlog ? hm_arch_name(r->m.cfg.arch) : "-", r->nlog);
 }

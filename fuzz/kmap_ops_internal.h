@@ -21,16 +21,20 @@
 /* One decoded operation and what the library did. */
 struct fop_rec {
     int op;                 /* enum fuzz_op */
-    uint32_t cpu, type, pfn, vaddr;
+    uint32_t cpu, type, pfn;
+    uint64_t vaddr;         /* an hm_vaddr_t (the decoder's are all below 2^32) */
     uint64_t pte;           /* FOP_POKE: the word written */
     uint8_t value;
     int err, bug;
-    uint32_t val;
+    uint64_t val;           /* vaddr, pfn or byte */
     uint8_t raw[FOP_MAX_OPERANDS]; /* the operand bytes as read (0 past the end of the input) */
     uint8_t nraw;
 };
 
-/* The decoder's state: the machine, and what the earlier ops of the input returned. */
+/* The decoder's state: the machine, and what the earlier ops of the input returned. The
+ * decoder makes addresses of the modelled 32-bit space: its arithmetic is on uint32_t, modulo
+ * 2^32 (fop_decoder_init refuses a machine whose space is wider; the operand encoding, hence
+ * every corpus input, is defined that way). */
 struct fop_decoder {
     const struct hm_layout *L;
     const struct model *model; /* atomic slot addresses */
@@ -50,9 +54,17 @@ void fop_remember(struct fop_decoder *d, const struct fop_rec *o);
 uint32_t fop_decode_pfn(const struct fop_decoder *d, uint8_t b);
 uint32_t fop_kunmap_addr(const struct fop_decoder *d, uint32_t cpu, uint32_t type, uint8_t a);
 
+/* A layout address as the decoder computes with it: modulo 2^32 (the layout's addresses are
+ * below 2^32 on a machine the decoder accepts; an end address may be 2^32 itself, which the
+ * decoder has always seen as 0). */
+static inline uint32_t fop_a32(uint64_t v)
+{
+    return (uint32_t)v;
+}
+
 static inline uint32_t fop_pkmap_addr(const struct hm_layout *L, uint32_t i) /* PKMAP_ADDR(i) */
 {
-    return L->pkmap_base + (i << 12);
+    return fop_a32(L->pkmap_base) + (i << 12);
 }
 
 /* Encoding: the operand bytes of the main operand (pfn, address, kunmap address or poked pfn)

@@ -6,6 +6,7 @@
 #endif
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -71,7 +72,7 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
 {
     (void)cookie;
     atomic_fetch_add(&K.bugs, 1);
-    fprintf(stderr, "kmap_threads: BUG %s in %s (arg 0x%x) -> %s\n", hm_bug_name(r->bug),
+    fprintf(stderr, "kmap_threads: BUG %s in %s (arg 0x%" PRIx64 ") -> %s\n", hm_bug_name(r->bug),
             r->function ? r->function : "?", r->arg, hm_strerror(r->err));
 }
 
@@ -81,7 +82,7 @@ static void on_event(void *cookie, const struct hm_event *ev)
     (void)cookie;
     if (ev->kind == HM_EV_STALE_TLB) {
         atomic_fetch_add(&K.stale, 1);
-        fprintf(stderr, "kmap_threads: stale translation on cpu %u at 0x%08x (TLB pfn 0x%x)\n",
+        fprintf(stderr, "kmap_threads: stale translation on cpu %u at 0x%08" PRIx64 " (TLB pfn 0x%" PRIx64 ")\n",
                 ev->cpu, ev->a, ev->b);
     }
 }
@@ -105,13 +106,13 @@ static void *run_thread(void *arg)
             if (rc != HM_OK)
                 KT_FAIL("cpu %u op %u: hm_kmap(pfn 0x%x): %s", t->cpu, i, pfn, hm_strerror(rc));
             if (va < K.lay->pkmap_base ||
-                va >= K.lay->pkmap_base + (K.lay->last_pkmap << K.lay->page_shift) ||
+                va >= K.lay->pkmap_base + ((hm_vaddr_t)K.lay->last_pkmap << K.lay->page_shift) ||
                 (va & (K.lay->page_size - 1u)) != 0)
-                KT_FAIL("cpu %u op %u: pfn 0x%x mapped at 0x%08x, outside the pkmap window", t->cpu,
+                KT_FAIL("cpu %u op %u: pfn 0x%x mapped at 0x%08" PRIx64 ", outside the pkmap window", t->cpu,
                         i, pfn, va);
             rc = hm_sim_load(K.sim, t->cpu, va, &got);
             if (rc != HM_OK || got != signature(t->ops[i].page))
-                KT_FAIL("cpu %u op %u: pfn 0x%x at 0x%08x reads 0x%02x (rc %s), want 0x%02x",
+                KT_FAIL("cpu %u op %u: pfn 0x%x at 0x%08" PRIx64 " reads 0x%02x (rc %s), want 0x%02x",
                         t->cpu, i, pfn, va, got, hm_strerror(rc), signature(t->ops[i].page));
             sched_yield(); /* hold the page a little: the others run into full slots */
         } else {

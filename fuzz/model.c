@@ -10,6 +10,9 @@
 #define PAGE_SHIFT 12u
 #define PAGE_SIZE (1u << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1u))
+/* One past the last address of every modelled (32-bit) machine: the model's arithmetic is on
+ * uint32_t addresses, which only addresses below this reach. */
+#define VA_END 0x100000000ull
 
 /* ---------------------------------------------------------------------------------------
  * Constants of the modelled machines (spec §3.1, §4.1, §5.1; docs/design.md, docs/arches.md).
@@ -323,18 +326,18 @@ static uint32_t pte_page_at(const struct model *m, uint32_t vaddr)
     }
 }
 
-uint64_t model_pte_at(const struct model *m, uint32_t vaddr)
+uint64_t model_pte_at(const struct model *m, uint64_t vaddr)
 {
-    uint32_t p = pte_page_at(m, vaddr);
+    uint32_t p = vaddr < VA_END ? pte_page_at(m, (uint32_t)vaddr) : 0;
     return p ? model_pte_word(m, p - 1u) : 0;
 }
 
-int model_tlb_lookup(const struct model *m, uint32_t cpu, uint32_t vaddr, uint32_t *pfn)
+int model_tlb_lookup(const struct model *m, uint32_t cpu, uint64_t vaddr, uint32_t *pfn)
 {
     uint32_t i, e = 0;
-    if (cpu >= m->ncpus)
+    if (cpu >= m->ncpus || vaddr >= VA_END)
         return 0;
-    switch (classify(m, vaddr, &i)) {
+    switch (classify(m, (uint32_t)vaddr, &i)) {
     case CL_PKMAP:
         e = m->tlb_pk[cpu * m->L.S + i];
         break;
@@ -441,7 +444,7 @@ static void begin(struct model *m, struct model_out *out)
     memset(out, 0, sizeof *out);
 }
 
-static void emit(struct model *m, int kind, uint32_t cpu, uint32_t a, uint32_t b, uint64_t pte)
+static void emit(struct model *m, int kind, uint32_t cpu, uint64_t a, uint64_t b, uint64_t pte)
 {
     if (m->nev == m->capev) {
         m->overflow = 1;
@@ -461,7 +464,7 @@ static void report(struct model *m, struct model_out *out, int err, int which)
     out->bug = which;
     out->bug_err = err;
     out->nbugs++;
-    emit(m, HM_EV_BUG, HM_CPU_ALL, (uint32_t)which, 0, 0);
+    emit(m, HM_EV_BUG, HM_CPU_ALL, (uint64_t)which, 0, 0);
 }
 
 static void bug(struct model *m, struct model_out *out, int err, int which)
@@ -891,15 +894,21 @@ void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_
     kmap_atomic(m, cpu, type, pfn, out);
 }
 
-/* kunmap_atomic (§3.5, §4.2, §5.2, §6). A kunmap_atomic with no kmap_atomic outstanding on the
- * CPU is refused (highmem.h: EINVAL, ATOMIC_UNBALANCED) before the address is looked at. */
-void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t vaddr, struct model_out *out)
+/* kunmap_atomic (§3.5, §4.2, §5.2, §6). An address outside the 32-bit space is refused after
+ * the cpu and type checks (highmem.h: ERANGE, BAD_ADDR); a kunmap_atomic with no kmap_atomic
+ * outstanding on the CPU is refused (EINVAL, ATOMIC_UNBALANCED) before the address is looked at. */
+void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t vaddr, struct model_out *out)
 {
-    uint32_t va = vaddr & PAGE_MASK, slot, j;
+    uint32_t va, slot, j;
 
     begin(m, out);
     if (!atomic_args_ok(m, cpu, type, out))
         return;
+    if (vaddr >= VA_END) {
+        bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+    va = (uint32_t)vaddr & PAGE_MASK;
     if (m->depth[cpu] <= 0) {
         bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_UNBALANCED);
         return;
@@ -955,19 +964,25 @@ refused: /* the clear was refused: the slot stays mapped, no flush, pagefaults s
     out->err = HM_EMACHINE;
 }
 
-/* One byte through cpu's MMU, as the simulated hardware does it (sim/sim.h): the direct map by
- * arithmetic (lowmem frames only); a slot address through the CPU's TLB first (a stale entry is
- * used, and counted), then the PTE, which fills the TLB. Anything else faults. */
-static void mmu_access(struct model *m, uint32_t cpu, uint32_t vaddr, int write, uint8_t value,
+/* One byte through cpu's MMU, as the simulated hardware does it (sim/sim.h): an address past
+ * 2^32 refused (ERANGE, nothing counted); the direct map by arithmetic (lowmem frames only); a
+ * slot address through the CPU's TLB first (a stale entry is used, and counted), then the PTE,
+ * which fills the TLB. Anything else faults. */
+static void mmu_access(struct model *m, uint32_t cpu, uint64_t vaddr64, int write, uint8_t value,
                    struct model_out *out)
 {
-    uint32_t pfn, i, *e, pte;
+    uint32_t pfn, i, *e, pte, vaddr;
 
     begin(m, out);
     if (cpu >= m->ncpus) {
         out->err = HM_EINVAL;
         return;
     }
+    if (vaddr64 >= VA_END) {
+        out->err = HM_ERANGE;
+        return;
+    }
+    vaddr = (uint32_t)vaddr64;
     if (vaddr >= m->L.page_offset && vaddr < m->L.high_memory) {
         pfn = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
         if (pfn >= m->L.highmem_start_pfn) {
@@ -1006,23 +1021,29 @@ static void mmu_access(struct model *m, uint32_t cpu, uint32_t vaddr, int write,
         out->val = phys_read(m, pfn, vaddr & (PAGE_SIZE - 1u));
 }
 
-void model_load(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out)
+void model_load(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out)
 {
     mmu_access(m, cpu, vaddr, 0, 0, out);
 }
 
-void model_store(struct model *m, uint32_t cpu, uint32_t vaddr, uint8_t value, struct model_out *out)
+void model_store(struct model *m, uint32_t cpu, uint64_t vaddr, uint8_t value, struct model_out *out)
 {
     mmu_access(m, cpu, vaddr, 1, value, out);
 }
 
 /* The library's own kmap_to_page (highmem.h; §10.4 extended to every region): the direct map
- * by arithmetic, the page-table window by its PTE, anything else out of range. */
-void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+ * by arithmetic, the page-table window by its PTE, anything else out of range (an address past
+ * 2^32 first of all). */
+void model_kmap_to_page(struct model *m, uint64_t vaddr64, struct model_out *out)
 {
-    uint32_t p;
+    uint32_t p, vaddr;
 
     begin(m, out);
+    if (vaddr64 >= VA_END) {
+        bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+    vaddr = (uint32_t)vaddr64;
     if (vaddr >= m->L.page_offset && vaddr < m->L.high_memory) {
         out->val = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
         return;
@@ -1058,12 +1079,19 @@ static uint32_t fix_pte_pfn(const struct model *m, uint32_t vaddr)
     return p ? p - 1u : 0;
 }
 
-/* Each arch's kmap_atomic_to_page, quirks included (§3.7, §4.2, §5.2, §6, §9.20). */
-void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+/* Each arch's kmap_atomic_to_page, quirks included (§3.7, §4.2, §5.2, §6, §9.20), after the
+ * library's refusal of an address past 2^32 (ERANGE, BAD_ADDR). */
+void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr64, struct model_out *out)
 {
     const struct model_layout *L = &m->L;
+    uint32_t vaddr;
 
     begin(m, out);
+    if (vaddr64 >= VA_END) {
+        bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+    vaddr = (uint32_t)vaddr64;
     switch (L->arch) {
     case MA_X86:
     case MA_X86_PAE:

@@ -37,7 +37,8 @@ struct model_layout {
 
 struct model_event {
     int kind; /* enum hm_event_kind */
-    uint32_t cpu, a, b;
+    uint32_t cpu;
+    uint64_t a, b; /* 64 bits, as struct hm_event's */
     uint64_t pte;
 };
 
@@ -47,7 +48,7 @@ struct model_out {
     int bug;                   /* the last enum hm_bug reported through the bug hook (HM_BUG_NONE: none) */
     int bug_err;               /* the error that bug report carried */
     uint32_t nbugs;            /* bug reports (a flush may report one and still succeed) */
-    uint32_t val;              /* vaddr, pfn or byte, when err == HM_OK */
+    uint64_t val;              /* vaddr, pfn or byte, when err == HM_OK */
     uint32_t stale_tlb_hits;   /* accesses served by a TLB entry that disagrees with the PTE */
     uint32_t stale_pte_writes; /* pkmap PTEs written while another page is cached there */
     int flushed;               /* flush_all_zero_pkmaps ran */
@@ -94,17 +95,20 @@ struct model {
 int model_init(struct model *m, const struct model_config *cfg);
 void model_free(struct model *m);
 
-/* Each operation starts a new event list (m->ev, m->nev) and fills *out. */
+/* Each operation starts a new event list (m->ev, m->nev) and fills *out. Addresses are 64-bit
+ * numbers (hm_vaddr_t); every modelled machine has a 32-bit space, and an address at or above
+ * 2^32 is refused before anything looks at it: BAD_ADDR (ERANGE) by the library's calls (after
+ * kunmap_atomic's cpu and type checks), ERANGE without a bug by the sim's load and store. */
 void model_kmap(struct model *m, uint32_t pfn, struct model_out *out);
 void model_kunmap(struct model *m, uint32_t pfn, struct model_out *out);
 void model_flush_unused(struct model *m, struct model_out *out);
 void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out);
 void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out);
-void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t vaddr, struct model_out *out);
-void model_load(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out);
-void model_store(struct model *m, uint32_t cpu, uint32_t vaddr, uint8_t value, struct model_out *out);
-void model_kmap_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
-void model_kmap_atomic_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
+void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t vaddr, struct model_out *out);
+void model_load(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out);
+void model_store(struct model *m, uint32_t cpu, uint64_t vaddr, uint8_t value, struct model_out *out);
+void model_kmap_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
+void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
 void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
 void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
 /* The machine's PTE-write fault injection (sim.h hm_sim_inject): from now on the machine
@@ -123,10 +127,10 @@ void model_bad_arg(struct model *m, struct model_out *out);
 uint32_t model_pkmap_addr(const struct model *m, uint32_t i);           /* PKMAP_ADDR(i) */
 uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type); /* atomic slot */
 uint64_t model_pte_word(const struct model *m, uint32_t pfn);           /* mk_pte(pfn, kmap_prot) */
-/* The raw PTE word the model expects at vaddr's page (0: none). */
-uint64_t model_pte_at(const struct model *m, uint32_t vaddr);
-/* 1 and *pfn if the model says cpu's TLB caches vaddr's page. */
-int model_tlb_lookup(const struct model *m, uint32_t cpu, uint32_t vaddr, uint32_t *pfn);
+/* The raw PTE word the model expects at vaddr's page (0: none, and past 2^32). */
+uint64_t model_pte_at(const struct model *m, uint64_t vaddr);
+/* 1 and *pfn if the model says cpu's TLB caches vaddr's page (0 past 2^32). */
+int model_tlb_lookup(const struct model *m, uint32_t cpu, uint64_t vaddr, uint32_t *pfn);
 /* Number of TLB entries the model says cpu holds. */
 uint32_t model_tlb_entries(const struct model *m, uint32_t cpu);
 /* The pkmap slot page_address(pfn) points at (its record), or -1. */

@@ -1,6 +1,7 @@
 /* probe.c - kmap_ops' API and config probes (FOP_PROBE, FOP_CONFIG): the public calls the machine
  * ops do not reach, each predicted by the model or highmem.h, and the config probe's mini MMU.
  * SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +234,8 @@ void run_probe(struct run *r, struct fop_rec *o, struct model_out *mo)
 struct mini_mmu {
     hm_pte_t *pt;
     size_t cap;
-    uint32_t start, pages;
+    hm_vaddr_t start; /* the window [start, start + pages pages), compared in 64 bits */
+    uint32_t pages;
     /* the indices of pt[] written non-zero since the last reset (every other word is zero),
      * unless `overflow`: mini_reset then clears only these instead of the whole table */
     uint32_t dirty[MINI_DIRTY_MAX], ndirty;
@@ -247,7 +249,7 @@ static int mini_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
     uint32_t i;
     if (vaddr < u->start || (vaddr - u->start) >> 12 >= u->pages)
         return 1; /* no page table there (the core never asks) */
-    i = (vaddr - u->start) >> 12;
+    i = (uint32_t)((vaddr - u->start) >> 12); /* < pages */
     if (pte && !u->pt[i]) {
         if (u->ndirty < MINI_DIRTY_MAX)
             u->dirty[u->ndirty++] = i;
@@ -311,8 +313,8 @@ static void mini_run(struct run *r, struct hm_ctx *c2, const struct hm_config *c
         rc = (call);                                                                                     \
         nbugs += mo.nbugs;                                                                               \
         if (rc != mo.err || (rc == HM_OK && (what) != mo.val))                                           \
-            fail(r, "config probe, no-hook machine: %s returned %s 0x%x, the model expects %s 0x%x", #call, \
-                 hm_strerror(rc), (what), hm_strerror(mo.err), mo.val);                                  \
+            fail(r, "config probe, no-hook machine: %s returned %s 0x%" PRIx64 ", the model expects %s 0x%" \
+                 PRIx64, #call, hm_strerror(rc), (uint64_t)(what), hm_strerror(mo.err), mo.val);         \
     } while (0)
     for (uint32_t k = 0; hp && k <= L->last_pkmap; k++) {
         model_kmap(&pm, hs + k % hp, &mo);
@@ -412,7 +414,7 @@ void run_config(struct run *r, struct fop_rec *o, struct model_out *mo)
         fail(r, "config probe: hm_layout_compute returned %s, the model %s the config", hm_strerror(rc),
              valid ? "accepts" : "refuses");
     if (valid && !layout_matches(&M, &L))
-        fail(r, "config probe: layout (PKMAP_BASE 0x%08x, max_pfn 0x%x) differs from the model's (0x%08x, 0x%x)",
+        fail(r, "config probe: layout (PKMAP_BASE 0x%08" PRIx64 ", max_pfn 0x%x) differs from the model's (0x%08x, 0x%x)",
              L.pkmap_base, L.max_pfn, M.pkmap_base, M.max_pfn);
     size = hm_ctx_size(&cfg);
     if ((size != 0) != valid)

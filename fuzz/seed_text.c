@@ -53,8 +53,8 @@ void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_lay
         fprintf(f, " --debug-highmem");
     if (cfg->need_flush)
         fprintf(f, " --need-flush");
-    fprintf(f, "\n# layout: highmem pfns 0x%x..0x%x (max_pfn 0x%x), PKMAP_BASE 0x%08x, LAST_PKMAP %u,"
-               " atomic slot idx 0 at 0x%08x (%s), KM_TYPE_NR %u, %u km_types\n",
+    fprintf(f, "\n# layout: highmem pfns 0x%x..0x%x (max_pfn 0x%x), PKMAP_BASE 0x%08" PRIx64 ", LAST_PKMAP %u,"
+               " atomic slot idx 0 at 0x%08" PRIx64 " (%s), KM_TYPE_NR %u, %u km_types\n",
             L->highmem_start_pfn, L->max_pfn ? L->max_pfn - 1u : 0, L->max_pfn, L->pkmap_base, L->last_pkmap,
             L->kmap_atomic_base, L->kmap_atomic_dir > 0 ? "ascending" : "descending", L->km_type_nr,
             L->nr_km_types);
@@ -173,17 +173,17 @@ void fop_print_op(FILE *f, const struct fop_decoder *d, int hint, const struct f
         case FOP_KMAP_ATOMIC:
         case FOP_KMAP_ATOMIC_PFN:
         case FOP_PAGE_ADDRESS:
-            kbuf_printf(&b, " 0x%08x", o->val);
+            kbuf_printf(&b, " 0x%08" PRIx64, o->val);
             break;
         case FOP_LOAD:
-            kbuf_printf(&b, " value %u", o->val);
+            kbuf_printf(&b, " value %" PRIu64, o->val);
             break;
         case FOP_KMAP_TO_PAGE:
         case FOP_KMAP_ATOMIC_TO_PAGE:
-            kbuf_printf(&b, " pfn 0x%x", o->val);
+            kbuf_printf(&b, " pfn 0x%" PRIx64, o->val);
             break;
         case FOP_POKE:
-            kbuf_printf(&b, " pte 0x%llx at 0x%08x", (unsigned long long)o->pte, o->vaddr);
+            kbuf_printf(&b, " pte 0x%llx at 0x%08" PRIx64, (unsigned long long)o->pte, o->vaddr);
             break;
         default:
             break;

@@ -9,19 +9,16 @@ int print_event(const struct hm_event *ev, char *dst, size_t dstlen)
 {
     switch (ev->kind) {
     case HM_EV_PTE_SET:
-        snprintf(dst, dstlen, "pte_set 0x%" PRIx32 " %" PRIu32, ev->a, ev->b);
+        snprintf(dst, dstlen, "pte_set 0x%" PRIx64 " %" PRIu64, ev->a, ev->b);
         return 1;
     case HM_EV_PTE_CLEAR:
-        snprintf(dst, dstlen, "pte_clear 0x%" PRIx32, ev->a);
+        snprintf(dst, dstlen, "pte_clear 0x%" PRIx64, ev->a);
         return 1;
-    case HM_EV_TLB_FLUSH_RANGE: {
-        /* The end is exclusive; 0 means the range runs to the top of the 4 GiB space. */
-        uint64_t end = ev->b ? (uint64_t)ev->b : UINT64_C(0x100000000);
-        snprintf(dst, dstlen, "tlb_flush_range 0x%" PRIx32 " 0x%" PRIx64, ev->a, end);
+    case HM_EV_TLB_FLUSH_RANGE: /* the end is exclusive (a window ending at 4 GiB: 0x100000000) */
+        snprintf(dst, dstlen, "tlb_flush_range 0x%" PRIx64 " 0x%" PRIx64, ev->a, ev->b);
         return 1;
-    }
     case HM_EV_TLB_FLUSH_PAGE:
-        snprintf(dst, dstlen, "tlb_flush_page 0x%" PRIx32, ev->a);
+        snprintf(dst, dstlen, "tlb_flush_page 0x%" PRIx64, ev->a);
         return 1;
     case HM_EV_TLB_FLUSH_ALL:
         snprintf(dst, dstlen, "tlb_flush_all");
@@ -33,7 +30,7 @@ int print_event(const struct hm_event *ev, char *dst, size_t dstlen)
         snprintf(dst, dstlen, "flush_all_zero_pkmaps");
         return 1;
     case HM_EV_MACHINE_FAIL: /* the pte_set / pte_clear just before it was refused */
-        snprintf(dst, dstlen, "machine_fail 0x%" PRIx32, ev->a);
+        snprintf(dst, dstlen, "machine_fail 0x%" PRIx64, ev->a);
         return 1;
     default:
         return 0;
@@ -124,7 +121,7 @@ static void result_jsonl(struct kbuf *b, const struct harness_machine *m,
         kbuf_json_str(b, hm_strerror(r->err));
     } else {
         if (r->has_vaddr)
-            kbuf_printf(b, ",\"vaddr\":\"0x%" PRIx32 "\"", r->vaddr);
+            kbuf_printf(b, ",\"vaddr\":\"0x%" PRIx64 "\"", r->vaddr);
         if (r->has_value)
             kbuf_printf(b, ",\"value\":%u", r->value);
         if (r->has_pfn)
@@ -153,7 +150,7 @@ static void result_text(struct kbuf *b, const struct harness_machine *m,
         if (r->bug != HM_BUG_NONE)
             kbuf_printf(b, " (%s)", hm_bug_name(r->bug));
     } else if (r->has_vaddr) {
-        kbuf_printf(b, "0x%" PRIx32, r->vaddr);
+        kbuf_printf(b, "0x%" PRIx64, r->vaddr);
     } else if (r->has_value) {
         kbuf_printf(b, "%u", r->value);
     } else if (r->has_pfn) {

@@ -9,7 +9,7 @@
 #include "exec.h"
 #include "json.h"
 
-#define HARNESS_EV_LEN 64 /* longest event string: "tlb_flush_range 0xffffffff 0x100000000" */
+#define HARNESS_EV_LEN 64 /* longest event string (53): "tlb_flush_range 0x<16 digits> 0x<16 digits>" */
 
 /* Render one library event as its trace words into dst; returns 0 (dst untouched) when the
  * event kind is not one the trace shows (sleep, wakeup, bug, stale_tlb, flush_done). */

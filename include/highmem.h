@@ -18,11 +18,16 @@ extern "C" {
 #define HM_VERSION_STRING "0.9.0"
 
 /* ---------------------------------------------------------------------------------------
- * Basic types. Every modelled kernel is a 32-bit kernel, so kernel virtual addresses are
- * 32 bits wide on every host; page-table entries are raw words in the arch's own format
- * (32 bits, or 64 bits for x86-PAE), always carried in a 64-bit integer.
+ * Basic types. A kernel virtual address is carried in 64 bits on every host, so that a
+ * machine whose addresses are real pointers fits, and so that every host prints the same
+ * numbers: an embedder turns one into a pointer with (void *)(uintptr_t)v. A machine's
+ * layout says how much of that space it models (hm_layout.va_bits: 32 for every modelled
+ * 32-bit kernel); every call taking an address refuses one at or above 2^va_bits before it
+ * looks at it (HM_BUG_BAD_ADDR, HM_ERANGE), so a high address never aliases a low one.
+ * Page-table entries are raw words in the arch's own format (32 bits, or 64 bits for
+ * x86-PAE), always carried in a 64-bit integer.
  * ------------------------------------------------------------------------------------- */
-typedef uint32_t hm_vaddr_t; /* a kernel virtual address of the modelled machine */
+typedef uint64_t hm_vaddr_t; /* a kernel virtual address of the machine */
 typedef uint32_t hm_pfn_t;   /* a page frame number */
 typedef uint64_t hm_pte_t;   /* a raw PTE word; 0 is "none" on every supported arch */
 
@@ -74,7 +79,7 @@ struct hm_bug_report {
     int bug;              /* enum hm_bug */
     int err;              /* the enum hm_err the call returns */
     const char *function; /* the kernel function whose BUG this is, e.g. "kunmap_high" */
-    uint32_t arg;         /* the pfn or address involved (0 when none) */
+    uint64_t arg;         /* the pfn or address involved (0 when none) */
 };
 typedef void (*hm_bug_fn)(void *cookie, const struct hm_bug_report *report);
 
@@ -103,8 +108,8 @@ enum hm_event_kind {
 struct hm_event {
     int kind;     /* enum hm_event_kind */
     uint32_t cpu; /* the CPU concerned, or HM_CPU_ALL */
-    uint32_t a;
-    uint32_t b;
+    uint64_t a;   /* 64 bits: a and b may be addresses (hm_vaddr_t) */
+    uint64_t b;
     hm_pte_t pte;
 };
 typedef void (*hm_event_fn)(void *cookie, const struct hm_event *ev);
@@ -220,6 +225,9 @@ struct hm_config {
 struct hm_layout {
     const char *arch;
     uint32_t page_size, page_shift;
+    uint32_t va_bits;           /* the machine's virtual address space is [0, 2^va_bits): 32 for
+                                 * every modelled arch; every address below lies in it, and an
+                                 * address argument at or above 2^va_bits is refused (BAD_ADDR) */
     hm_vaddr_t page_offset;     /* virtual address of pfn 0 */
     hm_pfn_t highmem_start_pfn; /* first highmem pfn (== max_pfn without highmem) */
     hm_pfn_t max_pfn;           /* one past the last valid pfn */
@@ -315,15 +323,18 @@ int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned 
 
 /* kunmap_atomic: undo one kmap_atomic on cpu (the arch decides what happens to the slot).
  * Errors: HM_EINVAL (bad cpu/type, no kmap_atomic outstanding on cpu, arch BUG on address),
+ * HM_ERANGE (vaddr at or above 2^va_bits: BAD_ADDR, checked after cpu and type),
  * HM_EMACHINE (the machine refused the clear: nothing changed, the slot is still mapped). */
 int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigned type);
 
 /* The arch's own kmap_atomic_to_page, quirks included (x86 returns virt_to_page() for pkmap
- * addresses). Errors: HM_EINVAL (address the arch would BUG on), HM_ERANGE. */
+ * addresses). Errors: HM_EINVAL (address the arch would BUG on), HM_ERANGE (an address of no
+ * region, or at or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 
 /* The page behind any kernel address, correct for every region: direct map, pkmap window,
- * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region). */
+ * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region, or at
+ * or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 
 /* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.

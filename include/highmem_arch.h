@@ -32,7 +32,9 @@ struct hm_arch {
 
     /* Fill the arch part of a layout: pkmap_base, vmalloc, fixmap, atomic slots, km_types,
      * pt_start/pt_pages. The core has already filled page size, pfn ranges, last_pkmap,
-     * nr_cpus, pte_bytes and mem_map. Returns HM_OK or HM_EINVAL. */
+     * nr_cpus, pte_bytes, mem_map and va_bits (32: a 32-bit kernel; an arch with a wider
+     * space raises it). The core then refuses a layout with an address, or a window end,
+     * past 2^va_bits. Returns HM_OK or HM_EINVAL. */
     int (*layout)(const struct hm_config *cfg, struct hm_layout *l);
 
     /* PTE format. mk_pte(pfn, prot) builds a present entry; pte_none defaults to "== 0". */
@@ -80,7 +82,7 @@ int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *va
 
 /* Report a BUG condition: counts it, emits HM_EV_BUG, calls the embedder's hook, and returns
  * err so a front can write `return hm_core_bug(...)`. */
-int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint32_t arg);
+int hm_core_bug(struct hm_ctx *ctx, int bug, int err, const char *function, uint64_t arg);
 
 /* Hardware actions, each emitting its event before it reaches the machine. The two PTE
  * writes return HM_OK, or HM_EMACHINE when the machine refused the write (the PTE is as it
@@ -117,22 +119,38 @@ int hm_core_in_interrupt(const struct hm_ctx *ctx);
 int hm_core_debug_highmem(const struct hm_ctx *ctx);
 int hm_core_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn);
 hm_vaddr_t hm_core_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn);
-/* virt_to_page for any address (no range check; arithmetic as the kernel's). */
+/* virt_to_page's arithmetic, (vaddr - PAGE_OFFSET) >> PAGE_SHIFT, with no range check.
+ * Pre: PAGE_OFFSET <= vaddr and the pfn fits 32 bits (a direct-map address, or any address of
+ * a 32-bit space); the kernel's wrap below PAGE_OFFSET is not modelled. */
 hm_pfn_t hm_core_virt_to_pfn(const struct hm_ctx *ctx, hm_vaddr_t vaddr);
 hm_pte_t hm_core_kmap_prot(const struct hm_ctx *ctx);
 int hm_core_pte_none(const struct hm_ctx *ctx, hm_pte_t pte);
 hm_pfn_t hm_core_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
 hm_pte_t hm_core_mk_pte(const struct hm_ctx *ctx, hm_pfn_t pfn, hm_pte_t prot);
 
-/* __fix_to_virt(idx) = FIXADDR_TOP - (idx << PAGE_SHIFT). */
+/* Address arithmetic on hm_vaddr_t. Masks are built in hm_vaddr_t's own width: a 32-bit
+ * ~(PAGE_SIZE - 1) would clear the high half of a wide address, not just its page offset. */
+/* Whether v lies in the machine's virtual address space [0, 2^va_bits). */
+static inline int hm_va_ok(const struct hm_layout *l, hm_vaddr_t v)
+{
+    return l->va_bits >= 64u || ((uint64_t)v >> l->va_bits) == 0u;
+}
+/* v & PAGE_MASK. */
+static inline hm_vaddr_t hm_page_base(const struct hm_layout *l, hm_vaddr_t v)
+{
+    return v & ~(hm_vaddr_t)(l->page_size - 1u);
+}
+/* __fix_to_virt(idx) = FIXADDR_TOP - (idx << PAGE_SHIFT). Pre: idx < nr_fixmap (the result
+ * stays in the fixmap, never below 0). */
 static inline hm_vaddr_t hm_fix_to_virt(const struct hm_layout *l, uint32_t idx)
 {
-    return l->fixaddr_top - (idx << l->page_shift);
+    return l->fixaddr_top - ((hm_vaddr_t)idx << l->page_shift);
 }
-/* __virt_to_fix(v) = (FIXADDR_TOP - (v & PAGE_MASK)) >> PAGE_SHIFT. */
+/* __virt_to_fix(v) = (FIXADDR_TOP - (v & PAGE_MASK)) >> PAGE_SHIFT. Pre: FIXADDR_START <= v <
+ * FIXADDR_TOP, so the index is below nr_fixmap and fits its 32 bits. */
 static inline uint32_t hm_virt_to_fix(const struct hm_layout *l, hm_vaddr_t v)
 {
-    return (l->fixaddr_top - (v & ~(l->page_size - 1u))) >> l->page_shift;
+    return (uint32_t)((l->fixaddr_top - hm_page_base(l, v)) >> l->page_shift);
 }
 
 /* The built-in backends (one exported symbol each). */

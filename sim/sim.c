@@ -18,7 +18,7 @@
 #define LEAF_SHIFT 12u
 #define LEAF_SIZE (1u << LEAF_SHIFT)
 
-#define VA_END ((uint64_t)1 << 32) /* one past the last 32-bit virtual address */
+#define VA_END ((uint64_t)1 << 32) /* one past the last address of the sim's 32-bit space */
 
 /* The indices of an array written since its last reset, each listed once (mark[i] set): what a
  * reset must clear, so that it never sweeps the whole array. */
@@ -279,14 +279,19 @@ static int layout_ok(const struct hm_layout *l)
         return 0;
     if (l->max_pfn == 0u || l->highmem_start_pfn > l->max_pfn)
         return 0;
-    uint32_t mask = l->page_size - 1u;
+    if (l->va_bits > 32u) /* a wider space than the sim models */
+        return 0;
+    hm_vaddr_t mask = l->page_size - 1u;
     if ((l->page_offset & mask) != 0u || (l->pt_start & mask) != 0u)
+        return 0;
+    /* every start below 4 GiB first, so that no end below can wrap around 2^64 */
+    if (l->pt_start >= VA_END || l->pkmap_base >= VA_END)
         return 0;
     uint64_t pt_end = (uint64_t)l->pt_start + ((uint64_t)l->pt_pages << l->page_shift);
     if (pt_end > VA_END)
         return 0;
     uint64_t dm_end = l->high_memory ? (uint64_t)l->high_memory : VA_END;
-    if (dm_end < l->page_offset)
+    if (dm_end < l->page_offset || dm_end > VA_END)
         return 0;
     /* The window must not overlap the direct map (an address has one translation). */
     if (l->pt_pages && l->pt_start < dm_end && l->page_offset < pt_end && l->page_offset < dm_end)
@@ -585,7 +590,7 @@ void hm_sim_inject(struct hm_sim *sim, int fault)
 static void hook_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
 {
     struct hm_sim *s = m;
-    uint64_t lo = start, hi = end ? (uint64_t)end : VA_END;
+    uint64_t lo = start, hi = end;
     sim_lock(s);
     s->st.tlb_flush_ranges++;
     if (flush_dropped(s)) {
@@ -785,17 +790,21 @@ static int mmu_access(struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, uint8_t 
         rc = HM_EFAULT;
     }
 
-    if (rc == HM_OK)
-        rc = mem_access(s, pfn, vaddr & (s->page_size - 1u), val, write);
+    if (rc == HM_OK) /* the page offset: below page_size */
+        rc = mem_access(s, pfn, (uint32_t)(vaddr & (s->page_size - 1u)), val, write);
     sim_unlock(s);
     pending_emit(s, &p);
     return rc;
 }
 
+/* An address past the 32-bit space is refused before it reaches the MMU (nothing is counted):
+ * no region test or page mask ever sees it. */
 int hm_sim_load(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value)
 {
     if (!sim || !value || cpu >= sim->nr_cpus)
         return HM_EINVAL;
+    if (vaddr >= VA_END)
+        return HM_ERANGE;
     return mmu_access(sim, cpu, vaddr, value, 0);
 }
 
@@ -803,6 +812,8 @@ int hm_sim_store(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t val
 {
     if (!sim || cpu >= sim->nr_cpus)
         return HM_EINVAL;
+    if (vaddr >= VA_END)
+        return HM_ERANGE;
     return mmu_access(sim, cpu, vaddr, &value, 1);
 }
 

@@ -64,8 +64,9 @@ enum hm_sim_fault {
  * the event (so possibly on several threads at once); it may call the inspection functions.
  * Returns NULL on allocation failure or a bad layout: page_size != 1 << page_shift,
  * page_shift outside 8..24, nr_cpus outside 1..HM_MAX_CPUS, max_pfn 0 or < highmem_start_pfn,
- * unaligned page_offset / pt_start, a page-table window past 4 GiB or overlapping the direct
- * map [page_offset, high_memory) (high_memory 0 = 4 GiB), a pkmap window outside it.
+ * unaligned page_offset / pt_start, va_bits > 32 (the sim models a 32-bit space), a
+ * page-table window past 4 GiB or overlapping the direct map [page_offset, high_memory)
+ * (high_memory 0 = 4 GiB), a pkmap window outside it.
  * The sim copies what it needs from the layout; the arch must outlive the sim. */
 struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *arch,
                           hm_event_fn on_event, void *cookie);
@@ -86,8 +87,9 @@ int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struc
 
 /* Fill a struct hm_machine whose hooks act on this sim (m = sim). Every hook is thread-safe.
  * set_pte returns 0, or 1 when it refuses the write (fault injection, or an address outside
- * the window: nothing is written there); out-of-window get_pte returns 0; flush_tlb_range treats end == 0 as
- * 4 GiB; lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
+ * the window, however wide: nothing is written there); out-of-window get_pte returns 0;
+ * flush_tlb_range's end is exclusive (4 GiB is 0x100000000; an end at or below the start
+ * flushes nothing); lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
  * and wakes only on a wake_all that begins after it (no lost wake-ups). */
 void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
 
@@ -95,7 +97,8 @@ void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
  * arithmetically (pfn < highmem_start_pfn only, never cached); the page-table window goes TLB
  * first (even a stale entry is used: that is how a missing flush becomes a wrong byte; it is
  * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB.
- * Errors: HM_EINVAL (NULL sim, cpu >= nr_cpus, NULL out), HM_EFAULT (no translation: none PTE,
+ * Errors: HM_EINVAL (NULL sim, cpu >= nr_cpus, NULL out), HM_ERANGE (vaddr >= 4 GiB: outside
+ * the sim's space, refused before any count or lookup), HM_EFAULT (no translation: none PTE,
  * PTE pfn >= max_pfn, address of no region), HM_ENOSPC (store: page allocation failed). */
 int hm_sim_load(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t *value);
 int hm_sim_store(struct hm_sim *sim, uint32_t cpu, hm_vaddr_t vaddr, uint8_t value);

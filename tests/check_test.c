@@ -24,7 +24,7 @@ static struct tl *setup(void)
 {
     struct hm_config c = tl_cfg("x86", NSLOTS, 2);
     struct tl *t = tl_open(&c);
-    cr_assert(eq(u32, tl_kmap(t, t->layout.highmem_start_pfn), tl_pkaddr(t, S0)));
+    cr_assert(eq(u64, tl_kmap(t, t->layout.highmem_start_pfn), tl_pkaddr(t, S0)));
     cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
     return t;
 }

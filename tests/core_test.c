@@ -27,12 +27,12 @@ static struct tl *open_x86(uint32_t last_pkmap)
 }
 
 /* Assert that event i has the given kind, a and b. */
-static void expect_ev(const struct tl *t, size_t i, int kind, uint32_t a, uint32_t b)
+static void expect_ev(const struct tl *t, size_t i, int kind, uint64_t a, uint64_t b)
 {
     cr_assert(lt(sz, i, t->nev), "event %zu missing (only %zu)", i, t->nev);
     cr_expect(eq(str, (char *)hm_event_name(t->ev[i].kind), (char *)hm_event_name(kind)), "event %zu kind", i);
-    cr_expect(eq(u32, t->ev[i].a, a), "event %zu (%s) a", i, hm_event_name(kind));
-    cr_expect(eq(u32, t->ev[i].b, b), "event %zu (%s) b", i, hm_event_name(kind));
+    cr_expect(eq(u64, t->ev[i].a, a), "event %zu (%s) a", i, hm_event_name(kind));
+    cr_expect(eq(u64, t->ev[i].b, b), "event %zu (%s) b", i, hm_event_name(kind));
 }
 
 /* Assert that the first four events are the flush of a 4-slot window that frees slot 2 alone. */
@@ -51,10 +51,10 @@ Test(core, first_kmap_uses_slot_1_default_window)
 {
     struct tl *t = open_x86(0);
     cr_assert(eq(u32, t->layout.last_pkmap, 1024));
-    cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
+    cr_assert(eq(u64, t->layout.pkmap_base, 0xff800000u));
     hm_vaddr_t v = tl_kmap(t, PG(0));
     /* PKMAP_ADDR(1) = 0xff800000 + (1 << 12) */
-    cr_assert(eq(u32, v, 0xff801000u));
+    cr_assert(eq(u64, v, 0xff801000u));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2)); /* 1 (mapped) + 1 user */
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0));
@@ -73,17 +73,17 @@ Test(core, slot_0_only_after_wrap_flush)
     struct tl *t = open_x86(4);
     /* S = 4: slots 1, 2, 3, then the cursor wraps to 0, flushes, and takes slot 0 */
     for (uint32_t i = 0; i < 3; i++) {
-        cr_assert(eq(u32, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
+        cr_assert(eq(u64, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
         cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 0));
     }
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0));
     /* the flush comes first, then the PTE write of slot 0 */
     cr_assert(eq(int, t->ev[0].kind, HM_EV_FLUSH_ALL_ZERO_PKMAPS));
     cr_assert(eq(int, t->ev[t->nev - 1].kind, HM_EV_PTE_SET));
-    cr_assert(eq(u32, t->ev[t->nev - 1].a, tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, t->ev[t->nev - 1].a, tl_pkaddr(t, 0)));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 1));
 }
 
@@ -95,7 +95,7 @@ Test(core, flush_only_on_wrap_with_ordered_events)
     struct tl *t = open_x86(8);
     /* kmap 7 pages: slots 1..7. Free slots remain (slot 0) but nothing flushes. */
     for (uint32_t i = 0; i < 7; i++)
-        cr_assert(eq(u32, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
+        cr_assert(eq(u64, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
     /* release the pages in slots 6, 2, 5 (out of order): counts drop to 1 */
     tl_kunmap(t, PG(5));
     tl_kunmap(t, PG(1));
@@ -107,7 +107,7 @@ Test(core, flush_only_on_wrap_with_ordered_events)
     tl_ev_clear(t);
     /* the 8th kmap wraps: flush (count-1 slots 2, 5, 6 ascending), TLB flush of the window
      * [PKMAP_ADDR(0), PKMAP_ADDR(8)), then slot 0 is used */
-    cr_assert(eq(u32, tl_kmap(t, PG(7)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_kmap(t, PG(7)), tl_pkaddr(t, 0)));
     cr_assert(eq(sz, t->nev, 7));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
     expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
@@ -122,9 +122,9 @@ Test(core, flush_only_on_wrap_with_ordered_events)
         cr_expect(eq(int, hm_pkmap_count(t->ctx, s), want), "slot %u", s);
     }
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 2)), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(1)), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(4)), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(5)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(1)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(4)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(5)), 0));
     tl_assert_invariants(t, "wrap flush");
 }
 
@@ -134,12 +134,12 @@ Test(core, wrap_at_default_1024_flushes_whole_window)
     /* map and release 1023 pages: slots 1..1023 all end at count 1, no flush yet */
     for (uint32_t i = 0; i < 1023; i++) {
         hm_vaddr_t v = tl_kmap(t, PG(i));
-        cr_expect(eq(u32, v, 0xff800000u + ((i + 1) << 12)));
+        cr_expect(eq(u64, v, 0xff800000u + ((i + 1) << 12)));
         tl_kunmap(t, PG(i));
     }
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 0));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(2000)), 0xff800000u));
+    cr_assert(eq(u64, tl_kmap(t, PG(2000)), 0xff800000u));
     /* 1 enter + 1023 clears + 1 TLB range + 1 done + 1 PTE set */
     cr_assert(eq(sz, t->nev, 1027));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
@@ -162,7 +162,7 @@ Test(core, flush_flushes_tlb_even_when_nothing_freed_2624)
     for (uint32_t i = 0; i < 3; i++)
         tl_kmap(t, PG(i)); /* held: nothing will be freed */
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
     cr_assert(eq(sz, t->nev, 4));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
     expect_ev(t, 1, HM_EV_TLB_FLUSH_RANGE, tl_pkaddr(t, 0), tl_pkaddr(t, 4));
@@ -185,7 +185,7 @@ Test(core, need_flush_skips_tlb_flush_when_nothing_freed)
     for (uint32_t i = 0; i < 3; i++)
         tl_kmap(t, PG(i));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
     /* enter, done(0), pte_set: no TLB flush */
     cr_assert(eq(sz, t->nev, 3));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
@@ -221,7 +221,7 @@ Test(core, wrap_resets_scan_budget)
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 3));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 1));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_PTE_SET), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(9)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(9)), 0));
     cr_assert(eq(u64, tl_stats(t).kmap_eagain, 1));
 
     /* the next attempt starts at 3, so its first step wraps and flushes again at once */
@@ -235,7 +235,7 @@ Test(core, wrap_resets_scan_budget)
     tl_kunmap(t, PG(1));
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_try(t->ctx, PG(9), &v), HM_OK));
-    cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, v, tl_pkaddr(t, 2)));
     expect_ev(t, 0, HM_EV_FLUSH_ALL_ZERO_PKMAPS, 0, 0);
     expect_ev(t, 1, HM_EV_PTE_CLEAR, tl_pkaddr(t, 2), 0);
     tl_assert_invariants(t, "budget");
@@ -250,7 +250,7 @@ Test(core, kmap_of_mapped_page_succeeds_even_when_window_full)
     hm_vaddr_t v = 0;
     /* page_address is consulted before any scan: no EAGAIN, no flush, count 2 -> 3 */
     cr_assert(eq(int, hm_kmap_try(t->ctx, PG(0), &v), HM_OK));
-    cr_assert(eq(u32, v, tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, v, tl_pkaddr(t, 1)));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 3));
     cr_assert(eq(sz, t->nev, 0));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0));
@@ -267,7 +267,7 @@ Test(core, kunmap_is_lazy)
     tl_kunmap(t, PG(0));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), v));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), v));
     cr_assert(eq(sz, tl_ev_hw_count(t, 0), 0));
     cr_assert(eq(u32, hm_pool_size(t->ctx), 7));
 }
@@ -278,7 +278,7 @@ Test(core, rekmap_of_count1_page_reuses_address_without_pte_write)
     hm_vaddr_t v = tl_kmap(t, PG(0));
     tl_kunmap(t, PG(0));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), v));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), v));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
     cr_assert(eq(sz, tl_ev_hw_count(t, 0), 0));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 1)); /* no scan */
@@ -288,16 +288,16 @@ Test(core, rekmap_of_count1_page_reuses_address_without_pte_write)
 Test(core, count1_slot_not_reused_by_other_page_until_flush)
 {
     struct tl *t = open_x86(4);
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
     tl_kunmap(t, PG(0)); /* slot 1 at count 1 */
-    cr_assert(eq(u32, tl_kmap(t, PG(1)), tl_pkaddr(t, 2)));
-    cr_assert(eq(u32, tl_kmap(t, PG(2)), tl_pkaddr(t, 3)));
+    cr_assert(eq(u64, tl_kmap(t, PG(1)), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_kmap(t, PG(2)), tl_pkaddr(t, 3)));
     /* wrap: the flush frees slot 1, but the scan tests slot 0 first */
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 0)));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 0));
     /* only now can another page take slot 1 */
-    cr_assert(eq(u32, tl_kmap(t, PG(4)), tl_pkaddr(t, 1)));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
+    cr_assert(eq(u64, tl_kmap(t, PG(4)), tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), 0));
     tl_assert_invariants(t, "reuse");
 }
 
@@ -311,11 +311,11 @@ Test(core, count1_slot_ahead_of_cursor_is_skipped)
     tl_kunmap(t, PG(1)); /* slot 2 -> count 1, ahead of the cursor */
     tl_ev_clear(t);
     /* scan: 1 busy, 2 count 1 (not usable), 3 busy, wrap: flush frees 2, 0 busy, 1 busy, 2 */
-    cr_assert(eq(u32, tl_kmap(t, PG(4)), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_kmap(t, PG(4)), tl_pkaddr(t, 2)));
     cr_assert(eq(sz, t->nev, 5));
     expect_flush_frees_slot_2(t);
     expect_ev(t, 4, HM_EV_PTE_SET, tl_pkaddr(t, 2), PG(4));
-    cr_assert(eq(u32, tl_page_address(t, PG(1)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(1)), 0));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 2));
     tl_assert_invariants(t, "skip count 1");
 }
@@ -327,18 +327,19 @@ static unsigned observed_sets, observed_clears;
 
 static void observe_pte_write(struct tl *t, hm_vaddr_t va, hm_pte_t pte)
 {
-    uint32_t slot = (va - t->layout.pkmap_base) >> 12;
-    if (va < t->layout.pkmap_base || slot >= t->layout.last_pkmap)
+    uint32_t slot;
+    if (va < t->layout.pkmap_base || va - t->layout.pkmap_base >= (uint64_t)t->layout.last_pkmap << 12)
         return;
+    slot = (uint32_t)((va - t->layout.pkmap_base) >> 12);
     if (pte) {
         observed_sets++;
         cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), 0), "count already set at PTE write");
-        cr_assert(eq(u32, tl_page_address(t, (hm_pfn_t)(pte >> 12)), 0), "page hashed before PTE write");
+        cr_assert(eq(u64, tl_page_address(t, (hm_pfn_t)(pte >> 12)), 0), "page hashed before PTE write");
     } else {
         hm_pfn_t page = hm_pte_pfn(t->ctx, hm_sim_pte(t->sim, va));
         observed_clears++;
         cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), 0), "count not yet 0 at PTE clear");
-        cr_assert(eq(u32, tl_page_address(t, page), va), "page unhashed before PTE clear");
+        cr_assert(eq(u64, tl_page_address(t, page), va), "page unhashed before PTE clear");
     }
 }
 
@@ -356,8 +357,8 @@ Test(core, order_of_pte_write_count_and_hash)
     cr_assert(eq(u32, observed_clears, 1));
     /* and afterwards both steps are complete */
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 2));
-    cr_assert(eq(u32, tl_page_address(t, PG(3)), tl_pkaddr(t, 0)));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(3)), tl_pkaddr(t, 0)));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), 0));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -377,10 +378,10 @@ Test(core, double_kunmap_is_kunmap_zero_bug_and_changes_nothing)
     cr_assert(eq(int, b->bug, HM_BUG_KUNMAP_ZERO));
     cr_assert(eq(int, b->err, HM_EINVAL));
     cr_assert(eq(str, (char *)b->function, "kunmap_high"));
-    cr_assert(eq(u32, b->arg, PG(0)));
+    cr_assert(eq(u64, b->arg, PG(0)));
     cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), v));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), v));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_WAKEUP), 0)); /* no fall-through into case 1 */
     cr_assert(eq(u64, tl_stats(t).wakeups, before.wakeups));
     cr_assert(eq(u64, tl_stats(t).bugs, before.bugs + 1));
@@ -395,7 +396,7 @@ Test(core, kmap_increments_existing_mapping)
     struct tl *t = open_x86(8);
     hm_vaddr_t v = tl_kmap(t, PG(0));
     for (int n = 3; n <= 6; n++) {
-        cr_assert(eq(u32, tl_kmap(t, PG(0)), v));
+        cr_assert(eq(u64, tl_kmap(t, PG(0)), v));
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), n));
     }
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_PTE_SET), 1));
@@ -410,11 +411,11 @@ Test(core, round_robin_consecutive_slots)
 {
     struct tl *t = open_x86(16);
     for (uint32_t i = 0; i < 5; i++)
-        cr_assert(eq(u32, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
+        cr_assert(eq(u64, tl_kmap(t, PG(i)), tl_pkaddr(t, i + 1)));
     /* releasing slot 1 does not make it the next one: no LIFO reuse */
     tl_kunmap(t, PG(0));
-    cr_assert(eq(u32, tl_kmap(t, PG(10)), tl_pkaddr(t, 6)));
-    cr_assert(eq(u32, tl_kmap(t, PG(11)), tl_pkaddr(t, 7)));
+    cr_assert(eq(u64, tl_kmap(t, PG(10)), tl_pkaddr(t, 6)));
+    cr_assert(eq(u64, tl_kmap(t, PG(11)), tl_pkaddr(t, 7)));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 7));
 }
 
@@ -422,7 +423,7 @@ Test(core, lowmem_kmap_is_direct_and_touches_nothing)
 {
     struct tl *t = open_x86(8);
     /* lowmem: PAGE_OFFSET + (0x1234 << 12) = 0xc1234000 */
-    cr_assert(eq(u32, tl_kmap(t, LOWPFN), 0xc1234000u));
+    cr_assert(eq(u64, tl_kmap(t, LOWPFN), 0xc1234000u));
     tl_kunmap(t, LOWPFN);
     tl_kunmap(t, LOWPFN); /* lowmem kunmap returns at once, however often */
     cr_assert(eq(sz, t->nev, 0));
@@ -450,9 +451,9 @@ Test(core, flush_unused_frees_count1_keeps_in_use)
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 1)), 0));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 2)), KPTE(PG(1))));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 3)), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
-    cr_assert(eq(u32, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
-    cr_assert(eq(u32, tl_page_address(t, PG(2)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_page_address(t, PG(2)), 0));
     cr_assert(eq(u32, hm_pool_size(t->ctx), 7));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 3)); /* the cursor does not move */
     cr_assert(eq(sz, t->nev, 5));
@@ -463,7 +464,7 @@ Test(core, flush_unused_frees_count1_keeps_in_use)
     expect_ev(t, 4, HM_EV_FLUSH_DONE, 2, 0);
     tl_assert_invariants(t, "flush_unused");
     /* the next kmap continues round-robin at slot 4 */
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 4)));
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 4)));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -540,7 +541,7 @@ static void run_script(struct tl *t, uint32_t npages, uint32_t steps, uint32_t s
             if (before) {
                 /* already mapped: always succeeds at the same address */
                 cr_assert(eq(int, rc, HM_OK), "%s", where);
-                cr_assert(eq(u32, v, before), "%s", where);
+                cr_assert(eq(u64, v, before), "%s", where);
             } else if (all_busy) {
                 /* §2.3: only a window with every slot in use makes the scan give up */
                 cr_assert(eq(int, rc, HM_EAGAIN), "%s", where);
@@ -564,13 +565,13 @@ static void run_script(struct tl *t, uint32_t npages, uint32_t steps, uint32_t s
         /* reference balance (I7) for every page still held */
         for (uint32_t q = 0; q < npages; q++) {
             if (held[q] > 0) {
-                uint32_t slot = (addr[q] - t->layout.pkmap_base) >> 12;
-                cr_assert(eq(u32, tl_page_address(t, PG(q)), addr[q]), "%s page %u", where, q);
+                uint32_t slot = (uint32_t)((addr[q] - t->layout.pkmap_base) >> 12); /* held: in the window */
+                cr_assert(eq(u64, tl_page_address(t, PG(q)), addr[q]), "%s page %u", where, q);
                 cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), held[q] + 1), "%s page %u", where, q);
             } else {
                 hm_vaddr_t v = tl_page_address(t, PG(q));
                 if (v)
-                    cr_assert(eq(int, hm_pkmap_count(t->ctx, (v - t->layout.pkmap_base) >> 12), 1),
+                    cr_assert(eq(int, hm_pkmap_count(t->ctx, (uint32_t)((v - t->layout.pkmap_base) >> 12)), 1),
                               "%s idle page %u", where, q);
             }
         }
@@ -657,7 +658,7 @@ static void sleeper_releases_b(struct tl *t, unsigned nth)
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 3));
     cr_assert(eq(u32, hm_nr_waiters(t->ctx), 1));
     cr_assert(eq(int, t->ev[t->nev - 1].kind, HM_EV_SLEEP));
-    cr_assert(eq(u32, t->ev[t->nev - 1].a, PG(9)));
+    cr_assert(eq(u64, t->ev[t->nev - 1].a, PG(9)));
     /* §9.7: 3 -> 2 wakes nobody even with a waiter; 2 -> 1 wakes */
     tl_kunmap(t, PG(1));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_WAKEUP), 0));
@@ -665,7 +666,7 @@ static void sleeper_releases_b(struct tl *t, unsigned nth)
     tl_kunmap(t, PG(1));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_WAKEUP), 1));
     cr_assert(eq(int, t->ev[t->nev - 1].kind, HM_EV_WAKEUP));
-    cr_assert(eq(u32, t->ev[t->nev - 1].a, PG(1)));
+    cr_assert(eq(u64, t->ev[t->nev - 1].a, PG(1)));
     cr_assert(eq(u64, t->wrap.wakes, 1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 2), 1));
     tl_ev_clear(t);
@@ -688,7 +689,7 @@ Test(core, sleep_wake_and_flush_again_after_wakeup)
     hm_vaddr_t v = tl_kmap(t, PG(9));
     /* after the wake-up the page is still unmapped, so the scan restarts from S-1: its first
      * step wraps, flushes (freeing slot 2), and slot 2 is the first free one */
-    cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, v, tl_pkaddr(t, 2)));
     cr_assert(eq(sz, t->nev, 5));
     expect_flush_frees_slot_2(t);
     expect_ev(t, 4, HM_EV_PTE_SET, tl_pkaddr(t, 2), PG(9));
@@ -702,7 +703,7 @@ static void sleeper_other_task_maps_same_page(struct tl *t, unsigned nth)
     /* another task maps the very page the sleeper wants: wrap, flush, slot 2 (kmap_try
      * never sleeps; a second sleep of the waiter fails the nth == 1 check above) */
     cr_assert(eq(int, hm_kmap_try(t->ctx, PG(9), &v), HM_OK));
-    cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, v, tl_pkaddr(t, 2)));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 2), 2));
     tl_ev_clear(t);
 }
@@ -715,7 +716,7 @@ Test(core, recheck_page_address_after_sleep)
     struct hm_stats before = tl_stats(t);
     hm_vaddr_t v = tl_kmap(t, PG(9));
     /* §9.8: the sleeper finds the page mapped and takes that address: no second slot */
-    cr_assert(eq(u32, v, tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, v, tl_pkaddr(t, 2)));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 2), 3));
     cr_assert(eq(sz, t->nev, 0)); /* no scan, no flush, no PTE write after the wake-up */
     cr_assert(eq(u32, hm_nr_waiters(t->ctx), 0));
@@ -781,7 +782,7 @@ Test(core_sim, load_sees_mapped_page_and_wrap_flush_prevents_stale_reads)
     for (uint32_t i = 0; i < 5; i++)
         tl_mark(t, PG(i), (uint8_t)(0xa0 + i));
     hm_vaddr_t va = tl_kmap(t, PG(0));
-    cr_assert(eq(u32, va, tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, va, tl_pkaddr(t, 1)));
     cr_assert(eq(u8, tl_load(t, 1, va), 0xa0));
     hm_pfn_t cached = 0;
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, va, &cached), 1));
@@ -790,9 +791,9 @@ Test(core_sim, load_sees_mapped_page_and_wrap_flush_prevents_stale_reads)
     cr_assert(eq(u8, tl_load(t, 1, va), 0xa0)); /* lazy: still a valid mapping */
     tl_kmap(t, PG(1));                           /* slot 2 */
     tl_kmap(t, PG(2));                           /* slot 3 */
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), tl_pkaddr(t, 0))); /* wrap: flush frees slot 1 */
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), tl_pkaddr(t, 0))); /* wrap: flush frees slot 1 */
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, va, NULL), 0));
-    cr_assert(eq(u32, tl_kmap(t, PG(4)), va)); /* the same address, another page */
+    cr_assert(eq(u64, tl_kmap(t, PG(4)), va)); /* the same address, another page */
     cr_assert(eq(u8, tl_load(t, 1, va), 0xa4));
     cr_assert(eq(u8, tl_load(t, 0, va), 0xa4));
     struct hm_sim_stats st = tl_sim_stats(t);

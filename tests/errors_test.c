@@ -45,7 +45,7 @@ static struct tl *busy_machine(int opts)
     } while (0)
 
 static void check_bug(struct tl *t, const struct tl_snap *s, const char *what, size_t nbugs_before,
-                      int rc, int want_rc, int want_bug, const char *fn, uint32_t want_arg)
+                      int rc, int want_rc, int want_bug, const char *fn, uint64_t want_arg)
 {
     char msg[160];
     cr_assert(eq(str, (char *)hm_strerror(rc), (char *)hm_strerror(want_rc)), "%s", what);
@@ -56,12 +56,12 @@ static void check_bug(struct tl *t, const struct tl_snap *s, const char *what, s
     cr_assert(not(eq(ptr, (void *)b->function, NULL)), "%s", what);
     if (fn)
         cr_assert(eq(str, (char *)b->function, (char *)fn), "%s", what);
-    cr_assert(eq(u32, b->arg, want_arg), "%s", what);
+    cr_assert(eq(u64, b->arg, want_arg), "%s", what);
     cr_assert(gt(sz, t->nev, 0), "%s", what);
     const struct hm_event *ev = &t->ev[t->nev - 1];
     cr_assert(eq(int, ev->kind, HM_EV_BUG), "%s: last event", what);
-    cr_assert(eq(u32, ev->a, (uint32_t)want_bug), "%s", what);
-    cr_assert(eq(u32, ev->b, want_arg), "%s", what);
+    cr_assert(eq(u64, ev->a, (uint32_t)want_bug), "%s", what);
+    cr_assert(eq(u64, ev->b, want_arg), "%s", what);
     cr_assert(eq(int, tl_snap_diff(t, s, msg, sizeof msg), 0), "%s: %s", what, msg);
     /* the invariants of the real machine (a lying get_pte is switched off for the check) */
     int lie = t->wrap.lie_on;
@@ -88,7 +88,7 @@ static void expect_rejected(struct hm_ctx *ctx)
     cr_assert(eq(int, hm_kmap_atomic_to_page(ctx, 0xc0001000u, &p), HM_EINVAL));
     cr_assert(eq(int, hm_kmap_to_page(ctx, 0xc0001000u, &p), HM_EINVAL));
     cr_assert(eq(int, hm_page_address(ctx, LOWPFN, &v), HM_EINVAL));
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     cr_assert(eq(u32, p, 0x5bu));
     cr_assert(eq(int, hm_page_is_highmem(ctx, LOWPFN), -1));
     cr_assert(eq(int, hm_pkmap_count(ctx, 0), -1));
@@ -166,7 +166,7 @@ Test(errors, pfn_out_of_range_everywhere)
         CHECK_BUG(t, &s, hm_page_address(t->ctx, p, &v), HM_ERANGE, HM_BUG_PFN_RANGE, "page_address", p);
         cr_assert(eq(int, hm_page_is_highmem(t->ctx, p), -1));
     }
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     /* the last valid pfn is fine */
     cr_assert(eq(int, hm_page_is_highmem(t->ctx, MAXPFN - 1u), 1));
     cr_assert(eq(int, hm_page_is_highmem(t->ctx, HIGH0 - 1u), 0));
@@ -286,6 +286,86 @@ Test(errors, address_errors)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Addresses past the machine's space. hm_vaddr_t is 64 bits wide; every modelled arch has a
+ * 32-bit space (va_bits 32), so each call taking an address refuses one at or above 2^32 as
+ * BAD_ADDR (ERANGE) before looking at it: no mask or subtraction may alias it onto the
+ * window address in its low half, and nothing changes.
+ * ------------------------------------------------------------------------------------- */
+#define VA_TOP (UINT64_C(1) << 32)
+
+/* On every arch, with and without DEBUG_HIGHMEM: a page kmapped, another kmap_atomic'ed on
+ * cpu 0 (a lowmem page on generic), then each address-taking call with wide addresses, among
+ * them 2^32 plus each of those two valid addresses. */
+Test(errors, addresses_past_the_space)
+{
+    for (unsigned i = 0; hm_arch_at(i); i++)
+        for (int debug = 0; debug <= 1; debug++) {
+            const char *arch = hm_arch_name(hm_arch_at(i));
+            struct tl *t = tl_open_arch(arch, 8, 2, debug, 0);
+            const struct hm_layout *l = &t->layout;
+            hm_pfn_t hp = l->last_pkmap ? l->highmem_start_pfn + 3u : LOWPFN;
+            hm_vaddr_t pv = tl_kmap(t, hp), av = 0;
+            hm_pfn_t p = 0x5bu;
+            struct tl_snap s;
+
+            cr_assert(eq(u32, l->va_bits, 32), "%s", arch);
+            cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, hp + 1u, KM_USER0, &av), HM_OK), "%s", arch);
+            const hm_vaddr_t wide[] = {VA_TOP, VA_TOP + pv, VA_TOP + av, VA_TOP + l->page_offset,
+                                       VA_TOP + (av | 0xfffu), (UINT64_C(1) << 33) + av,
+                                       (UINT64_C(1) << 63) | av, UINT64_MAX - 0xfffu, UINT64_MAX};
+            tl_snap_take(t, &s);
+            for (size_t k = 0; k < sizeof wide / sizeof wide[0]; k++) {
+                hm_vaddr_t a = wide[k];
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 0, a, KM_USER0), HM_ERANGE, HM_BUG_BAD_ADDR,
+                          "kunmap_atomic", a);
+                CHECK_BUG(t, &s, hm_kmap_to_page(t->ctx, a, &p), HM_ERANGE, HM_BUG_BAD_ADDR, "kmap_to_page", a);
+                CHECK_BUG(t, &s, hm_kmap_atomic_to_page(t->ctx, a, &p), HM_ERANGE, HM_BUG_BAD_ADDR,
+                          "kmap_atomic_to_page", a);
+                /* the cpu and type are checked first, as the interpreter always did */
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 2, a, KM_USER0), HM_EINVAL, HM_BUG_BAD_ARG, NULL, 2);
+                CHECK_BUG(t, &s, hm_kunmap_atomic(t->ctx, 0, a, 99), HM_EINVAL, HM_BUG_BAD_ARG, NULL, 99);
+            }
+            cr_assert(eq(u32, p, 0x5bu), "%s: pfn written", arch);
+            cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1), "%s", arch);
+            tl_snap_free(&s);
+            /* the same addresses without the high bits still work */
+            cr_assert(eq(int, hm_kmap_to_page(t->ctx, pv, &p), HM_OK), "%s", arch);
+            cr_assert(eq(u32, p, hp), "%s", arch);
+            cr_assert(eq(int, hm_kmap_to_page(t->ctx, av, &p), HM_OK), "%s", arch);
+            cr_assert(eq(u32, p, hp + 1u), "%s", arch);
+            cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, av, KM_USER0), HM_OK), "%s", arch);
+            cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0), "%s", arch);
+            tl_assert_invariants(t, arch);
+            tl_close(t);
+        }
+}
+
+/* Every layout of every arch lies in its 32-bit space, its windows ending at or below 2^32. */
+Test(errors, layouts_fit_32_bits)
+{
+    static const uint32_t windows[] = {0, 2, 16, 512, 1024, 4096};
+    static const uint32_t cpus[] = {1, 9, 64};
+    for (unsigned i = 0; hm_arch_at(i); i++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (size_t c = 0; c < sizeof cpus / sizeof cpus[0]; c++)
+                for (int debug = 0; debug <= 1; debug++) {
+                    struct hm_config cfg = tl_cfg(hm_arch_name(hm_arch_at(i)), windows[w], cpus[c]);
+                    struct hm_layout l;
+                    cfg.debug_highmem = debug;
+                    if (hm_layout_compute(&cfg, &l) != HM_OK)
+                        continue; /* a window the arch has no room for */
+                    cr_assert(eq(u32, l.va_bits, 32), "%s", l.arch);
+                    cr_assert(le(u64, l.high_memory, VA_TOP), "%s", l.arch);
+                    cr_assert(le(u64, l.fixaddr_top, VA_TOP), "%s", l.arch);
+                    cr_assert(lt(u64, l.kmap_atomic_base, VA_TOP), "%s", l.arch);
+                    cr_assert(le(u64, l.pkmap_base + ((uint64_t)l.last_pkmap << l.page_shift), VA_TOP), "%s",
+                              l.arch);
+                    cr_assert(le(u64, l.pt_start + ((uint64_t)l.pt_pages << l.page_shift), VA_TOP), "%s",
+                              l.arch);
+                }
+}
+
+/* ---------------------------------------------------------------------------------------
  * FLUSH_PTE_NONE: a count-1 slot whose PTE reads as none (§2.1 step 2.3).
  * ------------------------------------------------------------------------------------- */
 Test(errors, flush_pte_none_via_flush_unused)
@@ -302,7 +382,7 @@ Test(errors, flush_pte_none_via_flush_unused)
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 0));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_DONE), 0));
     cr_assert(eq(u64, tl_stats(t).flushes, before.flushes));
-    cr_assert(eq(u32, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_page_address(t, PG(1)), tl_pkaddr(t, 2)));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 2)), hm_mk_kmap_pte(t->ctx, PG(1))));
     /* the lie gone, the same flush works */
     t->wrap.lie_on = 0;
@@ -333,13 +413,13 @@ Test(errors, flush_pte_none_via_wrap)
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_FLUSH_PTE_NONE));
     cr_assert(eq(int, tl_last_bug(t)->err, HM_EFAULT));
     cr_assert(eq(str, (char *)tl_last_bug(t)->function, "flush_all_zero_pkmaps"));
-    cr_assert(eq(u32, v, 0x5au));
+    cr_assert(eq(u64, v, 0x5au));
     /* The cursor may have moved (the kernel's scan advanced before its BUG); nothing else. */
     uint32_t nr = hm_last_pkmap_nr(t->ctx);
     cr_assert(any(eq(u32, nr, 3), eq(u32, nr, 0)), "cursor %u", nr);
     s.last_nr = nr;
     cr_assert(eq(int, tl_snap_diff(t, &s, msg, sizeof msg), 0), "%s", msg);
-    cr_assert(eq(u32, tl_page_address(t, PG(3)), 0));
+    cr_assert(eq(u64, tl_page_address(t, PG(3)), 0));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
     tl_snap_free(&s);
 }
@@ -421,7 +501,7 @@ Test(errors, ctx_init_minimal_machines)
     void *mem = alloc_ctx_mem(&g, 0, &size);
     cr_assert(eq(int, hm_ctx_init(mem, size, &g, &none, NULL, &ctx), HM_OK));
     cr_assert(eq(int, hm_kmap(ctx, LOWPFN, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
     cr_assert(eq(int, hm_kunmap(ctx, LOWPFN), HM_OK));
     cr_assert(eq(int, hm_kmap_flush_unused(ctx), HM_OK));
     free(mem);
@@ -439,13 +519,13 @@ Test(errors, ctx_init_minimal_machines)
     cr_assert(eq(int, hm_ctx_init(mem, size, &c, &m, NULL, &ctx), HM_OK));
     for (uint32_t i = 0; i < 4; i++) {
         cr_assert(eq(int, hm_kmap(ctx, PG(i), &v), HM_OK));
-        cr_assert(eq(u32, v, t->layout.pkmap_base + ((i + 1) & 3u) * 4096u));
+        cr_assert(eq(u64, v, t->layout.pkmap_base + ((i + 1) & 3u) * 4096u));
     }
     cr_assert(eq(int, hm_kmap(ctx, PG(9), &v), HM_EAGAIN));
     cr_assert(eq(u32, hm_last_pkmap_nr(ctx), 3));
     cr_assert(eq(int, hm_kunmap(ctx, PG(0)), HM_OK));
     cr_assert(eq(int, hm_kmap(ctx, PG(9), &v), HM_OK));
-    cr_assert(eq(u32, v, t->layout.pkmap_base + 4096u));
+    cr_assert(eq(u64, v, t->layout.pkmap_base + 4096u));
     cr_assert(eq(int, hm_check_invariants(ctx, NULL, 0), 0));
     free(mem);
 }
@@ -581,7 +661,7 @@ Test(errors, null_hooks_still_count)
     cr_assert(eq(sz, t->nbugs, 0));
     cr_assert(eq(sz, t->nev, 0));
     /* and the machinery works without any hook */
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), tl_pkaddr(t, 1)));
     cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 1)), hm_mk_kmap_pte(t->ctx, PG(0))));
 }
 

@@ -64,17 +64,17 @@ static uint8_t recycle(struct tl *t, const struct pk_case *c, int fault, hm_vadd
     tl_mark(t, pb(c), BYTE_B);
     hm_sim_inject(t->sim, fault);
     va = tl_kmap(t, pa(c));
-    cr_assert(eq(u32, va, t->layout.pkmap_base + 4096u), "%s S=%u", W);
+    cr_assert(eq(u64, va, t->layout.pkmap_base + 4096u), "%s S=%u", W);
     cr_assert(eq(u8, tl_load(t, 1, va), BYTE_A));
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, va, NULL), 1));
     tl_kunmap(t, pa(c));
     for (uint32_t s = 2; s < S; s++)
         tl_kmap(t, pf(c, s));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 0));
-    cr_assert(eq(u32, tl_kmap(t, pf(c, 0)), t->layout.pkmap_base), "%s S=%u: F0 in slot 0", W);
+    cr_assert(eq(u64, tl_kmap(t, pf(c, 0)), t->layout.pkmap_base), "%s S=%u: F0 in slot 0", W);
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_TLB_FLUSH_RANGE), 1));
     vb = tl_kmap(t, pb(c));
-    cr_assert(eq(u32, vb, va), "%s S=%u: B must land in A's slot", W);
+    cr_assert(eq(u64, vb, va), "%s S=%u: B must land in A's slot", W);
     cr_assert(eq(u64, hm_sim_pte(t->sim, vb), hm_mk_kmap_pte(t->ctx, pb(c))));
     tl_assert_invariants(t, "recycle");
     *slot1 = va;
@@ -96,8 +96,8 @@ PK_CASE(dropped_wrap_flush_reads_the_old_page)
             continue;
         if (!n++) {
             cr_assert(eq(u32, t->ev[i].cpu, 1));
-            cr_assert(eq(u32, t->ev[i].a, v));
-            cr_assert(eq(u32, t->ev[i].b, pa(c))); /* the stale entry still points at A */
+            cr_assert(eq(u64, t->ev[i].a, v));
+            cr_assert(eq(u64, t->ev[i].b, pa(c))); /* the stale entry still points at A */
         }
     }
     cr_assert(ge(sz, n, 1), "%s S=%u: no stale_tlb event", W);
@@ -141,9 +141,9 @@ PK_CASE(drop_next_flush_drops_exactly_one)
     tl_mark(t, pc, 0xc3);
     tl_mark(t, pd, 0xd4);
     vc = tl_kmap(t, pc);
-    cr_assert(eq(u32, vc, t->layout.pkmap_base));
+    cr_assert(eq(u64, vc, t->layout.pkmap_base));
     vd = tl_kmap(t, pd);
-    cr_assert(eq(u32, vd, v));
+    cr_assert(eq(u64, vd, v));
     uint64_t hits_before = tl_sim_stats(t).stale_tlb_hits;
     cr_assert(eq(u8, tl_load(t, 1, vd), 0xd4), "%s S=%u: the second flush must work", W);
     st = tl_sim_stats(t);
@@ -214,7 +214,7 @@ static uint8_t atomic_sequence(struct tl *t, const struct at_case *c, int fault,
     if (when == AT_BEFORE_MAP_B)
         hm_sim_inject(t->sim, fault);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, b, KM_USER0, &vb), HM_OK));
-    cr_assert(eq(u32, vb, va), "%s: same cpu and type, same slot", c->arch);
+    cr_assert(eq(u64, vb, va), "%s: same cpu and type, same slot", c->arch);
     cr_assert(eq(u64, hm_sim_pte(t->sim, vb), hm_mk_kmap_pte(t->ctx, b)));
     return tl_load(t, 0, vb);
 }

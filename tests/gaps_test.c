@@ -94,12 +94,12 @@ Test(gaps, ppc_layout_has_no_fixmap)
     struct hm_config c = {.arch = &hm_arch_ppc};
     struct hm_layout l;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    cr_assert(eq(u32, l.fixaddr_top, 0));
-    cr_assert(eq(u32, l.fixaddr_start, 0));
-    cr_assert(eq(u32, l.fixaddr_boot_start, 0));
+    cr_assert(eq(u64, l.fixaddr_top, 0));
+    cr_assert(eq(u64, l.fixaddr_start, 0));
+    cr_assert(eq(u64, l.fixaddr_boot_start, 0));
     cr_assert(eq(u32, l.nr_fixmap, 0));
     cr_assert(eq(u32, l.fix_kmap_begin, 0));
-    cr_assert(eq(u32, l.kmap_atomic_base, 0xfe400000u));
+    cr_assert(eq(u64, l.kmap_atomic_base, 0xfe400000u));
 }
 
 /* ppc kunmap_atomic: without a kmap_atomic outstanding it is ATOMIC_UNBALANCED and touches no
@@ -116,7 +116,7 @@ Test(gaps, ppc_kunmap_atomic_edges)
     cr_assert(eq(u64, t->wrap.set_pte_calls, writes));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, pfn, 0, &v), HM_OK));
-    cr_assert(eq(u32, v, base));
+    cr_assert(eq(u64, v, base));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, base, 0), HM_OK));
     cr_assert(eq(int, hm_pte_none(t->ctx, hm_sim_pte(t->sim, base)), 1)); /* cleared */
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
@@ -129,10 +129,10 @@ Test(gaps, generic_layout_addresses)
     struct hm_config c = {.arch = &hm_arch_generic};
     struct hm_layout l;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    cr_assert(eq(u32, l.fixaddr_top, 0xfffff000u));
-    cr_assert(eq(u32, l.vmalloc_start, 0xf8800000u));
-    cr_assert(eq(u32, l.vmalloc_end, 0xffffd000u));
-    cr_assert(eq(u32, l.high_memory, 0xf8000000u));
+    cr_assert(eq(u64, l.fixaddr_top, 0xfffff000u));
+    cr_assert(eq(u64, l.vmalloc_start, 0xf8800000u));
+    cr_assert(eq(u64, l.vmalloc_end, 0xffffd000u));
+    cr_assert(eq(u64, l.high_memory, 0xf8000000u));
 }
 
 /* hash_ptr hashes the struct page address: mem_map + pfn * 32, per arch. One pfn is not
@@ -170,7 +170,7 @@ Test(gaps, ppc_atomic_to_page_at_the_window_base)
     hm_pfn_t pfn = t->layout.highmem_start_pfn + 3, got = 0;
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, pfn, 0, &v), HM_OK));
-    cr_assert(eq(u32, v, t->layout.kmap_atomic_base));
+    cr_assert(eq(u64, v, t->layout.kmap_atomic_base));
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, v, &got), HM_OK));
     cr_assert(eq(u32, got, pfn));
 }
@@ -254,8 +254,8 @@ Test(gaps, x86_pkmap_base_keeps_one_guard_page)
     struct hm_config c = {.arch = &hm_arch_x86_pae, .nr_cpus = 32, .last_pkmap = 2};
     struct hm_layout l;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    cr_assert(eq(u32, l.fixaddr_boot_start, 0xffe02000u));
-    cr_assert(eq(u32, l.pkmap_base, 0xffc00000u));
+    cr_assert(eq(u64, l.fixaddr_boot_start, 0xffe02000u));
+    cr_assert(eq(u64, l.pkmap_base, 0xffc00000u));
     for (int pae = 0; pae < 2; pae++) {
         uint32_t pmd_mask = pae ? ~(0x200000u - 1u) : ~(0x400000u - 1u);
         for (uint32_t cpus = 1; cpus <= HM_MAX_CPUS; cpus++) {
@@ -264,7 +264,7 @@ Test(gaps, x86_pkmap_base_keeps_one_guard_page)
                                        .nr_cpus = cpus, .last_pkmap = slots};
                 if (hm_layout_compute(&c, &l) != HM_OK)
                     continue;
-                cr_assert(eq(u32, l.pkmap_base,
+                cr_assert(eq(u64, l.pkmap_base,
                              (l.fixaddr_boot_start - 4096u * (slots + 1u)) & pmd_mask),
                           "pae %d cpus %u slots %u", pae, cpus, slots);
             }
@@ -304,8 +304,8 @@ Test(gaps, kmap_to_page_outside_every_window)
         struct tl *t = tl_open(&c);
         hm_pfn_t got = 7;
         hm_vaddr_t v = t->layout.high_memory;
-        cr_assert(lt(u32, v, t->layout.pt_start), "%s", arches[i]);
-        cr_assert(ge(u32, v, t->layout.high_memory), "%s", arches[i]);
+        cr_assert(lt(u64, v, t->layout.pt_start), "%s", arches[i]);
+        cr_assert(ge(u64, v, t->layout.high_memory), "%s", arches[i]);
         uint64_t reads = t->wrap.get_pte_calls;
         cr_assert(eq(int, hm_kmap_to_page(t->ctx, v, &got), HM_ERANGE), "%s", arches[i]);
         cr_assert(eq(u32, got, 7), "%s: output written on error", arches[i]);
@@ -349,9 +349,9 @@ Test(gaps, pte_clear_event_fields)
         if (e->kind != HM_EV_PTE_CLEAR)
             continue;
         seen++;
-        cr_assert(ge(u32, e->a, t->layout.pkmap_base));
-        cr_assert(lt(u32, e->a, t->layout.pkmap_base + 4u * 4096u));
-        cr_assert(eq(u32, e->b, 0));
+        cr_assert(ge(u64, e->a, t->layout.pkmap_base));
+        cr_assert(lt(u64, e->a, t->layout.pkmap_base + 4u * 4096u));
+        cr_assert(eq(u64, e->b, 0));
         cr_assert(eq(u64, e->pte, 0));
         cr_assert(eq(u32, e->cpu, HM_CPU_ALL));
     }
@@ -363,8 +363,8 @@ Test(gaps, pte_clear_event_fields)
         if (e->kind != HM_EV_FLUSH_DONE)
             continue;
         seen++;
-        cr_assert(le(u32, e->a, 4u));
-        cr_assert(eq(u32, e->b, 0));
+        cr_assert(le(u64, e->a, 4u));
+        cr_assert(eq(u64, e->b, 0));
         cr_assert(eq(u64, e->pte, 0));
     }
     cr_assert(eq(sz, seen, tl_stats(t).flushes));
@@ -392,7 +392,7 @@ static void expect_event_fields(const struct tl *t, const char *arch, size_t *se
         case HM_EV_FLUSH_DONE:
         case HM_EV_SLEEP:
         case HM_EV_WAKEUP:
-            cr_assert(eq(u32, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
+            cr_assert(eq(u64, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
             cr_assert(eq(u64, e->pte, 0), "%s: %s pte", arch, hm_event_name(e->kind));
             break;
         case HM_EV_TLB_FLUSH_RANGE:
@@ -400,14 +400,14 @@ static void expect_event_fields(const struct tl *t, const char *arch, size_t *se
             cr_assert(eq(u64, e->pte, 0), "%s: tlb_flush_range pte", arch);
             break;
         case HM_EV_TLB_FLUSH_PAGE:
-            cr_assert(eq(u32, e->b, 0), "%s: tlb_flush_page b", arch);
+            cr_assert(eq(u64, e->b, 0), "%s: tlb_flush_page b", arch);
             cr_assert(eq(u64, e->pte, 0), "%s: tlb_flush_page pte", arch);
             break;
         case HM_EV_TLB_FLUSH_ALL:
         case HM_EV_CACHE_FLUSH_ALL:
         case HM_EV_FLUSH_ALL_ZERO_PKMAPS:
-            cr_assert(eq(u32, e->a, 0), "%s: %s a", arch, hm_event_name(e->kind));
-            cr_assert(eq(u32, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
+            cr_assert(eq(u64, e->a, 0), "%s: %s a", arch, hm_event_name(e->kind));
+            cr_assert(eq(u64, e->b, 0), "%s: %s b", arch, hm_event_name(e->kind));
             cr_assert(eq(u64, e->pte, 0), "%s: %s pte", arch, hm_event_name(e->kind));
             break;
         case HM_EV_BUG:
@@ -415,8 +415,8 @@ static void expect_event_fields(const struct tl *t, const char *arch, size_t *se
             break;
         case HM_EV_MACHINE_FAIL: /* right after the refused write, same address; b unused */
             cr_assert(gt(sz, i, 0), "%s: machine_fail first", arch);
-            cr_assert(eq(u32, e->a, t->ev[i - 1].a), "%s: machine_fail a", arch);
-            cr_assert(eq(u32, e->b, 0), "%s: machine_fail b", arch);
+            cr_assert(eq(u64, e->a, t->ev[i - 1].a), "%s: machine_fail a", arch);
+            cr_assert(eq(u64, e->b, 0), "%s: machine_fail b", arch);
             cr_assert(eq(u64, e->pte, t->ev[i - 1].kind == HM_EV_PTE_SET ? t->ev[i - 1].pte : 0),
                       "%s: machine_fail pte", arch);
             break;
@@ -470,8 +470,8 @@ Test(gaps, slot_0_is_an_ordinary_slot)
     hm_pfn_t p0 = t->layout.highmem_start_pfn, got = 0;
     for (uint32_t i = 0; i < 4; i++)
         tl_kmap(t, p0 + i); /* the fourth kmap wraps into slot 0 */
-    cr_assert(eq(u32, tl_page_address(t, p0 + 3), t->layout.pkmap_base));
-    cr_assert(eq(u32, t->layout.pt_start, t->layout.pkmap_base));
+    cr_assert(eq(u64, tl_page_address(t, p0 + 3), t->layout.pkmap_base));
+    cr_assert(eq(u64, t->layout.pt_start, t->layout.pkmap_base));
     cr_assert(eq(int, hm_kmap_to_page(t->ctx, t->layout.pkmap_base, &got), HM_OK));
     cr_assert(eq(u32, got, p0 + 3));
     tl_kunmap(t, p0 + 3); /* slot 0 at count 1 */
@@ -487,7 +487,7 @@ Test(gaps, generic_layout_and_lowmem_end)
     struct hm_config c = tl_cfg("generic", 0, 1);
     struct tl *t = tl_open(&c);
     hm_pfn_t got = 0;
-    cr_assert(eq(u32, t->layout.kmap_atomic_base, 0));
+    cr_assert(eq(u64, t->layout.kmap_atomic_base, 0));
     cr_assert(eq(int, t->layout.kmap_atomic_dir, 0));
     cr_assert(eq(u32, t->layout.pte_bytes, 4));
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, t->layout.high_memory, &got), HM_ERANGE));

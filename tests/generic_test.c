@@ -24,9 +24,9 @@ Test(generic, layout_has_no_highmem)
     cr_assert(not(eq(ptr, (void *)l, NULL)));
     cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "generic"));
     cr_assert(eq(u32, l->last_pkmap, 0));
-    cr_assert(eq(u32, l->pkmap_base, 0));
+    cr_assert(eq(u64, l->pkmap_base, 0));
     cr_assert(eq(u32, l->highmem_start_pfn, l->max_pfn));
-    cr_assert(eq(u32, l->page_offset, 0xc0000000u));
+    cr_assert(eq(u64, l->page_offset, 0xc0000000u));
     cr_assert(eq(u32, l->page_size, 4096));
     cr_assert(eq(u32, l->nr_km_types, 13));
     cr_assert(eq(u32, hm_pool_size(t->ctx), 0));
@@ -43,19 +43,19 @@ Test(generic, kmap_is_page_address_without_events)
     struct tl *t = open_generic(1);
     hm_vaddr_t v = 0;
     /* PAGE_OFFSET + (pfn << 12) */
-    cr_assert(eq(u32, tl_kmap(t, 0), 0xc0000000u));
-    cr_assert(eq(u32, tl_kmap(t, 0x1234u), 0xc1234000u));
-    cr_assert(eq(u32, tl_kmap(t, t->layout.max_pfn - 1), 0xc0000000u + ((t->layout.max_pfn - 1) << 12)));
+    cr_assert(eq(u64, tl_kmap(t, 0), 0xc0000000u));
+    cr_assert(eq(u64, tl_kmap(t, 0x1234u), 0xc1234000u));
+    cr_assert(eq(u64, tl_kmap(t, t->layout.max_pfn - 1), 0xc0000000u + ((t->layout.max_pfn - 1) << 12)));
     cr_assert(eq(int, hm_kmap_try(t->ctx, 0x1234u, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
-    cr_assert(eq(u32, tl_page_address(t, 0x1234u), 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
+    cr_assert(eq(u64, tl_page_address(t, 0x1234u), 0xc1234000u));
     cr_assert(eq(sz, t->nev, 0));
     cr_assert(eq(u64, tl_stats(t).kmap_calls, 0));
     /* nothing to scan: the cursor never moves */
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0));
     tl_kmap(t, 0x1234u);
     tl_kmap(t, 0x1234u);
-    cr_assert(eq(u32, tl_kmap(t, 0x1234u), 0xc1234000u));
+    cr_assert(eq(u64, tl_kmap(t, 0x1234u), 0xc1234000u));
 }
 
 Test(generic, kunmap_is_a_noop_even_repeated)
@@ -81,16 +81,16 @@ Test(generic, kmap_atomic_moves_only_the_depth)
     struct tl *t = open_generic(2);
     hm_vaddr_t v = 0, w = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, 0x1234u, 3, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
     /* the same type again: no slot, so no busy check */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, 0x1235u, 3, &w), HM_OK));
-    cr_assert(eq(u32, w, 0xc1235000u));
+    cr_assert(eq(u64, w, 0xc1235000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 2));
     /* kmap_atomic_prot ignores prot */
     cr_assert(eq(int, hm_kmap_atomic_prot(t->ctx, 0, 0x10u, 0, 0xfffu, &w), HM_OK));
-    cr_assert(eq(u32, w, 0xc0010000u));
+    cr_assert(eq(u64, w, 0xc0010000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v, 3), HM_OK));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, w, 7), HM_OK)); /* any address, any type */
@@ -111,7 +111,7 @@ Test(generic, kmap_atomic_pfn_is_kmap_atomic_of_the_page)
     struct tl *t = open_generic(1);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, 0x777u, 5, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc0777000u));
+    cr_assert(eq(u64, v, 0xc0777000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 5), HM_OK));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
@@ -154,7 +154,7 @@ Test(generic, pfn_out_of_range)
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, max, 0, &v), HM_ERANGE));
     cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, 0xffffffffu, 0, &v), HM_ERANGE));
     cr_assert(eq(int, hm_page_address(t->ctx, max, &v), HM_ERANGE));
-    cr_assert(eq(u32, v, 0x99u));
+    cr_assert(eq(u64, v, 0x99u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
     cr_assert(eq(u64, tl_stats(t).bug_by_kind[HM_BUG_PFN_RANGE], 6));
 }

@@ -102,11 +102,11 @@ static void assert_refused_write(const struct tl *t, size_t i, hm_vaddr_t va, hm
     const struct hm_event *w = &t->ev[i - 1], *f = &t->ev[i];
     cr_assert(eq(int, w->kind, pte ? HM_EV_PTE_SET : HM_EV_PTE_CLEAR), "%s: the write event", what);
     cr_assert(eq(int, f->kind, HM_EV_MACHINE_FAIL), "%s: machine_fail", what);
-    cr_assert(eq(u32, w->a, va), "%s: write address", what);
-    cr_assert(eq(u32, f->a, va), "%s: machine_fail a", what);
+    cr_assert(eq(u64, w->a, va), "%s: write address", what);
+    cr_assert(eq(u64, f->a, va), "%s: machine_fail a", what);
     cr_assert(eq(u64, f->pte, pte), "%s: machine_fail pte", what);
-    cr_assert(eq(u32, f->cpu, HM_CPU_ALL), "%s: machine_fail cpu", what);
-    cr_assert(eq(u32, f->b, 0), "%s: machine_fail b", what);
+    cr_assert(eq(u64, f->cpu, HM_CPU_ALL), "%s: machine_fail cpu", what);
+    cr_assert(eq(u64, f->b, 0), "%s: machine_fail b", what);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -129,19 +129,19 @@ Test(machine_fail, kmap_refused_changes_nothing_but_the_cursor)
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
         int rc = may_sleep ? hm_kmap(t->ctx, p, &v) : hm_kmap_try(t->ctx, p, &v);
         cr_assert(eq(str, (char *)hm_strerror(rc), "EMACHINE"), "%s", what);
-        cr_assert(eq(u32, v, SENTINEL), "%s: the out address was written", what);
+        cr_assert(eq(u64, v, SENTINEL), "%s: the out address was written", what);
         static const int kinds[] = {HM_EV_PTE_SET, HM_EV_MACHINE_FAIL};
         tl_assert_ev_kinds(t, c.b.nev, kinds, 2, what);
         assert_refused_write(t, c.b.nev + 1, tl_pkaddr(t, 1), hm_mk_kmap_pte(t->ctx, p), what);
         c.s.last_nr = 1; /* the scan's cursor stays where it got to, as with EAGAIN */
         tl_snap_assert_state_same(t, &c.s, what);
         assert_after_refusal(t, &c.b, NULL, 1, what);
-        cr_assert(eq(u32, tl_page_address(t, p), 0), "%s: the page got an address", what);
+        cr_assert(eq(u64, tl_page_address(t, p), 0), "%s: the page got an address", what);
         cr_assert(eq(u64, t->wrap.sleeps, 0), "%s: slept", what);
         cr_assert(eq(u64, tl_sim_stats(t).pte_sets_refused, 1), "%s", what);
 
         /* the machine works again: the next kmap maps the page, in the next slot */
-        cr_assert(eq(u32, tl_kmap(t, p), tl_pkaddr(t, 2)), "%s: the next kmap", what);
+        cr_assert(eq(u64, tl_kmap(t, p), tl_pkaddr(t, 2)), "%s: the next kmap", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 2), 2), "%s", what);
         tl_assert_invariants(t, what);
         tl_close(t);
@@ -179,13 +179,13 @@ Test(machine_fail, kmap_refused_after_its_wrap_flush)
         assert_refused_write(t, t->nev - 1, tl_pkaddr(t, 0), hm_mk_kmap_pte(t->ctx, p + 3), what);
         tl_snap_free(&c.s);
         assert_after_refusal(t, &c.b, &want, 1, what);
-        cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0), "%s", what);
+        cr_assert(eq(u64, hm_last_pkmap_nr(t->ctx), 0), "%s", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0), "%s: slot 0", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 0), "%s: slot 1 (freed by the flush)", what);
         cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 0)), 0), "%s", what);
-        cr_assert(eq(u32, tl_page_address(t, p), 0), "%s", what);
-        cr_assert(eq(u32, tl_page_address(t, p + 3), 0), "%s", what);
-        cr_assert(eq(u32, tl_kmap(t, p + 3), tl_pkaddr(t, 1)), "%s: the next kmap", what);
+        cr_assert(eq(u64, tl_page_address(t, p), 0), "%s", what);
+        cr_assert(eq(u64, tl_page_address(t, p + 3), 0), "%s", what);
+        cr_assert(eq(u64, tl_kmap(t, p + 3), tl_pkaddr(t, 1)), "%s: the next kmap", what);
         tl_assert_invariants(t, what);
         tl_close(t);
     }
@@ -229,21 +229,21 @@ Test(machine_fail, flush_keeps_the_slot_it_cannot_clear)
         assert_refused_write(t, first, tl_pkaddr(t, 1), 0, what);
         if (nf)
             assert_refused_write(t, first + 2, tl_pkaddr(t, 2), 0, what);
-        cr_assert(eq(u32, t->ev[t->nev - 1].a, nf ? 0u : 1u), "%s: flush_done counts the slots freed", what);
+        cr_assert(eq(u64, t->ev[t->nev - 1].a, nf ? 0u : 1u), "%s: flush_done counts the slots freed", what);
         want.flushes++;
         want.slots_freed += nf ? 0u : 1u;
         assert_after_refusal(t, &b, &want, nf ? 2u : 1u, what);
 
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1), "%s: the kept slot", what);
         cr_assert(eq(u64, hm_sim_pte(t->sim, tl_pkaddr(t, 1)), hm_mk_kmap_pte(t->ctx, p)), "%s", what);
-        cr_assert(eq(u32, tl_page_address(t, p), tl_pkaddr(t, 1)), "%s", what);
+        cr_assert(eq(u64, tl_page_address(t, p), tl_pkaddr(t, 1)), "%s", what);
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 2), nf ? 1 : 0), "%s: slot 2", what);
-        cr_assert(eq(u32, tl_page_address(t, p + 1), nf ? tl_pkaddr(t, 2) : 0u), "%s", what);
+        cr_assert(eq(u64, tl_page_address(t, p + 1), nf ? tl_pkaddr(t, 2) : 0u), "%s", what);
 
         /* the kept mapping is a cached one: a kmap of its page reuses it, writing nothing */
         hm_sim_inject(t->sim, HM_SIM_FAULT_NONE);
         size_t from = t->nev;
-        cr_assert(eq(u32, tl_kmap(t, p), tl_pkaddr(t, 1)), "%s", what);
+        cr_assert(eq(u64, tl_kmap(t, p), tl_pkaddr(t, 1)), "%s", what);
         cr_assert(eq(sz, tl_ev_hw_count(t, from), 0), "%s: the reuse wrote something", what);
         tl_kunmap(t, p);
         cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK), "%s: the next flush", what);
@@ -256,7 +256,7 @@ Test(machine_fail, flush_keeps_the_slot_it_cannot_clear)
 static void no_sleep_allowed(struct tl *t, unsigned nth)
 {
     (void)t;
-    cr_assert(eq(u32, nth, 0), "kmap slept (sleep %u) although no kunmap can free the slots it kept", nth);
+    cr_assert(eq(u64, nth, 0), "kmap slept (sleep %u) although no kunmap can free the slots it kept", nth);
 }
 
 /* Every slot at count 1 and every clear refused: the wrap's flush keeps them all and no slot
@@ -283,9 +283,9 @@ Test(machine_fail, kmap_does_not_sleep_on_slots_it_cannot_clear)
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_ALL_CLEARS);
         cr_assert(eq(int, hm_kmap(t->ctx, p + 9, &v), HM_EMACHINE), "%s: kmap", what);
-        cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 3), "%s: cursor", what);
+        cr_assert(eq(u64, hm_last_pkmap_nr(t->ctx), 3), "%s: cursor", what);
         cr_assert(eq(int, hm_kmap_try(t->ctx, p + 9, &v), HM_EMACHINE), "%s: kmap_try", what);
-        cr_assert(eq(u32, v, SENTINEL), "%s", what);
+        cr_assert(eq(u64, v, SENTINEL), "%s", what);
         cr_assert(eq(sz, tl_ev_count_since(t, c.b.nev, HM_EV_MACHINE_FAIL), 8), "%s", what);
         cr_assert(eq(sz, tl_ev_count_since(t, c.b.nev, HM_EV_SLEEP), 0), "%s", what);
         assert_after_refusal(t, &c.b, &want, 8, what); /* kmap_eagain, sleeps: unchanged */
@@ -294,8 +294,8 @@ Test(machine_fail, kmap_does_not_sleep_on_slots_it_cannot_clear)
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_NONE);
         cr_assert(eq(int, hm_kmap(t->ctx, p + 9, &v), HM_OK), "%s: the next kmap", what);
-        cr_assert(eq(u32, v, tl_pkaddr(t, 0)), "%s", what);
-        cr_assert(eq(u32, hm_pool_size(t->ctx), 3), "%s: the other three were freed", what);
+        cr_assert(eq(u64, v, tl_pkaddr(t, 0)), "%s", what);
+        cr_assert(eq(u64, hm_pool_size(t->ctx), 3), "%s: the other three were freed", what);
         tl_assert_invariants(t, what);
         tl_close(t);
     }
@@ -334,7 +334,7 @@ static void atomic_refused(int use_pfn)
         int rc = use_pfn ? hm_kmap_atomic_pfn(t->ctx, 1, p, KM_USER0, &v)
                          : hm_kmap_atomic(t->ctx, 1, p, KM_USER0, &v);
         cr_assert(eq(int, rc, HM_EMACHINE), "%s", what);
-        cr_assert(eq(u32, v, SENTINEL), "%s: the out address was written", what);
+        cr_assert(eq(u64, v, SENTINEL), "%s: the out address was written", what);
         tl_assert_ev_kinds(t, c.b.nev, kinds, atomic_refusal_kinds(t, kinds, 0), what);
         assert_refused_write(t, t->nev - 1, slot, hm_mk_kmap_pte(t->ctx, p), what);
         tl_snap_assert_state_same(t, &c.s, what); /* depth 0, PTE none */
@@ -346,7 +346,7 @@ static void atomic_refused(int use_pfn)
         rc = use_pfn ? hm_kmap_atomic_pfn(t->ctx, 1, p, KM_USER0, &v)
                      : hm_kmap_atomic(t->ctx, 1, p, KM_USER0, &v);
         cr_assert(eq(int, rc, HM_OK), "%s: the next call", what);
-        cr_assert(eq(u32, v, slot), "%s", what);
+        cr_assert(eq(u64, v, slot), "%s", what);
         cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1), "%s", what);
         cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v, KM_USER0), HM_OK), "%s", what);
         tl_assert_invariants(t, what);
@@ -389,7 +389,7 @@ Test(machine_fail, refused_map_over_a_present_pte_keeps_the_old_one)
 
         hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
         cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, q, KM_USER0, &w), HM_EMACHINE), "%s", what);
-        cr_assert(eq(u32, w, SENTINEL), "%s", what);
+        cr_assert(eq(u64, w, SENTINEL), "%s", what);
         assert_refused_write(t, t->nev - 1, v, hm_mk_kmap_pte(t->ctx, q), what);
         cr_assert(eq(sz, tl_ev_count_since(t, b.nev, HM_EV_TLB_FLUSH_ALL), 0), "%s: flushed", what);
         tl_snap_assert_state_same(t, &s, what);

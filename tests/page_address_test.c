@@ -46,7 +46,7 @@ static uint32_t ref_bucket(hm_pfn_t pfn)
 Test(page_address, bucket_hashes_struct_page_pointer)
 {
     struct tl *t = tl_open_arch("x86", 8, 1, 0, 0);
-    cr_assert(eq(u32, t->layout.mem_map, 0xc1000000u));
+    cr_assert(eq(u64, t->layout.mem_map, 0xc1000000u));
     cr_assert(eq(u32, t->layout.struct_page_size, 32));
     /* pfn 0x38000: ptr 0xc1000000 + 0x700000 = 0xc1700000 -> bucket 0x60 (see above) */
     cr_assert(eq(u32, hm_page_bucket(t->ctx, 0x38000u), 0x60u));
@@ -69,32 +69,32 @@ Test(page_address, colliding_pages_share_a_bucket_correctly)
 
     /* A, B, C in one bucket, slots 1, 2, 3 */
     for (uint32_t i = 0; i < 3; i++) {
-        cr_assert(eq(u32, tl_kmap(t, p[i]), tl_pkaddr(t, i + 1)));
+        cr_assert(eq(u64, tl_kmap(t, p[i]), tl_pkaddr(t, i + 1)));
         tl_assert_invariants(t, "map collider");
     }
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
     for (uint32_t i = 0; i < 3; i++)
-        cr_expect(eq(u32, tl_page_address(t, p[i]), tl_pkaddr(t, i + 1)));
+        cr_expect(eq(u64, tl_page_address(t, p[i]), tl_pkaddr(t, i + 1)));
     /* remove B (the middle record) */
     tl_kunmap(t, p[1]);
-    cr_assert(eq(u32, tl_page_address(t, p[1]), tl_pkaddr(t, 2))); /* lazy: still there */
+    cr_assert(eq(u64, tl_page_address(t, p[1]), tl_pkaddr(t, 2))); /* lazy: still there */
     cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
     tl_assert_invariants(t, "unhash middle");
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 2));
-    cr_assert(eq(u32, tl_page_address(t, p[0]), tl_pkaddr(t, 1)));
-    cr_assert(eq(u32, tl_page_address(t, p[1]), 0));
-    cr_assert(eq(u32, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
+    cr_assert(eq(u64, tl_page_address(t, p[0]), tl_pkaddr(t, 1)));
+    cr_assert(eq(u64, tl_page_address(t, p[1]), 0));
+    cr_assert(eq(u64, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
     /* D appended (slot 4), then removed from the tail */
-    cr_assert(eq(u32, tl_kmap(t, p[3]), tl_pkaddr(t, 4)));
+    cr_assert(eq(u64, tl_kmap(t, p[3]), tl_pkaddr(t, 4)));
     tl_assert_invariants(t, "map D");
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
-    cr_assert(eq(u32, tl_page_address(t, p[3]), tl_pkaddr(t, 4)));
+    cr_assert(eq(u64, tl_page_address(t, p[3]), tl_pkaddr(t, 4)));
     tl_kunmap(t, p[3]);
     cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
     tl_assert_invariants(t, "unhash tail");
-    cr_assert(eq(u32, tl_page_address(t, p[3]), 0));
+    cr_assert(eq(u64, tl_page_address(t, p[3]), 0));
     /* E appended after the new tail (slot 5) */
-    cr_assert(eq(u32, tl_kmap(t, p[4]), tl_pkaddr(t, 5)));
+    cr_assert(eq(u64, tl_kmap(t, p[4]), tl_pkaddr(t, 5)));
     tl_assert_invariants(t, "map E");
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 3));
     /* remove A (the head) */
@@ -102,12 +102,12 @@ Test(page_address, colliding_pages_share_a_bucket_correctly)
     cr_assert(eq(int, hm_kmap_flush_unused(t->ctx), HM_OK));
     tl_assert_invariants(t, "unhash head");
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 2));
-    cr_assert(eq(u32, tl_page_address(t, p[0]), 0));
-    cr_assert(eq(u32, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
-    cr_assert(eq(u32, tl_page_address(t, p[4]), tl_pkaddr(t, 5)));
+    cr_assert(eq(u64, tl_page_address(t, p[0]), 0));
+    cr_assert(eq(u64, tl_page_address(t, p[2]), tl_pkaddr(t, 3)));
+    cr_assert(eq(u64, tl_page_address(t, p[4]), tl_pkaddr(t, 5)));
     /* re-map A and B: both found again */
-    cr_assert(eq(u32, tl_kmap(t, p[0]), tl_pkaddr(t, 6)));
-    cr_assert(eq(u32, tl_kmap(t, p[1]), tl_pkaddr(t, 7)));
+    cr_assert(eq(u64, tl_kmap(t, p[0]), tl_pkaddr(t, 6)));
+    cr_assert(eq(u64, tl_kmap(t, p[1]), tl_pkaddr(t, 7)));
     tl_assert_invariants(t, "remap");
     cr_assert(eq(u32, hm_bucket_size(t->ctx, bucket), 4));
     cr_assert(eq(u32, hm_pool_size(t->ctx), 4));
@@ -122,13 +122,13 @@ Test(page_address, pool_conserved_and_addresses)
     cr_assert(eq(u32, hm_pool_size(t->ctx), 16));
     cr_assert(eq(u32, tl_records(t), 16));
     /* lowmem: the direct address */
-    cr_assert(eq(u32, tl_page_address(t, 0), 0xc0000000u));
-    cr_assert(eq(u32, tl_page_address(t, LOWPFN), 0xc1234000u));
+    cr_assert(eq(u64, tl_page_address(t, 0), 0xc0000000u));
+    cr_assert(eq(u64, tl_page_address(t, LOWPFN), 0xc1234000u));
     /* last lowmem pfn: 0xc0000000 + 0x37fff000 = 0xf7fff000 */
-    cr_assert(eq(u32, tl_page_address(t, 0x37fffu), 0xf7fff000u));
+    cr_assert(eq(u64, tl_page_address(t, 0x37fffu), 0xf7fff000u));
     /* unmapped highmem: NULL */
-    cr_assert(eq(u32, tl_page_address(t, HIGH0), 0));
-    cr_assert(eq(u32, tl_page_address(t, 0x3ffffu), 0));
+    cr_assert(eq(u64, tl_page_address(t, HIGH0), 0));
+    cr_assert(eq(u64, tl_page_address(t, 0x3ffffu), 0));
     for (uint32_t i = 0; i < 10; i++) {
         tl_kmap(t, PG(i));
         cr_assert(eq(u32, hm_pool_size(t->ctx), 16 - (i + 1)));

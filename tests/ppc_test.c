@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -56,30 +57,30 @@ Test(ppc_layout, documented_defaults)
     const struct hm_layout *l = hm_ctx_layout(t->ctx);
     cr_assert(not(eq(ptr, (void *)l, NULL)));
     cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "ppc"));
-    cr_assert(eq(u32, l->pkmap_base, PKMAP_BASE));
+    cr_assert(eq(u64, l->pkmap_base, PKMAP_BASE));
     /* LAST_PKMAP = 1 << PTE_SHIFT, PTE_SHIFT = PAGE_SHIFT - log2(sizeof(pte_t)) = 12 - 2 = 10 */
     cr_assert(eq(u32, l->last_pkmap, 1u << (12 - 2)));
     cr_assert(eq(u32, l->last_pkmap, 1024));
     cr_assert(eq(u32, l->pte_bytes, 4));
     /* the atomic window starts 4 MiB above PKMAP_BASE, just where the 1024-page window ends:
      * 0xfe000000 + 1024*4K = 0xfe400000 */
-    cr_assert(eq(u32, l->kmap_atomic_base, KMAP_FIX_BEGIN));
-    cr_assert(eq(u32, l->pkmap_base + l->last_pkmap * 4096u, KMAP_FIX_BEGIN));
+    cr_assert(eq(u64, l->kmap_atomic_base, KMAP_FIX_BEGIN));
+    cr_assert(eq(u64, l->pkmap_base + l->last_pkmap * 4096u, KMAP_FIX_BEGIN));
     cr_assert(eq(int, l->kmap_atomic_dir, 1));
     cr_assert(eq(u32, l->km_type_nr, 15));
     cr_assert(eq(u32, l->nr_km_types, 15));
     cr_assert(eq(u32, l->config_nr_cpus, 4));
     /* memory: PAGE_OFFSET 0xc0000000, 768 MiB lowmem, 256 MiB highmem */
-    cr_assert(eq(u32, l->page_offset, 0xc0000000u));
+    cr_assert(eq(u64, l->page_offset, 0xc0000000u));
     cr_assert(eq(u32, l->highmem_start_pfn, 0x30000u));
     cr_assert(eq(u32, l->max_pfn, 0x40000u));
-    cr_assert(eq(u32, l->high_memory, 0xf0000000u)); /* 0xc0000000 + 0x30000000 */
+    cr_assert(eq(u64, l->high_memory, 0xf0000000u)); /* 0xc0000000 + 0x30000000 */
     /* VMALLOC_END = ioremap_bot = PKMAP_BASE; VMALLOC_START = (0xf0000000 + 16M) & ~(16M-1) */
-    cr_assert(eq(u32, l->vmalloc_end, 0xfe000000u));
-    cr_assert(eq(u32, l->vmalloc_start, 0xf1000000u));
+    cr_assert(eq(u64, l->vmalloc_end, 0xfe000000u));
+    cr_assert(eq(u64, l->vmalloc_start, 0xf1000000u));
     /* the page-table window: the pkmap area plus 15 * 4 atomic slots:
      * [0xfe000000, 0xfe400000 + 60*4K = 0xfe43c000) */
-    cr_assert(eq(u32, l->pt_start, 0xfe000000u));
+    cr_assert(eq(u64, l->pt_start, 0xfe000000u));
     cr_assert(eq(u32, l->pt_pages, 1024u + 60u));
 }
 
@@ -97,7 +98,7 @@ Test(ppc_layout, nr_cpus_raised_when_larger)
     /* NR_CPUS 4 raised to 6: 15 * 6 = 90 atomic slots */
     cr_assert(eq(u32, t->layout.config_nr_cpus, 6));
     cr_assert(eq(u32, t->layout.pt_pages, 1024u + 90u));
-    cr_assert(eq(u32, t->layout.pkmap_base, PKMAP_BASE));
+    cr_assert(eq(u64, t->layout.pkmap_base, PKMAP_BASE));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -125,11 +126,11 @@ Test(ppc_atomic, slot_addresses_ascend_with_type_and_cpu)
      * cpu 1 KM_USER0: 3 + 15 = 18 -> 0xfe400000 + 0x12000 = 0xfe412000;
      * cpu 2 KM_PPC_SYNC_PAGE: 13 + 30 = 43 -> 0xfe42b000;
      * cpu 3 KM_PPC_SYNC_ICACHE: 14 + 45 = 59 -> 0xfe43b000, the last page of the window */
-    cr_assert(eq(u32, slot_of(0, KM_USER0), 0xfe403000u));
-    cr_assert(eq(u32, slot_of(1, KM_USER0), 0xfe412000u));
-    cr_assert(eq(u32, slot_of(2, KM_PPC_SYNC_PAGE), 0xfe42b000u));
-    cr_assert(eq(u32, slot_of(3, KM_PPC_SYNC_ICACHE), 0xfe43b000u));
-    cr_assert(eq(u32, t->layout.pt_start + (t->layout.pt_pages - 1u) * 4096u, 0xfe43b000u));
+    cr_assert(eq(u64, slot_of(0, KM_USER0), 0xfe403000u));
+    cr_assert(eq(u64, slot_of(1, KM_USER0), 0xfe412000u));
+    cr_assert(eq(u64, slot_of(2, KM_PPC_SYNC_PAGE), 0xfe42b000u));
+    cr_assert(eq(u64, slot_of(3, KM_PPC_SYNC_ICACHE), 0xfe43b000u));
+    cr_assert(eq(u64, t->layout.pt_start + (t->layout.pt_pages - 1u) * 4096u, 0xfe43b000u));
 }
 
 /* §4.2: set_pte_at then flush_tlb_page(NULL, vaddr) on map; pte_clear then flush_tlb_page on
@@ -141,10 +142,10 @@ Test(ppc_atomic, map_and_unmap_each_flush_the_page_on_every_cpu)
     hm_vaddr_t v = 0;
     tl_mark(t, PG(0), 0x61);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfe412000u));
+    cr_assert(eq(u64, v, 0xfe412000u));
     tl_assert_ev_kinds(t, 0, map_ev, 2, "kmap_atomic");
     tl_assert_pte_set_ev(t, 0, 0xfe412000u, PG(0), KPTE(PG(0)));
-    cr_assert(eq(u32, t->ev[1].a, 0xfe412000u));
+    cr_assert(eq(u64, t->ev[1].a, 0xfe412000u));
     cr_assert(eq(u32, t->ev[1].cpu, HM_CPU_ALL));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
     cr_assert(eq(u8, tl_load(t, 0, v), 0x61));
@@ -173,7 +174,7 @@ Test(ppc_atomic, prot_bits_and_lowmem_shortcut)
     /* a lowmem page: page_address, no event, pagefaults disabled all the same */
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
@@ -181,7 +182,7 @@ Test(ppc_atomic, prot_bits_and_lowmem_shortcut)
     /* kmap_atomic_pfn is not in the ppc header: it is kmap_atomic(pfn_to_page(pfn)), so a
      * lowmem pfn takes the shortcut (x86's own version would map it into the slot) */
     cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xc1234000u));
+    cr_assert(eq(u64, v, 0xc1234000u));
     cr_assert(eq(u64, hm_sim_pte(t->sim, slot_of(0, KM_USER0)), 0));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
 }
@@ -213,7 +214,7 @@ Test(ppc_atomic, hashpte_only_slot_is_free)
     t->wrap.lie_vaddr = slot_of(0, KM_USER0);
     t->wrap.lie_pte = HASHPTE;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfe403000u));
+    cr_assert(eq(u64, v, 0xfe403000u));
     /* and a present PTE is busy */
     t->wrap.lie_pte = HASHPTE | 0x001u | ((hm_pte_t)PG(3) << 12);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
@@ -248,9 +249,9 @@ Test(ppc_atomic, unmap_below_kmap_fix_begin_is_pagefault_enable_only)
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(2), 9u /* KM_IRQ0 */, &v), HM_OK));
     for (unsigned i = 0; i < 3; i++) {
         size_t from = t->nev;
-        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, addrs[i], KM_USER0), HM_OK), "%#x", addrs[i]);
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, addrs[i], KM_USER0), HM_OK), "0x%" PRIx64, addrs[i]);
         cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2 - (int)i));
-        cr_assert(eq(sz, t->nev, from), "%#x: no event", addrs[i]);
+        cr_assert(eq(sz, t->nev, from), "0x%" PRIx64 ": no event", addrs[i]);
     }
     /* the KM_USER0 slot stays mapped: the next kmap_atomic of that type BUGs */
     cr_assert(eq(u64, hm_sim_pte(t->sim, slot_of(0, KM_USER0)), KPTE(PG(0))));
@@ -268,12 +269,12 @@ Test(ppc_atomic, kmap_atomic_to_page_quirks)
     struct tl *t = open_ppc(0, 1, 0);
     hm_pfn_t pfn = 0;
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
-    cr_assert(eq(u32, pv, 0xfe001000u)); /* PKMAP_ADDR(1) */
+    cr_assert(eq(u64, pv, 0xfe001000u)); /* PKMAP_ADDR(1) */
     /* virt_to_page garbage: (0xfe001000 - 0xc0000000) >> 12 = 0x3e001 */
     tl_assert_pkmap_atomic_to_page_quirk(t, pv, PG(6), 0x3e001u, 0x10u);
     /* an atomic slot: (v - KMAP_FIX_BEGIN) >> 12 indexes kmap_pte */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_PPC_SYNC_PAGE, &av), HM_OK));
-    cr_assert(eq(u32, av, 0xfe40d000u)); /* 0xfe400000 + 13*4K */
+    cr_assert(eq(u64, av, 0xfe40d000u)); /* 0xfe400000 + 13*4K */
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 0x123u, &pfn), HM_OK));
     cr_assert(eq(u32, pfn, PG(7)));
     cr_assert(eq(int, hm_kmap_to_page(t->ctx, av, &pfn), HM_OK));
@@ -296,15 +297,15 @@ Test(ppc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
     tl_kmap(t, PG(0)); /* slot 1 */
     tl_kunmap(t, PG(0));
     tl_assert_flush_unused_events(t, unused_ev, 5, "kmap_flush_unused");
-    cr_assert(eq(u32, t->ev[2].a, 0xfe001000u));
+    cr_assert(eq(u64, t->ev[2].a, 0xfe001000u));
     /* [PKMAP_ADDR(0), PKMAP_ADDR(4)) = [0xfe000000, 0xfe004000) */
-    cr_assert(eq(u32, t->ev[3].a, 0xfe000000u));
-    cr_assert(eq(u32, t->ev[3].b, 0xfe004000u));
+    cr_assert(eq(u64, t->ev[3].a, 0xfe000000u));
+    cr_assert(eq(u64, t->ev[3].b, 0xfe004000u));
     /* a wrap with nothing to free still flushes the cache first */
     tl_kmap(t, PG(1)); /* slot 2 */
     tl_kmap(t, PG(2)); /* slot 3 */
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, PG(3)), 0xfe000000u)); /* wraps to slot 0 */
+    cr_assert(eq(u64, tl_kmap(t, PG(3)), 0xfe000000u)); /* wraps to slot 0 */
     tl_assert_ev_kinds(t, 0, empty_ev, 5, "wrap");
     cr_assert(eq(u64, tl_sim_stats(t).cache_flushes, 2));
 }
@@ -314,8 +315,8 @@ Test(ppc_pkmap, kmap_in_interrupt_allowed_kunmap_bugs)
     struct tl *t = open_ppc(8, 1, 0);
     hm_sim_set_in_interrupt(t->sim, 1);
     /* ppc kmap has might_sleep(), not BUG_ON(in_interrupt()) (§4.2, §7) */
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), 0xfe001000u));
-    cr_assert(eq(u32, tl_kmap(t, LOWPFN), 0xc1234000u));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), 0xfe001000u));
+    cr_assert(eq(u64, tl_kmap(t, LOWPFN), 0xc1234000u));
     /* BUG_ON(in_interrupt()) comes before the lowmem test */
     cr_assert(eq(int, hm_kunmap(t->ctx, LOWPFN), HM_EINVAL));
     tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, NULL);

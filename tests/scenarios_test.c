@@ -88,7 +88,7 @@ static struct tl *open_case(const struct arch_case *c, uint32_t cpus, int need_f
 {
     struct tl *t = tl_open_arch(c->arch, c->last_pkmap, cpus, 0, need_flush);
     cr_assert(eq(u32, t->layout.last_pkmap, c->last_pkmap), "%s S=%u", W);
-    cr_assert(eq(u32, t->layout.pkmap_base, c->pkmap_base), "%s S=%u", W);
+    cr_assert(eq(u64, t->layout.pkmap_base, c->pkmap_base), "%s S=%u", W);
     cr_assert(eq(u32, t->layout.highmem_start_pfn, c->high0), "%s S=%u", W);
     tl_assert_invariants(t, "open");
     return t;
@@ -130,17 +130,17 @@ SCENARIO(first_kmap_uses_slot_1)
     struct tl *t = open_case(c, 1, 0);
     static const int want[] = {HM_EV_PTE_SET};
     hm_vaddr_t v = tl_kmap(t, pg(c, 0));
-    cr_assert(eq(u32, v, pkaddr(c, 1)), "%s S=%u", W);
+    cr_assert(eq(u64, v, pkaddr(c, 1)), "%s S=%u", W);
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0));
     tl_assert_ev_kinds(t, 0, want, 1, "first kmap");
-    cr_assert(eq(u32, t->ev[0].a, pkaddr(c, 1)));
-    cr_assert(eq(u32, t->ev[0].b, pg(c, 0)));
+    cr_assert(eq(u64, t->ev[0].a, pkaddr(c, 1)));
+    cr_assert(eq(u64, t->ev[0].b, pg(c, 0)));
     cr_assert(eq(u64, t->ev[0].pte, kpte(c, pg(c, 0))), "%s S=%u", W);
     cr_assert(eq(u64, hm_sim_pte(t->sim, pkaddr(c, 1)), kpte(c, pg(c, 0))));
     cr_assert(eq(u64, hm_sim_pte(t->sim, pkaddr(c, 0)), 0));
-    cr_assert(eq(u32, tl_page_address(t, pg(c, 0)), pkaddr(c, 1)));
+    cr_assert(eq(u64, tl_page_address(t, pg(c, 0)), pkaddr(c, 1)));
     tl_assert_invariants(t, "first kmap");
 }
 
@@ -154,7 +154,7 @@ SCENARIO(fill_window_then_slot_0_after_flush)
     const uint32_t S = c->last_pkmap;
     int k[8];
     for (uint32_t i = 0; i + 1 < S; i++) {
-        cr_assert(eq(u32, tl_kmap(t, pg(c, i)), pkaddr(c, i + 1)), "%s S=%u kmap %u", W, i);
+        cr_assert(eq(u64, tl_kmap(t, pg(c, i)), pkaddr(c, i + 1)), "%s S=%u kmap %u", W, i);
         cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), i + 1));
         tl_assert_invariants(t, "fill");
     }
@@ -162,13 +162,13 @@ SCENARIO(fill_window_then_slot_0_after_flush)
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_PTE_SET), S - 1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 0));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
+    cr_assert(eq(u64, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
     size_t n = wrap_kinds(c, 0, 1, k);
     tl_assert_ev_kinds(t, 0, k, n, "wrap of a full window");
     size_t r = find_ev(t, 0, HM_EV_TLB_FLUSH_RANGE);
-    cr_assert(eq(u32, t->ev[r].a, c->pkmap_base), "%s S=%u", W);
-    cr_assert(eq(u32, t->ev[r].b, c->pkmap_base + S * 4096u), "%s S=%u", W);
-    cr_assert(eq(u32, t->ev[n - 1].a, pkaddr(c, 0)));
+    cr_assert(eq(u64, t->ev[r].a, c->pkmap_base), "%s S=%u", W);
+    cr_assert(eq(u64, t->ev[r].b, c->pkmap_base + S * 4096u), "%s S=%u", W);
+    cr_assert(eq(u64, t->ev[n - 1].a, pkaddr(c, 0)));
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), 0));
     for (uint32_t s = 0; s < S; s++)
         cr_expect(eq(int, hm_pkmap_count(t->ctx, s), 2), "%s S=%u slot %u", W, s);
@@ -193,11 +193,11 @@ SCENARIO(rekmap_of_count1_page_reuses_address)
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, S - 1), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, pkaddr(c, 1)), kpte(c, pg(c, 0))), "%s S=%u lazy", W);
-    cr_assert(eq(u32, tl_page_address(t, pg(c, 0)), pkaddr(c, 1)));
+    cr_assert(eq(u64, tl_page_address(t, pg(c, 0)), pkaddr(c, 1)));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, pg(c, 0)), pkaddr(c, 1)), "%s S=%u", W);
+    cr_assert(eq(u64, tl_kmap(t, pg(c, 0)), pkaddr(c, 1)), "%s S=%u", W);
     if (S > 2)
-        cr_assert(eq(u32, tl_kmap(t, pg(c, S - 2)), pkaddr(c, S - 1)), "%s S=%u", W);
+        cr_assert(eq(u64, tl_kmap(t, pg(c, S - 2)), pkaddr(c, S - 1)), "%s S=%u", W);
     cr_assert(eq(sz, t->nev, 0), "%s S=%u: no event at all", W);
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
     cr_assert(eq(int, hm_pkmap_count(t->ctx, S - 1), 2));
@@ -234,23 +234,23 @@ SCENARIO(wrap_flush_frees_exactly_the_count1_slots)
     /* S/2 odd slots in 1..S-1 */
     cr_assert(eq(u32, freed, S / 2));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
+    cr_assert(eq(u64, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
     size_t n = wrap_kinds(c, freed, 1, k);
     tl_assert_ev_kinds(t, 0, k, n, "wrap flush");
     size_t first_clear = c->cache_flush_kmaps ? 2 : 1;
     for (uint32_t j = 0; j < freed; j++)
-        cr_expect(eq(u32, t->ev[first_clear + j].a, pkaddr(c, 2 * j + 1)), "%s S=%u clear %u", W, j);
+        cr_expect(eq(u64, t->ev[first_clear + j].a, pkaddr(c, 2 * j + 1)), "%s S=%u clear %u", W, j);
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_TLB_FLUSH_RANGE), 1));
     size_t r = find_ev(t, 0, HM_EV_TLB_FLUSH_RANGE);
-    cr_assert(eq(u32, t->ev[r].a, c->pkmap_base), "%s S=%u", W);
-    cr_assert(eq(u32, t->ev[r].b, c->pkmap_base + S * 4096u), "%s S=%u", W);
-    cr_assert(eq(u32, t->ev[r + 1].a, freed)); /* flush_done: slots freed */
+    cr_assert(eq(u64, t->ev[r].a, c->pkmap_base), "%s S=%u", W);
+    cr_assert(eq(u64, t->ev[r].b, c->pkmap_base + S * 4096u), "%s S=%u", W);
+    cr_assert(eq(u64, t->ev[r + 1].a, freed)); /* flush_done: slots freed */
     cr_assert(eq(u64, tl_sim_stats(t).tlb_flush_ranges, 1));
     for (uint32_t s = 1; s < S; s++) {
         if (s % 2) {
             cr_expect(eq(int, hm_pkmap_count(t->ctx, s), 0), "%s S=%u slot %u", W, s);
             cr_expect(eq(u64, hm_sim_pte(t->sim, pkaddr(c, s)), 0), "%s S=%u slot %u", W, s);
-            cr_expect(eq(u32, tl_page_address(t, pg(c, s - 1)), 0), "%s S=%u slot %u", W, s);
+            cr_expect(eq(u64, tl_page_address(t, pg(c, s - 1)), 0), "%s S=%u slot %u", W, s);
         } else {
             cr_expect(eq(int, hm_pkmap_count(t->ctx, s), 2), "%s S=%u slot %u", W, s);
             cr_expect(eq(u64, hm_sim_pte(t->sim, pkaddr(c, s)), kpte(c, pg(c, s - 1))), "%s S=%u slot %u", W, s);
@@ -277,18 +277,18 @@ SCENARIO(kmap_try_with_every_slot_in_use_is_eagain)
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_try(t->ctx, pg(c, S), &v), HM_EAGAIN), "%s S=%u", W);
     cr_assert(eq(u32, hm_last_pkmap_nr(t->ctx), S - 1), "%s S=%u", W);
-    cr_assert(eq(u32, v, 0x1234u));
+    cr_assert(eq(u64, v, 0x1234u));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_FLUSH_ALL_ZERO_PKMAPS), 1));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_PTE_SET), 0));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_PTE_CLEAR), 0));
-    cr_assert(eq(u32, tl_page_address(t, pg(c, S)), 0));
+    cr_assert(eq(u64, tl_page_address(t, pg(c, S)), 0));
     cr_assert(eq(u64, tl_stats(t).kmap_eagain, 1));
     for (uint32_t s = 0; s < S; s++)
         cr_expect(eq(int, hm_pkmap_count(t->ctx, s), 2), "%s S=%u slot %u", W, s);
     tl_assert_invariants(t, "EAGAIN");
     /* a page that is already mapped still works (page_address is checked first) */
     cr_assert(eq(int, hm_kmap_try(t->ctx, pg(c, 0), &v), HM_OK));
-    cr_assert(eq(u32, v, S > 1 ? pkaddr(c, 1) : pkaddr(c, 0)));
+    cr_assert(eq(u64, v, S > 1 ? pkaddr(c, 1) : pkaddr(c, 0)));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -303,10 +303,10 @@ SCENARIO(double_kunmap_is_kunmap_zero_and_changes_nothing)
     tl_snap_take(t, &s);
     cr_assert(eq(int, hm_kunmap(t->ctx, pg(c, 0)), HM_EINVAL), "%s S=%u", W);
     tl_assert_last_bug(t, HM_BUG_KUNMAP_ZERO, HM_EINVAL, "kunmap_high");
-    cr_assert(eq(u32, tl_last_bug(t)->arg, pg(c, 0)));
+    cr_assert(eq(u64, tl_last_bug(t)->arg, pg(c, 0)));
     tl_snap_assert_same(t, &s, "double kunmap");
     cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 1));
-    cr_assert(eq(u32, tl_page_address(t, pg(c, 0)), v));
+    cr_assert(eq(u64, tl_page_address(t, pg(c, 0)), v));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_WAKEUP), 0));
     /* a page that was never mapped: KUNMAP_UNMAPPED */
     tl_snap_take(t, &s);
@@ -328,7 +328,7 @@ SCENARIO(need_flush_mode)
     for (uint32_t i = 0; i + 1 < S; i++)
         tl_kmap(t, pg(c, i));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
+    cr_assert(eq(u64, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
     size_t n = wrap_kinds(c, 0, 0, k);
     tl_assert_ev_kinds(t, 0, k, n, "need_flush wrap, nothing freed");
     cr_assert(eq(u64, tl_sim_stats(t).tlb_flush_ranges, 0), "%s S=%u", W);
@@ -339,12 +339,12 @@ SCENARIO(need_flush_mode)
      * TLB flush, tests 0 (busy) and takes 1 */
     tl_kunmap(t, pg(c, 0));
     tl_ev_clear(t);
-    cr_assert(eq(u32, tl_kmap(t, pg(c, S + 1)), pkaddr(c, 1)), "%s S=%u", W);
+    cr_assert(eq(u64, tl_kmap(t, pg(c, S + 1)), pkaddr(c, 1)), "%s S=%u", W);
     n = wrap_kinds(c, 1, 1, k);
     tl_assert_ev_kinds(t, 0, k, n, "need_flush wrap, one freed");
     size_t r = find_ev(t, 0, HM_EV_TLB_FLUSH_RANGE);
-    cr_assert(eq(u32, t->ev[r].a, c->pkmap_base));
-    cr_assert(eq(u32, t->ev[r].b, c->pkmap_base + S * 4096u));
+    cr_assert(eq(u64, t->ev[r].a, c->pkmap_base));
+    cr_assert(eq(u64, t->ev[r].b, c->pkmap_base + S * 4096u));
     cr_assert(eq(u64, tl_sim_stats(t).tlb_flush_ranges, 1), "%s S=%u", W);
     tl_assert_invariants(t, "need_flush second wrap");
 
@@ -372,7 +372,7 @@ SCENARIO(loads_on_two_cpus_before_and_after_recycling)
     /* round 0: page i in slot i+1, the last one in slot 0 after the wrap */
     for (uint32_t i = 0; i < S; i++) {
         hm_vaddr_t v = tl_kmap(t, pg(c, i));
-        cr_assert(eq(u32, v, pkaddr(c, (i + 1) % S)), "%s S=%u", W);
+        cr_assert(eq(u64, v, pkaddr(c, (i + 1) % S)), "%s S=%u", W);
         for (uint32_t cpu = 0; cpu < 2; cpu++)
             cr_expect(eq(u8, tl_load(t, cpu, v), (uint8_t)(i & 0x7fu)), "%s S=%u page %u cpu %u", W, i, cpu);
     }
@@ -395,7 +395,7 @@ SCENARIO(loads_on_two_cpus_before_and_after_recycling)
      * then 1, 2, ... S-1: every slot is recycled for another page */
     for (uint32_t i = 0; i < S; i++) {
         hm_vaddr_t v = tl_kmap(t, pg(c, S + i));
-        cr_assert(eq(u32, v, pkaddr(c, i)), "%s S=%u", W);
+        cr_assert(eq(u64, v, pkaddr(c, i)), "%s S=%u", W);
         for (uint32_t cpu = 0; cpu < 2; cpu++)
             cr_expect(eq(u8, tl_load(t, cpu, v), (uint8_t)(0x80u | (i & 0x7fu))), "%s S=%u page %u cpu %u",
                       W, S + i, cpu);
@@ -427,7 +427,7 @@ Test(scenarios_generic, kmap_is_page_offset_plus_pfn_for_every_pfn)
         }
     }
     cr_assert(eq(u32, bad, 0), "%u pfns wrong, first %#x", bad, first_bad);
-    cr_assert(eq(u32, tl_kmap(t, 0x37fffu), 0xf7fff000u));
+    cr_assert(eq(u64, tl_kmap(t, 0x37fffu), 0xf7fff000u));
     cr_assert(eq(sz, t->nev, 0));
     tl_assert_invariants(t, "generic");
 }

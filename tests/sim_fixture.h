@@ -32,6 +32,7 @@ static inline struct hm_layout make_layout(void)
     l.arch = "test";
     l.page_size = 4096;
     l.page_shift = 12;
+    l.va_bits = 32;
     l.page_offset = 0xc0000000u;
     l.highmem_start_pfn = 0x38000u;
     l.max_pfn = 0x40000u;

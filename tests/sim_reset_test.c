@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -100,9 +101,9 @@ static void assert_pristine(struct hm_sim *s, const struct hm_layout *l)
     cr_assert(eq(int, memcmp(&st, &zero, sizeof st), 0), "statistics not zero");
     for (uint32_t i = 0; i < l->pt_pages; i++) {
         hm_vaddr_t va = l->pt_start + (i << 12);
-        cr_assert(eq(u64, hm_sim_pte(s, va), 0), "PTE at %#x not none", va);
+        cr_assert(eq(u64, hm_sim_pte(s, va), 0), "PTE at 0x%" PRIx64 " not none", va);
         for (uint32_t c = 0; c < l->nr_cpus; c++)
-            cr_assert(eq(int, hm_sim_tlb_lookup(s, c, va, NULL), 0), "cpu %u caches %#x", c, va);
+            cr_assert(eq(int, hm_sim_tlb_lookup(s, c, va, NULL), 0), "cpu %u caches 0x%" PRIx64, c, va);
     }
     for (uint32_t c = 0; c < l->nr_cpus; c++)
         cr_assert(eq(u32, hm_sim_tlb_size(s, c), 0));

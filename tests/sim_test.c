@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -61,7 +62,7 @@ static struct hm_sim_stats stats(void)
 static uint8_t load_ok(uint32_t cpu, hm_vaddr_t va)
 {
     uint8_t v = 0xee;
-    cr_assert(eq(int, hm_sim_load(sim, cpu, va, &v), HM_OK), "load cpu %u at %#x", cpu, va);
+    cr_assert(eq(int, hm_sim_load(sim, cpu, va, &v), HM_OK), "load cpu %u at 0x%" PRIx64, cpu, va);
     return v;
 }
 
@@ -196,9 +197,51 @@ Test(sim, window_ending_at_4g)
     cr_assert(eq(int, hm_sim_phys_write(sim, HIGH_A, 0xfff, 0x77), HM_OK));
     cr_assert(eq(u8, load_ok(1, 0xffffffffu), 0x77));
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
-    mach.flush_tlb_range(mach.m, 0xfffff000u, 0); /* end 0 = 4 GiB */
+    mach.flush_tlb_range(mach.m, 0xfffff000u, 0); /* end below start: an empty range */
+    cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
+    mach.flush_tlb_range(mach.m, 0xfffff000u, 0x100000000u); /* up to 4 GiB */
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 0));
     cr_assert(eq(u64, stats().tlb_entries_dropped, 1));
+}
+
+/* An address at or past 4 GiB is outside the sim's space however its low half reads: loads
+ * and stores refuse it (ERANGE, nothing counted), the page-table hooks and the inspection
+ * calls see no window page there, and no flush of it reaches the window page of its low half. */
+Test(sim, addresses_past_4g_refused)
+{
+    const uint64_t hi = UINT64_C(1) << 32;
+    const hm_vaddr_t wide[] = {hi, hi + PKMAP_ADDR(1) + 5u, hi + 0xc0001000u, (hi << 1) + PKMAP_ADDR(1),
+                               (UINT64_C(1) << 63) | PKMAP_ADDR(1), UINT64_MAX};
+    const size_t n = sizeof wide / sizeof wide[0];
+    mark_pages();
+    mach.set_pte(mach.m, PKMAP_ADDR(1), PTE(HIGH_A));
+    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(1) + 5u), 0xAA)); /* cpu 0 caches the page */
+    struct hm_sim_stats before = stats();
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v = 0x5a;
+        hm_pfn_t pfn = 0x5b;
+        cr_assert(eq(int, hm_sim_load(sim, 0, wide[i], &v), HM_ERANGE), "0x%" PRIx64, wide[i]);
+        cr_assert(eq(u8, v, 0x5a));
+        cr_assert(eq(int, hm_sim_store(sim, 0, wide[i], 0x11), HM_ERANGE), "0x%" PRIx64, wide[i]);
+        cr_assert(eq(u64, hm_sim_pte(sim, wide[i]), 0), "0x%" PRIx64, wide[i]);
+        cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, wide[i], &pfn), 0), "0x%" PRIx64, wide[i]);
+        cr_assert(eq(u32, pfn, 0x5b));
+        cr_assert(eq(u64, mach.get_pte(mach.m, wide[i]), 0), "0x%" PRIx64, wide[i]);
+        mach.set_pte(mach.m, wide[i], PTE(HIGH_B));
+        mach.flush_tlb_page(mach.m, HM_CPU_ALL, wide[i]);
+    }
+    mach.flush_tlb_range(mach.m, hi + PKMAP_ADDR(0), hi + PKMAP_ADDR(4));
+    struct hm_sim_stats st = stats();
+    cr_assert(eq(u64, st.loads, before.loads));
+    cr_assert(eq(u64, st.stores, before.stores));
+    cr_assert(eq(u64, st.pte_sets, before.pte_sets));
+    cr_assert(eq(u64, st.pte_out_of_window, before.pte_out_of_window + 2u * n));
+    cr_assert(eq(u64, st.tlb_entries_dropped, 0));
+    /* the window page of the low half is as it was: its PTE, its TLB entry, its bytes */
+    cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(1)), PTE(HIGH_A)));
+    cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, PKMAP_ADDR(1), NULL), 1));
+    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(1) + 5u), 0xAA));
+    assert_no_stale_reports();
 }
 
 Test(sim, load_fills_tlb)
@@ -242,8 +285,8 @@ Test(sim, stale_tlb_hit_reads_old_page)
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(int, rec.ev[0].kind, HM_EV_STALE_TLB));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].a, FIX_ADDR + 5));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].a, FIX_ADDR + 5));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     /* A store through it lands in the old page too. */
     cr_assert(eq(int, hm_sim_store(sim, 1, FIX_ADDR + 9, 0x11), HM_OK));
     uint8_t v = 0;
@@ -266,7 +309,7 @@ Test(sim, stale_hit_after_clear)
     cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xAA));
     cr_assert(eq(u64, stats().stale_tlb_hits, 1));
     cr_assert(eq(u32, rec.n, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     /* After the flush the none PTE faults. */
     mach.flush_tlb_page(mach.m, 0, FIX_ADDR);
     uint8_t v;
@@ -382,8 +425,8 @@ Test(sim, stale_pte_write_in_pkmap_window)
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(int, rec.ev[0].kind, HM_EV_STALE_TLB));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].a, va));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].a, va));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     cr_assert(eq(u64, rec.ev[0].pte, PTE(HIGH_B)));
     cr_assert(eq(u64, stats().stale_pte_writes, 1));
     /* The PTE was still written. */
@@ -397,8 +440,8 @@ Test(sim, stale_pte_write_every_cpu)
     cr_assert(eq(u32, rec.n, 2));
     cr_assert(eq(u32, rec.ev[0].cpu, 0));
     cr_assert(eq(u32, rec.ev[1].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_A));
-    cr_assert(eq(u32, rec.ev[1].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
+    cr_assert(eq(u64, rec.ev[1].b, HIGH_A));
     cr_assert(eq(u64, stats().stale_pte_writes, 2));
 }
 
@@ -426,7 +469,7 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
     mach.set_pte(mach.m, va, PTE(HIGH_A));
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
-    cr_assert(eq(u32, rec.ev[0].b, HIGH_B));
+    cr_assert(eq(u64, rec.ev[0].b, HIGH_B));
     cr_assert(eq(u64, stats().stale_pte_writes, 1));
 }
 
@@ -542,6 +585,23 @@ Test(sim, bad_layouts_rejected)
     cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
     l = make_layout();
     l.highmem_start_pfn = l.max_pfn + 1;
+    cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
+    /* Past the sim's 32-bit space: a wider space, a window or direct map starting or ending
+     * past 4 GiB (a start near 2^64 must not wrap its end back below 4 GiB). */
+    l = make_layout();
+    l.va_bits = 33;
+    cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
+    l = make_layout();
+    l.pt_start += UINT64_C(1) << 32;
+    l.pkmap_base += UINT64_C(1) << 32;
+    cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
+    l = make_layout();
+    l.pt_start = UINT64_MAX - 0xfffu; /* + 1 page wraps to 0 */
+    l.pt_pages = 1;
+    l.last_pkmap = 0;
+    cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
+    l = make_layout();
+    l.high_memory = (UINT64_C(1) << 32) + 0x1000u;
     cr_assert(eq(ptr, hm_sim_new(&l, &test_arch, NULL, NULL), NULL));
     /* A machine without highmem and without a window is fine. */
     l = make_layout();

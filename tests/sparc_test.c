@@ -57,9 +57,9 @@ Test(sparc_layout, documented_defaults)
     cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), "sparc"));
     /* SRMMU_NOCACHE_VADDR 0xfc000000 + (1280 << 12 = 0x500000) = 0xfc500000, rounded up to the
      * 4 MiB pagetable boundary: 0xfc800000 */
-    cr_assert(eq(u32, l->pkmap_base, 0xfc800000u));
+    cr_assert(eq(u64, l->pkmap_base, 0xfc800000u));
     cr_assert(eq(u32, l->last_pkmap, 1024));
-    cr_assert(eq(u32, l->fixaddr_top, FIXADDR_TOP));
+    cr_assert(eq(u64, l->fixaddr_top, FIXADDR_TOP));
     cr_assert(eq(u32, l->fix_kmap_begin, 1));
     cr_assert(eq(u32, l->km_type_nr, 13));
     cr_assert(eq(u32, l->nr_km_types, 13));
@@ -67,24 +67,24 @@ Test(sparc_layout, documented_defaults)
     /* __end_of_fixed_addresses = FIX_HOLE + 13*32 = 417;
      * FIXADDR_START = 0xfcfff000 - 417*4K (0x1a1000) = 0xfce5e000 */
     cr_assert(eq(u32, l->nr_fixmap, 417));
-    cr_assert(eq(u32, l->fixaddr_start, 0xfce5e000u));
+    cr_assert(eq(u64, l->fixaddr_start, 0xfce5e000u));
     /* PKMAP_END = 0xfc800000 + 1024*4K = 0xfcc00000 lies below the fixmap */
-    cr_assert(le(u32, l->pkmap_base + l->last_pkmap * 4096u, 0xfcc00000u));
-    cr_assert(le(u32, 0xfcc00000u, l->fixaddr_start));
+    cr_assert(le(u64, l->pkmap_base + l->last_pkmap * 4096u, 0xfcc00000u));
+    cr_assert(le(u64, 0xfcc00000u, l->fixaddr_start));
     /* atomic slot idx 0: __fix_to_virt(1) = 0xfcffe000, descending */
-    cr_assert(eq(u32, l->kmap_atomic_base, 0xfcffe000u));
+    cr_assert(eq(u64, l->kmap_atomic_base, 0xfcffe000u));
     cr_assert(eq(int, l->kmap_atomic_dir, -1));
     /* memory: KERNBASE 0xf0000000, 192 MiB lowmem (pfn 0xc000), 256 MiB highmem */
-    cr_assert(eq(u32, l->page_offset, 0xf0000000u));
+    cr_assert(eq(u64, l->page_offset, 0xf0000000u));
     cr_assert(eq(u32, l->highmem_start_pfn, 0xc000u));
     cr_assert(eq(u32, l->max_pfn, 0x1c000u));
-    cr_assert(eq(u32, l->high_memory, 0xfc000000u)); /* 0xf0000000 + (0xc000 << 12) */
+    cr_assert(eq(u64, l->high_memory, 0xfc000000u)); /* 0xf0000000 + (0xc000 << 12) */
     cr_assert(eq(u32, l->pte_bytes, 4));
     /* the SRMMU vmalloc area of the arch file */
-    cr_assert(eq(u32, l->vmalloc_start, 0xfe600000u));
-    cr_assert(eq(u32, l->vmalloc_end, 0xffc00000u));
+    cr_assert(eq(u64, l->vmalloc_start, 0xfe600000u));
+    cr_assert(eq(u64, l->vmalloc_end, 0xffc00000u));
     /* page tables cover [PKMAP_BASE, FIXADDR_TOP]: (0xfcfff000 - 0xfc800000) / 4K + 1 = 2048 */
-    cr_assert(eq(u32, l->pt_start, 0xfc800000u));
+    cr_assert(eq(u64, l->pt_start, 0xfc800000u));
     cr_assert(eq(u32, l->pt_pages, 2048));
 }
 
@@ -94,11 +94,11 @@ Test(sparc_layout, nr_cpus_raised_and_no_fences)
     /* 1 + 13*33 = 430 -> 0xfcfff000 - 0x1ae000 = 0xfce51000 */
     cr_assert(eq(u32, t->layout.config_nr_cpus, 33));
     cr_assert(eq(u32, t->layout.nr_fixmap, 430));
-    cr_assert(eq(u32, t->layout.fixaddr_start, 0xfce51000u));
-    cr_assert(eq(u32, t->layout.pkmap_base, PKMAP_BASE));
+    cr_assert(eq(u64, t->layout.fixaddr_start, 0xfce51000u));
+    cr_assert(eq(u64, t->layout.pkmap_base, PKMAP_BASE));
     t = open_sparc(0, 64, 1);
     /* 1 + 13*64 = 833 -> 0xfcfff000 - 0x341000 = 0xfccbe000, still above PKMAP_END 0xfcc00000 */
-    cr_assert(eq(u32, t->layout.fixaddr_start, 0xfccbe000u));
+    cr_assert(eq(u64, t->layout.fixaddr_start, 0xfccbe000u));
     cr_assert(eq(u32, t->layout.km_type_nr, 13)); /* no DEBUG_HIGHMEM fences on sparc */
 }
 
@@ -130,9 +130,9 @@ Test(sparc_atomic, slot_addresses_descend_with_type_and_cpu)
      * cpu 1 KM_USER0: 1 + 3 + 13 = 17 -> 0xfcfff000 - 0x11000 = 0xfcfee000;
      * cpu 31 KM_SOFTIRQ1: 1 + 12 + 403 = 416 -> 0xfcfff000 - 0x1a0000 = 0xfce5f000, one page
      * above FIXADDR_START */
-    cr_assert(eq(u32, slot_of(0, KM_USER0), 0xfcffb000u));
-    cr_assert(eq(u32, slot_of(1, KM_USER0), 0xfcfee000u));
-    cr_assert(eq(u32, slot_of(31, 12), 0xfce5f000u));
+    cr_assert(eq(u64, slot_of(0, KM_USER0), 0xfcffb000u));
+    cr_assert(eq(u64, slot_of(1, KM_USER0), 0xfcfee000u));
+    cr_assert(eq(u64, slot_of(31, 12), 0xfce5f000u));
 }
 
 Test(sparc_atomic, map_flushes_cache_sets_pte_flushes_tlb)
@@ -141,7 +141,7 @@ Test(sparc_atomic, map_flushes_cache_sets_pte_flushes_tlb)
     static const int map_ev[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_PTE_SET, HM_EV_TLB_FLUSH_ALL};
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfcfee000u));
+    cr_assert(eq(u64, v, 0xfcfee000u));
     tl_assert_ev_kinds(t, 0, map_ev, 3, "kmap_atomic");
     tl_assert_pte_set_ev(t, 1, 0xfcfee000u, PG(0), KPTE(PG(0)));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
@@ -178,12 +178,12 @@ Test(sparc_atomic, unmap_with_debug_flushes_clears_flushes)
     static const int unmap_ev[] = {HM_EV_CACHE_FLUSH_ALL, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_ALL};
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfcffb000u));
+    cr_assert(eq(u64, v, 0xfcffb000u));
     cr_assert(eq(u8, tl_load(t, 0, v), 0));
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v + 0x10u, KM_USER0), HM_OK));
     tl_assert_ev_kinds(t, 0, unmap_ev, 3, "debug kunmap_atomic");
-    cr_assert(eq(u32, t->ev[1].a, 0xfcffb000u));
+    cr_assert(eq(u64, t->ev[1].a, 0xfcffb000u));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 0, v, NULL), 0));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
@@ -201,7 +201,7 @@ Test(sparc_atomic, nested_without_debug_overwrites)
     cr_assert(eq(u8, tl_load(t, 0, v), 0x0a)); /* cached */
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_OK));
-    cr_assert(eq(u32, v2, v));
+    cr_assert(eq(u64, v2, v));
     tl_assert_ev_kinds(t, 0, map_ev, 3, "nested kmap_atomic");
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(1))));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2));
@@ -223,11 +223,11 @@ Test(sparc_atomic, nested_with_debug_is_busy)
     tl_snap_take(t, &s);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_EBUSY));
     tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, "kmap_atomic");
-    cr_assert(eq(u32, tl_last_bug(t)->arg, 0xfcffb000u));
+    cr_assert(eq(u64, tl_last_bug(t)->arg, 0xfcffb000u));
     tl_assert_ev_kinds(t, s.nev, want, 2, "nested debug kmap_atomic");
     s.nev = t->nev; /* those two are accounted for: the rest of the state must be unchanged */
     tl_snap_assert_same(t, &s, "nested debug kmap_atomic");
-    cr_assert(eq(u32, v2, 0x42u));
+    cr_assert(eq(u64, v2, 0x42u));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
 }
@@ -244,7 +244,7 @@ Test(sparc_atomic, debug_unmap_of_wrong_fixmap_address)
                                 "FIXADDR_START kunmap_atomic");
     /* below FIXADDR_START (lowmem, pkmap): pagefault_enable only */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER1, &lv), HM_OK));
-    cr_assert(eq(u32, lv, 0xf1234000u));
+    cr_assert(eq(u64, lv, 0xf1234000u));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, lv, KM_USER1), HM_OK));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
@@ -268,7 +268,7 @@ Test(sparc_atomic, kmap_atomic_to_page_regions)
     struct tl *t = open_sparc(0, 1, 0);
     hm_pfn_t pfn = 0;
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
-    cr_assert(eq(u32, pv, 0xfc801000u)); /* PKMAP_ADDR(1) */
+    cr_assert(eq(u64, pv, 0xfc801000u)); /* PKMAP_ADDR(1) */
     /* a pkmap address BUGs */
     struct tl_snap s;
     tl_snap_take(t, &s);
@@ -293,7 +293,7 @@ Test(sparc_atomic, kmap_atomic_to_page_regions)
     cr_assert(eq(u32, pfn, 0x1234u));
     /* an atomic slot */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(7), KM_USER1, &av), HM_OK));
-    cr_assert(eq(u32, av, 0xfcffa000u)); /* 0xfcfff000 - 5*4K */
+    cr_assert(eq(u64, av, 0xfcffa000u)); /* 0xfcfff000 - 5*4K */
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, av + 0xfffu, &pfn), HM_OK));
     cr_assert(eq(u32, pfn, PG(7)));
     /* == FIXADDR_TOP: virt_to_fix BUGs; > FIXADDR_TOP: BUG_ON(vaddr > FIXADDR_TOP) */
@@ -320,11 +320,11 @@ Test(sparc_pkmap, kmap_in_interrupt_bugs)
     tl_assert_last_bug(t, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap");
     cr_assert(eq(int, hm_kmap_try(t->ctx, PG(0), &v), HM_EINVAL));
     tl_snap_assert_same(t, &s, "kmap in interrupt");
-    cr_assert(eq(u32, v, 0x1u));
-    cr_assert(eq(u32, tl_page_address(t, PG(0)), 0));
+    cr_assert(eq(u64, v, 0x1u));
+    cr_assert(eq(u64, tl_page_address(t, PG(0)), 0));
     hm_sim_set_in_interrupt(t->sim, 0);
-    cr_assert(eq(u32, tl_kmap(t, PG(0)), 0xfc801000u));
-    cr_assert(eq(u32, tl_kmap(t, LOWPFN), 0xf1234000u));
+    cr_assert(eq(u64, tl_kmap(t, PG(0)), 0xfc801000u));
+    cr_assert(eq(u64, tl_kmap(t, LOWPFN), 0xf1234000u));
 }
 
 Test(sparc_pkmap, kunmap_in_interrupt_bugs)
@@ -349,12 +349,12 @@ Test(sparc_pkmap, flush_all_zero_pkmaps_starts_with_cache_flush)
     tl_kunmap(t, PG(0));
     tl_kunmap(t, PG(1));
     tl_assert_flush_unused_events(t, unused_ev, 6, "kmap_flush_unused");
-    cr_assert(eq(u32, t->ev[2].a, 0xfc801000u));
-    cr_assert(eq(u32, t->ev[3].a, 0xfc802000u));
+    cr_assert(eq(u64, t->ev[2].a, 0xfc801000u));
+    cr_assert(eq(u64, t->ev[3].a, 0xfc802000u));
     /* [PKMAP_ADDR(0), PKMAP_ADDR(4)) = [0xfc800000, 0xfc804000) */
-    cr_assert(eq(u32, t->ev[4].a, 0xfc800000u));
-    cr_assert(eq(u32, t->ev[4].b, 0xfc804000u));
-    cr_assert(eq(u32, t->ev[5].a, 2));
+    cr_assert(eq(u64, t->ev[4].a, 0xfc800000u));
+    cr_assert(eq(u64, t->ev[4].b, 0xfc804000u));
+    cr_assert(eq(u64, t->ev[5].a, 2));
     /* nothing to free: the cache flush still comes first */
     tl_assert_flush_unused_events(t, empty_ev, 4, "empty kmap_flush_unused");
     tl_assert_invariants(t, "flush");
@@ -383,7 +383,7 @@ Test(sparc_atomic, prot_pfn_and_lowmem_shortcut)
     /* no kmap_atomic_pfn in the sparc header: kmap_atomic(pfn_to_page()), lowmem shortcut */
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xf1234000u));
+    cr_assert(eq(u64, v, 0xf1234000u));
     cr_assert(eq(sz, t->nev, 0));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     /* with debug, a pkmap address is below FIXADDR_START too: pagefault_enable only */

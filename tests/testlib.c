@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,9 @@ static void record_bug(void *cookie, const struct hm_bug_report *r)
 static void w_check_pte_address(const struct tl_wrap *w, hm_vaddr_t va, const char *hook)
 {
     const struct hm_layout *l = &w->owner->hm.layout; /* set before the context is */
-    cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(%#x): not page aligned", hook, va);
+    cr_assert(eq(u32, va & (l->page_size - 1u), 0), "%s(0x%" PRIx64 "): not page aligned", hook, va);
     cr_assert(va >= l->pt_start && ((uint64_t)va - l->pt_start) >> l->page_shift < l->pt_pages,
-              "%s(%#x): outside the page-table window", hook, va);
+              "%s(0x%" PRIx64 "): outside the page-table window", hook, va);
 }
 
 static int w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
@@ -319,7 +320,7 @@ uint8_t tl_load(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr)
 {
     uint8_t v = 0;
     int rc = hm_sim_load(t->sim, cpu, vaddr, &v);
-    cr_assert(eq(int, rc, HM_OK), "load cpu %u at %#x: %s", cpu, vaddr, hm_strerror(rc));
+    cr_assert(eq(int, rc, HM_OK), "load cpu %u at 0x%" PRIx64 ": %s", cpu, vaddr, hm_strerror(rc));
     return v;
 }
 
@@ -400,7 +401,7 @@ int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t 
     for (uint32_t i = 0; i < np; i++) {
         hm_vaddr_t va = t->layout.pt_start + i * TL_PAGE;
         if (hm_sim_pte(t->sim, va) != s->ptes[i]) {
-            snprintf(msg, len, "PTE at %#x changed", va);
+            snprintf(msg, len, "PTE at 0x%" PRIx64 " changed", va);
             return 1;
         }
     }
@@ -491,8 +492,8 @@ void tl_assert_pte_set_ev(const struct tl *t, size_t i, hm_vaddr_t vaddr, hm_pfn
     cr_assert(lt(sz, i, t->nev), "event %zu missing (only %zu)", i, t->nev);
     cr_assert(eq(str, (char *)hm_event_name(t->ev[i].kind), (char *)hm_event_name(HM_EV_PTE_SET)),
               "event %zu", i);
-    cr_assert(eq(u32, t->ev[i].a, vaddr), "event %zu: address", i);
-    cr_assert(eq(u32, t->ev[i].b, pfn), "event %zu: pfn", i);
+    cr_assert(eq(u64, t->ev[i].a, vaddr), "event %zu: address", i);
+    cr_assert(eq(u64, t->ev[i].b, pfn), "event %zu: pfn", i);
     cr_assert(eq(u64, t->ev[i].pte, pte), "event %zu: pte", i);
 }
 
@@ -501,8 +502,8 @@ void tl_assert_clear_flush_page_ev(const struct tl *t, size_t from, hm_vaddr_t v
 {
     static const int kinds[] = {HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE};
     tl_assert_ev_kinds(t, from, kinds, 2, what);
-    cr_assert(eq(u32, t->ev[from].a, vaddr), "%s: pte_clear address", what);
-    cr_assert(eq(u32, t->ev[from + 1].a, vaddr), "%s: tlb_flush_page address", what);
+    cr_assert(eq(u64, t->ev[from].a, vaddr), "%s: pte_clear address", what);
+    cr_assert(eq(u64, t->ev[from + 1].a, vaddr), "%s: tlb_flush_page address", what);
     cr_assert(eq(u32, t->ev[from + 1].cpu, cpu), "%s: tlb_flush_page cpu", what);
 }
 
@@ -559,11 +560,11 @@ void tl_map_every_atomic_slot(struct tl *t, const struct tl_arch_hand *h, uint32
         for (unsigned type = 0; type < types; type++) {
             hm_vaddr_t v = 0;
             cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, pfn0 + type, type, &v), HM_OK));
-            cr_expect(eq(u32, v, h->slot_of(cpu, type)), "cpu %u type %u", cpu, type);
+            cr_expect(eq(u64, v, h->slot_of(cpu, type)), "cpu %u type %u", cpu, type);
             if (h->slot_dir < 0)
-                cr_expect(lt(u32, v, prev), "cpu %u type %u", cpu, type);
+                cr_expect(lt(u64, v, prev), "cpu %u type %u", cpu, type);
             else
-                cr_expect(gt(u32, v, prev), "cpu %u type %u", cpu, type);
+                cr_expect(gt(u64, v, prev), "cpu %u type %u", cpu, type);
             prev = v;
             cr_expect(eq(u64, hm_sim_pte(t->sim, v), h->kpte(pfn0 + type)), "cpu %u type %u", cpu, type);
         }
@@ -581,7 +582,7 @@ void tl_assert_kmap_atomic_busy(struct tl *t, uint32_t cpu, hm_pfn_t pfn, unsign
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, cpu, pfn, type, &v), HM_EBUSY), "%s", what);
     tl_assert_last_bug(t, HM_BUG_ATOMIC_BUSY, HM_EBUSY, function);
     tl_snap_assert_same(t, &s, what);
-    cr_assert(eq(u32, v, untouched), "%s: address out", what);
+    cr_assert(eq(u64, v, untouched), "%s: address out", what);
 }
 
 void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,

@@ -18,7 +18,7 @@
 struct tl_bug {
     int bug, err;
     const char *function;
-    uint32_t arg;
+    uint64_t arg; /* a pfn or an address */
 };
 
 /* A machine that forwards every hook to the sim's, except that get_pte may lie for one

@@ -8,6 +8,7 @@
 #include "threadlib.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ static void on_event(void *cookie, const struct hm_event *ev)
     if (ev->kind == HM_EV_STALE_TLB) {
         unsigned n = atomic_fetch_add(&W.stale_events, 1);
         if (n < 8)
-            fprintf(stderr, "[%s] sim: stale translation on cpu %u at 0x%08x (TLB pfn 0x%x, pte 0x%llx)\n",
+            fprintf(stderr, "[%s] sim: stale translation on cpu %u at 0x%08" PRIx64 " (TLB pfn 0x%" PRIx64 ", pte 0x%llx)\n",
                     atomic_load(&g_case), ev->cpu, ev->a, ev->b, (unsigned long long)ev->pte);
     }
 }
@@ -91,7 +92,7 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
     atomic_fetch_add(&W.bug_events, 1);
     if (atomic_load(&W.bugs_expected))
         return;
-    fprintf(stderr, "[%s] unexpected BUG %s in %s (arg 0x%x) -> %s\n", atomic_load(&g_case),
+    fprintf(stderr, "[%s] unexpected BUG %s in %s (arg 0x%" PRIx64 ") -> %s\n", atomic_load(&g_case),
             hm_bug_name(r->bug), r->function, r->arg, hm_strerror(r->err));
 }
 
@@ -149,9 +150,9 @@ int tt_in_pkmap_window(hm_vaddr_t va)
     return va >= l->pkmap_base && va < tt_slot_addr(l->last_pkmap) && (va & (l->page_size - 1u)) == 0;
 }
 
-uint32_t tt_slot_of(hm_vaddr_t va)
+uint32_t tt_slot_of(hm_vaddr_t va) /* va in the window: a slot number */
 {
-    return (va - W.hm.layout.pkmap_base) >> W.hm.layout.page_shift;
+    return (uint32_t)((va - W.hm.layout.pkmap_base) >> W.hm.layout.page_shift);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -351,20 +352,20 @@ void tt_check_mapping(uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t va, uint8_t sig, ui
     uint8_t got = 0;
     int rc;
 
-    CHECK(tt_in_pkmap_window(va), "cpu %u pfn 0x%x: address 0x%08x outside the pkmap window", cpu,
+    CHECK(tt_in_pkmap_window(va), "cpu %u pfn 0x%x: address 0x%08" PRIx64 " outside the pkmap window", cpu,
           pfn, va);
     rc = hm_sim_load(sim, cpu, va, &got);
-    CHECK(rc == HM_OK && got == sig, "cpu %u pfn 0x%x at 0x%08x: load rc %s, signature 0x%02x, want 0x%02x",
+    CHECK(rc == HM_OK && got == sig, "cpu %u pfn 0x%x at 0x%08" PRIx64 ": load rc %s, signature 0x%02x, want 0x%02x",
           cpu, pfn, va, hm_strerror(rc), got, sig);
     rc = hm_sim_store(sim, cpu, va + off, val);
-    CHECK(rc == HM_OK, "cpu %u: store at 0x%08x: %s", cpu, va + off, hm_strerror(rc));
+    CHECK(rc == HM_OK, "cpu %u: store at 0x%08" PRIx64 ": %s", cpu, va + off, hm_strerror(rc));
     got = 0;
     rc = hm_sim_load(sim, cpu, va + off, &got);
-    CHECK(rc == HM_OK && got == val, "cpu %u: load back at 0x%08x: rc %s, 0x%02x want 0x%02x", cpu,
+    CHECK(rc == HM_OK && got == val, "cpu %u: load back at 0x%08" PRIx64 ": rc %s, 0x%02x want 0x%02x", cpu,
           va + off, hm_strerror(rc), got, val);
     got = 0;
     rc = hm_sim_phys_read(sim, pfn, off, &got);
-    CHECK(rc == HM_OK && got == val, "cpu %u: the store through 0x%08x did not reach pfn 0x%x offset %u "
+    CHECK(rc == HM_OK && got == val, "cpu %u: the store through 0x%08" PRIx64 " did not reach pfn 0x%x offset %u "
           "(0x%02x, want 0x%02x)", cpu, va, pfn, off, got, val);
 }
 

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -144,7 +145,7 @@ static void scenario_exhaustion(const void *arg)
 #define S2_SIG 0x5a
 
 static atomic_int s2_mapped, s2_release;
-static atomic_uint s2_addr[S2_THREADS];
+static _Atomic hm_vaddr_t s2_addr[S2_THREADS];
 
 static hm_pfn_t s2_fill(unsigned j)
 {
@@ -232,9 +233,9 @@ static void scenario_same_page(const void *arg)
     tt_snap(&sn);
     q_va = atomic_load(&s2_addr[0]);
     for (unsigned i = 1; i < S2_THREADS; i++)
-        CHECK(atomic_load(&s2_addr[i]) == q_va, "thread %u got 0x%08x, thread 0 got 0x%08x (second slot "
+        CHECK(atomic_load(&s2_addr[i]) == q_va, "thread %u got 0x%08" PRIx64 ", thread 0 got 0x%08" PRIx64 " (second slot "
               "for one page?)", i, atomic_load(&s2_addr[i]), q_va);
-    CHECK(q_va == fill_va[0], "Q at 0x%08x, not in the one slot freed (0x%08x)", q_va, fill_va[0]);
+    CHECK(q_va == fill_va[0], "Q at 0x%08" PRIx64 ", not in the one slot freed (0x%08" PRIx64 ")", q_va, fill_va[0]);
     if (tt_in_pkmap_window(q_va))
         CHECK(sn.count[tt_slot_of(q_va)] == (int)S2_THREADS + 1, "Q's slot count %d, want %u",
               sn.count[tt_slot_of(q_va)], S2_THREADS + 1);
@@ -255,7 +256,7 @@ static void scenario_same_page(const void *arg)
     CHECK(sn.st.kmap_hits == S2_THREADS - 1, "kmap_hits %llu, want %u (the re-check after sleeping)",
           (unsigned long long)sn.st.kmap_hits, S2_THREADS - 1);
     va = 0;
-    CHECK(hm_page_address(W.hm.ctx, s2_q(), &va) == HM_OK && va == q_va, "page_address(Q) 0x%08x", va);
+    CHECK(hm_page_address(W.hm.ctx, s2_q(), &va) == HM_OK && va == q_va, "page_address(Q) 0x%08" PRIx64, va);
     for (unsigned i = 0; i < S2_THREADS; i++) {
         uint8_t got = 0;
         CHECK(hm_sim_phys_read(W.hm.sim, s2_q(), 1 + i, &got) == HM_OK && got == 0x60 + i,
@@ -318,7 +319,7 @@ static void *s3_holder(void *arg)
         ok &= rc == HM_OK;
     }
     rc = hm_kmap(W.hm.ctx, s3_hpage(0), &again);
-    CHECK(rc == HM_OK && again == va[0], "holder: second hm_kmap(H0): %s, 0x%08x vs 0x%08x",
+    CHECK(rc == HM_OK && again == va[0], "holder: second hm_kmap(H0): %s, 0x%08" PRIx64 " vs 0x%08" PRIx64,
           hm_strerror(rc), again, va[0]);
     atomic_store(&s3_filled, ok ? 1 : -1);
 
@@ -531,7 +532,7 @@ static void *s4_worker(void *arg)
         atomic_fetch_add(&s4_kmaps, 1);
         if (nested) { /* the page is held: this kmap cannot sleep, and must give the same address */
             rc = hm_kmap(W.hm.ctx, pfn, &va2);
-            CHECK(rc == HM_OK && va2 == va, "thread %u: nested kmap: %s, 0x%08x vs 0x%08x", i,
+            CHECK(rc == HM_OK && va2 == va, "thread %u: nested kmap: %s, 0x%08" PRIx64 " vs 0x%08" PRIx64, i,
                   hm_strerror(rc), va2, va);
             if (rc == HM_OK)
                 atomic_fetch_add(&s4_kmaps, 1);
@@ -687,10 +688,10 @@ static void scenario_concurrent_bugs(const void *arg)
     for (unsigned i = 0; i < S5_THREADS; i++) {
         hm_vaddr_t va = 0;
         CHECK(hm_page_address(W.hm.ctx, s5_page(i), &va) == HM_OK && tt_in_pkmap_window(va) &&
-              sn.count[tt_slot_of(va)] == 1, "thread %u's page: address 0x%08x, count %d", i, va,
+              sn.count[tt_slot_of(va)] == 1, "thread %u's page: address 0x%08" PRIx64 ", count %d", i, va,
               tt_in_pkmap_window(va) ? sn.count[tt_slot_of(va)] : -1);
         va = 1;
-        CHECK(hm_page_address(W.hm.ctx, s5_unmapped(i), &va) == HM_OK && va == 0, "unmapped page got 0x%08x", va);
+        CHECK(hm_page_address(W.hm.ctx, s5_unmapped(i), &va) == HM_OK && va == 0, "unmapped page got 0x%08" PRIx64, va);
     }
     CHECK(sn.inv == 0, "hm_check_invariants: %s", sn.msg);
     CHECK(sn.nr_waiters == 0, "%u waiters", sn.nr_waiters);

@@ -61,7 +61,7 @@ static struct want_layout spec_layout(uint32_t km_type_nr, uint32_t nr_cpus, uin
     w.fixaddr_start = FIXADDR_TOP - (w.end_permanent << 12);
     w.fixaddr_boot_start = FIXADDR_TOP - (w.end_fixed << 12);
     /* (FIXADDR_BOOT_START - PAGE_SIZE*(LAST_PKMAP+1)) & PMD_MASK (4 MiB) */
-    w.pkmap_base = (w.fixaddr_boot_start - 4096u * (last_pkmap + 1u)) & ~((1u << 22) - 1u);
+    w.pkmap_base = (w.fixaddr_boot_start - 4096u * (last_pkmap + 1u)) & ~(hm_vaddr_t)((1u << 22) - 1u);
     return w;
 }
 

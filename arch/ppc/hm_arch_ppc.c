@@ -43,7 +43,7 @@ static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
     l->kmap_atomic_base = PPC_HIGHMEM_START + PPC_KMAP_FIX_OFFSET;
     l->kmap_atomic_dir = 1;
     /* VMALLOC_END = ioremap_bot, which starts at IOREMAP_TOP = PKMAP_BASE with highmem */
-    l->vmalloc_start = (l->high_memory + PPC_VMALLOC_OFFSET) & ~(PPC_VMALLOC_OFFSET - 1u);
+    l->vmalloc_start = (l->high_memory + PPC_VMALLOC_OFFSET) & ~(hm_vaddr_t)(PPC_VMALLOC_OFFSET - 1u);
     l->vmalloc_end = l->pkmap_base;
     atomic_pages = l->km_type_nr * nr_cpus_config;
     l->pt_start = l->pkmap_base;
@@ -91,7 +91,7 @@ static int ppc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 static int ppc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
+    hm_vaddr_t v = hm_page_base(l, kvaddr), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
@@ -110,12 +110,12 @@ static int ppc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
 static int ppc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    uint32_t idx;
+    uint64_t idx;
 
     if (vaddr < l->kmap_atomic_base)
         return hm_core_virt_to_page(ctx, vaddr, pfn);
-    idx = (vaddr - l->kmap_atomic_base) >> l->page_shift;
-    if (idx >= l->km_type_nr * l->config_nr_cpus)
+    idx = ((uint64_t)vaddr - l->kmap_atomic_base) >> l->page_shift; /* 64 bits: compared whole */
+    if (idx >= (uint64_t)l->km_type_nr * l->config_nr_cpus)
         return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_atomic_to_page", vaddr);
     *pfn = ppc_pte_pfn(hm_core_get_pte(ctx, l->kmap_atomic_base + (idx << l->page_shift)));
     return HM_OK;

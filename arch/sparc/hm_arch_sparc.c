@@ -52,7 +52,8 @@ static int sparc_layout(const struct hm_config *cfg, struct hm_layout *l)
     l->vmalloc_start = SPARC_VMALLOC_START;
     l->vmalloc_end = SPARC_VMALLOC_END;
     l->pt_start = l->pkmap_base;
-    l->pt_pages = ((SPARC_FIXADDR_TOP - l->pkmap_base) >> l->page_shift) + 1u;
+    /* PKMAP_BASE lies below FIXADDR_TOP (checked above): a count of at most 2^20 pages */
+    l->pt_pages = (uint32_t)((SPARC_FIXADDR_TOP - l->pkmap_base) >> l->page_shift) + 1u;
     return HM_OK;
 }
 
@@ -107,7 +108,7 @@ static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn
 static int sparc_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
+    hm_vaddr_t v = hm_page_base(l, kvaddr), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
@@ -132,7 +133,8 @@ static int sparc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pf
     if (vaddr < SPARC_NOCACHE_VADDR)
         return hm_core_virt_to_page(ctx, vaddr, pfn);
     if (vaddr < l->pkmap_base) {
-        *pfn = (SPARC_NOCACHE_PHYS + (vaddr - SPARC_NOCACHE_VADDR)) >> l->page_shift; /* __nocache_pa */
+        /* __nocache_pa; vaddr < PKMAP_BASE keeps the pfn far below 2^32 */
+        *pfn = (hm_pfn_t)((SPARC_NOCACHE_PHYS + (vaddr - SPARC_NOCACHE_VADDR)) >> l->page_shift);
         return HM_OK;
     }
     if (vaddr < l->fixaddr_start || vaddr > l->fixaddr_top)

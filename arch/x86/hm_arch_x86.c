@@ -37,7 +37,7 @@ static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint3
 {
     uint32_t nr_cpus_config = l->nr_cpus > X86_CONFIG_NR_CPUS ? l->nr_cpus : X86_CONFIG_NR_CPUS;
     uint32_t end_permanent, end_fixed;
-    hm_vaddr_t pmd_mask = ~((1u << pmd_shift) - 1u), low;
+    hm_vaddr_t pmd_mask = ~(hm_vaddr_t)((1u << pmd_shift) - 1u), low;
 
     if (l->max_pfn > (1u << (phys_bits - l->page_shift)))
         return HM_EINVAL;
@@ -58,7 +58,7 @@ static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint3
     /* PKMAP_BASE = (FIXADDR_BOOT_START - PAGE_SIZE*(LAST_PKMAP+1)) & PMD_MASK */
     l->pkmap_base = (l->fixaddr_boot_start - l->page_size * (l->last_pkmap + 1u)) & pmd_mask;
     l->vmalloc_end = l->pkmap_base - 2u * l->page_size;
-    l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(VMALLOC_OFFSET - 1u);
+    l->vmalloc_start = (l->high_memory + 2u * VMALLOC_OFFSET - 1u) & ~(hm_vaddr_t)(VMALLOC_OFFSET - 1u);
     if (l->vmalloc_start >= l->vmalloc_end)
         return HM_EINVAL;
 
@@ -69,7 +69,8 @@ static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint3
     if (l->pkmap_base < low)
         low = l->pkmap_base;
     l->pt_start = low;
-    l->pt_pages = ((X86_FIXADDR_TOP - low) >> l->page_shift) + 1u;
+    /* low >= PKMAP_BASE - a few MiB: the page count fits 32 bits */
+    l->pt_pages = (uint32_t)((X86_FIXADDR_TOP - low) >> l->page_shift) + 1u;
     return HM_OK;
 }
 
@@ -144,7 +145,7 @@ static int x86_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, 
 static int x86_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
-    hm_vaddr_t v = kvaddr & ~(l->page_size - 1u), slot = hm_core_atomic_slot(ctx, cpu, type);
+    hm_vaddr_t v = hm_page_base(l, kvaddr), slot = hm_core_atomic_slot(ctx, cpu, type);
 
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */

@@ -84,13 +84,13 @@ static void explain_pkmap(const struct hm_config *cfg, uint32_t n, char *msg, si
         if (d.nr_fixmap == 0 && d.kmap_atomic_dir > 0 && d.kmap_atomic_base > d.pkmap_base &&
             end > d.kmap_atomic_base)
             snprintf(why, sizeof why,
-                     ": a %" PRIu64 " kB pkmap window at 0x%08" PRIx32
-                     " would overlap the kmap_atomic window at 0x%08" PRIx32,
+                     ": a %" PRIu64 " kB pkmap window at 0x%08" PRIx64
+                     " would overlap the kmap_atomic window at 0x%08" PRIx64,
                      ((uint64_t)n * d.page_size) >> 10, d.pkmap_base, d.kmap_atomic_base);
         else if (d.nr_fixmap && d.fixaddr_start > d.pkmap_base && end > d.fixaddr_start)
             snprintf(why, sizeof why,
-                     ": a %" PRIu64 " kB pkmap window at 0x%08" PRIx32
-                     " would overlap the fixmap at 0x%08" PRIx32,
+                     ": a %" PRIu64 " kB pkmap window at 0x%08" PRIx64
+                     " would overlap the fixmap at 0x%08" PRIx64,
                      ((uint64_t)n * d.page_size) >> 10, d.pkmap_base, d.fixaddr_start);
     }
     if (best)

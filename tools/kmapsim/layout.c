@@ -66,7 +66,7 @@ static void layout_json(struct kbuf *b, const struct hm_config *cfg, const struc
 /* One region of the boot-log table. */
 struct region {
     const char *name;
-    uint64_t start, end; /* [start, end), end may be 4 GiB */
+    uint64_t start, end; /* [start, end), end may be 4 GiB (0x100000000) */
     int mb;              /* sizes in MB (vmalloc, lowmem) rather than kB */
 };
 
@@ -80,12 +80,6 @@ static void row(struct kbuf *b, const struct region *r)
         kbuf_printf(b, "(%4" PRIu64 " MB)\n", size >> 20);
     else
         kbuf_printf(b, "(%4" PRIu64 " kB)\n", size >> 10);
-}
-
-/* An end address as a 64-bit number: 0 after a non-zero start is the top of the 4 GiB space. */
-static uint64_t end64(uint64_t start, uint64_t end)
-{
-    return end == 0 && start != 0 ? UINT64_C(0x100000000) : end;
 }
 
 /* Number of kmap_atomic slots the arch reserves: KM_TYPE_NR per configured CPU. */
@@ -137,11 +131,11 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
     if (l->fixaddr_top) {
         r[n].name = "fixmap";
         r[n].start = l->fixaddr_start;
-        r[n].end = end64(l->fixaddr_start, l->fixaddr_top);
+        r[n].end = l->fixaddr_top;
         r[n++].mb = 0;
     }
     if (atomic_window(l, &lo, &hi) && (!l->fixaddr_top || lo < l->fixaddr_start ||
-                                       hi > end64(l->fixaddr_start, l->fixaddr_top))) {
+                                       hi > l->fixaddr_top)) {
         r[n].name = "kmap"; /* an atomic window of its own, outside any fixmap (ppc) */
         r[n].start = lo;
         r[n].end = hi;
@@ -155,11 +149,11 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
     }
     r[n].name = "vmalloc";
     r[n].start = l->vmalloc_start;
-    r[n].end = end64(l->vmalloc_start, l->vmalloc_end);
+    r[n].end = l->vmalloc_end;
     r[n++].mb = 1;
     r[n].name = "lowmem";
     r[n].start = l->page_offset;
-    r[n].end = end64(l->page_offset, l->high_memory);
+    r[n].end = l->high_memory;
     r[n++].mb = 1;
     for (i = 1; i < n; i++) /* insertion sort, highest start first */
         for (j = i; j > 0 && r[j].start > r[j - 1].start; j--) {
@@ -172,7 +166,7 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
         row(b, &r[i]);
     if (atomic_window(l, &lo, &hi))
         kbuf_printf(b,
-                    "kmap_atomic: slot idx = type + %" PRIu32 "*cpu at 0x%08" PRIx32
+                    "kmap_atomic: slot idx = type + %" PRIu32 "*cpu at 0x%08" PRIx64
                     " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32 "\n",
                     l->km_type_nr, l->kmap_atomic_base, l->kmap_atomic_dir > 0 ? '+' : '-',
                     l->page_size, l->kmap_atomic_dir > 0 ? "upward" : "downward",

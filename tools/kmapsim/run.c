@@ -318,8 +318,8 @@ static void on_event(void *cookie, const struct hm_event *ev)
         break;
     case HM_EV_STALE_TLB:
         run_record_failure(R, KMAPSIM_FAIL_STALE,
-                           "stale translation: cpu %" PRIu32 "'s TLB maps 0x%08" PRIx32
-                           " to pfn %" PRIu32 ", the PTE is 0x%" PRIx64,
+                           "stale translation: cpu %" PRIu32 "'s TLB maps 0x%08" PRIx64
+                           " to pfn %" PRIu64 ", the PTE is 0x%" PRIx64,
                            ev->cpu, ev->a, ev->b, (uint64_t)ev->pte);
         break;
     default:

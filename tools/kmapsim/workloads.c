@@ -148,14 +148,14 @@ static void check_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ve
         uint8_t got = 0, want = pattern(pfn, ver, off);
         int rc = hm_sim_load(R->m.sim, w->cpu, v + off, &got);
         if (rc != HM_OK) {
-            CALL_FAILED(w, "load at 0x%08" PRIx32 " (pfn %" PRIu32 ") failed: %s", v + off, pfn,
+            CALL_FAILED(w, "load at 0x%08" PRIx64 " (pfn %" PRIu32 ") failed: %s", v + off, pfn,
                         hm_strerror(rc));
             return;
         }
         bump(&w->bytes, 1);
         if (got != want)
             WRONG_BYTE(w,
-                       "wrong byte: cpu %" PRIu32 " read 0x%02x at 0x%08" PRIx32
+                       "wrong byte: cpu %" PRIu32 " read 0x%02x at 0x%08" PRIx64
                        " (pfn %" PRIu32 " offset %" PRIu32 "), the page holds 0x%02x",
                        w->cpu, got, v + off, pfn, off, want);
     }
@@ -170,7 +170,7 @@ static void fill_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ver
         uint32_t off = page_off(R, pfn, j);
         int rc = hm_sim_store(R->m.sim, w->cpu, v + off, pattern(pfn, ver, off));
         if (rc != HM_OK) {
-            CALL_FAILED(w, "store at 0x%08" PRIx32 " (pfn %" PRIu32 ") failed: %s", v + off,
+            CALL_FAILED(w, "store at 0x%08" PRIx64 " (pfn %" PRIu32 ") failed: %s", v + off,
                         pfn, hm_strerror(rc));
             return;
         }
@@ -253,7 +253,7 @@ static void wl_bounce(struct worker *w)
     struct run *R = w->R;
     const struct hm_layout *l = &R->m.layout;
     hm_pfn_t bpfn = BOUNCE_PAGE_BASE + w->cpu;
-    hm_vaddr_t bvaddr = l->page_offset + (bpfn << R->pshift);
+    hm_vaddr_t bvaddr = l->page_offset + ((hm_vaddr_t)bpfn << R->pshift);
     uint64_t n = thread_pages(R, w->id), k;
     int j;
 
@@ -282,15 +282,15 @@ static void wl_bounce(struct worker *w)
             uint32_t off = page_off(R, pfn, j);
             uint8_t byte = 0;
             if (hm_sim_load(R->m.sim, w->cpu, bvaddr + off, &byte) != HM_OK) {
-                CALL_FAILED(w, "load from the bounce buffer at 0x%08" PRIx32 " failed",
+                CALL_FAILED(w, "load from the bounce buffer at 0x%08" PRIx64 " failed",
                             bvaddr + off);
                 break;
             }
             bump(&w->bytes, 1);
             if (byte != pattern(pfn, next, off))
-                WRONG_BYTE(w, "wrong byte in the bounce buffer at 0x%08" PRIx32, bvaddr + off);
+                WRONG_BYTE(w, "wrong byte in the bounce buffer at 0x%08" PRIx64, bvaddr + off);
             if (hm_sim_store(R->m.sim, w->cpu, v + off, byte) != HM_OK) {
-                CALL_FAILED(w, "store at 0x%08" PRIx32 " failed", v + off);
+                CALL_FAILED(w, "store at 0x%08" PRIx64 " failed", v + off);
                 break;
             }
         }
