@@ -35,7 +35,8 @@ static const char usage[] =
     "  --seed N         seed of the access pattern (default 1)\n"
     "  --help           this text\n"
     "Prints Markdown: per thread count, one row per method, ns and system calls per access\n"
-    "(medians over the runs) at each hit rate. ns/access = wall time / accesses per thread.\n";
+    "(medians over the runs; ns with half the runs' range) at each hit rate.\n"
+    "ns/access = wall time / accesses per thread.\n";
 
 /* ---------------------------------------------------------------------------------------
  * Options.
@@ -693,8 +694,9 @@ static int measure(const struct opts *o, struct bench *b, struct pattern *pt, ui
 static void print_figures(const struct opts *o, struct figures *f)
 {
     for (unsigned ti = 0; ti < o->nthreads; ti++) {
-        printf("%u thread%s: ns per access (wall time / accesses per thread) and system calls "
-               "per access, medians of %u runs\n\n| method |",
+        printf("%u thread%s: ns per access (wall time / accesses per thread; ± half the "
+               "runs' range, in %% of the median) and system calls per access, medians of %u "
+               "runs\n\n| method |",
                o->threads[ti], o->threads[ti] > 1 ? "s" : "", o->runs);
         for (unsigned h = 0; h < o->nhits; h++)
             printf(" %u %% ns | %u %% calls |", o->hits[h], o->hits[h]);
@@ -706,9 +708,12 @@ static void print_figures(const struct opts *o, struct figures *f)
             if (!(o->methods & (1u << k)))
                 continue;
             printf("| %s |", methods[k].name);
-            for (unsigned h = 0; h < o->nhits; h++)
-                printf(" %.0f | %.3f |", median(f->ns[h][ti][k], o->runs),
+            for (unsigned h = 0; h < o->nhits; h++) {
+                double *v = f->ns[h][ti][k], med = median(v, o->runs); /* v now sorted */
+                printf(" %.0f ±%.0f%% | %.3f |", med,
+                       med > 0 ? 50.0 * (v[o->runs - 1] - v[0]) / med : 0.0,
                        median(f->calls[h][ti][k], o->runs));
+            }
             printf("\n");
         }
         printf("\n");
