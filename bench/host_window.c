@@ -311,6 +311,7 @@ struct thr {
     size_t n;
     uint64_t syscalls; /* made by the method itself (mmap, pread); the window counts its own */
     int64_t cookie;
+    int64_t t0, t1;     /* the timed loop's start and end */
     unsigned char *buf; /* pread: one page */
     int failed;
 };
@@ -475,19 +476,23 @@ static void access_loop(struct thr *t, const uint32_t *seq, size_t n)
     }
 }
 
-static void *thread_main(void *arg)
-{
-    struct thr *t = arg;
-    pthread_barrier_wait(&t->b->start);
-    access_loop(t, t->seq, t->n);
-    return NULL;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Each thread times itself from the common start: the run's wall time is the first start to
+ * the last end (the main thread may be scheduled after short runs are over). */
+static void *thread_main(void *arg)
+{
+    struct thr *t = arg;
+    pthread_barrier_wait(&t->b->start);
+    t->t0 = now_ns();
+    access_loop(t, t->seq, t->n);
+    t->t1 = now_ns();
+    return NULL;
 }
 
 /* The sum of the first nthreads words of every page, read through the fd. */
@@ -537,12 +542,13 @@ static int run_one(struct bench *b, const struct method *m, unsigned nthreads, u
     for (unsigned i = 0; i < nthreads; i++)
         pthread_create(&tid[i], NULL, thread_main, &t[i]);
     pthread_barrier_wait(&b->start);
-    t0 = now_ns();
     for (unsigned i = 0; i < nthreads; i++)
         pthread_join(tid[i], NULL);
-    t1 = now_ns();
     pthread_barrier_destroy(&b->start);
+    t0 = t[0].t0, t1 = t[0].t1;
     for (unsigned i = 0; i < nthreads; i++) {
+        t0 = t[i].t0 < t0 ? t[i].t0 : t0;
+        t1 = t[i].t1 > t1 ? t[i].t1 : t1;
         sc += t[i].syscalls;
         failed |= t[i].failed;
         free(t[i].buf);
@@ -710,9 +716,11 @@ static void print_figures(const struct opts *o, struct figures *f)
             printf("| %s |", methods[k].name);
             for (unsigned h = 0; h < o->nhits; h++) {
                 double *v = f->ns[h][ti][k], med = median(v, o->runs); /* v now sorted */
-                printf(" %.0f ±%.0f%% | %.3f |", med,
-                       med > 0 ? 50.0 * (v[o->runs - 1] - v[0]) / med : 0.0,
-                       median(f->calls[h][ti][k], o->runs));
+                if (med >= 10)
+                    printf(" %.0f ±%.0f%% |", med, 50.0 * (v[o->runs - 1] - v[0]) / med);
+                else /* a few ns: the range says nothing more */
+                    printf(" %.1f (%.1f-%.1f) |", med, v[0], v[o->runs - 1]);
+                printf(" %.3f |", median(f->calls[h][ti][k], o->runs));
             }
             printf("\n");
         }
