@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +20,9 @@
 struct tt_world W;
 
 /* ---------------------------------------------------------------------------------------
- * Checks and the run's tally.
+ * The run's tally.
  * ------------------------------------------------------------------------------------- */
-static const char *_Atomic g_case = "setup";
-static atomic_int g_failures;
 static int g_nr_cases, g_passed, g_failed;
-
-void tt_check_failed(const char *file, int line, const char *expr, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s:%d: [%s] check failed: %s -- %s\n", file, line, atomic_load(&g_case), expr,
-            buf);
-    atomic_fetch_add(&g_failures, 1);
-}
 
 /* The closing line when the run ends early: the cases not reached count as failed. */
 static void print_early_summary(void)
@@ -82,7 +67,7 @@ static void on_event(void *cookie, const struct hm_event *ev)
         unsigned n = atomic_fetch_add(&W.stale_events, 1);
         if (n < 8)
             fprintf(stderr, "[%s] sim: stale translation on cpu %u at 0x%08" PRIx64 " (TLB pfn 0x%" PRIx64 ", pte 0x%llx)\n",
-                    atomic_load(&g_case), ev->cpu, ev->a, ev->b, (unsigned long long)ev->pte);
+                    tc_case_name(), ev->cpu, ev->a, ev->b, (unsigned long long)ev->pte);
     }
 }
 
@@ -92,7 +77,7 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
     atomic_fetch_add(&W.bug_events, 1);
     if (atomic_load(&W.bugs_expected))
         return;
-    fprintf(stderr, "[%s] unexpected BUG %s in %s (arg 0x%" PRIx64 ") -> %s\n", atomic_load(&g_case),
+    fprintf(stderr, "[%s] unexpected BUG %s in %s (arg 0x%" PRIx64 ") -> %s\n", tc_case_name(),
             hm_bug_name(r->bug), r->function, r->arg, hm_strerror(r->err));
 }
 
@@ -254,7 +239,7 @@ static void dump_machine(void)
 
 _Noreturn void tt_stuck(const char *what)
 {
-    fprintf(stderr, "\n[%s] TIMEOUT (%d s) waiting for: %s\n", atomic_load(&g_case), TT_DEADLINE_S,
+    fprintf(stderr, "\n[%s] TIMEOUT (%d s) waiting for: %s\n", tc_case_name(), TT_DEADLINE_S,
             what);
     dump_threads();
     dump_machine();
@@ -270,7 +255,7 @@ static void *watchdog_fn(void *arg)
         int64_t d = atomic_load(&g_deadline_ns);
         if (d != 0 && tt_now_ns() > d + (int64_t)TT_WATCHDOG_GRACE_S * 1000000000LL) {
             fprintf(stderr, "\n[%s] WATCHDOG: the main thread is blocked past the deadline\n",
-                    atomic_load(&g_case));
+                    tc_case_name());
             dump_threads();
             print_early_summary();
             _exit(1);
@@ -384,29 +369,13 @@ void tt_final_checks(void)
     CHECK(ss.stale_pte_writes == 0, "%llu stale PTE writes", (unsigned long long)ss.stale_pte_writes);
     CHECK(ss.stale_tlb_hits == 0, "%llu stale TLB hits", (unsigned long long)ss.stale_tlb_hits);
     CHECK(atomic_load(&W.stale_events) == 0, "%u stale-translation events", atomic_load(&W.stale_events));
-    if (atomic_load(&g_failures))
+    if (tc_failures())
         print_snap(&sn);
 }
 
 /* ---------------------------------------------------------------------------------------
  * The runner.
  * ------------------------------------------------------------------------------------- */
-
-/* Whether name is one of the comma-separated names in list. */
-static int selected(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0)
-            return 1;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
 
 int tt_main(const struct tt_case *cases, size_t n, const char *only_env)
 {
@@ -424,7 +393,7 @@ int tt_main(const struct tt_case *cases, size_t n, const char *only_env)
     if (only && *only) {
         g_nr_cases = 0;
         for (size_t c = 0; c < n; c++)
-            g_nr_cases += selected(only, cases[c].name);
+            g_nr_cases += tc_selected(only, cases[c].name);
         if (g_nr_cases == 0) {
             fprintf(stderr, "%s=%s: no such case\n", only_env, only);
             return 2;
@@ -438,20 +407,19 @@ int tt_main(const struct tt_case *cases, size_t n, const char *only_env)
 
     for (size_t c = 0; c < n; c++) {
         int64_t t0 = tt_now_ns();
-        if (only && *only && !selected(only, cases[c].name))
+        if (only && *only && !tc_selected(only, cases[c].name))
             continue;
-        atomic_store(&g_case, cases[c].name);
-        atomic_store(&g_failures, 0);
+        tc_case_begin(cases[c].name);
         atomic_store(&g_deadline_ns, t0 + (int64_t)TT_DEADLINE_S * 1000000000LL);
         printf("RUN  %s\n", cases[c].name);
         cases[c].run(cases[c].arg);
         atomic_store(&g_deadline_ns, 0);
-        if (atomic_load(&g_failures) == 0) {
+        if (tc_failures() == 0) {
             g_passed++;
             printf("PASS %s (%.1f ms)\n", cases[c].name, (double)(tt_now_ns() - t0) / 1e6);
         } else {
             g_failed++;
-            printf("FAIL %s (%d failed checks)\n", cases[c].name, atomic_load(&g_failures));
+            printf("FAIL %s (%d failed checks)\n", cases[c].name, tc_failures());
         }
     }
     printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -11,6 +11,7 @@
 
 #include "harness/machine.h"
 #include "highmem.h"
+#include "tests/check.h" /* CHECK */
 
 /* Every wait of a case ends by this deadline; the watchdog gives the main thread a grace
  * period on top in case it is itself blocked (e.g. on a kmap_lock a stuck thread holds). */
@@ -18,16 +19,6 @@
 #define TT_WATCHDOG_GRACE_S 5
 #define TT_MAX_THREADS 16
 #define TT_MAX_SLOTS 64
-
-/* ---- checks: a failed check is printed and counted; the case carries on (so the others are
- * not left waiting) and is reported as failed at its end. -------------------------------- */
-void tt_check_failed(const char *file, int line, const char *expr, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            tt_check_failed(__FILE__, __LINE__, #cond, __VA_ARGS__);                       \
-    } while (0)
 
 /* ---- time ------------------------------------------------------------------------------ */
 int64_t tt_now_ns(void);
