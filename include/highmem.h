@@ -286,6 +286,17 @@ const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------
  * The kmap family. pfn names the page (struct page). cpu is the calling CPU's id.
+ *
+ * Holding several kmaps at once (the rule that keeps threads from deadlocking). hm_kmap
+ * sleeps while every one of the LAST_PKMAP slots is held; it is woken only when some holder
+ * kunmaps. So if T threads may each hold up to h_t mappings while asking for another, keep
+ * sum(h_t - 1) < LAST_PKMAP (with h_t the most a thread holds at once, the one it asks for
+ * included): then at least one slot is never held by a sleeper, and the thread holding it runs
+ * on and eventually kunmaps, waking the sleepers (the wake-up is never lost: sleep registers
+ * under kmap_lock). A thread that cannot bound what it holds should take its extra mappings
+ * with hm_kmap_try (HM_EAGAIN instead of sleeping) and release what it has before retrying.
+ * Lowmem pages and the kmap_atomic family never sleep and hold no slot. docs/usage.md
+ * (hold-many) proves the bound for kmapsim's workload.
  * ------------------------------------------------------------------------------------- */
 
 /* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem
