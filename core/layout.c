@@ -46,8 +46,9 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     if (!cfg || !out || !cfg->arch)
         return HM_EINVAL;
     arch = cfg->arch;
+    /* A machine without highmem needs some lowmem; one with highmem may have none (host/). */
     if (arch->abi_version != HM_ARCH_ABI_VERSION || !arch->layout || arch->page_shift < 10 ||
-        arch->page_shift > 16 || arch->lowmem_pages == 0)
+        arch->page_shift > 16 || (arch->lowmem_pages == 0 && !arch->has_highmem))
         return HM_EINVAL;
     nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
     if (nr_cpus > HM_MAX_CPUS)

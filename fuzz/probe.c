@@ -380,7 +380,7 @@ void run_config(struct run *r, struct fop_rec *o, struct model_out *mo)
         case 2: bad.layout = NULL; break;
         case 3: bad.page_shift = 9; break;
         case 4: bad.page_shift = 17; break;
-        case 5: bad.lowmem_pages = 0; break;
+        case 5: bad.lowmem_pages = 0, bad.has_highmem = 0; break; /* no memory at all */
         case 7:
             /* x86 (no PAE) with 1008 MiB of lowmem and 1024 slots: the direct map ends at
              * 0xff000000, VMALLOC_START (high_memory + 8 MiB, rounded up: 0xff800000) is not

@@ -23,7 +23,8 @@ struct hm_arch {
     uint32_t page_shift;           /* 12 everywhere here */
     uint32_t pte_bytes;            /* sizeof(pte_t): 4, or 8 for PAE / 64-bit PTEs */
     hm_vaddr_t page_offset;        /* PAGE_OFFSET */
-    hm_pfn_t lowmem_pages;         /* pfns below this are direct mapped (highmem_start_pfn) */
+    hm_pfn_t lowmem_pages;         /* pfns below this are direct mapped (highmem_start_pfn); 0
+                                    * only with has_highmem (every page highmem, host/) */
     uint32_t default_last_pkmap;   /* LAST_PKMAP */
     uint32_t default_highmem_pages;/* --highmem-pages default */
     hm_vaddr_t mem_map;            /* where mem_map[] lives (hash_ptr hashes struct page *) */

@@ -61,9 +61,14 @@ Test(gaps, descriptor_validation)
     a = hm_arch_x86;
     a.layout = NULL;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
-    a = hm_arch_x86;
+    /* no lowmem: refused without highmem (no memory at all), fine with it (host/ has none) */
+    a = hm_arch_generic;
     a.lowmem_pages = 0;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    a = hm_arch_x86;
+    a.lowmem_pages = 0;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cr_assert(eq(u32, l.highmem_start_pfn, 0u));
     a = hm_arch_x86;
     a.abi_version = HM_ARCH_ABI_VERSION + 1;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));

@@ -1,5 +1,6 @@
 /* hostcheck.c - the host tests' runner (hostcheck.h): cases, forked children, the fault probe,
- * open descriptors and mapping permissions. SPDX-License-Identifier: MIT */
+ * open descriptors, mapping permissions, address space in use, the map count
+ * limit, the page patterns. SPDX-License-Identifier: MIT */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -7,11 +8,13 @@
 #include "tests/host/hostcheck.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,4 +139,68 @@ void hc_perms_at(const void *addr, char out[5])
     }
     if (f)
         fclose(f);
+}
+
+/* The number of bytes of address space in use (/proc/self/statm), 0 on error. */
+uint64_t hc_vm_size(void)
+{
+    unsigned long long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%llu", &pages) != 1)
+        pages = 0;
+    if (f)
+        fclose(f);
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Fill this process's mappings up to vm.max_map_count (every other page of a region
+ * mprotect'ed, each splitting off two more, then single pages off its end), so that any mmap
+ * that would split a mapping in three fails with ENOMEM. Returns the region (mprotect it whole
+ * to lift the limit), NULL on error. */
+void *hc_exhaust_map_count(size_t *len)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    char buf[32] = "";
+    unsigned long max = 0;
+    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    unsigned char *r;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0 || sscanf(buf, "%lu", &max) != 1 || max > (1ul << 22))
+        return NULL;
+    *len = (2 * max + 64) * ps;
+    r = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return NULL;
+    for (size_t i = 1; i < 2 * max + 64; i += 2) {
+        if (mprotect(r + i * ps, ps, PROT_NONE) == 0)
+            continue;
+        /* That needed two more; one more may still fit: split pages off the region's end. */
+        for (size_t j = 2 * max + 63; j > i + 1; j--)
+            if (mprotect(r + j * ps, ps, j % 2 ? PROT_NONE : PROT_READ | PROT_WRITE) != 0)
+                return r;
+        break;
+    }
+    munmap(r, *len);
+    return NULL;
+}
+
+unsigned char hc_pat(uint64_t p, size_t i, unsigned salt)
+{
+    return (unsigned char)(p * 131u + i * 7u + salt * 29u + 1u);
+}
+
+void hc_fill(unsigned char *buf, size_t ps, uint64_t p, unsigned salt)
+{
+    for (size_t i = 0; i < ps; i++)
+        buf[i] = hc_pat(p, i, salt);
+}
+
+long hc_mismatch(const unsigned char *buf, size_t ps, uint64_t p, unsigned salt)
+{
+    for (size_t i = 0; i < ps; i++)
+        if (buf[i] != hc_pat(p, i, salt))
+            return (long)i;
+    return -1;
 }

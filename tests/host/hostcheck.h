@@ -6,6 +6,7 @@
 #define HM_TESTS_HOSTCHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tests/check.h" /* CHECK */
 
@@ -36,5 +37,19 @@ int hc_open_fds(void);
 /* The permissions ("rw-s", "---p", ...) of the mapping holding addr, from /proc/self/maps;
  * "" when no mapping holds it. out must hold 5 bytes. */
 void hc_perms_at(const void *addr, char out[5]);
+
+/* The bytes of address space this process uses (/proc/self/statm), 0 on error. */
+uint64_t hc_vm_size(void);
+
+/* Fill this process's mappings up to vm.max_map_count, so that any mmap that would split a
+ * mapping in three fails with ENOMEM (run it in a forked child). Returns the region (mprotect
+ * it whole, PROT_READ, to lift the limit, then munmap *len bytes), NULL on error. */
+void *hc_exhaust_map_count(size_t *len);
+
+/* The test pattern: byte i of page p (salt tells two patterns apart); fill a page of ps bytes
+ * with it; the offset of the first byte of a page that differs from it, -1 if none. */
+unsigned char hc_pat(uint64_t p, size_t i, unsigned salt);
+void hc_fill(unsigned char *buf, size_t ps, uint64_t p, unsigned salt);
+long hc_mismatch(const unsigned char *buf, size_t ps, uint64_t p, unsigned salt);
 
 #endif /* HM_TESTS_HOSTCHECK_H */

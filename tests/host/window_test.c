@@ -23,26 +23,10 @@
 
 static size_t ps;
 
-/* The byte at offset i of page p in the test patterns (salt tells two patterns apart). */
-static unsigned char pat(uint64_t p, size_t i, unsigned salt)
-{
-    return (unsigned char)(p * 131u + i * 7u + salt * 29u + 1u);
-}
-
-static void fill(unsigned char *buf, uint64_t p, unsigned salt)
-{
-    for (size_t i = 0; i < ps; i++)
-        buf[i] = pat(p, i, salt);
-}
-
-/* The offset of the first byte of buf that differs from page p's pattern, -1 if none. */
-static long mismatch(const unsigned char *buf, uint64_t p, unsigned salt)
-{
-    for (size_t i = 0; i < ps; i++)
-        if (buf[i] != pat(p, i, salt))
-            return (long)i;
-    return -1;
-}
+/* The page patterns of hostcheck.h, on this host's page size. */
+#define pat hc_pat
+#define fill(buf, p, salt) hc_fill(buf, ps, p, salt)
+#define mismatch(buf, p, salt) hc_mismatch(buf, ps, p, salt)
 
 /* A memfd of n pages, page p filled with pattern salt 0. */
 static int make_memfd(uint64_t n)
@@ -456,18 +440,6 @@ static void fd_read_only(void)
     close(fd);
 }
 
-/* The number of bytes of address space in use (/proc/self/statm), 0 on error. */
-static uint64_t vm_size(void)
-{
-    unsigned long long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f && fscanf(f, "%llu", &pages) != 1)
-        pages = 0;
-    if (f)
-        fclose(f);
-    return pages * ps;
-}
-
 /* In a child: RLIMIT_AS 64 MiB above what is in use, a window of 1 GiB cannot be reserved;
  * one of 16 pages still can. */
 static void reserve_child(void *arg)
@@ -475,7 +447,7 @@ static void reserve_child(void *arg)
     struct hm_window_config c = {.fd = -1, .mem_size = 16 * ps, .slots = (uint32_t)((1u << 30) / ps)};
     struct rlimit rl;
     struct hm_window *w = NULL;
-    uint64_t in_use = vm_size();
+    uint64_t in_use = hc_vm_size();
     (void)arg;
     CHECK(in_use > 0, "statm");
     rl.rlim_cur = rl.rlim_max = in_use + (64u << 20);
@@ -489,38 +461,6 @@ static void reserve_child(void *arg)
 static void reserve_fails(void)
 {
     hc_in_child(reserve_child, NULL);
-}
-
-/* Fill this process's mappings up to vm.max_map_count (every other page of a region
- * mprotect'ed, each splitting off two more, then single pages off its end), so that any mmap
- * that would split a mapping in three fails with ENOMEM. Returns the region (mprotect it whole
- * to lift the limit), NULL on error. */
-static void *exhaust_map_count(size_t *len)
-{
-    char buf[32] = "";
-    unsigned long max = 0;
-    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    unsigned char *r;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0 || sscanf(buf, "%lu", &max) != 1 || max > (1ul << 22))
-        return NULL;
-    *len = (2 * max + 64) * ps;
-    r = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED)
-        return NULL;
-    for (size_t i = 1; i < 2 * max + 64; i += 2) {
-        if (mprotect(r + i * ps, ps, PROT_NONE) == 0)
-            continue;
-        /* That needed two more; one more may still fit: split pages off the region's end. */
-        for (size_t j = 2 * max + 63; j > i + 1; j--)
-            if (mprotect(r + j * ps, ps, j % 2 ? PROT_NONE : PROT_READ | PROT_WRITE) != 0)
-                return r;
-        break;
-    }
-    munmap(r, *len);
-    return NULL;
 }
 
 /* Whether two snapshots of the counters agree but for failed_syscalls (what a failed call
@@ -555,7 +495,7 @@ static void limit_child(void *arg)
           "coalesced: 1-3 mapped (merged), 2 cleared");
     slot_ptr(w, 30)[0] = 55;
     stats(w, &a);
-    if (!(region = exhaust_map_count(&len))) {
+    if (!(region = hc_exhaust_map_count(&len))) {
         CHECK(0, "could not reach vm.max_map_count");
         return;
     }

@@ -2,7 +2,8 @@
 # run_cli_test.sh - `kmapsim run` end to end: the --arch all table names every arch, every
 # workload runs on every arch with a quiet standard error, --svg writes XML that python parses
 # (and an unwritable --svg fails before the run), exit statuses (1 stale translation or
-# watchdog, 2 usage), --watchdog 0 turns the watchdog off, the progress bar only on a terminal.
+# watchdog, 2 usage), --watchdog 0 turns the watchdog off, the progress bar only on a terminal,
+# --machine host (real memory: the report plus system calls, bad workloads refused).
 # Usage: run_cli_test.sh KMAPSIM. Last line: N passed, N failed.
 # SPDX-License-Identifier: MIT
 set -u
@@ -32,6 +33,33 @@ done
 stale="$(grep '^stale translations' "$tmp/out" | awk '{print $(NF-4), $(NF-3), $(NF-2), $(NF-1), $NF}')"
 if [ "$stale" = "0 0 0 0 0" ]; then pass "no stale translation on any arch"; else fail "stale: $stale"; fi
 if [ ! -s "$tmp/err" ]; then pass "stderr empty when it is not a terminal"; else fail "stderr: $(head -c 300 "$tmp/err")"; fi
+
+# ---- --machine host: real memory through a window, the same report plus system calls ----------
+for w in pagecache-read pagecache-hot random pipe hold-many; do
+  "$KMAPSIM" run "$w" --machine host --ops 3000 >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q '^failed calls  *0$' "$tmp/out" &&
+     grep -q '^wrong bytes read (must be 0)  *0$' "$tmp/out" &&
+     grep -Eq '^host: host machine: [1-9][0-9]* system calls \([1-9][0-9]* map, [0-9]+ unmap, [0-9]+ setup, 0 failed\), [1-9][0-9]* bytes checked' "$tmp/out"; then
+    pass "run $w --machine host: no failed call, no wrong byte, system calls reported"
+  else
+    fail "run $w --machine host (exit $rc): $(tail -3 "$tmp/out") $(head -c 300 "$tmp/err")"
+  fi
+done
+"$KMAPSIM" run random --machine host --ops 2000 --json >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 0 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; assert r["arch"]=="host" and r["host"]["map_syscalls"]>0 and r["bytes_checked"]>0 and r["ok"]' "$tmp/out"; then
+  pass "run --machine host --json: a host object with the system calls"
+else
+  fail "run --machine host --json: $(head -c 300 "$tmp/out")"
+fi
+"$KMAPSIM" run pagecache-hot --ops 1000 --machine sim >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 0 ] && ! grep -q 'host machine' "$tmp/out"; then pass "--machine sim: the simulated MMU"; else fail "--machine sim"; fi
+for bad in "--machine vax" "bounce --machine host" "trace --machine host"; do
+  # shellcheck disable=SC2086
+  "$KMAPSIM" run $bad >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ $rc -eq 2 ] && [ -s "$tmp/err" ]; then pass "run $bad: exit 2 with a message"; else fail "run $bad: exit $rc"; fi
+done
 
 # ---- every workload on every arch ------------------------------------------------------------
 for w in $WORKLOADS; do

@@ -2,8 +2,8 @@
 # run_json_check.py - checks `kmapsim run --json` against docs/run-schema.json with a small
 # JSON Schema validator (the keywords the schema uses), the table/JSON agreement,
 # reproducibility per seed, and the failure object of failed runs (a stale translation, the
-# watchdog's document of the run so far). Usage: run_json_check.py KMAPSIM SCHEMA.
-# Last line: N passed, N failed.
+# watchdog's document of the run so far), --machine host documents.
+# Usage: run_json_check.py KMAPSIM SCHEMA. Last line: N passed, N failed.
 # SPDX-License-Identifier: MIT
 import copy
 import json
@@ -156,6 +156,16 @@ for w in WORKLOADS:
                 check("generic has zero pkmap counters: " + w,
                       r["last_pkmap"] == 0 and r["kmap_calls"] == 0 and r["kmap_new"] == 0 and
                       r["flush_all_zero_pkmaps"] == 0 and r["slots_in_use_peak"] == 0, r)
+
+# ---- --machine host: the same document, plus the window's system calls ---------------------
+for w in ["pagecache-read", "pagecache-hot", "random", "pipe", "hold-many"]:
+    doc = run_json(w, "--machine", "host", "--ops", "2000")
+    errs = validate(doc, schema)
+    check("schema: %s --machine host" % w, errs == [], errs[:5])
+    r = doc["runs"][0]
+    check("host run: %s" % w, r["arch"] == "host" and r["pte_set_pkmap"] == r["kmap_new"] and
+          r["host"]["map_syscalls"] > 0 and r["host"]["failed_syscalls"] == 0 and
+          r["bytes_checked"] > 0 and r["wrong_bytes"] == 0 and r["ok"], r)
 
 # ---- the table shows the same numbers as the JSON ------------------------------------------
 rc, table, _ = kmapsim("random", "--ops", "3000", "--seed", "4", "--arch", "all")

@@ -138,6 +138,7 @@ struct opts {
     int watchdog_given;
     double zipf;
     int zipf_given, no_progress;
+    int machine;             /* run --machine: enum kmapsim_machine */
     char arch_buf[64];       /* a header's --arch value */
 };
 
@@ -252,6 +253,15 @@ static int set_trace(struct opts *o, const char *v)
     o->trace = v;
     return 0;
 }
+static int set_machine(struct opts *o, const char *v)
+{
+    if (strcmp(v, "sim") == 0 || strcmp(v, "host") == 0) {
+        o->machine = strcmp(v, "host") == 0 ? KMAPSIM_MACHINE_HOST : KMAPSIM_MACHINE_SIM;
+        return 0;
+    }
+    fprintf(stderr, "kmapsim: bad value '%s' for --machine (expected sim or host)\n", v);
+    return 2;
+}
 static int set_no_progress(struct opts *o, const char *v)
 {
     (void)v;
@@ -286,6 +296,7 @@ static const struct optdef options[] = {
     {"--svg", SC_RUN, 1, set_svg},
     {"--trace", SC_RUN, 1, set_trace},
     {"--no-progress", SC_RUN, 0, set_no_progress},
+    {"--machine", SC_RUN, 1, set_machine},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -692,6 +703,7 @@ static int cmd_run(int argc, char **argv)
     ro.record = o.svg != NULL;
     ro.progress = !o.no_progress && isatty(2);
     ro.trace = w == KW_TRACE ? &t : NULL;
+    ro.machine = o.machine;
 
     options_config(&o, &base);
     if (!o.cpus)

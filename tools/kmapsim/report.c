@@ -242,6 +242,14 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
         }
         fputc('\n', out);
     }
+    for (i = 0; i < n; i++) /* --machine host: what the window cost in system calls */
+        if (rs[i].host)
+            fprintf(out, "%s: host machine: %" PRIu64 " system calls (%" PRIu64 " map, %" PRIu64
+                    " unmap, %" PRIu64 " setup, %" PRIu64 " failed), %" PRIu64 " bytes checked "
+                    "through real pointers\n", rs[i].arch, rs[i].host_stats.window.syscalls,
+                    rs[i].host_stats.window.map_syscalls, rs[i].host_stats.window.unmap_syscalls,
+                    rs[i].host_stats.window.setup_syscalls, rs[i].host_stats.window.failed_syscalls,
+                    rs[i].bytes_checked);
     for (i = 0; i < n; i++) {
         if (rs[i].invariants)
             fprintf(out, "%s: invariants broken after the run: %s\n", rs[i].arch,
@@ -285,6 +293,13 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
                         r->ev[k]);
         kbuf_printf(&b, "},\"pte_set_pkmap\":%" PRIu64 ",\"pte_clear_pkmap\":%" PRIu64,
                     r->ev_pte_set_pkmap, r->ev_pte_clear_pkmap);
+        if (r->host)
+            kbuf_printf(&b, ",\"host\":{\"syscalls\":%" PRIu64 ",\"map_syscalls\":%" PRIu64
+                        ",\"unmap_syscalls\":%" PRIu64 ",\"setup_syscalls\":%" PRIu64
+                        ",\"failed_syscalls\":%" PRIu64 "}",
+                        r->host_stats.window.syscalls, r->host_stats.window.map_syscalls,
+                        r->host_stats.window.unmap_syscalls, r->host_stats.window.setup_syscalls,
+                        r->host_stats.window.failed_syscalls);
         kbuf_printf(&b, ",\"invariants_ok\":%s,\"ok\":%s,\"failure\":",
                     r->invariants ? "false" : "true", kmapsim_run_failed(r) ? "false" : "true");
         json_failure(&b, r);

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "run_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -116,6 +117,11 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
     }
     if (w == KW_TRACE && T != 1) {
         snprintf(err, errlen, "the trace workload is single-threaded (got --threads %" PRIu32 ")", T);
+        return -1;
+    }
+    if (o->machine == KMAPSIM_MACHINE_HOST && (w == KW_TRACE || w == KW_BOUNCE)) {
+        snprintf(err, errlen, "--machine host runs pagecache-read, pagecache-hot, random, pipe "
+                 "and hold-many, not %s", kmapsim_workload_name(w));
         return -1;
     }
     if (w == KW_TRACE && !o->trace) {
@@ -377,6 +383,8 @@ static void run_free(struct run *R)
 {
     uint32_t i;
     harness_machine_close(&R->m);
+    if (R->host) /* a forced close: slots the run left mapped go too */
+        (void)hm_host_close(R->host, HM_HOST_CLOSE_FORCE);
     free(R->ver);
     free((void *)R->holds);
     zipf_free(&R->zipf);
@@ -399,6 +407,41 @@ static void run_free(struct run *R)
     free(R);
 }
 
+/* --machine host: a host machine over a memfd of the working set (no lowmem: pfn i is page
+ * index i), LAST_PKMAP and CPUs as cfg asks, its context in R->m (sim NULL). Returns 0 or -1
+ * with err. */
+static int run_open_host(struct run *R, const struct hm_config *cfg, char *err, size_t errlen)
+{
+    struct hm_host_config hc = {.fd = -1, .nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1};
+    struct hm_hooks hooks = {.on_event = on_event, .event_cookie = R};
+    size_t size, align = hm_ctx_align();
+    int rc;
+
+    struct hm_layout l;
+
+    hc.mem_size = (R->o.working_set + 1u) * (uint64_t)sysconf(_SC_PAGESIZE);
+    hc.last_pkmap = hm_layout_compute(cfg, &l) == HM_OK ? l.last_pkmap : 0; /* the arch's LAST_PKMAP */
+    if (hc.last_pkmap == 0) {
+        snprintf(err, errlen, "--machine host needs an arch with highmem (its LAST_PKMAP)");
+        return -1;
+    }
+    if ((rc = hm_host_open(&hc, &R->host)) != 0) {
+        snprintf(err, errlen, "host machine: %s (%s)", hm_window_strerror(rc), strerror(errno));
+        return -1;
+    }
+    hm_host_config_of(R->host, &R->m.cfg);
+    hm_host_machine(R->host, &R->m.hw);
+    size = hm_ctx_size(&R->m.cfg);
+    R->m.ctx_mem = size ? aligned_alloc(align, (size + align - 1u) / align * align) : NULL;
+    if (!R->m.ctx_mem ||
+        (rc = hm_ctx_init(R->m.ctx_mem, size, &R->m.cfg, &R->m.hw, &hooks, &R->m.ctx)) != HM_OK) {
+        snprintf(err, errlen, "host machine: no context (%s)", R->m.ctx_mem ? hm_strerror(rc) : "out of memory");
+        return -1;
+    }
+    R->m.layout = *hm_ctx_layout(R->m.ctx);
+    return 0;
+}
+
 /* Open the machine (every event comes to on_event) and take the window's geometry from its
  * layout. Returns 0 or -1 with err. */
 static int run_open(struct run *R, const struct hm_config *cfg, char *err, size_t errlen)
@@ -408,8 +451,12 @@ static int run_open(struct run *R, const struct hm_config *cfg, char *err, size_
     memset(&hooks, 0, sizeof hooks);
     hooks.on_event = on_event;
     hooks.event_cookie = R;
-    if (harness_machine_open(&R->m, cfg, &hooks, err, errlen) != 0)
+    if (R->o.machine == KMAPSIM_MACHINE_HOST) {
+        if (run_open_host(R, cfg, err, errlen) != 0)
+            return -1;
+    } else if (harness_machine_open(&R->m, cfg, &hooks, err, errlen) != 0) {
         return -1;
+    }
     R->L = R->m.layout.last_pkmap;
     R->pshift = R->m.layout.page_shift;
     R->psize = R->m.layout.page_size;
@@ -519,7 +566,11 @@ void run_collect(struct run *R, struct kmapsim_run_result *r)
         if (longest > r->sleep_ns_longest)
             r->sleep_ns_longest = longest;
     }
-    hm_sim_get_stats(R->m.sim, &r->sim);
+    if (R->m.sim)
+        hm_sim_get_stats(R->m.sim, &r->sim);
+    r->host = R->host != NULL;
+    if (R->host)
+        hm_host_stats(R->host, &r->host_stats);
     for (k = 0; k <= HM_EV_MACHINE_FAIL; k++)
         r->ev[k] = atomic_load(&R->ev[k]);
     r->ev_pte_set_pkmap = atomic_load(&R->ev_pte_set_pkmap);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "highmem.h"
+#include "host/host.h"
 #include "sim/sim.h"
 #include "svg.h"
 #include "harness/trace.h"
@@ -62,6 +63,14 @@ struct kmapsim_run_opts {
     int progress;          /* draw a progress bar on standard error (caller checks isatty) */
     const char *label;     /* progress bar label (may be NULL) */
     const struct trace_list *trace; /* KW_TRACE: the parsed trace */
+    int machine;           /* enum kmapsim_machine: the simulated MMU or real memory */
+};
+
+/* --machine: what the workload runs on. */
+enum kmapsim_machine {
+    KMAPSIM_MACHINE_SIM = 0, /* sim/: the simulated MMU, TLBs and stale-translation detector */
+    KMAPSIM_MACHINE_HOST = 1 /* host/: a memfd through a window of this process (real pointers,
+                              * coalesced + strict); not for bounce and trace */
 };
 
 /* Number of simulated CPUs a workload uses when --cpus is not given. */
@@ -95,7 +104,9 @@ struct kmapsim_run_result {
     uint64_t kmap_atomics;        /* hm_kmap_atomic calls */
     uint64_t op_errors;           /* library calls that failed (trace commands included) */
     struct hm_stats hm;           /* the library's statistics after the run */
-    struct hm_sim_stats sim;      /* the simulated hardware's */
+    struct hm_sim_stats sim;      /* the simulated hardware's (zero on the host machine) */
+    int host;                     /* 1: run on the host machine (--machine host) */
+    struct hm_host_stats host_stats; /* its system calls and slot operations (host only) */
     uint64_t ev[HM_EV_MACHINE_FAIL + 1]; /* events seen by the on_event hook, by enum hm_event_kind */
     uint64_t ev_pte_set_pkmap;    /* HM_EV_PTE_SET inside the pkmap window */
     uint64_t ev_pte_clear_pkmap;  /* HM_EV_PTE_CLEAR inside the pkmap window */

@@ -40,7 +40,8 @@ struct worker;
 
 struct run {
     struct kmapsim_run_opts o;
-    struct harness_machine m; /* the machine: layout, sim, context */
+    struct harness_machine m; /* the machine: layout, sim (NULL on the host), context */
+    struct hm_host *host;     /* --machine host: the host machine, NULL on the sim */
     struct worker *ws;        /* the o.threads workers */
 
     hm_pfn_t base;          /* page index i is pfn base + i */

@@ -138,6 +138,26 @@ static uint8_t pattern(hm_pfn_t pfn, uint32_t ver, uint32_t off)
         run_record_failure((w)->R, KMAPSIM_FAIL_WRONG_BYTES, __VA_ARGS__);                 \
     } while (0)
 
+/* One byte through cpu's MMU: the sim's, or on the host machine a real pointer (a stale
+ * use of an unmapped slot faults there: strict mode). */
+static int mem_load(struct worker *w, hm_vaddr_t a, uint8_t *got)
+{
+    if (w->R->host) {
+        *got = *(volatile const uint8_t *)hm_host_ptr(a);
+        return HM_OK;
+    }
+    return hm_sim_load(w->R->m.sim, w->cpu, a, got);
+}
+
+static int mem_store(struct worker *w, hm_vaddr_t a, uint8_t byte)
+{
+    if (w->R->host) {
+        *(volatile uint8_t *)hm_host_ptr(a) = byte;
+        return HM_OK;
+    }
+    return hm_sim_store(w->R->m.sim, w->cpu, a, byte);
+}
+
 /* Read the page's sampled bytes through cpu's MMU at v and compare them with version ver. */
 static void check_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ver)
 {
@@ -146,7 +166,7 @@ static void check_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ve
     for (j = 0; j < NOFF; j++) {
         uint32_t off = page_off(R, pfn, j);
         uint8_t got = 0, want = pattern(pfn, ver, off);
-        int rc = hm_sim_load(R->m.sim, w->cpu, v + off, &got);
+        int rc = mem_load(w, v + off, &got);
         if (rc != HM_OK) {
             CALL_FAILED(w, "load at 0x%08" PRIx64 " (pfn %" PRIu32 ") failed: %s", v + off, pfn,
                         hm_strerror(rc));
@@ -168,7 +188,7 @@ static void fill_page(struct worker *w, hm_vaddr_t v, hm_pfn_t pfn, uint32_t ver
     int j;
     for (j = 0; j < NOFF; j++) {
         uint32_t off = page_off(R, pfn, j);
-        int rc = hm_sim_store(R->m.sim, w->cpu, v + off, pattern(pfn, ver, off));
+        int rc = mem_store(w, v + off, pattern(pfn, ver, off));
         if (rc != HM_OK) {
             CALL_FAILED(w, "store at 0x%08" PRIx64 " (pfn %" PRIu32 ") failed: %s", v + off,
                         pfn, hm_strerror(rc));
@@ -281,7 +301,7 @@ static void wl_bounce(struct worker *w)
         for (j = 0; j < NOFF; j++) {
             uint32_t off = page_off(R, pfn, j);
             uint8_t byte = 0;
-            if (hm_sim_load(R->m.sim, w->cpu, bvaddr + off, &byte) != HM_OK) {
+            if (mem_load(w, bvaddr + off, &byte) != HM_OK) {
                 CALL_FAILED(w, "load from the bounce buffer at 0x%08" PRIx64 " failed",
                             bvaddr + off);
                 break;
@@ -289,7 +309,7 @@ static void wl_bounce(struct worker *w)
             bump(&w->bytes, 1);
             if (byte != pattern(pfn, next, off))
                 WRONG_BYTE(w, "wrong byte in the bounce buffer at 0x%08" PRIx64, bvaddr + off);
-            if (hm_sim_store(R->m.sim, w->cpu, v + off, byte) != HM_OK) {
+            if (mem_store(w, v + off, byte) != HM_OK) {
                 CALL_FAILED(w, "store at 0x%08" PRIx64 " failed", v + off);
                 break;
             }
