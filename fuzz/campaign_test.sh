@@ -86,7 +86,7 @@ make_fake_checkout() {
     (
         cd "$repo" || exit 1
         mkdir -p core arch/stub sim
-        touch core/stub.c arch/stub/stub.c arch/registry.c sim/sim.c
+        touch core/stub.c arch/stub/stub.c arch/registry.c sim/sim.c && mkdir -p machine && touch machine/kmap_wait.c
         for f in $(target_sources kmap_ops); do mkdir -p "$(dirname "$f")" && touch "$f"; done
     )
     printf 'seed' >"$repo/fuzz/corpus/kmap_ops/seed"

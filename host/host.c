@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "highmem_arch.h"
+#include "machine/kmap_wait.h"
 
 struct hm_host {
     struct hm_arch arch; /* first: the layout op finds the host from cfg->arch */
@@ -25,9 +26,7 @@ struct hm_host {
     uint32_t page_size, page_shift, last_pkmap, nr_cpus, slots;
     uint64_t pages;
     hm_vaddr_t base; /* the window's address: PKMAP_BASE */
-    pthread_mutex_t locks[HM_NR_LOCKS];
-    pthread_cond_t wait; /* pkmap_map_wait, on locks[HM_LOCK_KMAP] */
-    uint64_t wake_gen;   /* guarded by locks[HM_LOCK_KMAP] */
+    struct hm_kmap_wait q; /* the locks and pkmap_map_wait */
     atomic_uint_fast64_t refused, sleeps, wakeups;
 };
 
@@ -146,32 +145,26 @@ static void hook_flush_all(void *m)
 
 static void hook_lock(void *m, unsigned id)
 {
-    pthread_mutex_lock(&((struct hm_host *)m)->locks[id]);
+    hm_kmap_wait_lock(&((struct hm_host *)m)->q, id);
 }
 
 static void hook_unlock(void *m, unsigned id)
 {
-    pthread_mutex_unlock(&((struct hm_host *)m)->locks[id]);
+    hm_kmap_wait_unlock(&((struct hm_host *)m)->q, id);
 }
 
-/* Entered with locks[HM_LOCK_KMAP] held; waits for a wake_all that bumps wake_gen after this
- * point (wake_all takes the same mutex, so none slips in between). */
+/* Entered with locks[HM_LOCK_KMAP] held (machine/kmap_wait.h: no lost wake-up). */
 static void hook_sleep(void *m)
 {
     struct hm_host *h = m;
-    uint64_t gen = h->wake_gen;
     atomic_fetch_add(&h->sleeps, 1);
-    while (h->wake_gen == gen)
-        pthread_cond_wait(&h->wait, &h->locks[HM_LOCK_KMAP]);
+    hm_kmap_wait_sleep(&h->q);
 }
 
 static void hook_wake_all(void *m)
 {
     struct hm_host *h = m;
-    pthread_mutex_lock(&h->locks[HM_LOCK_KMAP]);
-    h->wake_gen++;
-    pthread_cond_broadcast(&h->wait);
-    pthread_mutex_unlock(&h->locks[HM_LOCK_KMAP]);
+    hm_kmap_wait_wake_all(&h->q);
     atomic_fetch_add(&h->wakeups, 1);
 }
 
@@ -259,9 +252,7 @@ int hm_host_open(const struct hm_host_config *cfg, struct hm_host **out)
         free(h);
         return fail(err, e);
     }
-    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
-        pthread_mutex_init(&h->locks[i], NULL);
-    pthread_cond_init(&h->wait, NULL);
+    hm_kmap_wait_init(&h->q);
 
     h->arch.abi_version = HM_ARCH_ABI_VERSION;
     h->arch.name = "host";
@@ -307,9 +298,7 @@ int hm_host_close(struct hm_host *host, unsigned flags)
     (void)hm_window_close(host->w, HM_WINDOW_CLOSE_FORCE);
     if (host->lowmem)
         munmap(host->lowmem, host->lowmem_len);
-    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
-        pthread_mutex_destroy(&host->locks[i]);
-    pthread_cond_destroy(&host->wait);
+    hm_kmap_wait_destroy(&host->q);
     free(host);
     return s.mapped ? fail(HM_WINDOW_EBUSY, EBUSY) : HM_WINDOW_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "highmem_arch.h"
+#include "machine/kmap_wait.h"
 
 /* Physical memory is a two-level table: mem[pfn >> LEAF_SHIFT] is a leaf of LEAF_SIZE page
  * pointers, allocated (like the pages themselves) on the first write that needs it. */
@@ -63,11 +64,8 @@ struct hm_sim {
     /* allocated sizes, >= what the current layout needs */
     size_t cap_mem_leaves;
 
-    /* The embedder-visible locks and the pkmap_map_wait queue. wake_gen is guarded by
-     * locks[HM_LOCK_KMAP]; wait_cv is always waited on with that mutex. */
-    pthread_mutex_t locks[HM_NR_LOCKS];
-    pthread_cond_t wait_cv;
-    uint64_t wake_gen;
+    /* The embedder-visible locks and the pkmap_map_wait queue. */
+    struct hm_kmap_wait q;
 
     atomic_int in_irq;
     int drop_flushes;                   /* NONE or DROP_*: enum hm_sim_fault, guarded by `mu` */
@@ -422,7 +420,7 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     memset(&s->st, 0, sizeof s->st);
     s->drop_flushes = HM_SIM_FAULT_NONE;
     s->fail_writes = HM_SIM_FAULT_NONE;
-    s->wake_gen = 0;
+    s->q.wake_gen = 0;
     atomic_store(&s->in_irq, 0);
 }
 
@@ -439,12 +437,8 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
         free(s);
         return NULL;
     }
-    /* pthread_mutex_init / pthread_cond_init with default attributes cannot fail on the
-     * platforms we build for; a failure would surface as a lock error later, never as UB here. */
     atomic_flag_clear(&s->mu);
-    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
-        pthread_mutex_init(&s->locks[i], NULL);
-    pthread_cond_init(&s->wait_cv, NULL);
+    hm_kmap_wait_init(&s->q);
     atomic_init(&s->in_irq, 0);
     sim_install(s, layout, arch, on_event, cookie, &a);
     return s;
@@ -480,9 +474,7 @@ void hm_sim_free(struct hm_sim *sim)
     dirty_free(&sim->pt_dirty);
     free(sim->tlb);
     dirty_free(&sim->tlb_dirty);
-    pthread_cond_destroy(&sim->wait_cv);
-    for (unsigned i = 0; i < HM_NR_LOCKS; i++)
-        pthread_mutex_destroy(&sim->locks[i]);
+    hm_kmap_wait_destroy(&sim->q);
     free(sim);
 }
 
@@ -673,39 +665,27 @@ static void hook_flush_cache_all(void *m)
 static void hook_lock(void *m, unsigned id)
 {
     struct hm_sim *s = m;
-    if (id >= HM_NR_LOCKS)
-        return;
-    pthread_mutex_lock(&s->locks[id]);
-    stat_inc(s, &s->st.lock_acquires);
+    if (hm_kmap_wait_lock(&s->q, id))
+        stat_inc(s, &s->st.lock_acquires);
 }
 
 static void hook_unlock(void *m, unsigned id)
 {
-    struct hm_sim *s = m;
-    if (id >= HM_NR_LOCKS)
-        return;
-    pthread_mutex_unlock(&s->locks[id]);
+    hm_kmap_wait_unlock(&((struct hm_sim *)m)->q, id);
 }
 
-/* Entered with locks[HM_LOCK_KMAP] held. Waits for a wake_all() that bumps wake_gen after this
- * point: wake_all needs the same mutex to bump it, so no wake-up can slip in between the
- * caller's "every slot is busy" check and this wait. */
+/* Entered with locks[HM_LOCK_KMAP] held (machine/kmap_wait.h: no lost wake-up). */
 static void hook_sleep(void *m)
 {
     struct hm_sim *s = m;
     stat_inc(s, &s->st.sleeps);
-    uint64_t gen = s->wake_gen;
-    while (s->wake_gen == gen)
-        pthread_cond_wait(&s->wait_cv, &s->locks[HM_LOCK_KMAP]);
+    hm_kmap_wait_sleep(&s->q);
 }
 
 static void hook_wake_all(void *m)
 {
     struct hm_sim *s = m;
-    pthread_mutex_lock(&s->locks[HM_LOCK_KMAP]);
-    s->wake_gen++;
-    pthread_cond_broadcast(&s->wait_cv);
-    pthread_mutex_unlock(&s->locks[HM_LOCK_KMAP]);
+    hm_kmap_wait_wake_all(&s->q);
     stat_inc(s, &s->st.wakes);
 }
 
