@@ -1,6 +1,7 @@
 /* host_window.c - benchmark of host/window.c: one Zipf access pattern over a memory 16x the
- * window, served by a refcounted window (each unmapping policy), mmap+munmap, pread/pwrite and
- * one whole mapping; ns and system calls per access, medians of alternating runs. SPDX-License-Identifier: MIT */
+ * window, served by libhighmem on the host machine (hm_kmap/hm_kunmap; coalesced+strict and
+ * lazy windows), a refcounted stand-in window (each unmapping policy), mmap+munmap,
+ * pread/pwrite and one whole mapping; ns and system calls per access, medians of alternating runs. SPDX-License-Identifier: MIT */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/host.h"
 #include "host/window.h"
 
 #define MAX_THREADS 8
@@ -31,7 +33,8 @@ static const char usage[] =
     "  --runs N         runs; each runs every method once, in rotated order (default 5)\n"
     "  --threads LIST   thread counts, comma-separated (default 1,2)\n"
     "  --hit LIST       target hit rates of the refcounted window, in %% (default 50,90,99)\n"
-    "  --methods LIST   of window-eager,window-coalesced,window-lazy,mmap,pread,whole (default all)\n"
+    "  --methods LIST   of libhighmem,libhighmem-lazy,window-eager,window-coalesced,window-lazy,\n"
+    "                   mmap,pread,whole (default all)\n"
     "  --seed N         seed of the access pattern (default 1)\n"
     "  --help           this text\n"
     "Prints Markdown: per thread count, one row per method, ns and system calls per access\n"
@@ -300,8 +303,8 @@ static double calibrate(struct pattern *pt, uint32_t slots, double target, uint3
 
 /* ---------------------------------------------------------------------------------------
  * The access methods. get returns the page's bytes (and may leave a cookie in the thread's
- * context for put); put releases them. The pkmap core on a host machine will be one more
- * entry here: get = hm_kmap, put = hm_kunmap.
+ * context for put); put releases them. libhighmem: the pkmap core on a host machine over the
+ * same memfd, get = hm_kmap, put = hm_kunmap.
  * ------------------------------------------------------------------------------------- */
 struct bench;
 struct thr {
@@ -318,7 +321,7 @@ struct thr {
 
 struct method {
     const char *name;
-    int policy; /* window methods: enum hm_window_policy; else -1 */
+    int policy; /* window and libhighmem methods: enum hm_window_policy; else -1 */
     int (*setup)(struct bench *b);
     void (*teardown)(struct bench *b);
     unsigned char *(*get)(struct thr *t, uint64_t page);
@@ -330,8 +333,11 @@ struct bench {
     int fd;
     size_t ps;
     uint32_t slots, pages;
-    struct hm_window *w;
+    struct hm_window *w; /* the stand-in's window */
     struct refwin r;
+    struct hm_host *host; /* libhighmem: the host machine and the context on it */
+    struct hm_ctx *ctx;
+    void *ctx_mem;
     unsigned char *whole;
     pthread_barrier_t start;
 };
@@ -378,6 +384,61 @@ static void window_put(struct thr *t, uint64_t page, unsigned char *p)
 {
     (void)page, (void)p;
     refwin_put(&t->b->r, (uint32_t)t->cookie);
+}
+
+/* libhighmem on a host machine over the bench's memfd, every page highmem, LAST_PKMAP = slots;
+ * coalesced + strict is the host's default window, lazy a custom one. */
+static int hm_setup(struct bench *b)
+{
+    struct hm_host_config hc = {.fd = b->fd, .mem_size = (uint64_t)b->pages * b->ps,
+                                .last_pkmap = b->slots, .nr_cpus = 1,
+                                .custom_window = b->m->policy != HM_WINDOW_COALESCED,
+                                .policy = b->m->policy, .strict = b->m->policy != HM_WINDOW_LAZY};
+    struct hm_config cfg;
+    struct hm_machine mach;
+    size_t size, align;
+    int err = hm_host_open(&hc, &b->host);
+    if (err != 0) {
+        fprintf(stderr, "host_window: hm_host_open: %s (%s)\n", hm_window_strerror(err),
+                strerror(errno));
+        return -1;
+    }
+    hm_host_config_of(b->host, &cfg);
+    hm_host_machine(b->host, &mach);
+    size = hm_ctx_size(&cfg), align = hm_ctx_align();
+    b->ctx_mem = aligned_alloc(align, (size + align - 1) / align * align);
+    if (!b->ctx_mem || hm_ctx_init(b->ctx_mem, size, &cfg, &mach, NULL, &b->ctx) != HM_OK) {
+        fprintf(stderr, "host_window: hm_ctx_init failed\n");
+        free(b->ctx_mem);
+        hm_host_close(b->host, HM_HOST_CLOSE_FORCE);
+        b->host = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void hm_teardown(struct bench *b)
+{
+    int err;
+    if (hm_kmap_flush_unused(b->ctx) != HM_OK)
+        fprintf(stderr, "host_window: hm_kmap_flush_unused failed\n");
+    if ((err = hm_host_close(b->host, 0)) != 0)
+        fprintf(stderr, "host_window: hm_host_close: %s\n", hm_window_strerror(err));
+    free(b->ctx_mem);
+    b->host = NULL, b->ctx = NULL, b->ctx_mem = NULL;
+}
+
+static unsigned char *hm_get(struct thr *t, uint64_t page)
+{
+    hm_vaddr_t v;
+    return hm_kmap(t->b->ctx, (hm_pfn_t)page, &v) == HM_OK ? hm_host_ptr(v) : NULL;
+}
+
+static void hm_put(struct thr *t, uint64_t page, unsigned char *p)
+{
+    (void)p;
+    if (hm_kunmap(t->b->ctx, (hm_pfn_t)page) != HM_OK)
+        t->failed = 1;
 }
 
 static unsigned char *mmap_get(struct thr *t, uint64_t page)
@@ -449,6 +510,8 @@ static void nothing_teardown(struct bench *b)
 }
 
 static const struct method methods[] = {
+    {"libhighmem", HM_WINDOW_COALESCED, hm_setup, hm_teardown, hm_get, hm_put},
+    {"libhighmem-lazy", HM_WINDOW_LAZY, hm_setup, hm_teardown, hm_get, hm_put},
     {"window-eager", HM_WINDOW_EAGER, window_setup, window_teardown, window_get, window_put},
     {"window-coalesced", HM_WINDOW_COALESCED, window_setup, window_teardown, window_get, window_put},
     {"window-lazy", HM_WINDOW_LAZY, window_setup, window_teardown, window_get, window_put},
@@ -520,6 +583,8 @@ static int run_one(struct bench *b, const struct method *m, unsigned nthreads, u
     struct thr t[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
     struct hm_window_stats s0, s1;
+    struct hm_host_stats hs;
+    struct hm_stats ks0, ks1;
     uint64_t sum0, sum1, want, hits0 = 0, miss0 = 0, sc = 0;
     int64_t t0, t1;
     int failed = 0;
@@ -535,6 +600,10 @@ static int run_one(struct bench *b, const struct method *m, unsigned nthreads, u
     if (b->w) {
         hm_window_stats(b->w, &s0);
         hits0 = b->r.hits, miss0 = b->r.misses;
+    } else if (b->host) {
+        hm_host_stats(b->host, &hs);
+        s0 = hs.window;
+        hm_get_stats(b->ctx, &ks0);
     }
     for (unsigned i = 0; i < nthreads; i++)
         t[i].syscalls = 0;
@@ -559,6 +628,13 @@ static int run_one(struct bench *b, const struct method *m, unsigned nthreads, u
         sc += s1.map_syscalls + s1.unmap_syscalls - s0.map_syscalls - s0.unmap_syscalls;
         res->hit = 100.0 * (double)(b->r.hits - hits0) /
                    (double)(b->r.hits - hits0 + b->r.misses - miss0);
+    } else if (b->host) {
+        hm_host_stats(b->host, &hs);
+        s1 = hs.window;
+        sc += s1.map_syscalls + s1.unmap_syscalls - s0.map_syscalls - s0.unmap_syscalls;
+        hm_get_stats(b->ctx, &ks1);
+        res->hit = 100.0 * (double)(ks1.kmap_hits - ks0.kmap_hits) /
+                   (double)(ks1.kmap_calls - ks0.kmap_calls);
     }
     m->teardown(b);
     sum1 = memory_sum(b, nthreads);
@@ -726,19 +802,24 @@ static void print_figures(const struct opts *o, struct figures *f)
         }
         printf("\n");
     }
-    printf("Zipf exponent s per target hit rate, and the window's measured hit rate (median of "
-           "the runs of the window methods) per thread count:\n\n");
+    printf("Zipf exponent s per target hit rate, and the measured hit rates (medians of the "
+           "runs) per thread count: the stand-in window's (window-*) and libhighmem's "
+           "(kmap_hits / kmap_calls):\n\n");
     for (unsigned h = 0; h < o->nhits; h++) {
         printf("- %u %%: s = %.3f; measured", o->hits[h], f->zipf_s[h]);
-        for (unsigned ti = 0; ti < o->nthreads; ti++) {
-            double v[3 * MAX_RUNS];
-            unsigned nv = 0;
-            for (unsigned k = 0; k < 3; k++)
-                for (unsigned r = 0; (o->methods & (1u << k)) && r < o->runs; r++)
-                    v[nv++] = f->hit[h][ti][k][r];
-            if (nv)
-                printf(" %.1f %% (%u thread%s)", median(v, nv), o->threads[ti],
-                       o->threads[ti] > 1 ? "s" : "");
+        for (unsigned g = 0; g < 2; g++) { /* g 0: methods 2..4 (window-*); 1: 0..1 */
+            unsigned k0 = g ? 0 : 2, k1 = g ? 2 : 5;
+            printf("%s", g ? "; libhighmem" : " window");
+            for (unsigned ti = 0; ti < o->nthreads; ti++) {
+                double v[3 * MAX_RUNS];
+                unsigned nv = 0;
+                for (unsigned k = k0; k < k1; k++)
+                    for (unsigned r = 0; (o->methods & (1u << k)) && r < o->runs; r++)
+                        v[nv++] = f->hit[h][ti][k][r];
+                if (nv)
+                    printf(" %.1f %% (%u thread%s)", median(v, nv), o->threads[ti],
+                           o->threads[ti] > 1 ? "s" : "");
+            }
         }
         printf("\n");
     }
