@@ -190,10 +190,13 @@ merge_report() {
     check "merge: no more inputs (${#added[@]}) than new edges (${e_added:-?})" [ "${#added[@]}" -le "${e_added:-0}" ]
 }
 
-# per_file_edges EDGES_FN: EDGES_FN DIR prints the number of edges the inputs of DIR cover. Every
-# added file must cover an edge the committed corpus does not, and all of them E edges more.
+# per_file_edges EDGES_FN [STRICT]: EDGES_FN DIR prints the number of edges the inputs of DIR cover.
+# All added files together must cover the reported E edges more. With STRICT (AFL: one input per
+# process), every added file must also cover, on its own, an edge the committed corpus does not;
+# libFuzzer merges in one process, where the harness's reused machine can make an input's edges
+# depend on the inputs run before it, so there a file that adds no edge alone is only reported.
 per_file_edges() {
-    local edges_fn=$1 base all f n bad=()
+    local edges_fn=$1 strict=${2:-} base all f n bad=()
     base=$("$edges_fn" "$tmp/committed")
     for f in "${added[@]}"; do
         rm -rf "$tmp/one"
@@ -202,8 +205,12 @@ per_file_edges() {
         n=$("$edges_fn" "$tmp/one")
         [[ $n -gt $base ]] || bad+=("$f")
     done
-    check "merge: each added file covers an edge the committed corpus ($base edges) does not$(
-        [[ ${#bad[@]} -eq 0 ]] || echo " (${#bad[@]} do not, e.g. ${bad[*]:0:3})")" [ "${#bad[@]}" -eq 0 ]
+    if [[ -n $strict ]]; then
+        check "merge: each added file covers an edge the committed corpus ($base edges) does not$(
+            [[ ${#bad[@]} -eq 0 ]] || echo " (${#bad[@]} do not, e.g. ${bad[*]:0:3})")" [ "${#bad[@]}" -eq 0 ]
+    else
+        echo "note: ${#bad[@]} of ${#added[@]} added files add no edge when run alone after the committed corpus"
+    fi
     all=$("$edges_fn" "$copy/fuzz/corpus/kmap_ops")
     check "merge: corpus after merge covers $all edges = $base + the reported ${e_added:-?}" \
         [ "$all" -eq $((base + ${e_added:-0})) ]
@@ -227,7 +234,7 @@ heavy_afl() {
     check "afl campaign under /tmp: afl-cmin succeeded" \
         grep -q 'Narrowed down to' "$copy/build/campaign/kmap_ops.afl/merge.log"
     merge_report
-    per_file_edges afl_edges
+    per_file_edges afl_edges strict
     rm -rf "$copy"
 }
 
