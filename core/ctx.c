@@ -97,3 +97,8 @@ const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx)
 {
     return hm_ctx_ok(ctx) ? &ctx->layout : 0;
 }
+
+int hm_ctx_locking(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? ctx->cfg.locking : -1;
+}

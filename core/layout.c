@@ -50,6 +50,8 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     if (arch->abi_version != HM_ARCH_ABI_VERSION || !arch->layout || arch->page_shift < 10 ||
         arch->page_shift > 16 || (arch->lowmem_pages == 0 && !arch->has_highmem))
         return HM_EINVAL;
+    if (cfg->locking != HM_LOCKING_FAST && cfg->locking != HM_LOCKING_KERNEL)
+        return HM_EINVAL;
     nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
     if (nr_cpus > HM_MAX_CPUS)
         return HM_EINVAL;

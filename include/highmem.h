@@ -212,6 +212,17 @@ const char *hm_arch_name(const struct hm_arch *arch);
 #define HM_MAX_CPUS 64u
 #define HM_MAX_PKMAP 4096u
 
+/* How the kmap family locks (hm_config.locking). */
+enum hm_locking {
+    HM_LOCKING_FAST = 0,  /* the default: a kmap that finds its page already mapped, and a kunmap,
+                           * take no lock (atomic slot counts, a lock-free page_address lookup);
+                           * kmap_lock is taken for misses, flushes and sleeping only. Needs
+                           * lock-free 32- and 64-bit atomics: where the target has none (or the
+                           * core is built with HM_NO_ATOMICS) the context runs HM_LOCKING_KERNEL */
+    HM_LOCKING_KERNEL = 1 /* 2.6.24 exactly: kmap_lock around every kmap and kunmap, the bucket lock
+                           * around every page_address lookup, pool_lock around the pool */
+};
+
 struct hm_config {
     const struct hm_arch *arch;
     uint32_t nr_cpus;        /* simulated CPUs, 1..HM_MAX_CPUS (0: 1) */
@@ -219,6 +230,7 @@ struct hm_config {
     uint32_t highmem_pages;  /* highmem page frames after lowmem; 0 = the arch's default */
     int debug_highmem;       /* CONFIG_DEBUG_HIGHMEM behaviour */
     int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
+    int locking;             /* enum hm_locking (0: HM_LOCKING_FAST) */
 };
 
 /* The machine's layout, computed from a config. Addresses are those of the modelled kernel. */
@@ -253,7 +265,8 @@ struct hm_layout {
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
- * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096). */
+ * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096, locking
+ * not an enum hm_locking). */
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
 
 /* ---------------------------------------------------------------------------------------
@@ -283,6 +296,10 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg,
 
 /* The layout a context was built with. */
 const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
+
+/* The locking a context runs with (enum hm_locking): its config's, or HM_LOCKING_KERNEL where
+ * the fast path is not built in; -1 without a valid context. */
+int hm_ctx_locking(const struct hm_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------
  * The kmap family. pfn names the page (struct page). cpu is the calling CPU's id.

@@ -174,10 +174,22 @@ static void adapt(void *cookie, struct hm_machine *hw)
     hw->in_interrupt = w_in_interrupt;
 }
 
-struct tl *tl_open_opts(const struct hm_config *cfg, int opts)
+/* The suite runs in both locking modes: a config that leaves locking at its default takes
+ * HM_TEST_LOCKING (fast or kernel) from the environment (.ci/run runs the suite once with each). */
+static struct hm_config test_locking(const struct hm_config *cfg)
+{
+    struct hm_config c = *cfg;
+    const char *env = getenv("HM_TEST_LOCKING");
+    if (c.locking == HM_LOCKING_FAST && env && strcmp(env, "kernel") == 0)
+        c.locking = HM_LOCKING_KERNEL;
+    return c;
+}
+
+struct tl *tl_open_opts(const struct hm_config *cfg_in, int opts)
 {
     struct tl *t = &tl_fixture;
     struct harness_hooks hooks;
+    struct hm_config cfgv = test_locking(cfg_in), *cfg = &cfgv;
     char err[160];
 
     if (t->open)

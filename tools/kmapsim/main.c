@@ -17,7 +17,7 @@
 
 static const char usage_text[] =
     "usage: kmapsim layout [--json] [machine options]\n"
-    "       kmapsim replay [--format text|jsonl] [machine options] TRACE|-\n"
+    "       kmapsim replay [--format text|jsonl] [--locking fast|kernel] [machine options] TRACE|-\n"
     "       kmapsim run [WORKLOAD] [run options] [machine options]\n"
     "       kmapsim run trace [run options] [machine options] TRACE|-\n"
     "       kmapsim --help | --version\n"
@@ -36,6 +36,9 @@ static const char usage_text[] =
     "  # machine: --arch x86 --pkmap-entries 16\n"
     "which replay and run trace honour; options given on the command line override it\n"
     "(a difference is noted on standard error).\n"
+    "replay and run also take --locking fast (the default: kmaps that find their page\n"
+    "mapped, and kunmaps, take no lock) or --locking kernel (2.6.24's kmap_lock around every\n"
+    "kmap and kunmap); one thread sees the same output from both.\n"
     "A configuration that does not fit the arch's layout (e.g. --pkmap-entries 4096 on ppc,\n"
     "whose pkmap window would run into the kmap_atomic window) is an error (exit 2).\n"
     "\n"
@@ -139,6 +142,7 @@ struct opts {
     double zipf;
     int zipf_given, no_progress;
     int machine;             /* run --machine: enum kmapsim_machine */
+    int locking;             /* replay, run --locking: enum hm_locking */
     char arch_buf[64];       /* a header's --arch value */
 };
 
@@ -262,6 +266,15 @@ static int set_machine(struct opts *o, const char *v)
     fprintf(stderr, "kmapsim: bad value '%s' for --machine (expected sim or host)\n", v);
     return 2;
 }
+static int set_locking(struct opts *o, const char *v)
+{
+    if (strcmp(v, "fast") == 0 || strcmp(v, "kernel") == 0) {
+        o->locking = strcmp(v, "kernel") == 0 ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
+        return 0;
+    }
+    fprintf(stderr, "kmapsim: bad value '%s' for --locking (expected fast or kernel)\n", v);
+    return 2;
+}
 static int set_no_progress(struct opts *o, const char *v)
 {
     (void)v;
@@ -297,6 +310,7 @@ static const struct optdef options[] = {
     {"--trace", SC_RUN, 1, set_trace},
     {"--no-progress", SC_RUN, 0, set_no_progress},
     {"--machine", SC_RUN, 1, set_machine},
+    {"--locking", SC_REPLAY | SC_RUN, 1, set_locking},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -484,6 +498,7 @@ static void options_config(const struct opts *o, struct hm_config *cfg)
     cfg->highmem_pages = (uint32_t)o->highmem_pages;
     cfg->debug_highmem = o->debug_highmem;
     cfg->need_flush = o->need_flush;
+    cfg->locking = o->locking;
 }
 
 /* Is the --arch value "all"? */
