@@ -14,9 +14,9 @@ int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function,
 
 int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r)
 {
-    atomic_fetch_add_explicit(&ctx->bugs, 1u, memory_order_relaxed);
+    HM_ADD(&ctx->bugs, 1u);
     if (r->bug > 0 && r->bug < HM_BUG__COUNT)
-        atomic_fetch_add_explicit(&ctx->bug_by_kind[r->bug], 1u, memory_order_relaxed);
+        HM_ADD(&ctx->bug_by_kind[r->bug], 1u);
     hm_emit(ctx, HM_EV_BUG, HM_CPU_ALL, (uint64_t)r->bug, r->arg, 0);
     if (ctx->hooks.on_bug)
         ctx->hooks.on_bug(ctx->hooks.bug_cookie, r);

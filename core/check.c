@@ -52,7 +52,7 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
     if (ctx->last_pkmap && ctx->last_pkmap_nr >= ctx->last_pkmap)
         return fail(1, "last_pkmap_nr out of range", ctx->last_pkmap_nr, msg, msg_len);
     for (i = 0; i < ctx->last_pkmap; i++)
-        if (ctx->pkmap_count[i] < 0)
+        if (hm_slot_count(ctx, i) < 0)
             return fail(1, "negative pkmap_count at slot", i, msg, msg_len);
 
     /* I6, the shape first: every bucket and the pool is a chain of valid record indexes
@@ -65,9 +65,8 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
                     msg, msg_len);
 
     for (i = 0; i < ctx->last_pkmap; i++) {
-        hm_vaddr_t va = hm_pkmap_addr(ctx, i);
-        hm_pte_t pte = hm_core_get_pte(ctx, va);
-        if (ctx->pkmap_count[i] == 0) {
+        hm_pte_t pte = hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i));
+        if (hm_slot_count(ctx, i) == 0) {
             /* I2 */
             if (!hm_core_pte_none(ctx, pte))
                 return fail(2, "count 0 but PTE present at slot", i, msg, msg_len);
@@ -80,8 +79,10 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
             p = hm_core_pte_pfn(ctx, pte);
             if (!hm_core_is_highmem(ctx, p))
                 return fail(3, "slot maps a non-highmem pfn at slot", i, msg, msg_len);
-            if (hm_page_address_locked(ctx, p) != va)
+            if (hm_page_address_slot(ctx, p) != i)
                 return fail(3, "page_address disagrees with slot", i, msg, msg_len);
+            if (hm_word_page(HM_LOAD64(&hm_slot(ctx, i)->word)) != p)
+                return fail(3, "the slot's page is not its PTE's at slot", i, msg, msg_len);
         }
     }
 
@@ -93,10 +94,10 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
             hashed++;
             if (hm_page_slot(ctx, pam->page) != b)
                 return fail(6, "record in the wrong bucket, pfn", pam->page, msg, msg_len);
-            nr = hm_pkmap_nr(ctx, pam->virtual); /* UINT32_MAX below PKMAP_BASE or far above */
+            nr = pam->slot;
             if (nr >= ctx->last_pkmap)
                 return fail(6, "record address outside the pkmap window, pfn", pam->page, msg, msg_len);
-            if (ctx->pkmap_count[nr] < 1)
+            if (hm_slot_count(ctx, nr) < 1)
                 return fail(2, "hashed address of a count-0 slot", nr, msg, msg_len);
             for (int32_t q = ctx->page_address_maps[r].next; q != HM_NIL; q = ctx->page_address_maps[q].next)
                 if (ctx->page_address_maps[q].page == pam->page)

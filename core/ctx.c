@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-#define HM_ALIGN 16u
+/* 64: the slots array starts on a cache line (struct hm_slot). */
+#define HM_ALIGN 64u
 static size_t round_up(size_t v)
 {
     return (v + HM_ALIGN - 1u) & ~(size_t)(HM_ALIGN - 1u);
@@ -16,13 +17,13 @@ size_t hm_ctx_align(void)
 
 /* Offsets of the variable-size arrays behind struct hm_ctx. */
 struct ctx_plan {
-    size_t count_off, pam_off, cpu_off, total;
+    size_t slot_off, pam_off, cpu_off, total;
 };
 
 static void plan(const struct hm_layout *l, struct ctx_plan *p)
 {
-    p->count_off = round_up(sizeof(struct hm_ctx));
-    p->pam_off = round_up(p->count_off + (size_t)l->last_pkmap * sizeof(int32_t));
+    p->slot_off = round_up(sizeof(struct hm_ctx));
+    p->pam_off = round_up(p->slot_off + (size_t)l->last_pkmap * sizeof(struct hm_slot));
     p->cpu_off = round_up(p->pam_off + (size_t)l->last_pkmap * sizeof(struct hm_pam));
     p->total = round_up(p->cpu_off + (size_t)l->nr_cpus * sizeof(struct hm_cpu_state));
 }
@@ -56,14 +57,10 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
         return HM_ENOSPC;
 
     /* Zero the header in one assignment, then each array through its own type: the arrays
-     * are most of the context (LAST_PKMAP x 16 bytes) and need one store per element, not per
+     * are most of the context (LAST_PKMAP x 44 bytes) and need one store per element, not per
      * byte. page_address_maps is filled by hm_page_address_init. */
     ctx = mem;
     *ctx = (struct hm_ctx){0};
-    atomic_init(&ctx->bugs, 0u);
-    for (int b = 0; b < HM_BUG__COUNT; b++)
-        atomic_init(&ctx->bug_by_kind[b], 0u);
-    atomic_init(&ctx->machine_fails, 0u);
     ctx->arch = cfg->arch;
     ctx->cfg = *cfg;
     ctx->cfg.nr_cpus = l.nr_cpus;
@@ -75,11 +72,15 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     ctx->last_pkmap = l.last_pkmap;
     ctx->last_pkmap_mask = l.last_pkmap ? l.last_pkmap - 1u : 0;
     ctx->last_pkmap_nr = 0;
-    ctx->pkmap_count = (int32_t *)(void *)(base + p.count_off);
+    ctx->fast = HM_FAST_KMAP && cfg->locking == HM_LOCKING_FAST;
+    ctx->cfg.locking = ctx->fast ? HM_LOCKING_FAST : HM_LOCKING_KERNEL;
+    for (uint32_t half = l.last_pkmap >> 1; half > 1u; half >>= 1)
+        ctx->slot_half_shift++;
+    ctx->slots = (struct hm_slot *)(void *)(base + p.slot_off);
     ctx->page_address_maps = (struct hm_pam *)(void *)(base + p.pam_off);
     ctx->cpus = (struct hm_cpu_state *)(void *)(base + p.cpu_off);
     for (uint32_t i = 0; i < l.last_pkmap; i++)
-        ctx->pkmap_count[i] = 0;
+        ctx->slots[i] = (struct hm_slot){0};
     for (uint32_t i = 0; i < l.nr_cpus; i++)
         ctx->cpus[i].pagefault_disabled = 0;
     hm_page_address_init(ctx);

@@ -4,17 +4,18 @@
 #ifndef HM_INTERNAL_H
 #define HM_INTERNAL_H
 
-#include <stdatomic.h>
-
 #include "highmem_arch.h"
+#include "hm_atomic.h"
 
 #define HM_CTX_MAGIC 0x686d6b6du /* "hmkm": set by hm_ctx_init */
 #define HM_NIL (-1)
 
-/* struct page_address_map: one record per pkmap slot, linked through `next`. */
+/* struct page_address_map: one record per pkmap slot, linked through `next`. The kernel's
+ * `virtual` is kept as the slot number it points at (PKMAP_ADDR(slot)): every field is 32 bits,
+ * so the fast mode's lock-free readers load each with one atomic access. */
 struct hm_pam {
     hm_pfn_t page;
-    hm_vaddr_t virtual;
+    uint32_t slot;
     int32_t next;
 };
 
@@ -22,6 +23,26 @@ struct hm_pam {
 struct hm_list {
     int32_t head, tail;
 };
+
+/* One pkmap slot: pkmap_count[nr] and the page it maps, in one word that a compare-and-swap
+ * changes as a whole, and the slot's share of the statistics (summed by hm_get_stats, so that a
+ * hit writes only its own slot's cache line). 32 bytes: two slots per 64-byte line, and
+ * hm_slot() places slots nr and nr + 1 in different lines. */
+struct hm_slot {
+    uint64_t word;    /* HM_WORD(page, count): count is pkmap_count[nr], page the pfn last mapped */
+    uint64_t hits;    /* kmaps that found their page here (kmap_hits) */
+    uint64_t reuse1;  /* of those, at count 1 (kmap_reuse_count1) */
+    uint64_t kunmaps; /* kunmaps that dropped a reference here (kunmap_calls) */
+};
+#define HM_WORD(page, count) (((uint64_t)(page) << 32) | (uint32_t)(count))
+static inline int32_t hm_word_count(uint64_t w)
+{
+    return (int32_t)(uint32_t)w;
+}
+static inline hm_pfn_t hm_word_page(uint64_t w)
+{
+    return (hm_pfn_t)(w >> 32);
+}
 
 struct hm_cpu_state {
     int32_t pagefault_disabled; /* kmap_atomic nesting (the pagefault-disable depth) */
@@ -38,25 +59,42 @@ struct hm_ctx {
     /* mm/highmem.c state */
     uint32_t last_pkmap;      /* LAST_PKMAP */
     uint32_t last_pkmap_mask; /* LAST_PKMAP_MASK */
-    uint32_t last_pkmap_nr;
-    uint32_t nr_waiters;      /* tasks on pkmap_map_wait: waitqueue_active() */
-    int32_t *pkmap_count;     /* [last_pkmap] */
+    uint32_t last_pkmap_nr;   /* written under kmap_lock, read atomically by hm_last_pkmap_nr */
+    uint32_t nr_waiters;      /* tasks on pkmap_map_wait: waitqueue_active(); changed under
+                               * kmap_lock, read by the fast kunmap (HM_FENCE, see fast.c) */
+    uint32_t slot_half_shift; /* log2(last_pkmap / 2): hm_slot()'s interleave */
+    int fast;                 /* HM_LOCKING_FAST in effect */
+    struct hm_slot *slots;    /* [last_pkmap], in hm_slot() order */
 
     /* the hashed page_address table */
     struct hm_pam *page_address_maps; /* [last_pkmap] */
+    uint32_t table_gen;               /* odd while hm_set_page_address changes the table */
     struct hm_list page_address_pool;
     struct hm_list page_address_htable[HM_PA_HASH_SIZE];
 
     struct hm_cpu_state *cpus; /* [nr_cpus] */
-    struct hm_stats stats;     /* fields other than the bug counts: updated under kmap_lock */
-    /* BUG reports may come from any thread outside every lock: counted atomically (32-bit
-     * atomics are lock-free on every 32-bit target we build for; libatomic is not needed). */
-    atomic_uint bugs;
-    atomic_uint bug_by_kind[HM_BUG__COUNT];
-    /* Refused PTE writes: the kmap_atomic family writes outside every lock, so counted
-     * atomically as the bugs are. */
-    atomic_uint machine_fails;
+    /* Statistics: kmap_calls here counts the calls that are not hits (the slots count those);
+     * the other fields are what hm_get_stats reports. Updated under kmap_lock with HM_ADD64 so
+     * that hm_get_stats may read them at any time; the bug and machine_fail counts are not. */
+    struct hm_stats stats;
+    /* BUG reports may come from any thread outside every lock: counted with HM_ADD. */
+    uint32_t bugs;
+    uint32_t bug_by_kind[HM_BUG__COUNT];
+    /* Refused PTE writes: the kmap_atomic family writes outside every lock, counted as bugs are. */
+    uint32_t machine_fails;
 };
+
+/* Slot nr (< last_pkmap): slots nr and nr + last_pkmap/2 share a cache line, neighbours do not. */
+static inline struct hm_slot *hm_slot(const struct hm_ctx *ctx, uint32_t nr)
+{
+    uint32_t half = ctx->last_pkmap >> 1;
+    return &ctx->slots[((nr & (half - 1u)) << 1) | (nr >> ctx->slot_half_shift)];
+}
+/* pkmap_count[nr]. */
+static inline int32_t hm_slot_count(const struct hm_ctx *ctx, uint32_t nr)
+{
+    return hm_word_count(HM_LOAD64(&hm_slot(ctx, nr)->word));
+}
 
 /* PKMAP_ADDR(nr), nr <= LAST_PKMAP: inside the address space (hm_layout_compute checks the
  * window's end). */
@@ -102,6 +140,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  *                      depth, atomic slot addresses, PTE format, address arithmetic
  *   page_address.c     the page_address hash and pool
  *   ctx.c              context size, set-up and validity
+ *   fast.c             HM_LOCKING_FAST's lock-free kmap hit and kunmap
  *   pkmap.c            kmap_high, kmap, kunmap_high and flush_all_zero_pkmaps
  *   inspect.c          read-only views of a context
  *   kmap.c, check.c    the public kmap family; hm_check_invariants */
@@ -114,11 +153,31 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
 int hm_bug_note(struct hm_bug_report *r, int bug, int err, const char *function, uint64_t arg);
 int hm_bug_deliver(struct hm_ctx *ctx, const struct hm_bug_report *r);
 
-/* page_address.c */
+/* page_address.c. A lookup gives the slot a highmem page's first record points at, or
+ * HM_NO_SLOT. hm_page_address_slot takes the bucket lock in HM_LOCKING_KERNEL and none in
+ * HM_LOCKING_FAST, where every writer holds kmap_lock and a reader that holds none validates
+ * the slot against its word (fast.c); hm_set_page_address likewise takes pool_lock and the
+ * bucket lock only in HM_LOCKING_KERNEL. hm_page_address_slot_exact is the kernel's answer in
+ * both modes: HM_LOCKING_FAST reads it without a lock, retrying while table_gen moves. */
+#define HM_NO_SLOT UINT32_MAX
 void hm_page_address_init(struct hm_ctx *ctx);
-hm_vaddr_t hm_page_address_locked(struct hm_ctx *ctx, hm_pfn_t pfn); /* hashed lookup, bucket lock */
-int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual);
+uint32_t hm_page_address_slot(struct hm_ctx *ctx, hm_pfn_t pfn);
+uint32_t hm_page_address_slot_nolock(const struct hm_ctx *ctx, hm_pfn_t pfn);
+uint32_t hm_page_address_slot_exact(struct hm_ctx *ctx, hm_pfn_t pfn);
+int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t slot); /* HM_NO_SLOT: remove */
 uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* fast.c: HM_LOCKING_FAST's kmap hit and kunmap, taking no lock. Each returns 1 when done, 0
+ * when the call must take the locked path (not mapped, count too low, a slot being recycled,
+ * or a misuse the locked path reports). hm_any_slot_reclaimable: whether some slot's count is
+ * 0 or 1 (a sleeper's re-check, see map_new_virtual). */
+int hm_fast_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+int hm_fast_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
+int hm_any_slot_reclaimable(const struct hm_ctx *ctx);
+
+/* pkmap.c: wake the tasks on pkmap_map_wait (HM_EV_WAKEUP, then the machine's wake_all),
+ * called without locks once a kunmap has counted the wake-up. */
+void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn);
 
 /* ctx.c */
 int hm_ctx_ok(const struct hm_ctx *ctx);

@@ -7,17 +7,17 @@ int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot)
 {
     if (!hm_ctx_ok(ctx) || slot >= ctx->last_pkmap)
         return -1;
-    return ctx->pkmap_count[slot];
+    return hm_slot_count(ctx, slot);
 }
 
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx)
 {
-    return hm_ctx_ok(ctx) ? ctx->last_pkmap_nr : 0;
+    return hm_ctx_ok(ctx) ? HM_LOAD(&ctx->last_pkmap_nr) : 0;
 }
 
 uint32_t hm_nr_waiters(const struct hm_ctx *ctx)
 {
-    return hm_ctx_ok(ctx) ? ctx->nr_waiters : 0;
+    return hm_ctx_ok(ctx) ? HM_LOAD(&ctx->nr_waiters) : 0;
 }
 
 int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
@@ -61,9 +61,23 @@ void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out)
         *out = zero;
         return;
     }
-    *out = ctx->stats;
-    out->bugs = atomic_load_explicit(&ctx->bugs, memory_order_relaxed);
+    *out = (struct hm_stats){0};
+    out->kmap_calls = HM_LOAD64(&ctx->stats.kmap_calls);
+    out->kmap_new = HM_LOAD64(&ctx->stats.kmap_new);
+    out->kmap_eagain = HM_LOAD64(&ctx->stats.kmap_eagain);
+    out->flushes = HM_LOAD64(&ctx->stats.flushes);
+    out->slots_freed = HM_LOAD64(&ctx->stats.slots_freed);
+    out->sleeps = HM_LOAD64(&ctx->stats.sleeps);
+    out->wakeups = HM_LOAD64(&ctx->stats.wakeups);
+    for (uint32_t i = 0; i < ctx->last_pkmap; i++) {
+        const struct hm_slot *s = &ctx->slots[i]; /* every slot: the order does not matter */
+        out->kmap_hits += HM_LOAD64(&s->hits);
+        out->kmap_reuse_count1 += HM_LOAD64(&s->reuse1);
+        out->kunmap_calls += HM_LOAD64(&s->kunmaps);
+    }
+    out->kmap_calls += out->kmap_hits; /* ctx->stats.kmap_calls counts the others */
+    out->bugs = HM_LOAD(&ctx->bugs);
     for (int b = 0; b < HM_BUG__COUNT; b++)
-        out->bug_by_kind[b] = atomic_load_explicit(&ctx->bug_by_kind[b], memory_order_relaxed);
-    out->machine_fails = atomic_load_explicit(&ctx->machine_fails, memory_order_relaxed);
+        out->bug_by_kind[b] = HM_LOAD(&ctx->bug_by_kind[b]);
+    out->machine_fails = HM_LOAD(&ctx->machine_fails);
 }

@@ -193,6 +193,15 @@ int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
     return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_to_page", vaddr);
 }
 
+/* page_address() of a highmem page: the kernel's answer in both modes (a record pointing
+ * outside the window, only in a corrupted table, reads as NULL). Like the kernel's, it may be
+ * a slot a flush is about to tear down: only a kmap pins it. */
+static hm_vaddr_t hm_page_address_of(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    uint32_t nr = hm_page_address_slot_exact(ctx, pfn);
+    return nr < ctx->last_pkmap ? hm_pkmap_addr(ctx, nr) : 0;
+}
+
 int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
 {
     int err;
@@ -203,7 +212,7 @@ int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
     if (!hm_core_is_highmem(ctx, pfn))
         *vaddr = hm_core_lowmem_address(ctx, pfn);
     else
-        *vaddr = ctx->last_pkmap ? hm_page_address_locked(ctx, pfn) : 0;
+        *vaddr = ctx->last_pkmap ? hm_page_address_of(ctx, pfn) : 0;
     return HM_OK;
 }
 

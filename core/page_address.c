@@ -30,7 +30,7 @@ void hm_page_address_init(struct hm_ctx *ctx)
     for (uint32_t i = 0; i < ctx->last_pkmap; i++) {
         struct hm_pam *pam = &ctx->page_address_maps[i];
         pam->page = 0;
-        pam->virtual = 0;
+        pam->slot = 0;
         pam->next = pool->head;
         pool->head = (int32_t)i;
         if (pool->tail == HM_NIL)
@@ -40,64 +40,124 @@ void hm_page_address_init(struct hm_ctx *ctx)
         ctx->page_address_htable[b].head = ctx->page_address_htable[b].tail = HM_NIL;
 }
 
+/* The locks of the table are HM_LOCKING_KERNEL's only (hm_internal.h). */
+static void table_lock(struct hm_ctx *ctx, unsigned id)
+{
+    if (!ctx->fast)
+        hm_lock(ctx, id);
+}
+static void table_unlock(struct hm_ctx *ctx, unsigned id)
+{
+    if (!ctx->fast)
+        hm_unlock(ctx, id);
+}
+
+/* The walk of a bucket, every field read with one atomic load. A reader holding no lock may
+ * meet records being moved (a walk that leaves its bucket ends in the pool or another bucket,
+ * always at NIL), so the walk stops after LAST_PKMAP records and an index out of range ends it:
+ * its answer is a candidate the caller validates. */
+uint32_t hm_page_address_slot_nolock(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    const struct hm_pam *maps = ctx->page_address_maps;
+    int32_t r = HM_LOAD(&ctx->page_address_htable[hm_page_slot(ctx, pfn)].head);
+
+    for (uint32_t steps = 0; r != HM_NIL && (uint32_t)r < ctx->last_pkmap && steps < ctx->last_pkmap; steps++) {
+        if (HM_LOAD(&maps[r].page) == pfn)
+            return HM_LOAD(&maps[r].slot);
+        r = HM_LOAD(&maps[r].next);
+    }
+    return HM_NO_SLOT;
+}
+
+/* page_address() for a highmem page, as the slot number (hm_internal.h). */
+uint32_t hm_page_address_slot(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    uint32_t b = hm_page_slot(ctx, pfn), slot;
+
+    table_lock(ctx, HM_LOCK_BUCKET0 + b);
+    slot = hm_page_address_slot_nolock(ctx, pfn);
+    table_unlock(ctx, HM_LOCK_BUCKET0 + b);
+    return slot;
+}
+
+/* A lookup that no change of the table overlapped (table_gen even and unchanged around it),
+ * in HM_LOCKING_FAST; after a few overlapped tries it waits for the writers' kmap_lock. */
+uint32_t hm_page_address_slot_exact(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    uint32_t slot;
+
+    if (!ctx->fast)
+        return hm_page_address_slot(ctx, pfn);
+    for (int tries = 0; tries < 16; tries++) {
+        uint32_t gen = HM_LOAD_ACQUIRE(&ctx->table_gen);
+        if (gen & 1u)
+            continue;
+        slot = hm_page_address_slot_nolock(ctx, pfn);
+        HM_FENCE_ACQUIRE();
+        if (HM_LOAD(&ctx->table_gen) == gen)
+            return slot;
+    }
+    hm_lock(ctx, HM_LOCK_KMAP);
+    slot = hm_page_address_slot_nolock(ctx, pfn);
+    hm_unlock(ctx, HM_LOCK_KMAP);
+    return slot;
+}
+
+/* The writers' side of table_gen (every writer holds kmap_lock). */
+static void table_write_begin(struct hm_ctx *ctx)
+{
+    HM_STORE(&ctx->table_gen, ctx->table_gen + 1u);
+    HM_FENCE_RELEASE();
+}
+static void table_write_end(struct hm_ctx *ctx)
+{
+    HM_STORE_RELEASE(&ctx->table_gen, ctx->table_gen + 1u);
+}
+
+/* Append rec to a list; the record's fields are written before the link that publishes it. */
 static void list_append(struct hm_ctx *ctx, struct hm_list *list, int32_t rec)
 {
-    ctx->page_address_maps[rec].next = HM_NIL;
+    HM_STORE(&ctx->page_address_maps[rec].next, HM_NIL);
     if (list->tail == HM_NIL)
-        list->head = rec;
+        HM_STORE_RELEASE(&list->head, rec);
     else
-        ctx->page_address_maps[list->tail].next = rec;
+        HM_STORE_RELEASE(&ctx->page_address_maps[list->tail].next, rec);
     list->tail = rec;
 }
 
-/* page_address() for a highmem page: the virtual of the first record for it in its bucket,
- * or 0 (NULL). Takes only the bucket lock, as the kernel does. */
-hm_vaddr_t hm_page_address_locked(struct hm_ctx *ctx, hm_pfn_t pfn)
+/* set_page_address(): Add (slot != HM_NO_SLOT) takes the record at the pool head under
+ * pool_lock and appends it to the bucket's tail under the bucket lock; Remove unlinks the first
+ * record for the page and returns it to the pool's tail. The two locks are never held together.
+ * Removing an absent page does nothing. Caller holds kmap_lock. */
+int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t slot)
 {
-    uint32_t b = hm_page_slot(ctx, pfn);
-    hm_vaddr_t ret = 0;
-
-    hm_lock(ctx, HM_LOCK_BUCKET0 + b);
-    for (int32_t r = ctx->page_address_htable[b].head; r != HM_NIL; r = ctx->page_address_maps[r].next) {
-        if (ctx->page_address_maps[r].page == pfn) {
-            ret = ctx->page_address_maps[r].virtual;
-            break;
-        }
-    }
-    hm_unlock(ctx, HM_LOCK_BUCKET0 + b);
-    return ret;
-}
-
-/* set_page_address(): Add (virtual != 0) takes the record at the pool head under pool_lock and
- * appends it to the bucket's tail under the bucket lock; Remove (virtual == 0) unlinks the
- * first record for the page and returns it to the pool's tail. The two locks are never held
- * together. Removing an absent page does nothing. */
-int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual)
-{
+    struct hm_pam *maps = ctx->page_address_maps;
     uint32_t b;
 
     if (!hm_core_is_highmem(ctx, pfn))
         return hm_core_bug(ctx, HM_BUG_SET_ADDR_LOWMEM, HM_EINVAL, "set_page_address", pfn);
     b = hm_page_slot(ctx, pfn);
 
-    if (virtual) {
+    if (slot != HM_NO_SLOT) {
         int32_t rec;
         /* tested before pool_lock is taken, as in 2.6.24 */
         if (ctx->page_address_pool.head == HM_NIL)
             return hm_core_bug(ctx, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
-        hm_lock(ctx, HM_LOCK_POOL);
+        table_write_begin(ctx);
+        table_lock(ctx, HM_LOCK_POOL);
         rec = ctx->page_address_pool.head;
-        ctx->page_address_pool.head = ctx->page_address_maps[rec].next;
+        HM_STORE(&ctx->page_address_pool.head, maps[rec].next);
         if (ctx->page_address_pool.head == HM_NIL)
             ctx->page_address_pool.tail = HM_NIL;
-        hm_unlock(ctx, HM_LOCK_POOL);
+        table_unlock(ctx, HM_LOCK_POOL);
 
-        ctx->page_address_maps[rec].page = pfn;
-        ctx->page_address_maps[rec].virtual = virtual;
+        HM_STORE(&maps[rec].page, pfn);
+        HM_STORE(&maps[rec].slot, slot);
 
-        hm_lock(ctx, HM_LOCK_BUCKET0 + b);
+        table_lock(ctx, HM_LOCK_BUCKET0 + b);
         list_append(ctx, &ctx->page_address_htable[b], rec);
-        hm_unlock(ctx, HM_LOCK_BUCKET0 + b);
+        table_unlock(ctx, HM_LOCK_BUCKET0 + b);
+        table_write_end(ctx);
         return HM_OK;
     }
 
@@ -105,26 +165,28 @@ int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t virtual)
         struct hm_list *bucket = &ctx->page_address_htable[b];
         int32_t prev = HM_NIL, rec;
 
-        hm_lock(ctx, HM_LOCK_BUCKET0 + b);
-        for (rec = bucket->head; rec != HM_NIL; prev = rec, rec = ctx->page_address_maps[rec].next)
-            if (ctx->page_address_maps[rec].page == pfn)
+        table_write_begin(ctx);
+        table_lock(ctx, HM_LOCK_BUCKET0 + b);
+        for (rec = bucket->head; rec != HM_NIL; prev = rec, rec = maps[rec].next)
+            if (maps[rec].page == pfn)
                 break;
         if (rec != HM_NIL) {
-            int32_t next = ctx->page_address_maps[rec].next;
+            int32_t next = maps[rec].next;
             if (prev == HM_NIL)
-                bucket->head = next;
+                HM_STORE(&bucket->head, next);
             else
-                ctx->page_address_maps[prev].next = next;
+                HM_STORE(&maps[prev].next, next);
             if (bucket->tail == rec)
                 bucket->tail = prev;
         }
-        hm_unlock(ctx, HM_LOCK_BUCKET0 + b);
+        table_unlock(ctx, HM_LOCK_BUCKET0 + b);
 
         if (rec != HM_NIL) {
-            hm_lock(ctx, HM_LOCK_POOL);
+            table_lock(ctx, HM_LOCK_POOL);
             list_append(ctx, &ctx->page_address_pool, rec);
-            hm_unlock(ctx, HM_LOCK_POOL);
+            table_unlock(ctx, HM_LOCK_POOL);
         }
+        table_write_end(ctx);
     }
     return HM_OK;
 }

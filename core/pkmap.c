@@ -17,7 +17,7 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
     uint32_t i, freed = 0, kept = 0;
 
     for (i = 0; i < ctx->last_pkmap; i++)
-        if (ctx->pkmap_count[i] == 1 && hm_core_pte_none(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i))))
+        if (hm_slot_count(ctx, i) == 1 && hm_core_pte_none(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i))))
             return hm_bug_note(bug, HM_BUG_FLUSH_PTE_NONE, HM_EFAULT, "flush_all_zero_pkmaps", bug_arg);
 
     hm_emit(ctx, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
@@ -25,30 +25,33 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
         ctx->arch->flush_cache_kmaps(ctx);
 
     for (i = 0; i < ctx->last_pkmap; i++) {
+        struct hm_slot *s = hm_slot(ctx, i);
+        uint64_t w = HM_LOAD64(&s->word);
         hm_pfn_t page;
-        hm_vaddr_t addr;
+        uint32_t nr;
 
-        if (ctx->pkmap_count[i] != 1)
+        /* Claim the count-1 slot with a compare-and-swap: a fast kmap that has just raised the
+         * count (or raises it now) keeps the slot, and no kmap raises a count of 0. */
+        if (hm_word_count(w) != 1 || !HM_CAS64(&s->word, &w, HM_WORD(hm_word_page(w), 0)))
             continue;
-        ctx->pkmap_count[i] = 0;
         page = hm_core_pte_pfn(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i)));
-        addr = hm_page_address_locked(ctx, page);
-        if (addr == 0) /* cannot happen while I3 holds; clear the slot's own PTE then */
-            addr = hm_pkmap_addr(ctx, i);
-        if (hm_core_pte_clear(ctx, addr) != HM_OK) {
-            ctx->pkmap_count[i] = 1; /* still mapped: the slot stays in use at count 1 */
+        nr = hm_page_address_slot(ctx, page);
+        if (nr >= ctx->last_pkmap) /* cannot happen while I3 holds; clear the slot's own PTE then */
+            nr = i;
+        if (hm_core_pte_clear(ctx, hm_pkmap_addr(ctx, nr)) != HM_OK) {
+            HM_STORE64_RELEASE(&s->word, w); /* still mapped: the slot stays in use at count 1 */
             kept++;
             continue;
         }
-        hm_set_page_address(ctx, page, 0);
+        hm_set_page_address(ctx, page, HM_NO_SLOT);
         freed++;
     }
 
     if (!ctx->cfg.need_flush || freed)
         hm_core_flush_tlb_range(ctx, hm_pkmap_addr(ctx, 0), hm_pkmap_addr(ctx, ctx->last_pkmap));
     hm_emit(ctx, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
-    ctx->stats.flushes++;
-    ctx->stats.slots_freed += freed;
+    HM_ADD64(&ctx->stats.flushes, 1);
+    HM_ADD64(&ctx->stats.slots_freed, freed);
     return kept ? HM_EMACHINE : HM_OK;
 }
 
@@ -68,21 +71,22 @@ int hm_kmap_flush_unused(struct hm_ctx *ctx)
 }
 
 /* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL.
- * Returns HM_OK with *out set, HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE
- * (the machine refused the new PTE: the slot stays free; or the wrap's flush kept slots it could
- * not clear and none is free), or the error of a BUG, noted in *bug (with pfn as its arg) for
- * the caller to deliver after unlocking. */
-static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *out,
+ * Returns HM_OK with *slot set (*hit: the page was mapped by somebody else while this task
+ * slept), HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE (the machine refused
+ * the new PTE: the slot stays free; or the wrap's flush kept slots it could not clear and none
+ * is free), or the error of a BUG, noted in *bug (with pfn as its arg) for the caller to deliver
+ * after unlocking. */
+static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, uint32_t *slot, int *hit,
                            struct hm_bug_report *bug)
 {
-    uint32_t count;
+    uint32_t count, nr;
     hm_vaddr_t vaddr;
     int err, kept = 0;
 
 start:
     count = ctx->last_pkmap;
     for (;;) {
-        ctx->last_pkmap_nr = (ctx->last_pkmap_nr + 1) & ctx->last_pkmap_mask;
+        HM_STORE(&ctx->last_pkmap_nr, (ctx->last_pkmap_nr + 1) & ctx->last_pkmap_mask);
         if (ctx->last_pkmap_nr == 0) {
             err = hm_flush_all_zero_pkmaps(ctx, pfn, bug);
             if (err != HM_OK && err != HM_EMACHINE)
@@ -90,7 +94,7 @@ start:
             kept = err == HM_EMACHINE; /* of this pass's flush: the budget restarts with it */
             count = ctx->last_pkmap;
         }
-        if (ctx->pkmap_count[ctx->last_pkmap_nr] == 0)
+        if (hm_slot_count(ctx, ctx->last_pkmap_nr) == 0)
             break; /* found a usable entry */
         if (--count)
             continue;
@@ -101,73 +105,97 @@ start:
             return HM_EMACHINE;
         /* Sleep on pkmap_map_wait, or give up. */
         if (!may_sleep || !ctx->machine.sleep) {
-            ctx->stats.kmap_eagain++;
+            HM_ADD64(&ctx->stats.kmap_eagain, 1);
             return HM_EAGAIN;
         }
-        ctx->nr_waiters++;
-        ctx->stats.sleeps++;
+        (void)HM_RMW_ADD(&ctx->nr_waiters, 1u);
+        /* HM_LOCKING_FAST: a kunmap holding no lock may have dropped a count to 1 after the
+         * scan passed its slot, and seen no waiter. Now that this task is counted, either it
+         * sees that count here or that kunmap sees the waiter (HM_FENCE on both sides, fast.c),
+         * and wakes it only after taking kmap_lock, which this task holds until sleep() has
+         * registered. With kmap_lock around every kunmap no slot can be found here. */
+        if (ctx->fast) {
+            HM_FENCE();
+            if (hm_any_slot_reclaimable(ctx)) {
+                (void)HM_RMW_ADD(&ctx->nr_waiters, (uint32_t)-1);
+                goto start;
+            }
+        }
+        HM_ADD64(&ctx->stats.sleeps, 1);
         hm_emit(ctx, HM_EV_SLEEP, HM_CPU_ALL, pfn, 0, 0);
         ctx->machine.sleep(ctx->machine.m); /* drops and re-takes kmap_lock */
-        ctx->nr_waiters--;
+        (void)HM_RMW_ADD(&ctx->nr_waiters, (uint32_t)-1);
 
         /* Somebody else might have mapped it while we slept. */
-        vaddr = hm_page_address_locked(ctx, pfn);
-        if (vaddr) {
-            ctx->stats.kmap_hits++;
-            *out = vaddr;
+        nr = hm_page_address_slot(ctx, pfn);
+        if (nr != HM_NO_SLOT) {
+            *hit = 1;
+            *slot = nr;
             return HM_OK;
         }
         goto start; /* re-start the scan; last_pkmap_nr is not reset */
     }
 
-    vaddr = hm_pkmap_addr(ctx, ctx->last_pkmap_nr);
+    nr = ctx->last_pkmap_nr;
+    vaddr = hm_pkmap_addr(ctx, nr);
     if (ctx->page_address_pool.head == HM_NIL) /* set_page_address would BUG: change nothing */
         return hm_bug_note(bug, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
     if (hm_core_set_pte(ctx, vaddr, hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot)) != HM_OK)
         return HM_EMACHINE; /* the slot stays free: count 0, PTE none, nothing hashed */
-    ctx->pkmap_count[ctx->last_pkmap_nr] = 1;
-    hm_set_page_address(ctx, pfn, vaddr);
-    ctx->stats.kmap_new++;
-    *out = vaddr;
+    /* Published after the PTE: a fast kmap that finds the page and raises this count
+     * (acquire) then sees the mapping. */
+    HM_STORE64_RELEASE(&hm_slot(ctx, nr)->word, HM_WORD(pfn, 1));
+    hm_set_page_address(ctx, pfn, nr);
+    HM_ADD64(&ctx->stats.kmap_new, 1);
+    *slot = nr;
     return HM_OK;
 }
 
-/* kmap_high(). pfn is a valid highmem page. A BUG found under kmap_lock (here or in
- * map_new_virtual) is delivered after the lock is released. */
+/* kmap_high(). pfn is a valid highmem page. HM_LOCKING_FAST tries the hit without the lock
+ * first (fast.c). A BUG found under kmap_lock (here or in map_new_virtual) is delivered after
+ * the lock is released. */
 int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
     struct hm_bug_report bug = {0};
-    hm_vaddr_t v;
     uint32_t nr;
-    int err = HM_OK;
+    int err = HM_OK, hit = 0;
 
+    if (ctx->fast && hm_fast_kmap(ctx, pfn, vaddr))
+        return HM_OK;
     hm_lock(ctx, HM_LOCK_KMAP);
-    v = hm_page_address_locked(ctx, pfn);
-    if (!v) {
-        err = map_new_virtual(ctx, pfn, may_sleep, &v, &bug);
-    } else {
-        ctx->stats.kmap_hits++;
-        nr = hm_pkmap_nr(ctx, v);
-        if (nr < ctx->last_pkmap && ctx->pkmap_count[nr] == 1)
-            ctx->stats.kmap_reuse_count1++;
-    }
-    if (err == HM_OK) {
-        nr = hm_pkmap_nr(ctx, v);
-        if (nr >= ctx->last_pkmap || ctx->pkmap_count[nr] < 1) {
-            /* the count would be < 2 after the increment */
-            err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
-        } else {
-            ctx->pkmap_count[nr]++;
+    nr = hm_page_address_slot(ctx, pfn);
+    if (nr == HM_NO_SLOT)
+        err = map_new_virtual(ctx, pfn, may_sleep, &nr, &hit, &bug);
+    else
+        hit = 2; /* found at once: a count of 1 is a reuse */
+    if (err == HM_OK && nr < ctx->last_pkmap) {
+        struct hm_slot *s = hm_slot(ctx, nr);
+        uint64_t w = HM_LOAD64(&s->word);
+        if (hit) {
+            HM_ADD64(&s->hits, 1);
+            if (hit == 2 && hm_word_count(w) == 1)
+                HM_ADD64(&s->reuse1, 1);
         }
+        /* The increment races only with fast kmaps and kunmaps, which keep the count >= 1. */
+        do {
+            if (hm_word_count(w) < 1 || hm_word_count(w) == INT32_MAX)
+                break;
+        } while (!HM_CAS64(&s->word, &w, w + 1u));
+        if (hm_word_count(w) < 1 || hm_word_count(w) == INT32_MAX)
+            err = HM_EINVAL;
+    } else if (err == HM_OK) {
+        err = HM_EINVAL; /* a record pointing outside the window (a corrupted table) */
     }
-    if (err != HM_EMACHINE) /* a refused call counts only in machine_fails */
-        ctx->stats.kmap_calls++;
+    if (err == HM_EINVAL && bug.bug == HM_BUG_NONE) /* the count would be < 2 after the increment */
+        err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
+    if (err != HM_EMACHINE && !hit) /* a refused call counts only in machine_fails; hits per slot */
+        HM_ADD64(&ctx->stats.kmap_calls, 1);
     hm_unlock(ctx, HM_LOCK_KMAP);
 
     if (bug.bug != HM_BUG_NONE)
         return hm_bug_deliver(ctx, &bug);
     if (err == HM_OK)
-        *vaddr = v;
+        *vaddr = hm_pkmap_addr(ctx, nr);
     return err;
 }
 
@@ -182,40 +210,51 @@ int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *va
     return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
 }
 
+void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    hm_emit(ctx, HM_EV_WAKEUP, HM_CPU_ALL, pfn, 0, 0);
+    if (ctx->machine.wake_all)
+        ctx->machine.wake_all(ctx->machine.m);
+}
+
 /* kunmap_high(). pfn is a valid highmem page. The PTE stays (lazy unmap); the waiters are
  * woken, outside the lock, only when the count drops to exactly 1 and somebody waits. The
- * BUG cases (page not mapped, count would reach 0) change nothing. */
+ * BUG cases (page not mapped, count would reach 0) change nothing. HM_LOCKING_FAST tries
+ * without the lock first (fast.c); what it leaves (a misuse, a race with a flush) comes here. */
 int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
-    hm_vaddr_t v;
+    struct hm_slot *s;
+    uint64_t w;
     uint32_t nr;
     int need_wakeup = 0;
 
+    if (ctx->fast && hm_fast_kunmap(ctx, pfn))
+        return HM_OK;
     hm_lock(ctx, HM_LOCK_KMAP);
-    v = hm_page_address_locked(ctx, pfn);
-    if (!v) {
+    nr = hm_page_address_slot(ctx, pfn);
+    if (nr == HM_NO_SLOT) {
         hm_unlock(ctx, HM_LOCK_KMAP);
         return hm_core_bug(ctx, HM_BUG_KUNMAP_UNMAPPED, HM_EINVAL, "kunmap_high", pfn);
     }
-    nr = hm_pkmap_nr(ctx, v);
-    if (nr >= ctx->last_pkmap || ctx->pkmap_count[nr] <= 1) {
-        /* case 0 of the kernel's switch: BUG, and we stop (no fall-through into case 1) */
-        hm_unlock(ctx, HM_LOCK_KMAP);
-        return hm_core_bug(ctx, HM_BUG_KUNMAP_ZERO, HM_EINVAL, "kunmap_high", pfn);
-    }
-    ctx->stats.kunmap_calls++;
-    if (--ctx->pkmap_count[nr] == 1) {
+    s = nr < ctx->last_pkmap ? hm_slot(ctx, nr) : 0;
+    w = s ? HM_LOAD64(&s->word) : 0;
+    do {
+        if (hm_word_count(w) <= 1) {
+            /* case 0 of the kernel's switch: BUG, and we stop (no fall-through into case 1) */
+            hm_unlock(ctx, HM_LOCK_KMAP);
+            return hm_core_bug(ctx, HM_BUG_KUNMAP_ZERO, HM_EINVAL, "kunmap_high", pfn);
+        }
+    } while (!HM_CAS64(&s->word, &w, w - 1u));
+    HM_ADD64(&s->kunmaps, 1);
+    if (hm_word_count(w) == 2) {
         /* waitqueue_active(): safe without the queue lock, waiters come and go under kmap_lock */
         need_wakeup = ctx->nr_waiters > 0;
         if (need_wakeup)
-            ctx->stats.wakeups++;
+            HM_ADD64(&ctx->stats.wakeups, 1);
     }
     hm_unlock(ctx, HM_LOCK_KMAP);
 
-    if (need_wakeup) {
-        hm_emit(ctx, HM_EV_WAKEUP, HM_CPU_ALL, pfn, 0, 0);
-        if (ctx->machine.wake_all)
-            ctx->machine.wake_all(ctx->machine.m);
-    }
+    if (need_wakeup)
+        hm_wake_waiters(ctx, pfn);
     return HM_OK;
 }

@@ -9,7 +9,7 @@ static int write_pte(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pte_t pte)
 {
     if (ctx->machine.set_pte(ctx->machine.m, vaddr, pte) == 0)
         return HM_OK;
-    atomic_fetch_add_explicit(&ctx->machine_fails, 1u, memory_order_relaxed);
+    HM_ADD(&ctx->machine_fails, 1u);
     hm_emit(ctx, HM_EV_MACHINE_FAIL, HM_CPU_ALL, vaddr, 0, pte);
     return HM_EMACHINE;
 }
@@ -59,22 +59,24 @@ void hm_core_flush_cache_all(struct hm_ctx *ctx)
         ctx->machine.flush_cache_all(ctx->machine.m);
 }
 
+/* A CPU's depth is changed only by the thread running as that CPU; hm_pagefault_depth may read
+ * it from any thread, hence the atomic accesses. */
 void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu)
 {
-    ctx->cpus[cpu].pagefault_disabled++;
+    HM_STORE(&ctx->cpus[cpu].pagefault_disabled, ctx->cpus[cpu].pagefault_disabled + 1);
 }
 
 int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu)
 {
     if (ctx->cpus[cpu].pagefault_disabled <= 0)
         return hm_core_bug(ctx, HM_BUG_ATOMIC_UNBALANCED, HM_EINVAL, "kunmap_atomic", cpu);
-    ctx->cpus[cpu].pagefault_disabled--;
+    HM_STORE(&ctx->cpus[cpu].pagefault_disabled, ctx->cpus[cpu].pagefault_disabled - 1);
     return HM_OK;
 }
 
 int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
 {
-    return ctx->cpus[cpu].pagefault_disabled;
+    return HM_LOAD(&ctx->cpus[cpu].pagefault_disabled);
 }
 
 /* idx = type + KM_TYPE_NR * cpu, idx pages from the atomic window's base in its direction: x86

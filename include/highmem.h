@@ -153,16 +153,28 @@ const char *hm_event_name(int kind);
  *     flush is not made, the pagefault depth stays raised, so the call may be repeated (sparc
  *     with DEBUG_HIGHMEM: its flush_cache_all before the clear has happened).
  *
- * Locks and sleeping. Called with HM_LOCK_KMAP held: set_pte and get_pte of the pkmap window
- * (kmap, kmap_try, hm_kmap_flush_unused), and flush_all_zero_pkmaps' flush_tlb_range and
- * flush_cache_all (ppc and sparc flush_cache_kmaps); the pool and bucket locks nest inside it
- * (kmap_lock -> pool, kmap_lock -> bucket, never pool and bucket together). Called with no lock
- * held: the kmap_atomic family's set_pte, get_pte and flushes (its slots are per CPU: the caller
- * stays on its CPU), get_pte of hm_kmap_to_page, hm_kmap_atomic_to_page and
- * hm_check_invariants, in_interrupt, and wake_all. sleep() is the only hook that may block
- * waiting for another task, and lock() may wait for its lock; every other hook must return
- * without sleeping (in a kernel they run in atomic context). No hook may call back into the
- * library.
+ * Locks and sleeping, by path. The lock order is kmap_lock -> pool_lock and kmap_lock -> a
+ * bucket lock; pool and bucket are never held together, nor two buckets.
+ *   Under HM_LOCK_KMAP, in both locking modes: set_pte and get_pte of the pkmap window (a kmap
+ *     that maps a new page, hm_kmap_flush_unused), and flush_all_zero_pkmaps' flush_tlb_range and
+ *     flush_cache_all (ppc and sparc flush_cache_kmaps).
+ *   HM_LOCKING_KERNEL asks for kmap_lock in every kmap and kunmap of a highmem page, for a bucket
+ *     lock in every page_address lookup (inside kmap_lock, or alone for hm_page_address), and
+ *     for pool_lock and a bucket lock when a page is hashed or unhashed.
+ *   HM_LOCKING_FAST asks for kmap_lock only in a kmap that does not find its page mapped (or
+ *     finds its slot being recycled), in hm_kmap_flush_unused, in a kunmap that must wake
+ *     sleepers (lock then unlock, before wake_all), and in hm_page_address when writers keep
+ *     changing the table. It never asks for pool_lock or a bucket lock: an embedder that only
+ *     uses this mode may make those ids no-ops (kmap_lock must stay a real lock).
+ *   With no lock held: the kmap_atomic family's set_pte, get_pte and flushes (its slots are per
+ *     CPU: the caller stays on its CPU), get_pte of hm_kmap_to_page, hm_kmap_atomic_to_page and
+ *     hm_check_invariants, in_interrupt, and wake_all.
+ * sleep() is the only hook that may block waiting for another task, and lock() may wait for
+ * its lock; every other hook must return without sleeping (in a kernel they run in atomic
+ * context). No hook may call back into the library. The sleep/wake contract (sleep, entered
+ * holding kmap_lock, returns only after a wake_all that began after it released the lock) is
+ * met by a plain condition variable waited on with kmap_lock's mutex plus a generation count
+ * (machine/kmap_wait.c), in both modes: a fast kunmap takes kmap_lock before its wake_all.
  * ------------------------------------------------------------------------------------- */
 enum hm_lock_id {
     HM_LOCK_KMAP = 0,   /* kmap_lock */
@@ -227,7 +239,11 @@ struct hm_config {
     const struct hm_arch *arch;
     uint32_t nr_cpus;        /* simulated CPUs, 1..HM_MAX_CPUS (0: 1) */
     uint32_t last_pkmap;     /* LAST_PKMAP override: 0 = the arch's own, else a power of two 2..4096 */
-    uint32_t highmem_pages;  /* highmem page frames after lowmem; 0 = the arch's default */
+    uint32_t highmem_pages;  /* highmem page frames after lowmem; 0 = the arch's default. The most
+                              * each arch's PTEs address (max_pfn = that limit): x86 0xc8000 (4 GiB
+                              * of pfns: lowmem 0x38000 + 0xc8000 = 2^20), x86-pae 0xfc8000 (2^24,
+                              * 64 GiB), ppc 0xd0000 (2^20), sparc 0xff4000 (2^24); one more is
+                              * HM_EINVAL (tests/core_test.c checks these figures) */
     int debug_highmem;       /* CONFIG_DEBUG_HIGHMEM behaviour */
     int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
     int locking;             /* enum hm_locking (0: HM_LOCKING_FAST) */
@@ -378,7 +394,12 @@ int hm_pte_none(const struct hm_ctx *ctx, hm_pte_t pte);
 hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
 
 /* ---------------------------------------------------------------------------------------
- * Inspection (tests, fuzzers, tools). These take no locks; call them when no kmap runs.
+ * Inspection (tests, fuzzers, tools). They take no lock. hm_get_stats, hm_pkmap_count,
+ * hm_last_pkmap_nr, hm_nr_waiters and hm_pagefault_depth may be called while other threads
+ * use the context (each value is one consistent reading, possibly already old; in a build
+ * without lock-free 64-bit atomics, see core/hm_atomic.h, hm_get_stats only when no kmap
+ * runs); so may hm_page_address and hm_kmap_to_page above. hm_pool_size, hm_bucket_size and
+ * hm_check_invariants walk the table: call them only when no kmap, kunmap or flush runs.
  * ------------------------------------------------------------------------------------- */
 /* pkmap_count[slot]; -1 if slot >= LAST_PKMAP. */
 int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot);
@@ -398,7 +419,8 @@ uint32_t hm_page_bucket(const struct hm_ctx *ctx, hm_pfn_t pfn);
 /* The 32-bit kernel's hash_long(val, bits). */
 uint32_t hm_hash_long32(uint32_t val, unsigned bits);
 
-/* Statistics kept under kmap_lock (and per call for the atomic family). */
+/* Statistics: counted under kmap_lock, per slot for hits and kunmaps, atomically for bugs and
+ * refused writes (the sum is what hm_get_stats reports). */
 struct hm_stats {
     uint64_t kmap_calls;        /* hm_kmap / hm_kmap_try calls on highmem pages (not those that
                                  * fail with HM_EMACHINE: machine_fails counts the refusal) */

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -800,4 +801,39 @@ Test(core_sim, load_sees_mapped_page_and_wrap_flush_prevents_stale_reads)
     cr_assert(eq(u64, st.stale_pte_writes, 0));
     cr_assert(eq(u64, st.stale_tlb_hits, 0));
     cr_assert(eq(sz, tl_ev_count(t, HM_EV_STALE_TLB), 0));
+}
+
+/* The largest highmem_pages of each arch (documented at struct hm_config): max_pfn reaches the
+ * limit of its PTEs (2^20 or 2^24 pfns) and one page more is refused. */
+Test(core, highmem_pages_cover_every_pfn_the_ptes_address)
+{
+    static const struct {
+        const char *arch;
+        uint32_t pages, max_pfn;
+    } want[] = {
+        {"x86", 0xc8000u, 1u << 20},
+        {"x86-pae", 0xfc8000u, 1u << 24},
+        {"ppc", 0xd0000u, 1u << 20},
+        {"sparc", 0xff4000u, 1u << 24},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct hm_config c = tl_cfg(want[i].arch, 0, 1);
+        struct hm_layout l;
+        c.highmem_pages = want[i].pages;
+        cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK), "%s", want[i].arch);
+        cr_assert(eq(u32, l.max_pfn, want[i].max_pfn), "%s", want[i].arch);
+        c.highmem_pages++;
+        cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL), "%s: one page more", want[i].arch);
+    }
+}
+
+/* The suite runs in the mode HM_TEST_LOCKING names (.ci/run runs it with each): the fixture's
+ * context really runs it (this build has the fast path: x86-64). */
+Test(core, suite_runs_the_locking_mode_asked_for)
+{
+    const char *env = getenv("HM_TEST_LOCKING");
+    struct tl *t = open_x86(4);
+    int want = env && strcmp(env, "kernel") == 0 ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
+    cr_assert(eq(int, hm_ctx_locking(t->ctx), want));
+    cr_assert(eq(int, hm_ctx_locking(NULL), -1));
 }

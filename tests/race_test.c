@@ -1,0 +1,330 @@
+/* race_test.c - the races the fast locking mode must survive, forced deterministically from the
+ * machine's hooks (not left to timing): a kmap hit racing the flush that recycles its slot, and
+ * a kunmap racing a task about to sleep. Both modes; plain C, TSan-safe. SPDX-License-Identifier: MIT */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/machine.h"
+#include "highmem.h"
+#include "sim/sim.h"
+#include "threadlib.h"
+
+#define SLOTS 4u
+
+/* The actor: a second thread that runs one library call when a hook of the main thread asks for
+ * it. The hook then waits until the call has returned, or until the actor is blocked on
+ * kmap_lock (the lock hook tells), whichever comes first. */
+enum { ACT_NONE, ACT_KMAP, ACT_KUNMAP };
+static struct {
+    struct harness_machine hm;
+    struct hm_machine inner; /* the sim's hooks */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int op;                  /* ACT_*: what to run next (guarded by mu) */
+    hm_pfn_t pfn;
+    int requested, returned, quit; /* guarded by mu */
+    atomic_int in_kmap_lock;       /* the actor is entering kmap_lock's lock hook */
+    int rc;
+    hm_vaddr_t va;
+    /* the trigger: on the clear of trigger_clear (or the first flush_tlb_range when
+     * trigger_flush), ask the actor to run op(pfn) once */
+    hm_vaddr_t trigger_clear;
+    int trigger_flush, fired, op_next;
+    hm_pfn_t pfn_next;
+    int blocked_seen, returned_seen;
+} R;
+static _Thread_local int is_actor;
+
+/* Until the actor's call returned, or (blocked_ok) it waits for kmap_lock. */
+static void wait_actor(int blocked_ok)
+{
+    int64_t end = tt_now_ns() + (int64_t)TT_DEADLINE_S * 1000000000;
+    for (;;) {
+        pthread_mutex_lock(&R.mu);
+        int done = R.returned;
+        pthread_mutex_unlock(&R.mu);
+        if (done) {
+            R.returned_seen = 1;
+            return;
+        }
+        if (blocked_ok && atomic_load(&R.in_kmap_lock)) {
+            R.blocked_seen = 1;
+            return;
+        }
+        if (tt_now_ns() > end)
+            tt_stuck("the actor neither returned nor blocked on kmap_lock");
+        tt_sleep_ns(100000);
+    }
+}
+
+static void fire(void)
+{
+    if (R.fired)
+        return;
+    R.fired = 1;
+    pthread_mutex_lock(&R.mu);
+    R.op = R.op_next;
+    R.pfn = R.pfn_next;
+    R.requested = 1;
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+    wait_actor(1);
+}
+
+static void *actor(void *arg)
+{
+    (void)arg;
+    is_actor = 1;
+    pthread_mutex_lock(&R.mu);
+    while (!R.requested && !R.quit)
+        pthread_cond_wait(&R.cv, &R.mu);
+    int op = R.op;
+    hm_pfn_t pfn = R.pfn;
+    pthread_mutex_unlock(&R.mu);
+    if (op == ACT_KMAP)
+        R.rc = hm_kmap(R.hm.ctx, pfn, &R.va);
+    else if (op == ACT_KUNMAP)
+        R.rc = hm_kunmap(R.hm.ctx, pfn);
+    pthread_mutex_lock(&R.mu);
+    R.returned = 1;
+    pthread_mutex_unlock(&R.mu);
+    return NULL;
+}
+
+static int w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
+{
+    int rc = R.inner.set_pte(m, va, pte);
+    if (pte == 0 && va == R.trigger_clear && !is_actor)
+        fire(); /* after the clear: the flush has claimed this slot and cleared its PTE */
+    return rc;
+}
+static void w_flush_tlb_range(void *m, hm_vaddr_t start, hm_vaddr_t end)
+{
+    R.inner.flush_tlb_range(m, start, end);
+    if (R.trigger_flush && !is_actor)
+        fire();
+}
+static void w_lock(void *m, unsigned id)
+{
+    if (id == HM_LOCK_KMAP && is_actor)
+        atomic_store(&R.in_kmap_lock, 1);
+    R.inner.lock(m, id);
+    if (id == HM_LOCK_KMAP && is_actor)
+        atomic_store(&R.in_kmap_lock, 0);
+}
+
+static void adapt(void *cookie, struct hm_machine *hw)
+{
+    (void)cookie;
+    R.inner = *hw;
+    hw->set_pte = w_set_pte;
+    hw->flush_tlb_range = w_flush_tlb_range;
+    hw->lock = w_lock;
+}
+
+static pthread_t actor_tid;
+
+static int open_machine(int locking)
+{
+    struct hm_config cfg = {0};
+    struct harness_hooks hooks = {0};
+    char err[160];
+
+    memset(&R, 0, sizeof R);
+    pthread_mutex_init(&R.mu, NULL);
+    pthread_cond_init(&R.cv, NULL);
+    cfg.arch = hm_arch_find("x86");
+    cfg.last_pkmap = SLOTS;
+    cfg.locking = locking;
+    hooks.adapt = adapt;
+    if (harness_machine_open(&R.hm, &cfg, &hooks, err, sizeof err) != 0) {
+        CHECK(0, "harness_machine_open: %s", err);
+        return -1;
+    }
+    CHECK(hm_ctx_locking(R.hm.ctx) == locking, "the context runs locking %d, want %d", hm_ctx_locking(R.hm.ctx),
+          locking);
+    return pthread_create(&actor_tid, NULL, actor, NULL) == 0 ? 0 : -1;
+}
+
+static void close_machine(void)
+{
+    pthread_mutex_lock(&R.mu);
+    R.quit = 1;
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+    pthread_join(actor_tid, NULL);
+    harness_machine_close(&R.hm);
+    pthread_cond_destroy(&R.cv);
+    pthread_mutex_destroy(&R.mu);
+}
+
+static hm_pfn_t page(uint32_t k)
+{
+    return R.hm.layout.highmem_start_pfn + k;
+}
+static hm_vaddr_t slot_addr(uint32_t nr)
+{
+    return R.hm.layout.pkmap_base + ((hm_vaddr_t)nr << R.hm.layout.page_shift);
+}
+
+/* A kmap of pfn on the main thread that must succeed. */
+static hm_vaddr_t kmap_ok(hm_pfn_t pfn)
+{
+    hm_vaddr_t va = 0;
+    int rc = hm_kmap(R.hm.ctx, pfn, &va);
+    CHECK(rc == HM_OK, "kmap 0x%x: %s", pfn, hm_strerror(rc));
+    return va;
+}
+static void kunmap_ok(hm_pfn_t pfn)
+{
+    int rc = hm_kunmap(R.hm.ctx, pfn);
+    CHECK(rc == HM_OK, "kunmap 0x%x: %s", pfn, hm_strerror(rc));
+}
+
+/* va maps pfn: the page's first byte, written physically, reads back through the MMU. */
+static void check_maps(hm_vaddr_t va, hm_pfn_t pfn, uint8_t sig)
+{
+    uint8_t got = 0;
+    int rc;
+    hm_sim_phys_write(R.hm.sim, pfn, 0, sig);
+    rc = hm_sim_load(R.hm.sim, 0, va, &got);
+    CHECK(rc == HM_OK && got == sig, "0x%08" PRIx64 " should map pfn 0x%x: load %s, 0x%02x want 0x%02x", va, pfn,
+          hm_strerror(rc), got, sig);
+}
+
+static void check_invariants(const char *when)
+{
+    char msg[160];
+    int inv = hm_check_invariants(R.hm.ctx, msg, sizeof msg);
+    CHECK(inv == 0, "%s: invariants: %s", when, msg);
+}
+
+/* A kmap hit on page P (slot 2, count 1) while hm_kmap_flush_unused tears the window down. The
+ * actor is asked from the PTE clear of slot 1, which the flush claims first: in the fast mode
+ * it raises slot 2's count before the flush reaches it, so the flush must leave slot 2 mapped
+ * (a flush that took the count blindly would clear the PTE under the actor's mapping). With
+ * kmap_lock around every kmap, the actor waits for the flush and maps P anew. */
+static void hit_before_the_flush_claims(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_stats st;
+    if (open_machine(locking) != 0)
+        return;
+    hm_pfn_t q = page(1), p = page(2);
+    kmap_ok(q); /* slot 1 */
+    kmap_ok(p); /* slot 2 */
+    kunmap_ok(q);
+    kunmap_ok(p);
+    R.trigger_clear = slot_addr(1);
+    R.op_next = ACT_KMAP;
+    R.pfn_next = p;
+    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
+    CHECK(R.fired, "the flush cleared slot 1's PTE");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
+    hm_get_stats(R.hm.ctx, &st);
+    if (locking == HM_LOCKING_FAST) {
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast hit returned without waiting for kmap_lock");
+        CHECK(R.va == slot_addr(2), "the hit kept slot 2 (got 0x%08" PRIx64 ")", R.va);
+        CHECK(st.slots_freed == 1, "the flush freed only slot 1 (freed %" PRIu64 ")", st.slots_freed);
+        CHECK(hm_pkmap_count(R.hm.ctx, 2) == 2, "slot 2 count %d, want 2", hm_pkmap_count(R.hm.ctx, 2));
+    } else {
+        CHECK(R.blocked_seen, "the kernel-mode kmap waited for kmap_lock");
+        CHECK(st.slots_freed == 2, "the flush freed slots 1 and 2 (freed %" PRIu64 ")", st.slots_freed);
+    }
+    check_maps(R.va, p, 0x5a);
+    check_invariants("after the flush");
+    kunmap_ok(p);
+    check_invariants("at the end");
+    close_machine();
+}
+
+/* A kmap hit on page P whose slot the flush has already claimed (count 0, PTE cleared, P still
+ * hashed): the actor is asked from the clear of P's own slot. The hit must not raise a count of
+ * 0 (it would return an address whose PTE is gone): it takes the locked path, waits for the
+ * flush, and maps P anew, in both modes. */
+static void hit_after_the_flush_claims(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    if (open_machine(locking) != 0)
+        return;
+    hm_pfn_t p = page(2);
+    kmap_ok(p); /* slot 1 */
+    kunmap_ok(p);
+    R.trigger_clear = slot_addr(1);
+    R.op_next = ACT_KMAP;
+    R.pfn_next = p;
+    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
+    CHECK(R.fired, "the flush cleared slot 1's PTE");
+    CHECK(R.blocked_seen && !R.returned_seen, "the kmap of a claimed slot waited for kmap_lock");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
+    CHECK(R.va == slot_addr(2), "P mapped anew at the next free slot, 2 (got 0x%08" PRIx64 ")", R.va);
+    CHECK(hm_pkmap_count(R.hm.ctx, 1) == 0, "slot 1 stays free (count %d)", hm_pkmap_count(R.hm.ctx, 1));
+    check_maps(R.va, p, 0xa5);
+    check_invariants("after");
+    kunmap_ok(p);
+    close_machine();
+}
+
+/* A kunmap racing a kmap that is about to sleep. Every slot is held; the main thread's kmap of
+ * a new page scans, wraps and flushes (nothing to free); from that flush's TLB flush, with
+ * kmap_lock held by the main thread, the actor kunmaps page P (slot 3, not yet re-scanned).
+ * Fast mode: the kunmap needs no lock, drops slot 3 to 1 and sees no waiter; the kmap's scan then
+ * finds every slot busy, and must not sleep on a wake-up that already happened: its re-check
+ * after counting itself a waiter finds slot 3 at count 1, rescans, and maps the page there
+ * without sleeping. Kernel mode: the kunmap waits for kmap_lock; the kmap sleeps, the kunmap
+ * wakes it, and it maps the page in slot 3. */
+static void kunmap_before_the_sleep(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_stats st;
+    if (open_machine(locking) != 0)
+        return;
+    for (uint32_t k = 0; k < SLOTS; k++)
+        kmap_ok(page(10 + k)); /* slots 1, 2, 3, then 0 after a wrap */
+    hm_pfn_t p = page(12); /* slot 3, count 2: held once; the actor's kunmap drops it to 1 */
+    R.trigger_flush = 1;
+    R.op_next = ACT_KUNMAP;
+    R.pfn_next = p;
+    hm_vaddr_t va = kmap_ok(page(20));
+    CHECK(R.fired, "the kmap's wrap flushed");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
+    CHECK(va == slot_addr(3), "the new page took slot 3 (got 0x%08" PRIx64 ")", va);
+    hm_get_stats(R.hm.ctx, &st);
+    if (locking == HM_LOCKING_FAST) {
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
+        CHECK(st.sleeps == 0 && st.wakeups == 0, "no sleep (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    } else {
+        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
+        CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    }
+    CHECK(hm_nr_waiters(R.hm.ctx) == 0, "no waiter left (%u)", hm_nr_waiters(R.hm.ctx));
+    check_maps(va, page(20), 0x3c);
+    check_invariants("after");
+    close_machine();
+}
+
+#define BOTH(name) {#name "_fast", name, (const void *)(intptr_t)HM_LOCKING_FAST}, \
+                   {#name "_kernel", name, (const void *)(intptr_t)HM_LOCKING_KERNEL}
+
+int main(void)
+{
+    static const struct tt_case cases[] = {
+        BOTH(hit_before_the_flush_claims),
+        BOTH(hit_after_the_flush_claims),
+        BOTH(kunmap_before_the_sleep),
+    };
+    return tt_main(cases, sizeof cases / sizeof cases[0], "RACE_TEST_ONLY");
+}
