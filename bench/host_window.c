@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "host/host.h"
 #include "host/window.h"
 
@@ -51,42 +51,9 @@ struct opts {
     unsigned methods; /* bit i: method i */
 };
 
-/* Parse "a,b,c" of numbers in [lo, hi] into out; returns the count, 0 on error. */
-static unsigned parse_list(const char *s, unsigned *out, unsigned lo, unsigned hi)
-{
-    unsigned n = 0;
-    char *end;
-    while (*s && n < MAX_LIST) {
-        unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v < lo || v > hi || (*end && *end != ','))
-            return 0;
-        out[n++] = (unsigned)v;
-        s = *end ? end + 1 : end;
-    }
-    return *s ? 0 : n;
-}
-
-static int parse_u32(const char *s, uint32_t *out, uint32_t lo, uint32_t hi)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return 0;
-    *out = (uint32_t)v;
-    return 1;
-}
-
 /* ---------------------------------------------------------------------------------------
  * The access pattern: Zipf(s) over the pages, ranks scattered by a permutation.
  * ------------------------------------------------------------------------------------- */
-static uint64_t rng_next(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 struct pattern {
     uint32_t pages;
     uint32_t *perm; /* rank -> page */
@@ -105,7 +72,7 @@ static void pattern_set(struct pattern *pt, double s)
 static void pattern_fill(const struct pattern *pt, uint64_t seed, uint32_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        double u = (double)(rng_next(&seed) >> 11) * 0x1.0p-53;
+        double u = (double)(bench_rng_next(&seed) >> 11) * 0x1.0p-53;
         uint32_t lo = 0, hi = pt->pages - 1;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
@@ -539,22 +506,15 @@ static void access_loop(struct thr *t, const uint32_t *seq, size_t n)
     }
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Each thread times itself from the common start: the run's wall time is the first start to
  * the last end (the main thread may be scheduled after short runs are over). */
 static void *thread_main(void *arg)
 {
     struct thr *t = arg;
     pthread_barrier_wait(&t->b->start);
-    t->t0 = now_ns();
+    t->t0 = bench_now_ns();
     access_loop(t, t->seq, t->n);
-    t->t1 = now_ns();
+    t->t1 = bench_now_ns();
     return NULL;
 }
 
@@ -651,18 +611,6 @@ static int run_one(struct bench *b, const struct method *m, unsigned nthreads, u
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Parse the command line into o. Returns 0, 1 for --help (printed), 2 on an error (said). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -673,19 +621,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
             fputs(usage, stdout);
             return 1;
         } else if (strcmp(a, "--slots") == 0) {
-            ok = parse_u32(v, &o->slots, 2, 1u << 20) && !(o->slots & (o->slots - 1));
+            ok = bench_parse_u32(v, &o->slots, 2, 1u << 20) && !(o->slots & (o->slots - 1));
         } else if (strcmp(a, "--ratio") == 0) {
-            ok = parse_u32(v, &o->ratio, 1, 1024);
+            ok = bench_parse_u32(v, &o->ratio, 1, 1024);
         } else if (strcmp(a, "--accesses") == 0) {
-            ok = parse_u32(v, &o->accesses, 10, 100000000);
+            ok = bench_parse_u32(v, &o->accesses, 10, 100000000);
         } else if (strcmp(a, "--runs") == 0) {
-            ok = parse_u32(v, &o->runs, 1, MAX_RUNS);
+            ok = bench_parse_u32(v, &o->runs, 1, MAX_RUNS);
         } else if (strcmp(a, "--seed") == 0) {
-            ok = parse_u32(v, &o->seed, 0, UINT32_MAX);
+            ok = bench_parse_u32(v, &o->seed, 0, UINT32_MAX);
         } else if (strcmp(a, "--threads") == 0) {
-            ok = (o->nthreads = parse_list(v, o->threads, 1, MAX_THREADS)) != 0;
+            ok = (o->nthreads = bench_parse_list(v, o->threads, MAX_LIST, 1, MAX_THREADS)) != 0;
         } else if (strcmp(a, "--hit") == 0) {
-            ok = (o->nhits = parse_list(v, o->hits, 1, 99)) != 0;
+            ok = (o->nhits = bench_parse_list(v, o->hits, MAX_LIST, 1, 99)) != 0;
         } else if (strcmp(a, "--methods") == 0) {
             char buf[256], *save = NULL;
             snprintf(buf, sizeof buf, "%s", v);
@@ -730,7 +678,7 @@ static int memory_init(struct bench *b, struct pattern *pt, uint32_t seed)
     for (uint32_t k = 0; k < b->pages; k++)
         pt->perm[k] = k;
     for (uint32_t k = b->pages - 1; k > 0; k--) {
-        uint32_t j = (uint32_t)(rng_next(&x) % (k + 1)), tmp = pt->perm[k];
+        uint32_t j = (uint32_t)(bench_rng_next(&x) % (k + 1)), tmp = pt->perm[k];
         pt->perm[k] = pt->perm[j];
         pt->perm[j] = tmp;
     }
@@ -791,12 +739,12 @@ static void print_figures(const struct opts *o, struct figures *f)
                 continue;
             printf("| %s |", methods[k].name);
             for (unsigned h = 0; h < o->nhits; h++) {
-                double *v = f->ns[h][ti][k], med = median(v, o->runs); /* v now sorted */
+                double *v = f->ns[h][ti][k], med = bench_median(v, o->runs); /* v now sorted */
                 if (med >= 10)
                     printf(" %.0f ±%.0f%% |", med, 50.0 * (v[o->runs - 1] - v[0]) / med);
                 else /* a few ns: the range says nothing more */
                     printf(" %.1f (%.1f-%.1f) |", med, v[0], v[o->runs - 1]);
-                printf(" %.3f |", median(f->calls[h][ti][k], o->runs));
+                printf(" %.3f |", bench_median(f->calls[h][ti][k], o->runs));
             }
             printf("\n");
         }
@@ -817,7 +765,7 @@ static void print_figures(const struct opts *o, struct figures *f)
                     for (unsigned r = 0; (o->methods & (1u << k)) && r < o->runs; r++)
                         v[nv++] = f->hit[h][ti][k][r];
                 if (nv)
-                    printf(" %.1f %% (%u thread%s)", median(v, nv), o->threads[ti],
+                    printf(" %.1f %% (%u thread%s)", bench_median(v, nv), o->threads[ti],
                            o->threads[ti] > 1 ? "s" : "");
             }
         }
