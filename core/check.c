@@ -65,19 +65,19 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
                     msg, msg_len);
 
     for (i = 0; i < ctx->last_pkmap; i++) {
-        hm_pte_t pte = hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i));
+        hm_pte_t pte = hm_pte_get(ctx, hm_pkmap_addr(ctx, i));
         if (hm_slot_count(ctx, i) == 0) {
             /* I2 */
-            if (!hm_core_pte_none(ctx, pte))
+            if (!hm_pte_is_none(ctx, pte))
                 return fail(2, "count 0 but PTE present at slot", i, msg, msg_len);
         } else {
             hm_pfn_t p;
             /* I3 */
             in_use++;
-            if (hm_core_pte_none(ctx, pte))
+            if (hm_pte_is_none(ctx, pte))
                 return fail(3, "count >= 1 but PTE none at slot", i, msg, msg_len);
-            p = hm_core_pte_pfn(ctx, pte);
-            if (!hm_core_is_highmem(ctx, p))
+            p = hm_pte_page(ctx, pte);
+            if (!hm_is_highmem(ctx, p))
                 return fail(3, "slot maps a non-highmem pfn at slot", i, msg, msg_len);
             if (hm_page_address_slot(ctx, p) != i)
                 return fail(3, "page_address disagrees with slot", i, msg, msg_len);

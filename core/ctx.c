@@ -17,13 +17,14 @@ size_t hm_ctx_align(void)
 
 /* Offsets of the variable-size arrays behind struct hm_ctx. */
 struct ctx_plan {
-    size_t slot_off, pam_off, cpu_off, total;
+    size_t slot_off, hint_off, pam_off, cpu_off, total;
 };
 
 static void plan(const struct hm_layout *l, struct ctx_plan *p)
 {
     p->slot_off = round_up(sizeof(struct hm_ctx));
-    p->pam_off = round_up(p->slot_off + (size_t)l->last_pkmap * sizeof(struct hm_slot));
+    p->hint_off = round_up(p->slot_off + (size_t)l->last_pkmap * sizeof(struct hm_slot));
+    p->pam_off = round_up(p->hint_off + (size_t)l->last_pkmap * 2u * sizeof(uint32_t));
     p->cpu_off = round_up(p->pam_off + (size_t)l->last_pkmap * sizeof(struct hm_pam));
     p->total = round_up(p->cpu_off + (size_t)l->nr_cpus * sizeof(struct hm_cpu_state));
 }
@@ -57,7 +58,7 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
         return HM_ENOSPC;
 
     /* Zero the header in one assignment, then each array through its own type: the arrays
-     * are most of the context (LAST_PKMAP x 44 bytes) and need one store per element, not per
+     * are most of the context (LAST_PKMAP x 52 bytes) and need one store per element, not per
      * byte. page_address_maps is filled by hm_page_address_init. */
     ctx = mem;
     *ctx = (struct hm_ctx){0};
@@ -77,6 +78,10 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     for (uint32_t half = l.last_pkmap >> 1; half > 1u; half >>= 1)
         ctx->slot_half_shift++;
     ctx->slots = (struct hm_slot *)(void *)(base + p.slot_off);
+    ctx->hint = (uint32_t *)(void *)(base + p.hint_off);
+    ctx->hint_mask = l.last_pkmap ? 2u * l.last_pkmap - 1u : 0;
+    for (uint32_t i = 0; l.last_pkmap && i <= ctx->hint_mask; i++)
+        ctx->hint[i] = HM_NO_SLOT;
     ctx->page_address_maps = (struct hm_pam *)(void *)(base + p.pam_off);
     ctx->cpus = (struct hm_cpu_state *)(void *)(base + p.cpu_off);
     for (uint32_t i = 0; i < l.last_pkmap; i++)
@@ -89,10 +94,6 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     return HM_OK;
 }
 
-int hm_ctx_ok(const struct hm_ctx *ctx)
-{
-    return ctx && ctx->magic == HM_CTX_MAGIC;
-}
 
 const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx)
 {

@@ -29,7 +29,7 @@
 #define HM_ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
 #define HM_RMW_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST) /* returns the old value */
 #define HM_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define HM_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define HM_LOAD_SEQ(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define HM_FENCE_ACQUIRE() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define HM_FENCE_RELEASE() __atomic_thread_fence(__ATOMIC_RELEASE)
 #else
@@ -39,7 +39,7 @@
 #define HM_ADD(p, v) ((void)(*(p) += (v)))
 #define HM_RMW_ADD(p, v) ((*(p) += (v)) - (v))
 #define HM_LOAD_ACQUIRE(p) (*(p))
-#define HM_FENCE() ((void)0)
+#define HM_LOAD_SEQ(p) (*(p))
 #define HM_FENCE_ACQUIRE() ((void)0)
 #define HM_FENCE_RELEASE() ((void)0)
 #endif
@@ -47,14 +47,17 @@
 /* The same for 64-bit values: the slot words and every uint64_t counter. */
 #if HM_FAST_KMAP
 #define HM_LOAD64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define HM_LOAD64_SEQ(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define HM_STORE64_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define HM_ADD64(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
 /* Compare-and-swap: *p from *expected to desired; on failure *expected is what *p held.
- * Acquire on success pairs with the release that published the word (map_new_virtual). */
+ * Sequentially consistent on success: it pairs with the release that published the word
+ * (map_new_virtual), and takes part in the no-lost-wake-up order (fast.h). */
 #define HM_CAS64(p, expected, desired)                                                          \
     __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)
 #else
 #define HM_LOAD64(p) (*(p))
+#define HM_LOAD64_SEQ(p) (*(p))
 #define HM_STORE64_RELEASE(p, v) ((void)(*(p) = (v)))
 #define HM_ADD64(p, v) ((void)(*(p) += (v)))
 #define HM_CAS64(p, expected, desired) hm_cas64_plain((p), (expected), (desired))

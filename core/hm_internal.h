@@ -34,6 +34,7 @@ struct hm_slot {
     uint64_t reuse1;  /* of those, at count 1 (kmap_reuse_count1) */
     uint64_t kunmaps; /* kunmaps that dropped a reference here (kunmap_calls) */
 };
+#define HM_NO_PAGE UINT32_MAX /* never a pfn: pfn < max_pfn <= UINT32_MAX */
 #define HM_WORD(page, count) (((uint64_t)(page) << 32) | (uint32_t)(count))
 static inline int32_t hm_word_count(uint64_t w)
 {
@@ -65,6 +66,8 @@ struct hm_ctx {
     uint32_t slot_half_shift; /* log2(last_pkmap / 2): hm_slot()'s interleave */
     int fast;                 /* HM_LOCKING_FAST in effect */
     struct hm_slot *slots;    /* [last_pkmap], in hm_slot() order */
+    uint32_t *hint;           /* [hint_mask + 1]: HM_LOCKING_FAST's slot of a pfn (fast.h) */
+    uint32_t hint_mask;       /* 2 * last_pkmap - 1 */
 
     /* the hashed page_address table */
     struct hm_pam *page_address_maps; /* [last_pkmap] */
@@ -113,6 +116,60 @@ static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
     return nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
 }
 
+/* The validity check every public call makes first. */
+static inline int hm_ctx_ok(const struct hm_ctx *ctx)
+{
+    return ctx && ctx->magic == HM_CTX_MAGIC;
+}
+
+/* Inline forms of what the hot paths ask on every call. The hm_core_* services that answer the
+ * same questions for arch backends (services.c: is_highmem, lowmem_address, get_pte, pte_none,
+ * pte_pfn, mk_pte, in_interrupt) and hm_hash_long32 (page_address.c) are these, out of line. */
+static inline int hm_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return pfn >= ctx->layout.highmem_start_pfn && pfn < ctx->layout.max_pfn;
+}
+/* pfn < highmem_start_pfn: inside the direct map, which ends at high_memory <= 2^va_bits. */
+static inline hm_vaddr_t hm_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return ctx->layout.page_offset + ((hm_vaddr_t)pfn << ctx->layout.page_shift);
+}
+/* The machine's PTE read and the arch's PTE format (the default: pfn << page_shift | prot). */
+static inline hm_pte_t hm_pte_get(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
+{
+    return ctx->machine.get_pte ? ctx->machine.get_pte(ctx->machine.m, vaddr) : 0;
+}
+static inline int hm_pte_is_none(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return ctx->arch->pte_none ? ctx->arch->pte_none(pte) : pte == 0;
+}
+static inline hm_pfn_t hm_pte_page(const struct hm_ctx *ctx, hm_pte_t pte)
+{
+    return ctx->arch->pte_pfn ? ctx->arch->pte_pfn(pte) : (hm_pfn_t)(pte >> ctx->layout.page_shift);
+}
+static inline hm_pte_t hm_pte_make(const struct hm_ctx *ctx, hm_pfn_t pfn, hm_pte_t prot)
+{
+    return ctx->arch->mk_pte ? ctx->arch->mk_pte(pfn, prot) : (((hm_pte_t)pfn << ctx->layout.page_shift) | prot);
+}
+static inline int hm_in_interrupt(const struct hm_ctx *ctx)
+{
+    return ctx->machine.in_interrupt ? ctx->machine.in_interrupt(ctx->machine.m) != 0 : 0;
+}
+/* hash_long() of a 32-bit kernel: multiply by GOLDEN_RATIO_PRIME modulo 2^32, keep the top
+ * bits (1..32). Done in uint32_t so a 64-bit host computes the 32-bit kernel's value. */
+static inline uint32_t hm_hash32(uint32_t val, unsigned bits)
+{
+    return (uint32_t)(val * 0x9e370001u) >> (32u - bits);
+}
+/* page_slot(): the bucket of a page, hashing the address of its struct page in mem_map. That
+ * is a 32-bit kernel's pointer, hashed by its 32-bit hash_long: the sum is taken modulo 2^32
+ * as that kernel's pointer arithmetic would (sparc's 2^24 frames of 32 bytes do pass 4 GiB). */
+static inline uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    uint32_t page_ptr = (uint32_t)(ctx->layout.mem_map + (uint64_t)pfn * ctx->layout.struct_page_size);
+    return hm_hash32(page_ptr, HM_PA_HASH_ORDER);
+}
+
 /* The embedder's hooks the algorithm calls directly: the event stream and the locks. */
 static inline void hm_emit(struct hm_ctx *ctx, int kind, uint32_t cpu, uint64_t a, uint64_t b, hm_pte_t pte)
 {
@@ -140,7 +197,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  *                      depth, atomic slot addresses, PTE format, address arithmetic
  *   page_address.c     the page_address hash and pool
  *   ctx.c              context size, set-up and validity
- *   fast.c             HM_LOCKING_FAST's lock-free kmap hit and kunmap
+ *   fast.h, fast.c     HM_LOCKING_FAST's lock-free kmap hit and kunmap
  *   pkmap.c            kmap_high, kmap, kunmap_high and flush_all_zero_pkmaps
  *   inspect.c          read-only views of a context
  *   kmap.c, check.c    the public kmap family; hm_check_invariants */
@@ -165,21 +222,21 @@ uint32_t hm_page_address_slot(struct hm_ctx *ctx, hm_pfn_t pfn);
 uint32_t hm_page_address_slot_nolock(const struct hm_ctx *ctx, hm_pfn_t pfn);
 uint32_t hm_page_address_slot_exact(struct hm_ctx *ctx, hm_pfn_t pfn);
 int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t slot); /* HM_NO_SLOT: remove */
-uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn);
 
-/* fast.c: HM_LOCKING_FAST's kmap hit and kunmap, taking no lock. Each returns 1 when done, 0
- * when the call must take the locked path (not mapped, count too low, a slot being recycled,
- * or a misuse the locked path reports). hm_any_slot_reclaimable: whether some slot's count is
- * 0 or 1 (a sleeper's re-check, see map_new_virtual). */
-int hm_fast_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
-int hm_fast_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
+/* fast.c (the hit and kunmap themselves are inline in fast.h): hm_fast_wake, the wake-up after
+ * a fast kunmap dropped a count to 1 and saw a waiter; hm_any_slot_reclaimable, whether some
+ * slot's count is 0 or 1 (a sleeper's re-check, see map_new_virtual; seq_cst loads). */
+void hm_fast_wake(struct hm_ctx *ctx, hm_pfn_t pfn);
 int hm_any_slot_reclaimable(const struct hm_ctx *ctx);
+
+/* pkmap.c: kmap_high and kunmap_high under kmap_lock (fast.h puts the fast mode's attempt
+ * without the lock in front of them). */
+int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
+int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn);
 
 /* pkmap.c: wake the tasks on pkmap_map_wait (HM_EV_WAKEUP, then the machine's wake_all),
  * called without locks once a kunmap has counted the wake-up. */
 void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn);
 
-/* ctx.c */
-int hm_ctx_ok(const struct hm_ctx *ctx);
 
 #endif /* HM_INTERNAL_H */

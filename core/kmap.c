@@ -1,7 +1,7 @@
 /* kmap.c - the public kmap family: argument checks, then the arch's front or the core's
  * default (the !CONFIG_HIGHMEM / asm-generic behaviour), plus page_address and kmap_to_page.
  * SPDX-License-Identifier: MIT */
-#include "hm_internal.h"
+#include "fast.h"
 
 static int bad_arg(struct hm_ctx *ctx, const char *function, uint64_t arg)
 {
@@ -65,7 +65,7 @@ static int do_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *
         return err;
     if (ctx->arch->kmap)
         return ctx->arch->kmap(ctx, pfn, may_sleep, vaddr);
-    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
+    return hm_kmap_default(ctx, pfn, may_sleep, vaddr);
 }
 
 int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
@@ -88,11 +88,11 @@ int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
     if (ctx->arch->kunmap)
         return ctx->arch->kunmap(ctx, pfn);
     /* x86 / ppc: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high */
-    if (hm_core_in_interrupt(ctx))
+    if (hm_in_interrupt(ctx))
         return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kunmap", pfn);
-    if (!hm_core_is_highmem(ctx, pfn))
+    if (!hm_is_highmem(ctx, pfn))
         return HM_OK;
-    return hm_core_kunmap_high(ctx, pfn);
+    return hm_kunmap_high(ctx, pfn);
 }
 
 int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type, hm_pte_t prot,
@@ -209,8 +209,8 @@ int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
         return HM_EINVAL;
     if ((err = page_args(ctx, pfn, vaddr, "page_address")) != HM_OK)
         return err;
-    if (!hm_core_is_highmem(ctx, pfn))
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
+    if (!hm_is_highmem(ctx, pfn))
+        *vaddr = hm_lowmem_address(ctx, pfn);
     else
         *vaddr = ctx->last_pkmap ? hm_page_address_of(ctx, pfn) : 0;
     return HM_OK;

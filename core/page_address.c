@@ -3,22 +3,9 @@
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
-/* hash_long() of a 32-bit kernel: multiply by GOLDEN_RATIO_PRIME modulo 2^32, keep the top
- * bits. Done in uint32_t so a 64-bit host computes the 32-bit kernel's value. */
 uint32_t hm_hash_long32(uint32_t val, unsigned bits)
 {
-    if (bits == 0 || bits > 32)
-        return 0;
-    return (uint32_t)(val * 0x9e370001u) >> (32u - bits);
-}
-
-/* page_slot(): the bucket of a page, hashing the address of its struct page in mem_map. That
- * is a 32-bit kernel's pointer, hashed by its 32-bit hash_long: the sum is taken modulo 2^32
- * as that kernel's pointer arithmetic would (sparc's 2^24 frames of 32 bytes do pass 4 GiB). */
-uint32_t hm_page_slot(const struct hm_ctx *ctx, hm_pfn_t pfn)
-{
-    uint32_t page_ptr = (uint32_t)(ctx->layout.mem_map + (uint64_t)pfn * ctx->layout.struct_page_size);
-    return hm_hash_long32(page_ptr, HM_PA_HASH_ORDER);
+    return bits == 0 || bits > 32 ? 0 : hm_hash32(val, bits);
 }
 
 /* page_address_init(): records 0..LAST_PKMAP-1 are each added at the head of the pool, so the
@@ -52,21 +39,20 @@ static void table_unlock(struct hm_ctx *ctx, unsigned id)
         hm_unlock(ctx, id);
 }
 
-/* The walk of a bucket, every field read with one atomic load. A reader holding no lock may
- * meet records being moved (a walk that leaves its bucket ends in the pool or another bucket,
- * always at NIL), so the walk stops after LAST_PKMAP records and an index out of range ends it:
- * its answer is a candidate the caller validates. */
+/* The walk of a bucket without its lock, every field read with one atomic load. A reader may meet records being moved (a walk that leaves its
+ * bucket ends in the pool or another bucket, always at NIL), so the walk stops after LAST_PKMAP
+ * records and an index out of range ends it: its answer is a candidate the caller validates. */
 uint32_t hm_page_address_slot_nolock(const struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     const struct hm_pam *maps = ctx->page_address_maps;
     int32_t r = HM_LOAD(&ctx->page_address_htable[hm_page_slot(ctx, pfn)].head);
 
-    for (uint32_t steps = 0; r != HM_NIL && (uint32_t)r < ctx->last_pkmap && steps < ctx->last_pkmap; steps++) {
+    for (uint32_t steps = 0; (uint32_t)r < ctx->last_pkmap && steps < ctx->last_pkmap; steps++) {
         if (HM_LOAD(&maps[r].page) == pfn)
             return HM_LOAD(&maps[r].slot);
         r = HM_LOAD(&maps[r].next);
     }
-    return HM_NO_SLOT;
+    return HM_NO_SLOT; /* NIL (-1) is out of range too */
 }
 
 /* page_address() for a highmem page, as the slot number (hm_internal.h). */
@@ -134,7 +120,7 @@ int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t slot)
     struct hm_pam *maps = ctx->page_address_maps;
     uint32_t b;
 
-    if (!hm_core_is_highmem(ctx, pfn))
+    if (!hm_is_highmem(ctx, pfn))
         return hm_core_bug(ctx, HM_BUG_SET_ADDR_LOWMEM, HM_EINVAL, "set_page_address", pfn);
     b = hm_page_slot(ctx, pfn);
 

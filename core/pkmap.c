@@ -1,7 +1,7 @@
 /* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
  * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
  * SPDX-License-Identifier: MIT */
-#include "hm_internal.h"
+#include "fast.h"
 
 /* flush_all_zero_pkmaps(). Caller holds kmap_lock. The cache-flush hook runs first, even when
  * nothing will be freed; every count-1 slot is torn down in ascending order (count 0, PTE
@@ -12,12 +12,24 @@
  * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
  * is kept as it was (count 1, mapped, hashed) and the others are torn down as usual.
  * Returns HM_OK, HM_EMACHINE (some slot kept), or the BUG's error. */
+/* A flush that read another page from slot i's PTE than the slot was given (only a corrupted
+ * PTE does that) has unhashed that page from its own slot nr, which keeps its count, as in the
+ * kernel. The word's page then names no page, so that no kmap or kunmap without the lock
+ * finds the page there: they take the locked path and see what the kernel's table says. */
+static void forget_page(struct hm_ctx *ctx, uint32_t nr)
+{
+    struct hm_slot *s = hm_slot(ctx, nr);
+    uint64_t w = HM_LOAD64(&s->word);
+    while (!HM_CAS64(&s->word, &w, HM_WORD(HM_NO_PAGE, hm_word_count(w))))
+        ;
+}
+
 static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct hm_bug_report *bug)
 {
     uint32_t i, freed = 0, kept = 0;
 
     for (i = 0; i < ctx->last_pkmap; i++)
-        if (hm_slot_count(ctx, i) == 1 && hm_core_pte_none(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i))))
+        if (hm_slot_count(ctx, i) == 1 && hm_pte_is_none(ctx, hm_pte_get(ctx, hm_pkmap_addr(ctx, i))))
             return hm_bug_note(bug, HM_BUG_FLUSH_PTE_NONE, HM_EFAULT, "flush_all_zero_pkmaps", bug_arg);
 
     hm_emit(ctx, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
@@ -34,7 +46,7 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
          * count (or raises it now) keeps the slot, and no kmap raises a count of 0. */
         if (hm_word_count(w) != 1 || !HM_CAS64(&s->word, &w, HM_WORD(hm_word_page(w), 0)))
             continue;
-        page = hm_core_pte_pfn(ctx, hm_core_get_pte(ctx, hm_pkmap_addr(ctx, i)));
+        page = hm_pte_page(ctx, hm_pte_get(ctx, hm_pkmap_addr(ctx, i)));
         nr = hm_page_address_slot(ctx, page);
         if (nr >= ctx->last_pkmap) /* cannot happen while I3 holds; clear the slot's own PTE then */
             nr = i;
@@ -44,6 +56,8 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
             continue;
         }
         hm_set_page_address(ctx, page, HM_NO_SLOT);
+        if (nr != i)
+            forget_page(ctx, nr);
         freed++;
     }
 
@@ -110,12 +124,11 @@ start:
         }
         (void)HM_RMW_ADD(&ctx->nr_waiters, 1u);
         /* HM_LOCKING_FAST: a kunmap holding no lock may have dropped a count to 1 after the
-         * scan passed its slot, and seen no waiter. Now that this task is counted, either it
-         * sees that count here or that kunmap sees the waiter (HM_FENCE on both sides, fast.c),
-         * and wakes it only after taking kmap_lock, which this task holds until sleep() has
-         * registered. With kmap_lock around every kunmap no slot can be found here. */
+         * scan passed its slot, and seen no waiter. Now that this task is counted (seq_cst),
+         * either its re-check (seq_cst loads) sees that count or that kunmap sees the waiter
+         * (fast.h), and wakes it only after taking kmap_lock, which this task holds until
+         * sleep() has registered. With kmap_lock around every kunmap no slot is found here. */
         if (ctx->fast) {
-            HM_FENCE();
             if (hm_any_slot_reclaimable(ctx)) {
                 (void)HM_RMW_ADD(&ctx->nr_waiters, (uint32_t)-1);
                 goto start;
@@ -140,34 +153,35 @@ start:
     vaddr = hm_pkmap_addr(ctx, nr);
     if (ctx->page_address_pool.head == HM_NIL) /* set_page_address would BUG: change nothing */
         return hm_bug_note(bug, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
-    if (hm_core_set_pte(ctx, vaddr, hm_core_mk_pte(ctx, pfn, ctx->arch->kmap_prot)) != HM_OK)
+    if (hm_core_set_pte(ctx, vaddr, hm_pte_make(ctx, pfn, ctx->arch->kmap_prot)) != HM_OK)
         return HM_EMACHINE; /* the slot stays free: count 0, PTE none, nothing hashed */
     /* Published after the PTE: a fast kmap that finds the page and raises this count
      * (acquire) then sees the mapping. */
     HM_STORE64_RELEASE(&hm_slot(ctx, nr)->word, HM_WORD(pfn, 1));
     hm_set_page_address(ctx, pfn, nr);
+    HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr);
     HM_ADD64(&ctx->stats.kmap_new, 1);
     *slot = nr;
     return HM_OK;
 }
 
-/* kmap_high(). pfn is a valid highmem page. HM_LOCKING_FAST tries the hit without the lock
- * first (fast.c). A BUG found under kmap_lock (here or in map_new_virtual) is delivered after
- * the lock is released. */
-int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+/* kmap_high() under kmap_lock: HM_LOCKING_KERNEL's whole call, and what HM_LOCKING_FAST's hit
+ * (fast.h hm_kmap_high) leaves. pfn is a valid highmem page. A BUG found under kmap_lock (here
+ * or in map_new_virtual) is delivered after the lock is released. */
+int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
     struct hm_bug_report bug = {0};
     uint32_t nr;
     int err = HM_OK, hit = 0;
 
-    if (ctx->fast && hm_fast_kmap(ctx, pfn, vaddr))
-        return HM_OK;
     hm_lock(ctx, HM_LOCK_KMAP);
     nr = hm_page_address_slot(ctx, pfn);
     if (nr == HM_NO_SLOT)
         err = map_new_virtual(ctx, pfn, may_sleep, &nr, &hit, &bug);
     else
         hit = 2; /* found at once: a count of 1 is a reuse */
+    if (err == HM_OK && nr < ctx->last_pkmap)
+        HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
     if (err == HM_OK && nr < ctx->last_pkmap) {
         struct hm_slot *s = hm_slot(ctx, nr);
         uint64_t w = HM_LOAD64(&s->word);
@@ -199,15 +213,18 @@ int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_
     return err;
 }
 
-/* kmap() of the x86 and ppc fronts after might_sleep(): a lowmem page's direct-map address,
- * a highmem page through kmap_high. */
+/* The services of highmem_arch.h over fast.h's inline forms. */
+int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+{
+    return hm_kmap_high(ctx, pfn, may_sleep, vaddr);
+}
 int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
 {
-    if (!hm_core_is_highmem(ctx, pfn)) {
-        *vaddr = hm_core_lowmem_address(ctx, pfn);
-        return HM_OK;
-    }
-    return hm_core_kmap_high(ctx, pfn, may_sleep, vaddr);
+    return hm_kmap_default(ctx, pfn, may_sleep, vaddr);
+}
+int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return hm_kunmap_high(ctx, pfn);
 }
 
 void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn)
@@ -217,19 +234,17 @@ void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn)
         ctx->machine.wake_all(ctx->machine.m);
 }
 
-/* kunmap_high(). pfn is a valid highmem page. The PTE stays (lazy unmap); the waiters are
- * woken, outside the lock, only when the count drops to exactly 1 and somebody waits. The
- * BUG cases (page not mapped, count would reach 0) change nothing. HM_LOCKING_FAST tries
- * without the lock first (fast.c); what it leaves (a misuse, a race with a flush) comes here. */
-int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn)
+/* kunmap_high() under kmap_lock. pfn is a valid highmem page. The PTE stays (lazy unmap); the
+ * waiters are woken, outside the lock, only when the count drops to exactly 1 and somebody
+ * waits. The BUG cases (page not mapped, count would reach 0) change nothing. HM_LOCKING_FAST
+ * comes here with what its kunmap without the lock leaves (a misuse, a race with a flush). */
+int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     struct hm_slot *s;
     uint64_t w;
     uint32_t nr;
     int need_wakeup = 0;
 
-    if (ctx->fast && hm_fast_kunmap(ctx, pfn))
-        return HM_OK;
     hm_lock(ctx, HM_LOCK_KMAP);
     nr = hm_page_address_slot(ctx, pfn);
     if (nr == HM_NO_SLOT) {

@@ -28,7 +28,7 @@ int hm_core_pte_clear(struct hm_ctx *ctx, hm_vaddr_t vaddr)
 
 hm_pte_t hm_core_get_pte(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
 {
-    return ctx->machine.get_pte ? ctx->machine.get_pte(ctx->machine.m, vaddr) : 0;
+    return hm_pte_get(ctx, vaddr);
 }
 
 void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t end)
@@ -114,7 +114,7 @@ int hm_core_virt_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 
 int hm_core_in_interrupt(const struct hm_ctx *ctx)
 {
-    return ctx->machine.in_interrupt ? ctx->machine.in_interrupt(ctx->machine.m) != 0 : 0;
+    return hm_in_interrupt(ctx);
 }
 
 int hm_core_debug_highmem(const struct hm_ctx *ctx)
@@ -124,13 +124,12 @@ int hm_core_debug_highmem(const struct hm_ctx *ctx)
 
 int hm_core_is_highmem(const struct hm_ctx *ctx, hm_pfn_t pfn)
 {
-    return pfn >= ctx->layout.highmem_start_pfn && pfn < ctx->layout.max_pfn;
+    return hm_is_highmem(ctx, pfn);
 }
 
-/* pfn < highmem_start_pfn: inside the direct map, which ends at high_memory <= 2^va_bits. */
 hm_vaddr_t hm_core_lowmem_address(const struct hm_ctx *ctx, hm_pfn_t pfn)
 {
-    return ctx->layout.page_offset + ((hm_vaddr_t)pfn << ctx->layout.page_shift);
+    return hm_lowmem_address(ctx, pfn);
 }
 
 /* Shifted in 64 bits, then narrowed: the pre-condition (highmem_arch.h) keeps the pfn within
@@ -147,15 +146,15 @@ hm_pte_t hm_core_kmap_prot(const struct hm_ctx *ctx)
 
 int hm_core_pte_none(const struct hm_ctx *ctx, hm_pte_t pte)
 {
-    return ctx->arch->pte_none ? ctx->arch->pte_none(pte) : pte == 0;
+    return hm_pte_is_none(ctx, pte);
 }
 
 hm_pfn_t hm_core_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte)
 {
-    return ctx->arch->pte_pfn ? ctx->arch->pte_pfn(pte) : (hm_pfn_t)(pte >> ctx->layout.page_shift);
+    return hm_pte_page(ctx, pte);
 }
 
 hm_pte_t hm_core_mk_pte(const struct hm_ctx *ctx, hm_pfn_t pfn, hm_pte_t prot)
 {
-    return ctx->arch->mk_pte ? ctx->arch->mk_pte(pfn, prot) : (((hm_pte_t)pfn << ctx->layout.page_shift) | prot);
+    return hm_pte_make(ctx, pfn, prot);
 }

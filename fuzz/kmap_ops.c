@@ -47,7 +47,21 @@ static void on_bug(void *cookie, const struct hm_bug_report *rep)
  * ------------------------------------------------------------------------------------- */
 /* Build the machine (reusing the previous input's sim and context storage); 0 if the library
  * refuses the config (the input is skipped). */
-static int setup(struct run *r, struct fz_input *in)
+/* The locking mode of an input: HM_TEST_LOCKING (fast or kernel) for a whole run, as the
+ * suites take it (.ci/run replays the corpora with each); unset, the input's length chooses
+ * (odd: kernel), so that a campaign explores both modes against the same model without any
+ * byte of the input decoding differently. */
+static int locking_of(size_t size)
+{
+    static int forced = -2;
+    if (forced == -2) {
+        const char *e = getenv("HM_TEST_LOCKING");
+        forced = !e ? -1 : strcmp(e, "kernel") == 0 ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
+    }
+    return forced >= 0 ? forced : (size & 1u) ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
+}
+
+static int setup(struct run *r, struct fz_input *in, size_t size)
 {
     struct harness_hooks hooks = {.on_event = on_event, .event_cookie = r, .on_bug = on_bug, .bug_cookie = r};
     struct hm_config cfg;
@@ -64,6 +78,7 @@ static int setup(struct run *r, struct fz_input *in)
     cfg.debug_highmem = (flags & FOP_FLAG_DEBUG) != 0;
     cfg.need_flush = (flags & FOP_FLAG_NEED_FLUSH) != 0;
     cfg.highmem_pages = fop_highmem(fz_back_range(in, 0, FOP_NR_HIGHMEM - 1u));
+    cfg.locking = locking_of(size);
     if (!cfg.arch)
         return 0;
     if (harness_machine_open(&r->m, &cfg, &hooks, err, sizeof err) != 0) {
@@ -257,7 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(r, 0, offsetof(struct run, ev));
     r->verbose = verbose();
     fz_init(&in, data, size);
-    if (setup(r, &in)) {
+    if (setup(r, &in, size)) {
         while (fz_remaining(&in) > 0 && r->nlog < FOP_MAX_OPS)
             run_op(r, &in);
         check_final(r);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# kmapsim_examples_test.sh - replays every examples/*.trace with the options of its first line
-# and diffs against examples/NAME.expected.jsonl (hand-verified); plus CLI contract checks.
+# kmapsim_examples_test.sh - replays every examples/*.trace with the options of its first line,
+# in both locking modes, and diffs against examples/NAME.expected.jsonl (hand-verified); plus CLI
+# contract checks.
 # Usage: under Bazel (sh_test, runfiles) or by hand: KMAPSIM=path/to/kmapsim tests/kmapsim_examples_test.sh
 set -u
 
@@ -93,6 +94,17 @@ for trace in "${traces[@]}"; do
     fi
   fi
 
+  # Both locking modes (the default is fast): the same output, op for op.
+  for mode in fast kernel; do
+    rc=0
+    "$KMAPSIM" replay "${opts[@]}" --locking "$mode" "$trace" >"$tmp/$name.$mode" 2>/dev/null || rc=$?
+    if [ "$rc" -eq "$want_rc" ] && cmp -s "$expected" "$tmp/$name.$mode"; then
+      pass "$name: --locking $mode"
+    else
+      fail "$name: --locking $mode (exit $rc) differs from $expected"
+    fi
+  done
+
   # The same trace from standard input gives the same output.
   rc=0
   "$KMAPSIM" replay "${opts[@]}" - <"$trace" >"$tmp/$name.stdin" 2>/dev/null || rc=$?
@@ -132,6 +144,8 @@ check "machine header: only before the first command" 2 "hdrlate.trace:2: the ma
 check "--version" 0 "" 0 -- --version
 grep -Eq '^kmapsim \(libhighmem\) [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/c.out"
 judge $? "--version prints the release" "--version prints the release: $(head -c 200 "$tmp/c.out")"
+check "--locking takes fast or kernel" 2 "bad value 'spin' for --locking (expected fast or kernel)" 1 -- replay --locking spin "$EXAMPLES/fill-window.trace"
+check "--locking is not a layout option" 2 "unknown option '--locking'" 1 -- layout --locking kernel
 check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
 printf 'flush\n' >"$tmp/wd.trace"
 rc=0
