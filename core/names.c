@@ -1,7 +1,12 @@
-/* names.c - the printable names of errors (hm_strerror), BUG kinds (hm_bug_name) and event
- * kinds (hm_event_name).
+/* names.c - the printable names of errors (hm_strerror), BUG kinds (hm_bug_name), event
+ * kinds (hm_event_name) and of the release (hm_version).
  * SPDX-License-Identifier: MIT */
 #include "highmem.h"
+
+const char *hm_version(void)
+{
+    return HM_VERSION_STRING;
+}
 
 const char *hm_strerror(int err)
 {

@@ -11,11 +11,34 @@
 extern "C" {
 #endif
 
-/* The release of libhighmem: the one place its version is written. */
+/* Symbol visibility. Everything this header and highmem_arch.h declare between HM_API_BEGIN and
+ * HM_API_END is the library's API: built with -fvisibility=hidden (as CMakeLists.txt builds the
+ * shared library), it exports exactly those names and hides the core's internal ones. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HM_API_BEGIN _Pragma("GCC visibility push(default)")
+#define HM_API_END _Pragma("GCC visibility pop")
+#else
+#define HM_API_BEGIN
+#define HM_API_END
+#endif
+
+HM_API_BEGIN
+
+/* The release of libhighmem: the one place its version is written. CMakeLists.txt reads these
+ * three lines (and from them the pkg-config and CMake package versions and the SONAME);
+ * HM_VERSION_STRING, hm_version() and `kmapsim --version` are made from them. */
 #define HM_VERSION_MAJOR 0
 #define HM_VERSION_MINOR 9
 #define HM_VERSION_PATCH 0
-#define HM_VERSION_STRING "0.9.0"
+#define HM_VERSION_STR_(x) #x
+#define HM_VERSION_XSTR_(x) HM_VERSION_STR_(x)
+#define HM_VERSION_STRING                                                                  \
+    HM_VERSION_XSTR_(HM_VERSION_MAJOR) "." HM_VERSION_XSTR_(HM_VERSION_MINOR) "."          \
+    HM_VERSION_XSTR_(HM_VERSION_PATCH)
+
+/* The release the library was built as: HM_VERSION_STRING of the headers it was compiled with
+ * (compare the two to catch headers and a library of different releases). Never NULL. */
+const char *hm_version(void);
 
 /* ---------------------------------------------------------------------------------------
  * Basic types. A kernel virtual address is carried in 64 bits on every host, so that a
@@ -443,6 +466,8 @@ void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out);
  * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),
  * with a short description written to msg (msg may be NULL). */
 int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
+
+HM_API_END
 
 #ifdef __cplusplus
 }

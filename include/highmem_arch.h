@@ -10,6 +10,8 @@
 extern "C" {
 #endif
 
+HM_API_BEGIN /* exported: see highmem.h */
+
 /* 2: hm_core_set_pte and hm_core_pte_clear return HM_EMACHINE when the machine refuses the
  * write, and a front undoes what it began (highmem.h, struct hm_machine). */
 #define HM_ARCH_ABI_VERSION 2
@@ -160,6 +162,8 @@ extern const struct hm_arch hm_arch_x86_pae; /* arch/x86: CONFIG_X86_PAE */
 extern const struct hm_arch hm_arch_ppc;     /* arch/ppc: ppc32, classic MMU */
 extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
 extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
+
+HM_API_END
 
 #ifdef __cplusplus
 }
