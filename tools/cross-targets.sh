@@ -1,7 +1,7 @@
 # cross-targets.sh (sourced by tools/cross-check and tools/amalgamation-check): the foreign Linux
 # ISAs the checks build for, each with its Debian cross compiler and its qemu-user (tools/setup
 # installs both). SPDX-License-Identifier: MIT
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 
 # NAME COMPILER QEMU, in the order the checks report them.
 CROSS_TARGETS=(
