@@ -105,16 +105,6 @@ static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)
 {
     return ctx->layout.pkmap_base + ((hm_vaddr_t)nr << ctx->layout.page_shift);
 }
-/* PKMAP_NR(vaddr), saturated: an address below PKMAP_BASE, or too far above it for 32 bits,
- * gives UINT32_MAX (never a slot), not the low bits of the distance. */
-static inline uint32_t hm_pkmap_nr(const struct hm_ctx *ctx, hm_vaddr_t vaddr)
-{
-    uint64_t nr;
-    if (vaddr < ctx->layout.pkmap_base)
-        return UINT32_MAX;
-    nr = ((uint64_t)vaddr - ctx->layout.pkmap_base) >> ctx->layout.page_shift;
-    return nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
-}
 
 /* The validity check every public call makes first. */
 static inline int hm_ctx_ok(const struct hm_ctx *ctx)

@@ -420,8 +420,8 @@ hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
  * Inspection (tests, fuzzers, tools). They take no lock. hm_get_stats, hm_pkmap_count,
  * hm_last_pkmap_nr, hm_nr_waiters and hm_pagefault_depth may be called while other threads
  * use the context (each value is one consistent reading, possibly already old; in a build
- * without lock-free 64-bit atomics, see core/hm_atomic.h, hm_get_stats only when no kmap
- * runs); so may hm_page_address and hm_kmap_to_page above. hm_pool_size, hm_bucket_size and
+ * without lock-free 64-bit atomics, see core/hm_atomic.h, hm_get_stats and hm_pkmap_count
+ * only when no kmap runs); so may hm_page_address and hm_kmap_to_page above. hm_pool_size, hm_bucket_size and
  * hm_check_invariants walk the table: call them only when no kmap, kunmap or flush runs.
  * ------------------------------------------------------------------------------------- */
 /* pkmap_count[slot]; -1 if slot >= LAST_PKMAP. */
