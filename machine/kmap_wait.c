@@ -65,11 +65,20 @@ static uintptr_t kw_token(void)
     return (uintptr_t)&kw_me;
 }
 
-static int64_t kw_now_ns(void)
+/* CLOCK_MONOTONIC in ms, mod 2^32: differences are right for waits under 49 days. */
+static uint32_t kw_now_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+    return (uint32_t)((uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u);
+}
+
+/* A wait or sleep of t begins now. */
+static void kw_begin_wait(struct hm_kmap_wait *q, struct hm_kw_thread *t)
+{
+    atomic_store_explicit(&t->since_ms, kw_now_ms(), memory_order_relaxed);
+    atomic_store_explicit(&t->ticket, atomic_fetch_add_explicit(&q->tickets, 1u, memory_order_relaxed),
+                          memory_order_relaxed);
 }
 
 void hm_kmap_wait_thread_name(const char *name)
@@ -308,9 +317,11 @@ static void kw_clear(struct hm_kmap_wait *q, unsigned used)
             atomic_init(&t->held[k], 0);
         atomic_init(&t->waiting, 0u);
         atomic_init(&t->sleeping, 0);
-        atomic_init(&t->since_ns, 0);
+        atomic_init(&t->since_ms, 0u);
+        atomic_init(&t->ticket, 0u);
     }
     atomic_init(&q->hiwater, 0u);
+    atomic_init(&q->tickets, 0u);
 }
 
 void hm_kmap_wait_init(struct hm_kmap_wait *q)
@@ -386,7 +397,7 @@ static __attribute__((noinline)) int kw_check_nested(struct hm_kmap_wait *q, uns
 static __attribute__((noinline)) void kw_wait_lock(struct hm_kmap_wait *q, struct hm_kw_thread *t,
                                                    unsigned id)
 {
-    atomic_store_explicit(&t->since_ns, kw_now_ns(), memory_order_relaxed);
+    kw_begin_wait(q, t);
     atomic_store_explicit(&t->waiting, id + 1u, memory_order_release);
     pthread_mutex_lock(&q->locks[id]);
     atomic_store_explicit(&t->waiting, 0u, memory_order_relaxed);
@@ -503,7 +514,7 @@ void hm_kmap_wait_sleep(struct hm_kmap_wait *q)
                 return;
             }
         }
-        atomic_store_explicit(&t->since_ns, kw_now_ns(), memory_order_relaxed);
+        kw_begin_wait(q, t);
         atomic_store_explicit(&t->sleeping, 1, memory_order_release);
     }
     uint64_t gen = q->wake_gen;
@@ -564,7 +575,7 @@ struct kw_view {
     unsigned nheld, held[HM_KW_MAX_HELD];
     unsigned waiting; /* id + 1 */
     int sleeping;
-    int64_t since;
+    uint32_t since_ms, ticket;
     int holder;       /* the slot holding the lock waited for, or -1 */
 };
 
@@ -590,7 +601,7 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
     struct kw_out o = {buf, n, 0};
     struct kw_view v[HM_KW_MAX_THREADS];
     char a[24];
-    int64_t now = kw_now_ns();
+    uint32_t now = kw_now_ms();
 
     if (buf && n)
         buf[0] = '\0';
@@ -610,7 +621,8 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
             v[i].held[k] = atomic_load_explicit(&t->held[k], memory_order_relaxed);
         v[i].waiting = atomic_load_explicit(&t->waiting, memory_order_acquire);
         v[i].sleeping = atomic_load_explicit(&t->sleeping, memory_order_acquire);
-        v[i].since = atomic_load_explicit(&t->since_ns, memory_order_relaxed);
+        v[i].since_ms = atomic_load_explicit(&t->since_ms, memory_order_relaxed);
+        v[i].ticket = atomic_load_explicit(&t->ticket, memory_order_relaxed);
         v[i].holder = -1;
     }
     for (unsigned i = 0; i < hi; i++)
@@ -630,9 +642,9 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
         kw_put_name(&o, w, i);
         kw_put(&o, ":");
         if (w->waiting) {
-            kw_put(&o, " waiting for %s for %lld ms",
+            kw_put(&o, " waiting for %s for %lu ms",
                    hm_kmap_wait_lock_name(w->waiting - 1u, a, sizeof a),
-                   (long long)((now - w->since) / 1000000));
+                   (unsigned long)(uint32_t)(now - w->since_ms));
             if (w->holder >= 0) {
                 kw_put(&o, " (held by ");
                 kw_put_name(&o, &v[w->holder], (unsigned)w->holder);
@@ -641,8 +653,8 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
                 kw_put(&o, " (held by no tracked thread)");
             }
         } else if (w->sleeping) {
-            kw_put(&o, " sleeping on pkmap_map_wait for %lld ms (kmap_lock released while asleep)",
-                   (long long)((now - w->since) / 1000000));
+            kw_put(&o, " sleeping on pkmap_map_wait for %lu ms (kmap_lock released while asleep)",
+                   (unsigned long)(uint32_t)(now - w->since_ms));
         }
         for (unsigned k = 0; k < m; k++) {
             if (w->sleeping && w->held[k] == HM_LOCK_KMAP)
@@ -664,7 +676,7 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
             continue;
         do {
             j = (unsigned)v[j].holder;
-            if (v[j].since < v[first].since || (v[j].since == v[first].since && j < first))
+            if ((int32_t)(v[j].ticket - v[first].ticket) < 0)
                 first = j;
         } while (v[j].holder >= 0 && j != i && ++steps < hi);
         if (j != i || first != i)

@@ -60,8 +60,10 @@ typedef void (*hm_lock_error_fn)(void *cookie, const struct hm_lock_error *e);
                                 * are left unchecked, never reported */
 #define HM_KW_MAX_HELD 8u     /* locks tracked per thread (the library nests at most 2) */
 
-/* One tracked thread: claimed (owner != 0) while it holds a lock, waits for one or sleeps;
- * written by that thread only, read by anyone (describe), so every field is atomic. */
+/* One tracked thread: claimed (owner != 0, by compare-and-swap) with the thread's first lock,
+ * freed with its last, so a thread that holds, waits for or sleeps on something has one;
+ * written by that thread only (which keeps a copy of its held list in thread-local storage
+ * and reads that), read by anyone (describe), so every field is atomic. */
 struct hm_kw_thread {
     atomic_uintptr_t owner;             /* 0: free; else the owning thread's token */
     _Atomic(const char *) name;
@@ -69,7 +71,9 @@ struct hm_kw_thread {
     atomic_ushort held[HM_KW_MAX_HELD]; /* lock ids, in the order taken */
     atomic_uint waiting;                /* 0, or the id + 1 of the lock it is blocked on */
     atomic_int sleeping;                /* asleep on pkmap_map_wait (kmap_lock released) */
-    atomic_llong since_ns;              /* CLOCK_MONOTONIC start of the wait or sleep */
+    atomic_uint since_ms;               /* CLOCK_MONOTONIC start of the wait or sleep, in ms
+                                         * mod 2^32 (no 64-bit atomics: ppc32 has none) */
+    atomic_uint ticket;                 /* its order among the waits and sleeps of the queue */
 };
 
 /* wake_gen is guarded by locks[HM_LOCK_KMAP]; wait is only waited on with that mutex. The
@@ -83,8 +87,10 @@ struct hm_kmap_wait {
     hm_lock_error_fn on_error;          /* NULL: print and abort */
     void *cookie;
     atomic_uint order[3][3];            /* [held class][taken class]: 0 unseen, else the first
-                                         * witness (ids packed) or the documented order */
+                                         * witness ((held << 16 | taken) + 1) or 0xffffffff,
+                                         * the documented order */
     atomic_uint hiwater;                /* threads[] used so far */
+    atomic_uint tickets;                /* the next hm_kw_thread.ticket */
     struct hm_kw_thread threads[HM_KW_MAX_THREADS];
 };
 
@@ -117,7 +123,9 @@ void hm_kmap_wait_thread_name(const char *name);
 /* ---- The hooks ----------------------------------------------------------------------------- */
 
 /* lock / unlock: ids >= HM_NR_LOCKS are ignored (return 0). Return 1 when the mutex was taken
- * / released, 0 when a checker report made the hook leave it alone (recursion, not held). */
+ * / released, 0 when a checker report made the hook leave it alone (recursion, not held).
+ * lock blocks while another thread holds the mutex (shown by describe as waited for); a report
+ * is made before that, so an inversion is named even when it then deadlocks. */
 int hm_kmap_wait_lock(struct hm_kmap_wait *q, unsigned id);
 int hm_kmap_wait_unlock(struct hm_kmap_wait *q, unsigned id);
 
