@@ -168,6 +168,14 @@ static void hook_wake_all(void *m)
     atomic_fetch_add(&h->wakeups, 1);
 }
 
+void hm_host_check_locks(struct hm_host *host, hm_lock_error_fn fn, void *cookie)
+{
+    if (!host)
+        return;
+    hm_kmap_wait_check(&host->q, 1);
+    hm_kmap_wait_on_error(&host->q, fn, cookie);
+}
+
 void hm_host_machine(struct hm_host *host, struct hm_machine *out)
 {
     memset(out, 0, sizeof *out);

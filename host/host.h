@@ -8,6 +8,7 @@
 
 #include "highmem.h"
 #include "host/window.h"
+#include "machine/kmap_wait.h" /* hm_lock_error_fn */
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +62,13 @@ void hm_host_config_of(const struct hm_host *host, struct hm_config *out);
 /* The machine hooks: set_pte -> hm_window_map/unmap (a refusal returns non-zero), get_pte,
  * TLB flushes -> hm_window_flush, pthread locks, sleep/wake_all (condvar + generation). */
 void hm_host_machine(struct hm_host *host, struct hm_machine *out);
+
+/* The lock checker of machine/kmap_wait.h (lock order by class, recursion, unlocks of locks
+ * not held, sleeps without kmap_lock; hm_kmap_wait_describe's view of each thread) on this
+ * host's locks: off by default (a few atomic operations per lock it would add to every
+ * miss), on after this call, reporting to fn (NULL: print to stderr and abort()).
+ * Pre: no other thread uses the host, nobody holds its locks or sleeps. NULL host: nothing. */
+void hm_host_check_locks(struct hm_host *host, hm_lock_error_fn fn, void *cookie);
 
 /* A kernel address of this machine as a pointer. */
 static inline void *hm_host_ptr(hm_vaddr_t v)

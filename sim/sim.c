@@ -420,7 +420,7 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     memset(&s->st, 0, sizeof s->st);
     s->drop_flushes = HM_SIM_FAULT_NONE;
     s->fail_writes = HM_SIM_FAULT_NONE;
-    s->q.wake_gen = 0;
+    hm_kmap_wait_reset(&s->q); /* no wake-up pending, the lock checker's state forgotten */
     atomic_store(&s->in_irq, 0);
 }
 
@@ -439,6 +439,7 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
     }
     atomic_flag_clear(&s->mu);
     hm_kmap_wait_init(&s->q);
+    hm_kmap_wait_check(&s->q, 1);
     atomic_init(&s->in_irq, 0);
     sim_install(s, layout, arch, on_event, cookie, &a);
     return s;
@@ -674,7 +675,8 @@ static void hook_unlock(void *m, unsigned id)
     hm_kmap_wait_unlock(&((struct hm_sim *)m)->q, id);
 }
 
-/* Entered with locks[HM_LOCK_KMAP] held (machine/kmap_wait.h: no lost wake-up). */
+/* Entered with locks[HM_LOCK_KMAP] held (machine/kmap_wait.h: no lost wake-up; the checker
+ * reports a sleep without it, or holding another lock, and then returns at once). */
 static void hook_sleep(void *m)
 {
     struct hm_sim *s = m;
@@ -687,6 +689,22 @@ static void hook_wake_all(void *m)
     struct hm_sim *s = m;
     hm_kmap_wait_wake_all(&s->q);
     stat_inc(s, &s->st.wakes);
+}
+
+void hm_sim_on_lock_error(struct hm_sim *sim, hm_lock_error_fn fn, void *cookie)
+{
+    if (sim)
+        hm_kmap_wait_on_error(&sim->q, fn, cookie);
+}
+
+size_t hm_sim_describe_waits(const struct hm_sim *sim, char *buf, size_t n)
+{
+    if (!sim) {
+        if (buf && n)
+            buf[0] = '\0';
+        return 0;
+    }
+    return hm_kmap_wait_describe(&sim->q, buf, n);
 }
 
 static int hook_in_interrupt(void *m)

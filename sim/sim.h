@@ -1,12 +1,14 @@
 /* sim.h - the simulated machine: sparse physical memory, page tables holding the arch's raw
  * PTE words, one software TLB per CPU, loads/stores through that MMU, a stale-translation
- * detector, and pthread locks / sleep / wake behind struct hm_machine.
+ * detector, and pthread locks / sleep / wake behind struct hm_machine, checked for lock order.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_SIM_H
 #define HM_SIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "highmem.h"
+#include "machine/kmap_wait.h" /* struct hm_lock_error, hm_lock_error_fn */
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,7 +76,8 @@ void hm_sim_free(struct hm_sim *sim);
 
 /* Bring an existing machine back to exactly the state hm_sim_new(layout, arch, on_event,
  * cookie) would create: every PTE none, every TLB empty, memory reading as zero, statistics
- * zero, fault injection off, in_interrupt off, no wake-up pending. The layout may differ from
+ * zero, fault injection off, in_interrupt off, no wake-up pending, the lock checker's learned
+ * order forgotten and its report the default again (hm_sim_on_lock_error). The layout may differ from
  * the one the sim was built or last reset with. Allocations are reused when they are large
  * enough, and only what was written since the last reset is cleared (the sim keeps lists of
  * the PTEs written, TLB entries filled and pages allocated), so a reset costs in proportion
@@ -90,8 +93,31 @@ int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struc
  * the window, however wide: nothing is written there); out-of-window get_pte returns 0;
  * flush_tlb_range's end is exclusive (4 GiB is 0x100000000; an end at or below the start
  * flushes nothing); lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
- * and wakes only on a wake_all that begins after it (no lost wake-ups). */
+ * and wakes only on a wake_all that begins after it (no lost wake-ups). The lock hooks are
+ * checked (hm_sim_on_lock_error). */
 void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
+
+/* The lock checker (machine/kmap_wait.h), always on in the sim: every lock, unlock, sleep and
+ * wake_all hook call is checked the way lockdep checks, by lock class (kmap, pool, bucket):
+ * the order between two classes is learned the first time one is taken while the other is
+ * held (kmap -> pool and kmap -> bucket, the library's documented order, are known from the
+ * start), and a lock order inversion, a recursive lock (or wake_all holding kmap_lock), two
+ * bucket locks nested, an unlock of a lock the thread does not hold, and a sleep without
+ * kmap_lock or holding another lock are reported at once, by name, on the thread that made
+ * them, e.g. "lock order inversion: pool_lock taken while holding bucket[5]; earlier
+ * bucket[5] was taken while holding pool_lock".
+ * hm_sim_on_lock_error: where the reports go. NULL (the default of hm_sim_new and
+ * hm_sim_reset) prints the line to stderr and abort()s, so a test fails at the error instead
+ * of timing out; a function that returns lets the hook go on safely (kmap_wait.h says how).
+ * Pre: no other thread uses the sim. Threads may name themselves for the reports and the
+ * description with hm_kmap_wait_thread_name. */
+void hm_sim_on_lock_error(struct hm_sim *sim, hm_lock_error_fn fn, void *cookie);
+
+/* What every thread using the sim's locks does right now: the locks it holds, the lock it is
+ * blocked on (by name, since how long, held by which thread) or its sleep on pkmap_map_wait,
+ * one line each, and a "deadlock: ..." line per cycle (hm_kmap_wait_describe). Lock-free and
+ * callable from any thread, even while others are stuck. Returns the length as snprintf. */
+size_t hm_sim_describe_waits(const struct hm_sim *sim, char *buf, size_t n);
 
 /* One byte through cpu's MMU: direct map [page_offset, high_memory) translates
  * arithmetically (pfn < highmem_start_pfn only, never cached); the page-table window goes TLB

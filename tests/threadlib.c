@@ -1,6 +1,7 @@
 /* threadlib.c - the thread-test harness (threadlib.h): checks, deadline and watchdog, workers,
- * timeout diagnostics (phases, a kmap snapshot taken off the main thread), the machine opened
- * through harness_machine_open, and the case runner. SPDX-License-Identifier: MIT */
+ * timeout diagnostics (phases, what each thread holds or waits for by name, a kmap snapshot taken
+ * off the main thread), the machine opened through harness_machine_open, and the case runner.
+ * SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "machine/kmap_wait.h"
 #include "sim/sim.h"
 
 struct tt_world W;
@@ -50,6 +52,7 @@ void tt_sleep_ns(long ns)
 }
 
 static atomic_llong g_deadline_ns; /* monotonic; 0 = no case running */
+static int64_t g_deadline_len_ns = (int64_t)TT_DEADLINE_S * 1000000000LL; /* per case */
 
 static int past_deadline(void)
 {
@@ -204,9 +207,36 @@ static atomic_int g_diag_ok;
 static void *diag_fn(void *arg)
 {
     (void)arg;
+    hm_kmap_wait_thread_name("the diagnostics thread");
     tt_snap(&g_diag_snap);
     atomic_store(&g_diag_ok, 1);
     return NULL;
+}
+
+/* What every thread holds, waits for (a lock by name, since when, held by whom) or sleeps on,
+ * and the cycles of threads waiting for each other (hm_sim_describe_waits: lock-free, so it
+ * cannot hang on what the stuck threads hold). */
+static void dump_waits(void)
+{
+    static char buf[16384];
+    size_t len;
+
+    if (!W.hm.sim)
+        return;
+    len = hm_sim_describe_waits(W.hm.sim, buf, sizeof buf);
+    if (len == 0) {
+        fprintf(stderr, "  machine locks: none held, none waited for, nobody asleep\n");
+        return;
+    }
+    fprintf(stderr, "  machine locks:\n");
+    for (char *line = buf; *line;) {
+        char *end = strchr(line, '\n');
+        size_t k = end ? (size_t)(end - line) : strlen(line);
+        fprintf(stderr, "    %.*s\n", (int)k, line);
+        line += k + (end != NULL);
+    }
+    if (len >= sizeof buf)
+        fprintf(stderr, "    (truncated)\n");
 }
 
 /* The kmap state of the open machine: taken under kmap_lock from a helper thread, so a lock
@@ -239,9 +269,10 @@ static void dump_machine(void)
 
 _Noreturn void tt_stuck(const char *what)
 {
-    fprintf(stderr, "\n[%s] TIMEOUT (%d s) waiting for: %s\n", tc_case_name(), TT_DEADLINE_S,
-            what);
+    fprintf(stderr, "\n[%s] TIMEOUT (%.1f s) waiting for: %s\n", tc_case_name(),
+            (double)g_deadline_len_ns / 1e9, what);
     dump_threads();
+    dump_waits();
     dump_machine();
     print_early_summary();
     _exit(1);
@@ -257,6 +288,7 @@ static void *watchdog_fn(void *arg)
             fprintf(stderr, "\n[%s] WATCHDOG: the main thread is blocked past the deadline\n",
                     tc_case_name());
             dump_threads();
+            dump_waits();
             print_early_summary();
             _exit(1);
         }
@@ -288,10 +320,27 @@ int tt_wait_flag(atomic_int *flag, int value)
     return 1;
 }
 
+/* Worker i's start: named "thread i" in the lock checker's reports, then fn((void *)i). */
+static struct {
+    void *(*fn)(void *);
+    char name[16];
+} g_start[TT_MAX_THREADS];
+
+static void *worker_start(void *arg)
+{
+    unsigned i = (unsigned)(uintptr_t)arg;
+    hm_kmap_wait_thread_name(g_start[i].name);
+    return g_start[i].fn(arg);
+}
+
 void tt_spawn(void *(*fn)(void *))
 {
     unsigned i = atomic_load(&W.nthreads);
-    if (i >= TT_MAX_THREADS || pthread_create(&W.tid[i], NULL, fn, (void *)(uintptr_t)i) != 0) {
+    if (i < TT_MAX_THREADS) {
+        g_start[i].fn = fn;
+        snprintf(g_start[i].name, sizeof g_start[i].name, "thread %u", i);
+    }
+    if (i >= TT_MAX_THREADS || pthread_create(&W.tid[i], NULL, worker_start, (void *)(uintptr_t)i) != 0) {
         CHECK(0, "cannot start thread %u", i);
         tt_stuck("thread creation");
     }
@@ -382,8 +431,12 @@ int tt_main(const struct tt_case *cases, size_t n, const char *only_env)
     pthread_condattr_t ca;
     pthread_t wd;
     const char *only = only_env ? getenv(only_env) : NULL;
+    const char *deadline_ms = getenv("TT_DEADLINE_MS");
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    hm_kmap_wait_thread_name("the main thread");
+    if (deadline_ms && atol(deadline_ms) > 0)
+        g_deadline_len_ns = (int64_t)atol(deadline_ms) * 1000000LL;
     pthread_mutex_init(&W.mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -410,7 +463,7 @@ int tt_main(const struct tt_case *cases, size_t n, const char *only_env)
         if (only && *only && !tc_selected(only, cases[c].name))
             continue;
         tc_case_begin(cases[c].name);
-        atomic_store(&g_deadline_ns, t0 + (int64_t)TT_DEADLINE_S * 1000000000LL);
+        atomic_store(&g_deadline_ns, t0 + g_deadline_len_ns);
         printf("RUN  %s\n", cases[c].name);
         cases[c].run(cases[c].arg);
         atomic_store(&g_deadline_ns, 0);

@@ -1,6 +1,7 @@
 /* threadlib.h - harness of the plain thread tests (no Criterion, TSan-safe): counted checks, a
- * deadline per case and a watchdog, worker phases, timeout diagnostics, the shared simulated machine
- * and the runner whose last line is "N passed, N failed". SPDX-License-Identifier: MIT */
+ * deadline per case and a watchdog, worker phases, timeout diagnostics naming what each stuck
+ * thread holds and waits for, the shared simulated machine and the runner whose last line is
+ * "N passed, N failed". SPDX-License-Identifier: MIT */
 #ifndef HM_THREADLIB_H
 #define HM_THREADLIB_H
 
@@ -13,8 +14,9 @@
 #include "highmem.h"
 #include "tests/check.h" /* CHECK */
 
-/* Every wait of a case ends by this deadline; the watchdog gives the main thread a grace
- * period on top in case it is itself blocked (e.g. on a kmap_lock a stuck thread holds). */
+/* Every wait of a case ends by this deadline (TT_DEADLINE_MS in the environment overrides it);
+ * the watchdog gives the main thread a grace period on top in case it is itself blocked (e.g.
+ * on a kmap_lock a stuck thread holds). */
 #define TT_DEADLINE_S 30
 #define TT_WATCHDOG_GRACE_S 5
 #define TT_MAX_THREADS 16
@@ -31,8 +33,9 @@ struct tt_case {
     const void *arg;
 };
 
-/* Start the watchdog, then run the cases in order (only those named in the environment
- * variable only_env, a comma-separated list, when it is set), each under its own deadline:
+/* Name the calling thread "the main thread" for the lock checker, start the watchdog, then
+ * run the cases in order (only those named in the environment variable only_env, a
+ * comma-separated list, when it is set), each under its own deadline:
  * "RUN name", then "PASS name (t ms)" or "FAIL name (n failed checks)", and last
  * "N passed, N failed". Returns main's exit status (2: only_env names no case). */
 int tt_main(const struct tt_case *cases, size_t n, const char *only_env);
@@ -66,7 +69,8 @@ struct tt_world {
 };
 extern struct tt_world W;
 
-/* Start worker W.nthreads as fn((void *)index); a failure ends the case as stuck. */
+/* Start worker W.nthreads as fn((void *)index), named "thread <index>" in the lock checker's
+ * reports and descriptions; a failure ends the case as stuck. */
 void tt_spawn(void *(*fn)(void *));
 /* Called by worker i as its last step. */
 void tt_thread_done(unsigned i);
@@ -79,8 +83,10 @@ void tt_wait_for(int (*pred)(void), const char *what);
  * the deadline (by then the main thread or the watchdog has reported the timeout and exited,
  * so a worker never blurs the diagnostic by carrying on). */
 int tt_wait_flag(atomic_int *flag, int value);
-/* Report a timeout: the threads' phases, the kmap state, then "N passed, N failed" and _exit(1)
- * (stuck threads cannot be joined). */
+/* Report a timeout: the threads' phases, what each thread holds or waits for on the machine's
+ * locks (by name, since when, held by whom; sleeping on pkmap_map_wait; deadlock cycles), the
+ * kmap state, then "N passed, N failed" and _exit(1) (stuck threads cannot be joined). The
+ * watchdog (the main thread itself blocked) prints the phases and the locks likewise. */
 _Noreturn void tt_stuck(const char *what);
 
 /* ---- the machine of the current case ---------------------------------------------------- */
