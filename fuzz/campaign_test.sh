@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# campaign_test.sh - tests of fuzz/campaign. No argument (sh_test //fuzz:campaign_test, < 1 s): the
-# command line, and with stub engines that a failed merge keeps the summary and crashes. --heavy afl
-# or --heavy libfuzzer (.ci/run): a real short campaign and merge in a copy of the checkout in /tmp.
+# campaign_test.sh - tests of fuzz/campaign. No argument (sh_test, ~1 s of CPU): the command line; with stub
+# engines, a failed merge and how --jobs starts the engines. --heavy afl|libfuzzer (.ci/run): real short
+# campaigns, one process then --jobs 2, each merged into a copy of the checkout under /tmp.
 set -u
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -70,6 +70,7 @@ cli_checks() {
     usage_error "--seconds without a value" "--seconds needs a value" kmap_ops --seconds
     usage_error "--seconds 0" "--seconds wants a positive integer" kmap_ops --seconds 0
     usage_error "unknown engine" "--engine libfuzzer|afl" kmap_ops --engine honggfuzz
+    usage_error "--jobs 0" "--jobs wants a positive integer" kmap_ops --jobs 0
     usage_error "unknown target" "unknown target 'nope'" nope
     usage_error "two targets" "one target only" kmap_ops trace_parse
 }
@@ -99,16 +100,26 @@ exit 0
 EOF
     cat >"$stubs/bazel-bin/fuzz/kmap_ops_fuzz" <<'EOF'
 #!/bin/sh
-# stub libFuzzer binary: -merge=1 fails; a campaign prints stats and maybe writes a crash
+# stub libFuzzer binary: -merge=1 fails; a campaign prints stats (fork mode: job lines) and maybe
+# writes a crash; each call appends its arguments to $STUB_ARGS
+echo "$*" >>"$STUB_ARGS"
+fork=""
 for a in "$@"; do
     case "$a" in
     -merge=1) echo "MERGE-OUTER: stub failure" >&2; exit 1 ;;
     -artifact_prefix=*) prefix=${a#*=} ;;
+    -fork=*) fork=${a#*=} ;;
     esac
 done
-echo "#1234 DONE cov: 5 ft: 7 corp: 1/4b"
-echo "stat::number_of_executed_units: 1234"
-echo "stat::average_exec_per_sec:     99"
+if [ -n "$fork" ]; then
+    echo "INFO: -fork=$fork: fuzzing in separate process(s)"
+    echo "#600: cov: 5 ft: 6 corp: 1 exec/s 600 oom/timeout/crash: 0/0/0 time: 1s job: 1 dft_time: 0"
+    echo "#1234: cov: 5 ft: 7 corp: 2 exec/s 617 oom/timeout/crash: 0/0/0 time: 2s job: 2 dft_time: 0"
+else
+    echo "#1234 DONE cov: 5 ft: 7 corp: 1/4b"
+    echo "stat::number_of_executed_units: 1234"
+    echo "stat::average_exec_per_sec:     99"
+fi
 [ "$STUB_CRASH" = 1 ] || exit 0
 printf boom >"${prefix}crash-stub"
 exit 1
@@ -121,13 +132,23 @@ printf '#!/bin/sh\nexit 0\n' >"$out" && chmod +x "$out"
 EOF
     cat >"$stubs/afl-fuzz" <<'EOF'
 #!/bin/sh
-# stub afl-fuzz: an output directory with stats, one queue entry and maybe a crash
-while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
-mkdir -p "$out/default/queue" "$out/default/crashes" "$out/default/hangs"
+# stub afl-fuzz: an instance directory (default, or the -M/-S name) with stats, one queue entry,
+# its arguments (args) and maybe a crash
+name=default args="$*"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -o) out=$2 ;;
+    -M | -S) name=$2 ;;
+    esac
+    shift
+done
+dir=$out/$name
+mkdir -p "$dir/queue" "$dir/crashes" "$dir/hangs"
+echo "$args" >"$dir/args"
 printf 'execs_done : 1234\nexecs_per_sec : 99.00\nbitmap_cvg : 1.00%%\ncorpus_count : 2\nedges_found : 5\ntotal_edges : 100\n' \
-    >"$out/default/fuzzer_stats"
-printf 'queued' >"$out/default/queue/id:000000,orig:seed"
-[ "$STUB_CRASH" = 1 ] && printf boom >"$out/default/crashes/id:000000,sig:06"
+    >"$dir/fuzzer_stats"
+printf 'queued' >"$dir/queue/id:000000,orig:seed"
+[ "$STUB_CRASH" = 1 ] && printf boom >"$dir/crashes/id:000000,sig:06"
 exit 0
 EOF
     cat >"$stubs/afl-cmin" <<'EOF'
@@ -144,8 +165,8 @@ merge_failure_checks() {
     local engine=$1 crash=$2 want=$3 name boom
     name="failed merge ($engine, $([[ $crash == 1 ]] && echo "a crash" || echo "no crash"))"
     make_fake_checkout
-    run env STUB_CRASH="$crash" PATH="$tmp/stubs:$PATH" "$tmp/repo/fuzz/campaign" kmap_ops \
-        --seconds 1 --engine "$engine"
+    run env STUB_CRASH="$crash" STUB_ARGS="$tmp/stub-args" PATH="$tmp/stubs:$PATH" \
+        "$tmp/repo/fuzz/campaign" kmap_ops --seconds 1 --engine "$engine"
     check "$name: exit $want" [ "$rc" -eq "$want" ]
     check "$name: the summary is printed" grep -q '^==== campaign summary: kmap_ops' "$out"
     check "$name: the summary has the stats" grep -q '^executions: *1234$' "$out"
@@ -156,6 +177,34 @@ merge_failure_checks() {
         check "$name: the crash is saved as fuzz/corpus/kmap_ops/$boom" [ -f "$tmp/repo/fuzz/corpus/kmap_ops/$boom" ]
         check "$name: the summary names the crash" grep -q "^  fuzz/corpus/kmap_ops/$boom .*reproduce:" "$out"
     fi
+}
+
+# jobs_stub_checks: how --jobs starts the stub engines (the merge fails, as above).
+jobs_stub_checks() {
+    local out_dir=$tmp/repo/build/campaign/kmap_ops.afl/afl-out
+    make_fake_checkout
+    run env STUB_CRASH=0 STUB_ARGS="$tmp/stub-args" PATH="$tmp/stubs:$PATH" "$tmp/repo/fuzz/campaign" \
+        kmap_ops --seconds 1 --engine afl --jobs 3
+    check "afl --jobs 3: the summary says 3 jobs" grep -q '^==== campaign summary: kmap_ops (afl, 1 s, 3 jobs)' "$out"
+    check "afl --jobs 3: one sync directory holding main, sec1 and sec2" \
+        [ "$(ls "$out_dir" 2>/dev/null | tr '\n' ' ')" = "main sec1 sec2 " ]
+    check "afl --jobs 3: main runs with -M main and the CMPLOG binary" \
+        grep -qE -- '-M main .*-c [^ ]*kmap_ops\.cmplog' "$out_dir/main/args"
+    check "afl --jobs 3: sec1 runs with -S sec1 and the next power schedule" grep -q -- '-S sec1 -p explore ' "$out_dir/sec1/args"
+    check "afl --jobs 3: sec2 runs with -S sec2 and the one after" grep -q -- '-S sec2 -p coe ' "$out_dir/sec2/args"
+    check "afl --jobs 3: only main runs CMPLOG" [ "$(cat "$out_dir"/*/args | grep -c -- ' -c ')" -eq 1 ]
+    check "afl --jobs 3: the executions of the instances are summed" grep -q '^executions: *3702$' "$out"
+    check "afl --jobs 3: the coverage line names each instance" grep -q '^coverage: *main: .*; sec1: .*; sec2: ' "$out"
+
+    make_fake_checkout
+    rm -f "$tmp/stub-args"
+    run env STUB_CRASH=0 STUB_ARGS="$tmp/stub-args" PATH="$tmp/stubs:$PATH" "$tmp/repo/fuzz/campaign" \
+        kmap_ops --seconds 1 --jobs 2
+    check "libfuzzer --jobs 2: the summary says 2 jobs" grep -q '^==== campaign summary: kmap_ops (libfuzzer, 1 s, 2 jobs)' "$out"
+    check "libfuzzer --jobs 2: the fuzzer runs in fork mode, -fork=2 (and the merge does not)" \
+        [ "$(grep -c -- '-fork=2 ' "$tmp/stub-args")" -eq 1 ]
+    check "libfuzzer --jobs 2: the executions come from the last job line" grep -q '^executions: *1234$' "$out"
+    check "libfuzzer --jobs 2: the coverage line counts the finished jobs" grep -q '^coverage: .*, 2 jobs finished$' "$out"
 }
 
 # ---- Real campaigns in a copy of the checkout under /tmp ---------------------------------------
@@ -223,6 +272,73 @@ afl_edges() {
     wc -l <"$tmp/showmap"
 }
 
+# jobs_heavy ENGINE SECONDS REPLAY...: a --jobs 2 campaign in the copy (after the one-process one),
+# merged into the copy's corpus. Checks that both processes fuzzed and fed the campaign corpus (AFL++:
+# main and sec1 in the one sync directory, each with executions and queue entries of its own, and
+# the merge reads both queues; libFuzzer: fork mode with jobs from both workers, the corpus grown)
+# and that the merged corpus is non-empty and valid: the reported count is the number of files
+# added, each named by its SHA-1, and REPLAY... runs every file of it without a failure.
+jobs_heavy() {
+    local engine=$1 seconds=$2 scratch=$copy/build/campaign/kmap_ops.$1 name n own file misnamed=0 rc_replay
+    shift 2
+    rm -rf "$tmp/before-jobs"
+    cp -r "$copy/fuzz/corpus/kmap_ops" "$tmp/before-jobs"
+    run env AFL_NO_AFFINITY=1 "$copy/fuzz/campaign" kmap_ops --seconds "$seconds" --engine "$engine" --jobs 2
+    show_campaign
+    check "$engine --jobs 2: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+    check "$engine --jobs 2: the summary is printed" \
+        grep -q "^==== campaign summary: kmap_ops ($engine, $seconds s, 2 jobs)" "$out"
+    if [[ $engine == afl ]]; then
+        check "afl --jobs 2: the sync directory holds main and sec1" \
+            [ "$(ls "$scratch/afl-out" | tr '\n' ' ')" = "main sec1 " ]
+        for name in main sec1; do
+            file=$scratch/afl-out/$name/fuzzer_stats
+            n=$(sed -n 's/^execs_done *: *//p' "$file" 2>/dev/null)
+            own=$(find "$scratch/afl-out/$name/queue" -maxdepth 1 -name 'id:*' ! -name '*orig:*' 2>/dev/null | wc -l)
+            check "afl --jobs 2: $name ran as $([[ $name == main ]] && echo "-M main" || echo "-S sec1")" \
+                grep -qE -- "^command_line *: .*$([[ $name == main ]] && echo "-M main" || echo "-S sec1") " "$file"
+            check "afl --jobs 2: $name executed inputs (${n:-none}) and queued $own of its own" \
+                [ "${n:-0}" -gt 0 -a "$own" -gt 0 ]
+            n=$(find "$scratch/merge/in" -name "$name.id:*" | wc -l)
+            check "afl --jobs 2: the merge read $name's queue ($n files)" [ "$n" -gt 0 ]
+        done
+    else
+        check "libfuzzer --jobs 2: the fuzzer ran in fork mode with 2 workers" grep -q '^INFO: -fork=2: ' "$scratch/fuzz.log"
+        n=$(grep -oE ' job: [0-9]+ ' "$scratch/fuzz.log" | sort -u | wc -l)
+        # the first two jobs start together, one per worker
+        check "libfuzzer --jobs 2: job 1 finished ($n jobs in all)" grep -q ' job: 1 ' "$scratch/fuzz.log"
+        check "libfuzzer --jobs 2: job 2 finished" grep -q ' job: 2 ' "$scratch/fuzz.log"
+        n=$(find "$scratch/corpus" -maxdepth 1 -type f | wc -l)
+        check "libfuzzer --jobs 2: the jobs' inputs joined the campaign corpus ($n files, $(ls "$tmp/before-jobs" | wc -l) seeds)" \
+            [ "$n" -gt "$(ls "$tmp/before-jobs" | wc -l)" ]
+    fi
+    # the merged corpus
+    local line n_added
+    line=$(grep -E '^merge: +[0-9]+ inputs added' "$out")
+    n_added=$(sed -E 's/^merge: +([0-9]+) .*/\1/' <<<"$line")
+    mapfile -t added < <(comm -13 <(ls "$tmp/before-jobs") <(ls "$copy/fuzz/corpus/kmap_ops"))
+    check "$engine --jobs 2: merge: the reported count (${n_added:-?}) is the number of files added (${#added[@]})" \
+        [ "${n_added:-x}" = "${#added[@]}" ]
+    for file in "${added[@]}"; do
+        [[ $file == "$(sha1sum <"$copy/fuzz/corpus/kmap_ops/$file" | cut -d' ' -f1)" ]] || misnamed=$((misnamed + 1))
+    done
+    check "$engine --jobs 2: merge: every added file is named by its SHA-1" [ "$misnamed" -eq 0 ]
+    n=$(find "$copy/fuzz/corpus/kmap_ops" -maxdepth 1 -type f | wc -l)
+    check "$engine --jobs 2: merge: the corpus is not empty ($n files) and lost nothing" \
+        [ "$n" -gt 0 -a "$n" -ge "$(ls "$tmp/before-jobs" | wc -l)" ]
+    "$@" "$copy/fuzz/corpus/kmap_ops" >"$tmp/replay.log" 2>&1
+    rc_replay=$?
+    check "$engine --jobs 2: merge: every file of the merged corpus replays without a failure (exit $rc_replay)" \
+        [ "$rc_replay" -eq 0 ]
+}
+
+# afl_replay DIR: the AFL++ build runs every file of DIR, each to "Execution successful.".
+afl_replay() {
+    local files=("$1"/*)
+    "$copy/build/afl/kmap_ops" "${files[@]}" >"$tmp/afl-replay.log" 2>&1 || return 1
+    [ "$(grep -c '^Execution successful\.$' "$tmp/afl-replay.log")" -eq "${#files[@]}" ]
+}
+
 heavy_afl() {
     make_copy
     # AFL_NO_AFFINITY: afl-fuzz aborts ("No more free CPU cores") when other afl-fuzz instances
@@ -235,6 +351,7 @@ heavy_afl() {
         grep -q 'Narrowed down to' "$copy/build/campaign/kmap_ops.afl/merge.log"
     merge_report
     per_file_edges afl_edges strict
+    jobs_heavy afl 5 afl_replay
     rm -rf "$copy"
 }
 
@@ -253,6 +370,7 @@ heavy_libfuzzer() {
     merge_report
     LIBFUZZER_BIN=$(cd "$copy" && bazel info --config=libfuzzer bazel-bin 2>/dev/null)/fuzz/kmap_ops_fuzz
     per_file_edges libfuzzer_edges
+    jobs_heavy libfuzzer 8 "$LIBFUZZER_BIN" -runs=0
     # the copy is its own Bazel workspace: stop its server and delete its output tree
     (cd "$copy" && bazel clean --expunge >/dev/null 2>&1)
     rm -rf "$copy"
@@ -264,6 +382,7 @@ case "${1:-}" in
     merge_failure_checks afl 1 1
     merge_failure_checks afl 0 2
     merge_failure_checks libfuzzer 1 1
+    jobs_stub_checks
     ;;
 --heavy)
     case "${2:-}" in
