@@ -89,15 +89,19 @@ uint32_t hm_page_address_slot_exact(struct hm_ctx *ctx, hm_pfn_t pfn)
     return slot;
 }
 
-/* The writers' side of table_gen (every writer holds kmap_lock). */
+/* The writers' side of table_gen (every writer holds kmap_lock); HM_LOCKING_KERNEL's readers
+ * take the bucket lock instead. */
 static void table_write_begin(struct hm_ctx *ctx)
 {
+    if (!ctx->fast)
+        return;
     HM_STORE(&ctx->table_gen, ctx->table_gen + 1u);
     HM_FENCE_RELEASE();
 }
 static void table_write_end(struct hm_ctx *ctx)
 {
-    HM_STORE_RELEASE(&ctx->table_gen, ctx->table_gen + 1u);
+    if (ctx->fast)
+        HM_STORE_RELEASE(&ctx->table_gen, ctx->table_gen + 1u);
 }
 
 /* Append rec to a list; the record's fields are written before the link that publishes it. */

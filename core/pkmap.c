@@ -159,7 +159,8 @@ start:
      * (acquire) then sees the mapping. */
     HM_STORE64_RELEASE(&hm_slot(ctx, nr)->word, HM_WORD(pfn, 1));
     hm_set_page_address(ctx, pfn, nr);
-    HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr);
+    if (ctx->fast)
+        HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr);
     HM_ADD64(&ctx->stats.kmap_new, 1);
     *slot = nr;
     return HM_OK;
@@ -180,7 +181,7 @@ int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vadd
         err = map_new_virtual(ctx, pfn, may_sleep, &nr, &hit, &bug);
     else
         hit = 2; /* found at once: a count of 1 is a reuse */
-    if (err == HM_OK && nr < ctx->last_pkmap)
+    if (ctx->fast && err == HM_OK && nr < ctx->last_pkmap)
         HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
     if (err == HM_OK && nr < ctx->last_pkmap) {
         struct hm_slot *s = hm_slot(ctx, nr);
