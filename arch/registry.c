@@ -3,11 +3,25 @@
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
+/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC or _SPARC
+ * for each backend it links (Bazel's //:highmem_x86 and the like); generic, in the core, always. */
+#ifndef HM_REGISTRY_ONLY
+#define HM_REGISTRY_X86
+#define HM_REGISTRY_PPC
+#define HM_REGISTRY_SPARC
+#endif
+
 static const struct hm_arch *const hm_arches[] = {
+#ifdef HM_REGISTRY_X86
     &hm_arch_x86,
     &hm_arch_x86_pae,
+#endif
+#ifdef HM_REGISTRY_PPC
     &hm_arch_ppc,
+#endif
+#ifdef HM_REGISTRY_SPARC
     &hm_arch_sparc,
+#endif
     &hm_arch_generic,
 };
 

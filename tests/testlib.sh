@@ -6,13 +6,15 @@
 # and fuzz/campaign_test.sh, each of which looks for it next to itself (or in tests/ of its
 # checkout) first, then beside the file its own path resolves to: under Bazel the first is the
 # runfiles copy, when the target lists this file as data; by hand, from tools/cross-check or
-# from .ci/run the second is the checkout's. tools/consumers-check sources the checkout's.
+# from .ci/run the second is the checkout's. tools/consumers-check and tools/bazel-consumer-check
+# source the checkout's.
 #
 #   pass MSG, fail MSG   count one check and print "PASS MSG" or "FAIL MSG"
 #   testlib_tmpdir NAME  sets tmp to a new directory $TEST_TMPDIR/NAME.XXXXXX (else under /tmp),
 #                        removed when the script exits
 #   finish               prints "N passed, N failed" and exits 0, or 1 if a check failed
 #   judge STATUS P F     pass P if STATUS is 0, else fail F
+#   judge_log STATUS P F LOG  judge, then the end of LOG, indented, if it failed
 
 # shellcheck shell=bash
 passed=0
@@ -35,4 +37,10 @@ finish() {
 # expanded before any command substitution in the messages.)
 judge() {
   if [ "$1" -eq 0 ]; then pass "$2"; else fail "$3"; fi
+}
+
+# judge_log STATUS PASS_MSG FAIL_MSG LOG: judge, then the last 25 lines of LOG if it failed.
+judge_log() {
+  judge "$1" "$2" "$3"
+  [ "$1" -eq 0 ] || tail -n 25 "$4" | sed 's/^/    /'
 }

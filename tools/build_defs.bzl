@@ -1,8 +1,11 @@
 # Starlark macros the BUILD files share: a Criterion suite, a shell test, a test helper library, a
-# fuzz target with its corpus replay test, an arch backend, and the copts that keep non-target
-# code out of libFuzzer's coverage.
+# fuzz target with its corpus replay test, an arch backend and a registry of some, the paths tests
+# are given, and the copts that keep non-target code out of libFuzzer's coverage.
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+
+# The backends of arch/: each the package arch/NAME (highmem_arch), HM_REGISTRY_NAME in registry.c.
+HM_BACKENDS = ["ppc", "sparc", "x86"]
 
 # Under --config=libfuzzer the code around the fuzz targets is compiled without coverage
 # instrumentation: the simulator (sim/), the machine opener and printing (harness/), the fuzz
@@ -15,6 +18,17 @@ NO_COVERAGE = select({
     "//conditions:default": [],
 })
 
+def runfiles_path(path):
+    """PATH, relative to the top of this repository, as a test finds it from its working directory.
+
+    A test runs in the main workspace's runfiles tree: PATH there when libhighmem is the main
+    workspace; when it is the external repository @REPO, PATH in the sibling tree REPO (the parent
+    directory's REPO/PATH). That is what $(rootpath) gives for a file; this also names a directory
+    of data files (a corpus, the examples).
+    """
+    repo = native.repository_name()
+    return path if repo == "@" else "../%s/%s" % (repo[1:], path)
+
 def _local_first(label):
     """buildifier's order for deps: this package's labels (":x") first, then by text."""
     return (not label.startswith(":"), label)
@@ -23,14 +37,17 @@ def criterion_test(name, srcs, deps, size = "small"):
     """A Criterion suite: one cc_test with no main() (Criterion supplies it), on //tests:criterion.
 
     Tagged no_tsan: Criterion's runner crashes under TSan (Criterion issue #274), and
-    --config=tsan filters the tag out (.bazelrc). //tests:criterion joins deps in buildifier's order.
+    --config=tsan filters the tag out (.bazelrc). Tagged no-sandbox: Criterion's message server is
+    the fixed socket /tmp/criterion_PID.sock, and under linux-sandbox (Bazel's default, which a
+    workspace depending on this one gets) every test is PID 2 of its own namespace, so two suites
+    at once fail with "Address already in use". //tests:criterion joins deps in buildifier's order.
     """
     criterion = ":criterion" if native.package_name() == "tests" else "//tests:criterion"
     cc_test(
         name = name,
         size = size,
         srcs = srcs,
-        tags = ["no_tsan"],
+        tags = ["no-sandbox", "no_tsan"],
         deps = sorted(deps + [criterion], key = _local_first),
     )
 
@@ -61,7 +78,7 @@ def fuzz_target(name, srcs, deps, copts = None, linkopts = None):
         name = name + "_regression",
         size = "small",
         srcs = sorted(srcs + ["replay_main.c"]),
-        args = ["%s/corpus/%s" % (native.package_name(), name)],
+        args = [runfiles_path("%s/corpus/%s" % (native.package_name(), name))],
         data = native.glob(["corpus/%s/**" % name]),
         linkopts = linkopts,
         deps = deps,
@@ -82,8 +99,24 @@ def highmem_arch(name):
         ],
     )
 
+def highmem_registry(name, backends):
+    """arch/registry.c as the cc_library NAME, naming only BACKENDS (of HM_BACKENDS) and generic."""
+    cc_library(
+        name = name,
+        srcs = ["registry.c"],
+        local_defines = ["HM_REGISTRY_ONLY"] + ["HM_REGISTRY_" + b.upper() for b in backends],
+        visibility = ["//visibility:public"],
+        deps = ["//arch/" + b for b in backends] + [
+            "//core",  # hm_arch_generic lives in core/arch_generic.c
+            "//include:highmem_headers",
+        ],
+    )
+
 def shell_test(name, data = [], size = "small", **kwargs):
-    """A test written in shell: sh_test NAME running NAME.sh (args, tags as sh_test takes them)."""
+    """A test written in shell: sh_test NAME running NAME.sh (args, tags as sh_test takes them).
+
+    sh_test is Bazel's native rule: Bazel 4.2.3 has no rules_sh stand-in to load it from.
+    """
     native.sh_test(name = name, size = size, srcs = [name + ".sh"], data = data, **kwargs)
 
 def test_library(name, deps, **kwargs):
