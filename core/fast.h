@@ -19,6 +19,27 @@ static inline struct hm_slot *hm_fast_find(const struct hm_ctx *ctx, hm_pfn_t pf
     return *nr < ctx->last_pkmap ? hm_slot(ctx, *nr) : 0;
 }
 
+/* Move the count of the slot that maps pfn by delta (+1 or -1), if the word names pfn and its
+ * count is at least min (and below INT32_MAX): the one compare-and-swap of the fast kmap and
+ * kunmap. Returns the slot, with its number in *nr and the word before the change in *old, or
+ * NULL when the locked path must run. */
+static inline struct hm_slot *hm_fast_move(struct hm_ctx *ctx, hm_pfn_t pfn, int32_t min, int delta,
+                                           uint32_t *nr, uint64_t *old)
+{
+    struct hm_slot *s = hm_fast_find(ctx, pfn, nr);
+    uint64_t w;
+
+    if (!s)
+        return 0;
+    w = HM_LOAD64(&s->word);
+    do {
+        if (hm_word_page(w) != pfn || hm_word_count(w) < min || hm_word_count(w) == INT32_MAX)
+            return 0;
+    } while (!HM_CAS64(&s->word, &w, w + (uint64_t)(int64_t)delta));
+    *old = w;
+    return s;
+}
+
 /* kmap_high's hit, pfn a highmem page: raise a count of 1 or more on the slot that maps pfn.
  * Returns 1 when done, 0 when the locked path must run. A count of 0 means the slot is free or
  * being torn down by flush_all_zero_pkmaps (which claims count-1 slots with a compare-and-swap):
@@ -26,16 +47,11 @@ static inline struct hm_slot *hm_fast_find(const struct hm_ctx *ctx, hm_pfn_t pf
 static inline int hm_fast_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
 {
     uint32_t nr;
-    struct hm_slot *s = hm_fast_find(ctx, pfn, &nr);
     uint64_t w;
+    struct hm_slot *s = hm_fast_move(ctx, pfn, 1, +1, &nr, &w);
 
     if (!s)
         return 0;
-    w = HM_LOAD64(&s->word);
-    do {
-        if (hm_word_page(w) != pfn || hm_word_count(w) < 1 || hm_word_count(w) == INT32_MAX)
-            return 0;
-    } while (!HM_CAS64(&s->word, &w, w + 1u));
     HM_ADD64(&s->hits, 1);
     if (hm_word_count(w) == 1)
         HM_ADD64(&s->reuse1, 1);
@@ -49,16 +65,11 @@ static inline int hm_fast_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vad
 static inline int hm_fast_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     uint32_t nr;
-    struct hm_slot *s = hm_fast_find(ctx, pfn, &nr);
     uint64_t w;
+    struct hm_slot *s = hm_fast_move(ctx, pfn, 2, -1, &nr, &w);
 
     if (!s)
         return 0;
-    w = HM_LOAD64(&s->word);
-    do {
-        if (hm_word_page(w) != pfn || hm_word_count(w) < 2)
-            return 0;
-    } while (!HM_CAS64(&s->word, &w, w - 1u));
     HM_ADD64(&s->kunmaps, 1);
     /* The CAS and this load are seq_cst, as are a sleeper's increment of nr_waiters and its
      * re-check of the counts (pkmap.c map_new_virtual): in their single total order either

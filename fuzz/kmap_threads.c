@@ -94,7 +94,8 @@ static struct {
 
 static int verbose;
 /* The inspector calls the getters without locks (highmem.h's inspection contract) where the
- * library has the fast path; else under kmap_lock, and no other CPU's pagefault depth. */
+ * library has the fast path (harness_fast_locking_built); else under kmap_lock (ppc32), and no
+ * other CPU's pagefault depth. */
 static int unlocked_inspect = -1;
 
 static uint8_t signature(unsigned page)
@@ -481,38 +482,6 @@ static void diagnose_timeout(unsigned done)
         fprintf(stderr, "  slot %u count %d\n", s, hm_pkmap_count(K.ctx, s));
 }
 
-/* Whether the library has the fast path (kmap hits without kmap_lock): a second kmap and kunmap
- * of a mapped page on a fresh HM_LOCKING_FAST machine that takes no machine lock. Without it (a
- * core without lock-free 64-bit atomics, HM_FAST_KMAP 0 in core/hm_atomic.h: ppc32 for one) the
- * getters read fields that kmap_lock guards. Once per process. */
-static int fast_path_present(void)
-{
-    struct harness_machine m;
-    struct hm_config cfg;
-    struct hm_sim_stats a, b;
-    hm_vaddr_t va;
-    char msg[160];
-    int fast = 0;
-
-    memset(&m, 0, sizeof m);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.arch = hm_arch_find("x86");
-    cfg.last_pkmap = 4;
-    cfg.locking = HM_LOCKING_FAST;
-    if (cfg.arch && harness_machine_open(&m, &cfg, NULL, msg, sizeof msg) == 0) {
-        hm_pfn_t p = m.layout.highmem_start_pfn;
-        if (hm_kmap(m.ctx, p, &va) == HM_OK && hm_kunmap(m.ctx, p) == HM_OK) {
-            hm_sim_get_stats(m.sim, &a);
-            if (hm_kmap(m.ctx, p, &va) == HM_OK && hm_kunmap(m.ctx, p) == HM_OK) {
-                hm_sim_get_stats(m.sim, &b);
-                fast = b.lock_acquires == a.lock_acquires;
-            }
-        }
-    }
-    harness_machine_close(&m);
-    return fast;
-}
-
 /* ---------------------------------------------------------------------------------------
  * One input.
  * ------------------------------------------------------------------------------------- */
@@ -595,7 +564,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     verbose = getenv("HM_FUZZ_VERBOSE") != NULL;
     if (unlocked_inspect < 0)
-        unlocked_inspect = fast_path_present();
+        unlocked_inspect = harness_fast_locking_built();
     fz_init(&in, data, size);
 
     /* the highmem arches, found through the registry */

@@ -131,3 +131,20 @@ void harness_machine_close(struct harness_machine *m)
     free(m->ev);
     memset(m, 0, sizeof *m);
 }
+
+int harness_fast_locking_built(void)
+{
+    struct harness_machine m;
+    struct hm_config cfg;
+    char err[160];
+    int fast;
+
+    memset(&m, 0, sizeof m);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.arch = hm_arch_find("x86");
+    cfg.locking = HM_LOCKING_FAST;
+    fast = harness_machine_open(&m, &cfg, NULL, err, sizeof err) == 0 &&
+           hm_ctx_locking(m.ctx) == HM_LOCKING_FAST;
+    harness_machine_close(&m);
+    return fast;
+}

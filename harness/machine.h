@@ -55,4 +55,9 @@ void harness_machine_close(struct harness_machine *m);
 /* Start the capture of a new command. */
 void harness_machine_begin(struct harness_machine *m);
 
+/* Whether this build of the library runs HM_LOCKING_FAST when asked (lock-free 64-bit atomics,
+ * HM_FAST_KMAP in core/hm_atomic.h). Only then may the inspection calls run beside kmaps
+ * without kmap_lock (include/highmem.h); a core without it (ppc32) needs the lock around them. */
+int harness_fast_locking_built(void);
+
 #endif /* HARNESS_MACHINE_H */

@@ -200,6 +200,16 @@ static void check_maps(hm_vaddr_t va, hm_pfn_t pfn, uint8_t sig)
           hm_strerror(rc), got, sig);
 }
 
+/* hm_kmap_flush_unused on the main thread; from the clear of slot's PTE the actor kmaps p. */
+static void flush_with_actor_kmap(uint32_t slot, hm_pfn_t p)
+{
+    R.trigger_clear = slot_addr(slot);
+    R.op_next = ACT_KMAP;
+    R.pfn_next = p;
+    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
+    CHECK(R.fired, "the flush cleared slot %u's PTE", slot);
+}
+
 static void check_invariants(const char *when)
 {
     char msg[160];
@@ -223,11 +233,7 @@ static void hit_before_the_flush_claims(const void *arg)
     kmap_ok(p); /* slot 2 */
     kunmap_ok(q);
     kunmap_ok(p);
-    R.trigger_clear = slot_addr(1);
-    R.op_next = ACT_KMAP;
-    R.pfn_next = p;
-    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
-    CHECK(R.fired, "the flush cleared slot 1's PTE");
+    flush_with_actor_kmap(1, p);
     wait_actor(0);
     CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
     hm_get_stats(R.hm.ctx, &st);
@@ -259,11 +265,7 @@ static void hit_after_the_flush_claims(const void *arg)
     hm_pfn_t p = page(2);
     kmap_ok(p); /* slot 1 */
     kunmap_ok(p);
-    R.trigger_clear = slot_addr(1);
-    R.op_next = ACT_KMAP;
-    R.pfn_next = p;
-    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
-    CHECK(R.fired, "the flush cleared slot 1's PTE");
+    flush_with_actor_kmap(1, p);
     CHECK(R.blocked_seen && !R.returned_seen, "the kmap of a claimed slot waited for kmap_lock");
     wait_actor(0);
     CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));

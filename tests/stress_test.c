@@ -97,7 +97,8 @@ static struct {
 } S;
 
 /* How the inspector calls the getters (inspect_counters): 1 = without any lock, as highmem.h's
- * inspection contract allows; 0 = under kmap_lock (fast_path_present). */
+ * inspection contract allows; 0 = under kmap_lock, on a core without the fast path
+ * (harness_fast_locking_built); STRESS_TEST_INSPECT=unlocked|locked overrides it. */
 static int g_unlocked_inspect;
 
 /* ---------------------------------------------------------------------------------------
@@ -704,47 +705,13 @@ static void run_case(const void *arg)
     tt_teardown();
 }
 
-/* Whether the library has the fast path (kmap hits without kmap_lock): a second kmap and kunmap
- * of a mapped page on a fresh HM_LOCKING_FAST machine that takes no machine lock. Without it (a
- * core without lock-free 64-bit atomics, HM_FAST_KMAP 0 in core/hm_atomic.h: ppc32 for one; or
- * a core from before issue 15) the getters read fields that kmap_lock guards: the inspector then
- * takes kmap_lock around them and, to be safe, reads no other CPU's depth.
- * STRESS_TEST_INSPECT=unlocked|locked overrides the probe. */
-static int fast_path_present(void)
-{
-    struct harness_machine m;
-    struct hm_config cfg;
-    struct hm_sim_stats a, b;
-    hm_vaddr_t va;
-    char err[160];
-    int fast = 0;
-
-    memset(&m, 0, sizeof m);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.arch = hm_arch_find("x86");
-    cfg.last_pkmap = 4;
-    cfg.locking = HM_LOCKING_FAST;
-    if (cfg.arch && harness_machine_open(&m, &cfg, NULL, err, sizeof err) == 0) {
-        hm_pfn_t p = m.layout.highmem_start_pfn;
-        if (hm_kmap(m.ctx, p, &va) == HM_OK && hm_kunmap(m.ctx, p) == HM_OK) {
-            hm_sim_get_stats(m.sim, &a);
-            if (hm_kmap(m.ctx, p, &va) == HM_OK && hm_kunmap(m.ctx, p) == HM_OK) {
-                hm_sim_get_stats(m.sim, &b);
-                fast = b.lock_acquires == a.lock_acquires;
-            }
-        }
-    }
-    harness_machine_close(&m);
-    return fast;
-}
-
 /* STRESS_TEST_ONLY=name[,name...] runs just those cases (debugging). */
 int main(void)
 {
     static struct tt_case cases[NCASES];
     const char *mode = getenv("STRESS_TEST_INSPECT");
 
-    g_unlocked_inspect = mode && *mode ? strcmp(mode, "unlocked") == 0 : fast_path_present();
+    g_unlocked_inspect = mode && *mode ? strcmp(mode, "unlocked") == 0 : harness_fast_locking_built();
     printf("inspection calls: %s\n", g_unlocked_inspect ? "without locks (the concurrency contract)"
                                                         : "under kmap_lock (this library has no fast path)");
     for (size_t i = 0; i < NCASES; i++)
