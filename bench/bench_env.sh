@@ -27,3 +27,53 @@ bench_machine() {
 
 # bench_rev DIR...: the short commit, with "+dirty" when a DIR differs from it.
 bench_rev() { echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- "$@" 2>/dev/null || echo "+dirty")"; }
+
+# ---- kmap_ops' libFuzzer binary outside Bazel (bench/time_to_crash, bench/fuzz_throughput --compare)
+# The flags of .bazelrc's config libfuzzer: ASan + UBSan at -O1 everywhere; the library (core/,
+# arch/) with libFuzzer's coverage counters but no comparison tracing; the harness, the model,
+# sim/, harness/ and machine/ without coverage (NO_COVERAGE in tools/build_defs.bzl).
+# shellcheck disable=SC2054 # -fsanitize=address,undefined: one flag
+BENCH_FUZZ_CFLAGS=(-std=c11 -Iinclude -I. -D_POSIX_C_SOURCE=200809L -pthread -g -O1 -w
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+    -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+
+# bench_fuzz_cc TREE SRC REL OBJ: compiles SRC (TREE's file REL, or a patched copy of it) to OBJ.
+bench_fuzz_cc() {
+    local tree=$1 src=$2 rel=$3 obj=$4 cov
+    case $rel in
+    core/* | arch/*) cov=(-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp) ;;
+    *) cov=() ;;
+    esac
+    mkdir -p "$(dirname "$obj")"
+    (cd "$tree" && "${CC:-clang}" "${BENCH_FUZZ_CFLAGS[@]}" "${cov[@]}" -I"$(dirname "$rel")" \
+        -c "$src" -o "$obj")
+}
+
+# bench_fuzz_sources TREE: the sources of TREE's kmap_ops libFuzzer binary, one per line
+# (fuzz/build_afl.sh's target_sources kmap_ops and library_sources, as TREE defines them).
+bench_fuzz_sources() {
+    # shellcheck source=fuzz/build_afl.sh
+    (cd "$1" && . fuzz/build_afl.sh && target_sources kmap_ops && library_sources)
+}
+
+# bench_fuzz_objects TREE OBJDIR: every object of TREE's kmap_ops fuzzer in OBJDIR/<path>.o
+# (two compilers at a time; objects already there are kept).
+# shellcheck disable=SC2016 # the single-quoted $1..$3 are the inner shell's arguments
+bench_fuzz_objects() {
+    local tree=$1 dir=$2 rel
+    while read -r rel; do
+        [[ -f $dir/${rel%.c}.o ]] || echo "$rel"
+    done < <(bench_fuzz_sources "$tree") |
+        xargs -r -P 2 -I{} bash -c "$(declare -p BENCH_FUZZ_CFLAGS); $(declare -f bench_fuzz_cc);"' \
+            bench_fuzz_cc "$1" "$2" "$2" "$3/${2%.c}.o"' _ "$tree" {} "$dir"
+}
+
+# bench_fuzz_link TREE OBJDIR OUT [REL OBJ]: links the fuzzer OUT from OBJDIR's objects, with
+# OBJ in place of REL's object.
+bench_fuzz_link() {
+    local tree=$1 dir=$2 out=$3 rel=${4:-} obj=${5:-} objs=() s
+    while read -r s; do
+        if [[ $s == "$rel" ]]; then objs+=("$obj"); else objs+=("$dir/${s%.c}.o"); fi
+    done < <(bench_fuzz_sources "$tree")
+    "${CC:-clang}" -fsanitize=fuzzer,address,undefined -pthread "${objs[@]}" -o "$out"
+}

@@ -76,25 +76,34 @@ static void check_events(struct run *r)
     }
 }
 
-static void check_pte(struct run *r, uint64_t vaddr, const char *what)
+static void compare_pte(struct run *r, uint64_t vaddr, uint64_t exp, const char *what)
 {
     uint64_t page = vaddr & ~(uint64_t)0xfff; /* a 64-bit mask: no high bit dropped */
-    uint64_t lib = hm_sim_pte(r->sim, page), exp = model_pte_at(&r->model, vaddr);
+    uint64_t lib = hm_sim_pte(r->sim, page);
     if (lib != exp)
         fail(r, "%s: PTE at 0x%08" PRIx64 " is 0x%llx, the model expects 0x%llx", what, page,
              (unsigned long long)lib, (unsigned long long)exp);
 }
 
-static void check_pfn_address(struct run *r, uint32_t pfn)
+static void check_pte(struct run *r, uint64_t vaddr, const char *what)
+{
+    compare_pte(r, vaddr, model_pte_at(&r->model, vaddr), what);
+}
+
+/* The model's PTE word of pkmap slot i, straight from its table (model_pte_at of the slot). */
+static uint64_t model_slot_pte(const struct model *m, uint32_t i)
+{
+    return m->pk_pte[i] ? model_pte_word(m, m->pk_pte[i] - 1u) : 0;
+}
+
+/* page_address(pfn) against the model's, which is exp (model_page_address_of). */
+static void check_pfn_address(struct run *r, uint32_t pfn, uint32_t exp)
 {
     hm_vaddr_t v = 0;
-    if (pfn >= r->L->max_pfn)
-        return;
     if (hm_page_address(r->ctx, pfn, &v) != HM_OK)
         fail(r, "page_address(0x%x) failed", pfn);
-    if (v != model_page_address_of(&r->model, pfn))
-        fail(r, "page_address(0x%x) = 0x%08" PRIx64 ", the model expects 0x%08x", pfn, v,
-             model_page_address_of(&r->model, pfn));
+    if (v != exp)
+        fail(r, "page_address(0x%x) = 0x%08" PRIx64 ", the model expects 0x%08x", pfn, v, exp);
 }
 
 static void check_tlb(struct run *r, uint64_t vaddr, const char *what)
@@ -126,6 +135,15 @@ static void check_count(struct run *r, uint32_t i)
              r->model.count[i]);
 }
 
+/* I10: the pagefault-disable depth of every CPU. */
+static void check_depths(struct run *r)
+{
+    for (uint32_t c = 0; c < r->ncpus; c++)
+        if (hm_pagefault_depth(r->ctx, c) != r->model.depth[c])
+            fail(r, "I10: cpu %u pagefault depth %d, the model expects %d", c, hm_pagefault_depth(r->ctx, c),
+                 r->model.depth[c]);
+}
+
 /* hm_check_invariants against the model: 0 while nobody wrote the page tables behind the
  * library's back, else the first invariant such a write broke. */
 static void check_invariants(struct run *r)
@@ -137,25 +155,41 @@ static void check_invariants(struct run *r)
     check_message(r, "hm_check_invariants", rc, msg, sizeof msg);
 }
 
-/* Two levels of checks.
+/* Three levels of checks.
  * - After every op, incrementally (cost independent of the window size S): the result, the bug
  *   report, every event (stale-translation events included), the count of every slot the op named
- *   or touched (its events, its page's slot, the cursor), the cursor, every CPU's pagefault
- *   depth, every PTE it wrote and the atomic slot it named, the TLBs for an access, the
- *   page_address of its page, every count after a flush and (I12) no TLB caching a freed slot.
- * - The full comparison (check_full): the sim's stale TLB hit and stale PTE write counters,
+ *   or touched (a slot any of its events names: after a flush, every slot it freed or could not
+ *   clear; its page's slot; the cursor), the cursor, every CPU's pagefault depth after the ops
+ *   that change one (the kmap_atomic family; probes, which must not), every PTE it wrote and the
+ *   atomic slot it named, the TLBs of an access, the page_address of its page and (I12) no TLB
+ *   caching a slot a flush freed. The page tables change only through the library's writes,
+ *   each announced by an event (checked above), and the embedder's pokes: the sim's count of
+ *   the PTE writes it accepted must match them (check_writes), so no write goes unchecked.
+ * - Every LIGHT_EVERY ops that may change the context or its page tables (kmap family, flush,
+ *   poke; not loads, stores, the interrupt switch or the read-only probes), check_full(r, 0):
+ *   the sim's stale TLB hit and stale PTE write counters, the PTE-write count, the cursor, every
+ *   depth, the count and PTE of every slot the model has in use or mapped, page_address of every
+ *   record, the PTE of every atomic slot a PTE event named (the others were never written).
+ * - Every FULL_EVERY such ops and at the end of the input, check_full(r, 1): the same, plus
  *   hm_check_invariants (I1-I3, I5, I6, I10 over the whole context, against the model's
- *   prediction), every count, the PTE of every slot in use or
- *   poked, page_address of every record, the PTE of every atomic slot; after every FULL_EVERY
- *   ops that may change the context or its page tables (kmap family, flush, poke; FULL_EVERY_BIG for the
- *   arch's own 512/1024-slot windows, where it costs O(S) locked PTE reads) and at the end of
- *   the input, which also compares every TLB entry the input filled.
- * A state the incremental checks miss is therefore caught at most FULL_EVERY ops later. */
-#define FULL_CHECK_MAX_S 64u
-#define FULL_EVERY 16u
-#define FULL_EVERY_BIG 64u
+ *   prediction) and the count of every slot; at the end also every TLB entry the input filled.
+ * A state the per-op checks miss is therefore caught at most LIGHT_EVERY such ops later, or
+ * FULL_EVERY for the library's internal consistency and a count the model has at 0 that no op
+ * touched, and always at the end. */
+#define LIGHT_EVERY 16u
+#define FULL_EVERY 64u
 
-static void check_full(struct run *r)
+/* The PTE writes the sim accepted since the set-up (sets and clears) against those the
+ * library's events announced and the pokes the machine took. */
+static void check_writes(struct run *r, const struct hm_sim_stats *st)
+{
+    uint64_t n = (st->pte_sets - r->st.pte_sets) + (st->pte_clears - r->st.pte_clears);
+    if (n != r->pte_writes)
+        fail(r, "the sim accepted %llu PTE writes since the set-up; the events and pokes account for %llu",
+             (unsigned long long)n, (unsigned long long)r->pte_writes);
+}
+
+static void check_full(struct run *r, int full)
 {
     const struct model *m = &r->model;
     struct hm_sim_stats st;
@@ -167,30 +201,63 @@ static void check_full(struct run *r)
              (unsigned long long)(st.stale_tlb_hits - r->st.stale_tlb_hits),
              (unsigned long long)(st.stale_pte_writes - r->st.stale_pte_writes), r->exp_stale_hits,
              r->exp_stale_writes);
-    check_invariants(r);
+    check_writes(r, &st);
+    if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
+        fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
+    check_depths(r);
+    if (full)
+        check_invariants(r);
     for (uint32_t i = 0; i < r->S; i++) {
-        check_count(r, i);
-        if (m->count[i] >= 1 || m->pk_pte[i])
-            check_pte(r, fop_pkmap_addr(r->L, i), "full sweep, pkmap");
+        if (m->count[i] >= 1 || m->pk_pte[i]) {
+            check_count(r, i);
+            compare_pte(r, fop_pkmap_addr(r->L, i), model_slot_pte(m, i), "full sweep, pkmap");
+        } else if (full) {
+            check_count(r, i);
+        }
     }
     /* every page_address record: its page's address is its slot's */
-    for (uint32_t k = 0; k < m->nrec; k++) {
-        hm_vaddr_t v = 0;
-        if (hm_page_address(r->ctx, m->rec_page[k], &v) != HM_OK || v != fop_pkmap_addr(r->L, m->rec_slot[k]))
-            fail(r, "full sweep: page_address(0x%x) = 0x%08" PRIx64 ", the model has it in slot %u (0x%08x)",
-                 m->rec_page[k], v, m->rec_slot[k], fop_pkmap_addr(r->L, m->rec_slot[k]));
-    }
+    for (uint32_t k = 0; k < m->nrec; k++)
+        check_pfn_address(r, m->rec_page[k], fop_pkmap_addr(r->L, m->rec_slot[k]));
 
-    if (r->S)
+    /* the atomic slots a PTE event named (each other one: never written since the reset, none
+     * in the sim and the model alike, check_writes); all of them if the list overflowed */
+    if (r->atomic_overflow) {
         for (uint32_t c = 0; c < r->ncpus; c++)
             for (uint32_t t = 0; t < r->ntypes; t++)
                 check_pte(r, model_slot_addr(m, c, t), "full sweep, atomic");
-    r->since_full = 0;
+    } else {
+        for (uint32_t k = 0; k < r->natomic; k++)
+            check_pte(r, r->atomic[k], "full sweep, atomic");
+    }
+    r->since_light = 0;
+    if (full)
+        r->since_full = 0;
+}
+
+/* A PTE event's address outside the pkmap window: remembered (once) for check_full. */
+static void note_pte_addr(struct run *r, uint64_t vaddr)
+{
+    uint64_t page = vaddr & ~(uint64_t)0xfff;
+    for (uint32_t k = 0; k < r->natomic; k++)
+        if (r->atomic[k] == page)
+            return;
+    if (r->natomic < FOP_ATOMIC_NOTED)
+        r->atomic[r->natomic++] = page;
+    else
+        r->atomic_overflow = 1;
+}
+
+static int in_window(const struct run *r, uint64_t a) /* (a 64-bit distance, compared whole) */
+{
+    return a >= r->L->pkmap_base && a - r->L->pkmap_base < ((uint64_t)r->S << 12);
 }
 
 void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
 {
     const struct model *m = &r->model;
+    uint32_t page_addr = 0;
+    int has_page = o->op == FOP_KMAP || o->op == FOP_KUNMAP || o->op == FOP_KMAP_ATOMIC ||
+                   o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS;
 
     /* the result */
     if (o->err != mo->err)
@@ -211,30 +278,41 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
     r->exp_stale_hits += mo->stale_tlb_hits;
     r->exp_stale_writes += mo->stale_pte_writes;
 
-    /* I7: the pkmap counts (all after a flush, else those this op touched), and the cursor */
-    if (mo->flushed) {
-        for (uint32_t i = 0; i < r->S; i++)
-            check_count(r, i);
-    } else if (r->S) {
-        for (uint32_t i = 0; i < r->nev; i++) /* (a 64-bit distance, compared whole) */
-            if (r->ev[i].a >= r->L->pkmap_base && r->ev[i].a - r->L->pkmap_base < (r->S << 12))
-                check_count(r, (uint32_t)((r->ev[i].a - r->L->pkmap_base) >> 12));
-        if (o->pfn < r->L->max_pfn && model_slot_of_page(m, o->pfn) >= 0)
-            check_count(r, (uint32_t)model_slot_of_page(m, o->pfn));
-        check_count(r, m->last_nr);
+    /* the events' slots and PTEs: I7 for every slot an event names, every PTE written (an
+     * accepted write counts for check_writes; a refused one is followed by machine_fail) */
+    for (uint32_t i = 0; i < r->nev; i++) {
+        const struct hm_event *e = &r->ev[i];
+        int win = r->S && in_window(r, e->a);
+        if (win)
+            check_count(r, (uint32_t)((e->a - r->L->pkmap_base) >> 12));
+        if (e->kind == HM_EV_PTE_SET || e->kind == HM_EV_PTE_CLEAR) {
+            check_pte(r, e->a, "written PTE");
+            if (!(i + 1 < r->nev && r->ev[i + 1].kind == HM_EV_MACHINE_FAIL))
+                r->pte_writes++;
+            if (!win)
+                note_pte_addr(r, e->a);
+        }
     }
-    if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
-        fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
-    /* I10: the pagefault-disable depth of every CPU */
-    for (uint32_t c = 0; c < r->ncpus; c++)
-        if (hm_pagefault_depth(r->ctx, c) != m->depth[c])
-            fail(r, "I10: cpu %u pagefault depth %d, the model expects %d", c, hm_pagefault_depth(r->ctx, c),
-                 m->depth[c]);
+    if (o->op == FOP_POKE && r->S && o->err == HM_OK)
+        r->pte_writes++;
 
-    /* the PTEs this op wrote, and (I9) the atomic slot it named */
-    for (uint32_t i = 0; i < r->nev; i++)
-        if (r->ev[i].kind == HM_EV_PTE_SET || r->ev[i].kind == HM_EV_PTE_CLEAR)
-            check_pte(r, r->ev[i].a, "written PTE");
+    /* I7 for the op's page's slot (a probe names a page too) and the cursor; the cursor itself */
+    if ((has_page || o->op == FOP_PROBE) && o->pfn < r->L->max_pfn) {
+        page_addr = model_page_address_of(m, o->pfn);
+        if (r->S && in_window(r, page_addr))
+            check_count(r, (page_addr - fop_a32(r->L->pkmap_base)) >> 12);
+    }
+    if (r->S) {
+        check_count(r, m->last_nr);
+        if (hm_last_pkmap_nr(r->ctx) != m->last_nr)
+            fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
+    }
+    /* I10: only the kmap_atomic family changes a depth (a probe calls it with bad arguments) */
+    if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN ||
+        o->op == FOP_PROBE)
+        check_depths(r);
+
+    /* (I9) the atomic slot the op named */
     if ((o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN) &&
         o->cpu < r->ncpus && o->type < r->ntypes && r->S)
         check_pte(r, model_slot_addr(m, o->cpu, o->type), "I9 atomic slot");
@@ -242,18 +320,16 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
         check_tlb(r, o->vaddr, "TLB after the access");
 
     /* page_address of the page the op named */
-    if (o->op == FOP_KMAP || o->op == FOP_KUNMAP || o->op == FOP_KMAP_ATOMIC ||
-        o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS)
-        check_pfn_address(r, o->pfn);
+    if (has_page && o->pfn < r->L->max_pfn)
+        check_pfn_address(r, o->pfn, page_addr);
 
     /* I12 / I4 after a flush: no slot it freed is still cached in any TLB (count-0 slots freed
      * earlier were checked then, and a load of a count-0 slot faults without filling a TLB; a
      * clear the machine refused, followed by machine_fail, freed nothing) */
     if (mo->flushed)
         for (uint32_t i = 0; i < r->nev; i++)
-            if (r->ev[i].kind == HM_EV_PTE_CLEAR && r->ev[i].a >= r->L->pkmap_base &&
-                !(i + 1 < r->nev && r->ev[i + 1].kind == HM_EV_MACHINE_FAIL) &&
-                r->ev[i].a - r->L->pkmap_base < (r->S << 12)) {
+            if (r->ev[i].kind == HM_EV_PTE_CLEAR && !(i + 1 < r->nev && r->ev[i + 1].kind == HM_EV_MACHINE_FAIL) &&
+                in_window(r, r->ev[i].a)) {
                 uint32_t slot = (uint32_t)((r->ev[i].a - r->L->pkmap_base) >> 12); /* < S */
                 /* (the op may have mapped it again since: a kmap reuses what its wrap freed) */
                 for (uint32_t c = 0; c < r->ncpus; c++)
@@ -261,20 +337,23 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
                         fail(r, "I12: slot %u was freed but cpu %u still caches it", slot, c);
             }
 
-    /* the full comparison, every FULL_EVERY ops that may change the context or its page
-     * tables (a load, a store or the irq switch only reach the sim; probes and config probes
-     * only read this context or build another one: highmem.h promises they change nothing, and
-     * the final comparison would see it if they did) */
+    /* the periodic comparisons, counted in ops that may change the context or its page tables
+     * (a load, a store or the irq switch only reach the sim; probes and config probes only read
+     * this context or build another one: highmem.h promises they change nothing, and the final
+     * comparison would see it if they did) */
     if (o->op != FOP_LOAD && o->op != FOP_STORE && o->op != FOP_IRQ && o->op != FOP_PROBE &&
-        o->op != FOP_CONFIG &&
-        ++r->since_full >= (r->S <= FULL_CHECK_MAX_S ? FULL_EVERY : FULL_EVERY_BIG))
-        check_full(r);
+        o->op != FOP_CONFIG) {
+        if (++r->since_full >= FULL_EVERY)
+            check_full(r, 1);
+        else if (++r->since_light >= LIGHT_EVERY)
+            check_full(r, 0);
+    }
 }
 
 /* At the end: the full comparison (a count-0 slot's PTE is none by I2) and every TLB. */
 void check_final(struct run *r)
 {
-    check_full(r);
+    check_full(r, 1);
     check_all_tlbs(r, "final sweep");
 }
 
@@ -309,8 +388,12 @@ void check_layout(struct run *r)
 
 void check_message(struct run *r, const char *who, int rc, const char *buf, size_t len)
 {
-    char prefix[8];
-    size_t n;
+    char prefix[16]; /* "I<rc>:", written by hand: snprintf cost more than the rest of the check */
+    size_t n, np = 0;
+    unsigned long v = rc < 0 ? 0ul - (unsigned long)rc : (unsigned long)rc;
+    char digits[12];
+    int nd = 0;
+
     if (len == 0) {
         if ((unsigned char)buf[0] != 0x5a)
             fail(r, "%s: hm_check_invariants wrote into a 0-byte message buffer", who);
@@ -321,9 +404,22 @@ void check_message(struct run *r, const char *who, int rc, const char *buf, size
         fail(r, "%s: message not terminated within %zu bytes", who, len);
     if (rc == 0 && n != 0)
         fail(r, "%s: holds, yet the message is \"%s\"", who, buf);
-    snprintf(prefix, sizeof prefix, "I%d:", rc);
-    if (rc != 0 && strncmp(buf, prefix, n < strlen(prefix) ? n : strlen(prefix)) != 0)
+    if (rc == 0)
+        return;
+    do {
+        digits[nd++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    prefix[np++] = 'I';
+    if (rc < 0)
+        prefix[np++] = '-';
+    while (nd > 0)
+        prefix[np++] = digits[--nd];
+    prefix[np++] = ':';
+    if (np > 7)
+        np = 7; /* as the snprintf into 8 bytes did */
+    if (strncmp(buf, prefix, n < np ? n : np) != 0)
         fail(r, "%s: code %d but the message is \"%s\"", who, rc, buf);
-    if (rc != 0 && len >= sizeof prefix && n < strlen(prefix))
+    if (len >= 8 && n < np)
         fail(r, "%s: message \"%s\" too short", who, buf);
 }

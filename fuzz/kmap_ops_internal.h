@@ -17,6 +17,7 @@
 
 #define FOP_RECENT 8u       /* addresses the decoder remembers (kmap_ops.h, KADDR_PKMAP) */
 #define FOP_MAX_OPERANDS 5u /* operand bytes of the longest op (FOP_CONFIG) */
+#define FOP_ATOMIC_NOTED 64u /* check.c: PTE pages outside the pkmap window remembered per input */
 
 /* One decoded operation and what the library did. */
 struct fop_rec {
@@ -120,7 +121,11 @@ struct run {
     struct hm_sim_stats st;        /* the sim's counters at the set-up */
     uint32_t nlog;
     int verbose;
-    uint32_t since_full;           /* ops since the last full check */
+    uint32_t since_light, since_full; /* state-changing ops since the last check_full(r, 0 / 1) */
+    uint64_t pte_writes;           /* PTE writes the sim must have accepted since the set-up */
+    uint64_t atomic[FOP_ATOMIC_NOTED]; /* pages outside the pkmap window a PTE event named */
+    uint32_t natomic;
+    int atomic_overflow;           /* more than FOP_ATOMIC_NOTED of them */
     /* not cleared between inputs (written before they are read): */
     struct hm_event ev[2u * HM_MAX_PKMAP + 64u];
     struct fop_decoder dec;        /* fop_decoder_init */
