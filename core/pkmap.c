@@ -3,15 +3,6 @@
  * SPDX-License-Identifier: MIT */
 #include "fast.h"
 
-/* flush_all_zero_pkmaps(). Caller holds kmap_lock. The cache-flush hook runs first, even when
- * nothing will be freed; every count-1 slot is torn down in ascending order (count 0, PTE
- * cleared at the page's address read before it is unhashed, association removed); then one
- * TLB flush of the whole window (2.6.24: always; need_flush: only if a slot was freed).
- * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
- * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
- * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
- * is kept as it was (count 1, mapped, hashed) and the others are torn down as usual.
- * Returns HM_OK, HM_EMACHINE (some slot kept), or the BUG's error. */
 /* A flush that read another page from slot i's PTE than the slot was given (only a corrupted
  * PTE does that) has unhashed that page from its own slot nr, which keeps its count, as in the
  * kernel. The word's page then names no page, so that no kmap or kunmap without the lock
@@ -24,6 +15,15 @@ static void forget_page(struct hm_ctx *ctx, uint32_t nr)
         ;
 }
 
+/* flush_all_zero_pkmaps(). Caller holds kmap_lock. The cache-flush hook runs first, even when
+ * nothing will be freed; every count-1 slot is torn down in ascending order (count 0, PTE
+ * cleared at the page's address read before it is unhashed, association removed); then one
+ * TLB flush of the whole window (2.6.24: always; need_flush: only if a slot was freed).
+ * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
+ * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
+ * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
+ * is kept as it was (count 1, mapped, hashed) and the others are torn down as usual.
+ * Returns HM_OK, HM_EMACHINE (some slot kept), or the BUG's error. */
 static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct hm_bug_report *bug)
 {
     uint32_t i, freed = 0, kept = 0;
