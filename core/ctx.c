@@ -94,7 +94,6 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     return HM_OK;
 }
 
-
 const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx)
 {
     return hm_ctx_ok(ctx) ? &ctx->layout : 0;

@@ -19,25 +19,14 @@ static inline struct hm_slot *hm_fast_find(const struct hm_ctx *ctx, hm_pfn_t pf
     return *nr < ctx->last_pkmap ? hm_slot(ctx, *nr) : 0;
 }
 
-/* Move the count of the slot that maps pfn by delta (+1 or -1), if the word names pfn and its
- * count is at least min (and below INT32_MAX): the one compare-and-swap of the fast kmap and
- * kunmap. Returns the slot, with its number in *nr and the word before the change in *old, or
+/* Move the count of the slot the hint names for pfn by delta (hm_slot_move, the word matching
+ * pfn). Returns the slot, with its number in *nr and the word before the change in *old, or
  * NULL when the locked path must run. */
 static inline struct hm_slot *hm_fast_move(struct hm_ctx *ctx, hm_pfn_t pfn, int32_t min, int delta,
                                            uint32_t *nr, uint64_t *old)
 {
     struct hm_slot *s = hm_fast_find(ctx, pfn, nr);
-    uint64_t w;
-
-    if (!s)
-        return 0;
-    w = HM_LOAD64(&s->word);
-    do {
-        if (hm_word_page(w) != pfn || hm_word_count(w) < min || hm_word_count(w) == INT32_MAX)
-            return 0;
-    } while (!HM_CAS64(&s->word, &w, w + (uint64_t)(int64_t)delta));
-    *old = w;
-    return s;
+    return s && hm_slot_move(s, 1, pfn, min, delta, old) ? s : 0;
 }
 
 /* kmap_high's hit, pfn a highmem page: raise a count of 1 or more on the slot that maps pfn.

@@ -99,6 +99,25 @@ static inline int32_t hm_slot_count(const struct hm_ctx *ctx, uint32_t nr)
     return hm_word_count(HM_LOAD64(&hm_slot(ctx, nr)->word));
 }
 
+/* The one compare-and-swap that moves a slot's count by delta (+1 or -1): only while the count
+ * is at least min (and, raised, stays within int32_t), and (match_page) the word names pfn. Returns 1 when
+ * moved; *old is the word before the move, or the word that stopped it. The fast path matches
+ * the page (fast.h); the locked path, as the kernel, trusts the table's slot. */
+static inline int hm_slot_move(struct hm_slot *s, int match_page, hm_pfn_t pfn, int32_t min, int delta,
+                               uint64_t *old)
+{
+    uint64_t w = HM_LOAD64(&s->word);
+    do {
+        if ((match_page && hm_word_page(w) != pfn) || hm_word_count(w) < min ||
+            (delta > 0 && hm_word_count(w) == INT32_MAX)) {
+            *old = w;
+            return 0;
+        }
+    } while (!HM_CAS64(&s->word, &w, w + (uint64_t)(int64_t)delta));
+    *old = w;
+    return 1;
+}
+
 /* PKMAP_ADDR(nr), nr <= LAST_PKMAP: inside the address space (hm_layout_compute checks the
  * window's end). */
 static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)

@@ -181,28 +181,23 @@ int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vadd
         err = map_new_virtual(ctx, pfn, may_sleep, &nr, &hit, &bug);
     else
         hit = 2; /* found at once: a count of 1 is a reuse */
-    if (ctx->fast && err == HM_OK && nr < ctx->last_pkmap)
-        HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
-    if (err == HM_OK && nr < ctx->last_pkmap) {
-        struct hm_slot *s = hm_slot(ctx, nr);
-        uint64_t w = HM_LOAD64(&s->word);
-        if (hit) {
+    if (err == HM_OK) {
+        /* The increment races only with fast kmaps and kunmaps, which keep the count >= 1. A
+         * record pointing outside the window (a corrupted table) or a count that would end
+         * below 2 is the kernel's BUG. */
+        struct hm_slot *s = nr < ctx->last_pkmap ? hm_slot(ctx, nr) : 0;
+        uint64_t w = 0;
+        int moved = s && hm_slot_move(s, 0, pfn, 1, +1, &w);
+        if (s && hit) {
             HM_ADD64(&s->hits, 1);
             if (hit == 2 && hm_word_count(w) == 1)
                 HM_ADD64(&s->reuse1, 1);
         }
-        /* The increment races only with fast kmaps and kunmaps, which keep the count >= 1. */
-        do {
-            if (hm_word_count(w) < 1 || hm_word_count(w) == INT32_MAX)
-                break;
-        } while (!HM_CAS64(&s->word, &w, w + 1u));
-        if (hm_word_count(w) < 1 || hm_word_count(w) == INT32_MAX)
-            err = HM_EINVAL;
-    } else if (err == HM_OK) {
-        err = HM_EINVAL; /* a record pointing outside the window (a corrupted table) */
+        if (!moved)
+            err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
+        else if (ctx->fast)
+            HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
     }
-    if (err == HM_EINVAL && bug.bug == HM_BUG_NONE) /* the count would be < 2 after the increment */
-        err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
     if (err != HM_EMACHINE && !hit) /* a refused call counts only in machine_fails; hits per slot */
         HM_ADD64(&ctx->stats.kmap_calls, 1);
     hm_unlock(ctx, HM_LOCK_KMAP);
@@ -253,14 +248,11 @@ int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn)
         return hm_core_bug(ctx, HM_BUG_KUNMAP_UNMAPPED, HM_EINVAL, "kunmap_high", pfn);
     }
     s = nr < ctx->last_pkmap ? hm_slot(ctx, nr) : 0;
-    w = s ? HM_LOAD64(&s->word) : 0;
-    do {
-        if (hm_word_count(w) <= 1) {
-            /* case 0 of the kernel's switch: BUG, and we stop (no fall-through into case 1) */
-            hm_unlock(ctx, HM_LOCK_KMAP);
-            return hm_core_bug(ctx, HM_BUG_KUNMAP_ZERO, HM_EINVAL, "kunmap_high", pfn);
-        }
-    } while (!HM_CAS64(&s->word, &w, w - 1u));
+    if (!s || !hm_slot_move(s, 0, pfn, 2, -1, &w)) {
+        /* case 0 of the kernel's switch: BUG, and we stop (no fall-through into case 1) */
+        hm_unlock(ctx, HM_LOCK_KMAP);
+        return hm_core_bug(ctx, HM_BUG_KUNMAP_ZERO, HM_EINVAL, "kunmap_high", pfn);
+    }
     HM_ADD64(&s->kunmaps, 1);
     if (hm_word_count(w) == 2) {
         /* waitqueue_active(): safe without the queue lock, waiters come and go under kmap_lock */
