@@ -29,19 +29,36 @@ bench_machine() {
 bench_rev() { echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- "$@" 2>/dev/null || echo "+dirty")"; }
 
 # ---- kmap_ops' libFuzzer binary outside Bazel (bench/time_to_crash, bench/fuzz_throughput --compare)
-# The flags of .bazelrc's config libfuzzer: ASan + UBSan at -O1 everywhere; the library (core/,
-# arch/) with libFuzzer's coverage counters but no comparison tracing; the harness, the model,
-# sim/, harness/ and machine/ without coverage (NO_COVERAGE in tools/build_defs.bzl).
+# The flags of .bazelrc's config libfuzzer: ASan + UBSan at -O2 everywhere; the library (core/,
+# arch/) with libFuzzer's coverage counters but neither comparison tracing nor indirect-call
+# tracing (BENCH_FUZZ_LIB_COV); the harness, the model, sim/, harness/ and machine/ without
+# coverage (NO_COVERAGE in tools/build_defs.bzl). Keep these in step with .bazelrc.
 # shellcheck disable=SC2054 # -fsanitize=address,undefined: one flag
-BENCH_FUZZ_CFLAGS=(-std=c11 -Iinclude -I. -D_POSIX_C_SOURCE=200809L -pthread -g -O1 -w
+BENCH_FUZZ_CFLAGS=(-std=c11 -Iinclude -I. -D_POSIX_C_SOURCE=200809L -pthread -g -O2 -w
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+BENCH_FUZZ_LIB_COV=(-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
+    -fno-sanitize-coverage=indirect-calls)
+
+# bench_fuzz_tree TREE CMD...: runs CMD (one of the bench_fuzz_* functions below) in a subshell
+# that has sourced TREE's own bench/bench_env.sh first, so that each tree of a --compare is built
+# with ITS flags (a checkout from before a flag change is measured as it was built then); this
+# file's definitions stay when TREE has no bench_env.sh.
+bench_fuzz_tree() {
+    local tree=$1
+    shift
+    (
+        # shellcheck source=/dev/null
+        [[ -f $tree/bench/bench_env.sh ]] && . "$tree/bench/bench_env.sh"
+        "$@"
+    )
+}
 
 # bench_fuzz_cc TREE SRC REL OBJ: compiles SRC (TREE's file REL, or a patched copy of it) to OBJ.
 bench_fuzz_cc() {
     local tree=$1 src=$2 rel=$3 obj=$4 cov
     case $rel in
-    core/* | arch/*) cov=(-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp) ;;
+    core/* | arch/*) cov=("${BENCH_FUZZ_LIB_COV[@]}") ;;
     *) cov=() ;;
     esac
     mkdir -p "$(dirname "$obj")"
@@ -64,7 +81,7 @@ bench_fuzz_objects() {
     while read -r rel; do
         [[ -f $dir/${rel%.c}.o ]] || echo "$rel"
     done < <(bench_fuzz_sources "$tree") |
-        xargs -r -P 2 -I{} bash -c "$(declare -p BENCH_FUZZ_CFLAGS); $(declare -f bench_fuzz_cc);"' \
+        xargs -r -P 2 -I{} bash -c "$(declare -p BENCH_FUZZ_CFLAGS BENCH_FUZZ_LIB_COV); $(declare -f bench_fuzz_cc);"' \
             bench_fuzz_cc "$1" "$2" "$2" "$3/${2%.c}.o"' _ "$tree" {} "$dir"
 }
 
