@@ -1,5 +1,6 @@
-/* registry.c - the table of built-in backends and the lookup by name (an explicit array,
- * like SQLite's aVfs[], so nothing depends on constructor order or linker keep rules).
+/* registry.c - the table of built-in backends and the lookups by name: a backend's (an explicit
+ * array, like SQLite's aVfs[], so nothing depends on constructor order or linker keep rules) and
+ * a kernel generation's.
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
@@ -52,4 +53,14 @@ const struct hm_arch *hm_arch_find(const char *name)
 const char *hm_arch_name(const struct hm_arch *arch)
 {
     return arch ? arch->name : 0;
+}
+
+int hm_kernel_find(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int k = 0; hm_kernel_name(k); k++)
+        if (same(hm_kernel_name(k), name))
+            return k;
+    return -1;
 }

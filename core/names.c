@@ -1,5 +1,5 @@
 /* names.c - the printable names of errors (hm_strerror), BUG kinds (hm_bug_name), event
- * kinds (hm_event_name) and of the release (hm_version).
+ * kinds (hm_event_name), kernel generations (hm_kernel_name) and of the release (hm_version).
  * SPDX-License-Identifier: MIT */
 #include "highmem.h"
 
@@ -37,4 +37,12 @@ const char *hm_event_name(int kind)
     if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];
+}
+
+const char *hm_kernel_name(int kernel)
+{
+    static const char *const names[] = {"2.6.24", "2.6.30", "5.11"}; /* enum hm_kernel order */
+    if (kernel < 0 || (unsigned)kernel >= sizeof names / sizeof names[0])
+        return 0;
+    return names[kernel];
 }

@@ -18,7 +18,8 @@ static void forget_page(struct hm_ctx *ctx, uint32_t nr)
 /* flush_all_zero_pkmaps(). Caller holds kmap_lock. The cache-flush hook runs first, even when
  * nothing will be freed; every count-1 slot is torn down in ascending order (count 0, PTE
  * cleared at the page's address read before it is unhashed, association removed); then one
- * TLB flush of the whole window (2.6.24: always; need_flush: only if a slot was freed).
+ * TLB flush of the whole window (2.6.24: always; need_flush and 2.6.30 on: only if a slot
+ * was freed).
  * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
  * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
  * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
@@ -61,7 +62,7 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
         freed++;
     }
 
-    if (!ctx->cfg.need_flush || freed)
+    if (!hm_need_flush(ctx) || freed)
         hm_core_flush_tlb_range(ctx, hm_pkmap_addr(ctx, 0), hm_pkmap_addr(ctx, ctx->last_pkmap));
     hm_emit(ctx, HM_EV_FLUSH_DONE, HM_CPU_ALL, freed, 0, 0);
     HM_ADD64(&ctx->stats.flushes, 1);

@@ -258,6 +258,16 @@ enum hm_locking {
                            * around every page_address lookup, pool_lock around the pool */
 };
 
+/* The kernel generation the machinery follows (hm_config.kernel); docs/generations.md lists
+ * every difference with its kernel source. */
+enum hm_kernel {
+    HM_KERNEL_2_6_24 = 0, /* the default: 2.6.24's mm/highmem.c exactly */
+    HM_KERNEL_2_6_30 = 1, /* + need_flush in flush_all_zero_pkmaps whatever hm_config.need_flush
+                           * says, kmap_high_get where the arch has ARCH_NEEDS_KMAP_HIGH_GET */
+    HM_KERNEL_5_11 = 2    /* + kmap_local (kmap_atomic a wrapper around it), kmap_to_page's
+                           * corrected bound */
+};
+
 struct hm_config {
     const struct hm_arch *arch;
     uint32_t nr_cpus;        /* simulated CPUs, 1..HM_MAX_CPUS (0: 1) */
@@ -270,6 +280,7 @@ struct hm_config {
     int debug_highmem;       /* CONFIG_DEBUG_HIGHMEM behaviour */
     int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
     int locking;             /* enum hm_locking (0: HM_LOCKING_FAST) */
+    int kernel;              /* enum hm_kernel (0: HM_KERNEL_2_6_24) */
 };
 
 /* The machine's layout, computed from a config. Addresses are those of the modelled kernel. */
@@ -301,12 +312,19 @@ struct hm_layout {
     uint32_t pte_bytes;         /* 4 or 8 */
     hm_vaddr_t mem_map;         /* virtual address of mem_map[0] (struct page array) */
     uint32_t struct_page_size;  /* sizeof(struct page) */
+    uint32_t kernel;            /* enum hm_kernel: the config's generation */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
  * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096, locking
- * not an enum hm_locking). */
+ * not an enum hm_locking, kernel not an enum hm_kernel). */
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
+
+/* The name of a kernel generation ("2.6.24", "2.6.30", "5.11"); NULL for a value that is not an
+ * enum hm_kernel. */
+const char *hm_kernel_name(int kernel);
+/* The generation named name (exactly as hm_kernel_name spells it), or -1 (NULL or unknown). */
+int hm_kernel_find(const char *name);
 
 /* ---------------------------------------------------------------------------------------
  * The context: one per machine, in storage the caller provides.
@@ -339,6 +357,10 @@ const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
 /* The locking a context runs with (enum hm_locking): its config's, or HM_LOCKING_KERNEL where
  * the fast path is not built in; -1 without a valid context. */
 int hm_ctx_locking(const struct hm_ctx *ctx);
+
+/* The kernel generation a context follows (enum hm_kernel, its config's); -1 without a valid
+ * context. */
+int hm_ctx_kernel(const struct hm_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------
  * The kmap family. pfn names the page (struct page). cpu is the calling CPU's id.

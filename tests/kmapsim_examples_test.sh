@@ -145,6 +145,37 @@ judge $? "--version prints the release" "--version prints the release: $(head -c
 check "--locking takes fast or kernel" 2 "bad value 'spin' for --locking (expected fast or kernel)" 1 -- replay --locking spin "$EXAMPLES/fill-window.trace"
 check "--locking is not a layout option" 2 "unknown option '--locking'" 1 -- layout --locking kernel
 check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
+
+# ---- --kernel: the generation, on every subcommand and in the machine header ------------------
+check "--kernel takes a known generation" 2 "bad value '2.6.31' for --kernel (expected 2.6.24, 2.6.30 or 5.11)" 1 -- \
+  layout --kernel 2.6.31
+check "--kernel on replay" 2 "bad value 'latest' for --kernel" 1 -- replay --kernel latest "$EXAMPLES/fill-window.trace"
+check "--kernel on run" 2 "bad value '' for --kernel" 1 -- run --kernel= --ops 10
+check "--kernel needs a value" 2 "option --kernel needs a value" 1 -- layout --kernel
+for k in 2.6.24 2.6.30 5.11; do
+  rc=0
+  "$KMAPSIM" layout --json --kernel "$k" >"$tmp/k.json" 2>/dev/null || rc=$?
+  "$KMAPSIM" layout --kernel "$k" >"$tmp/k.txt" 2>/dev/null || rc=$?
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kernel"] == sys.argv[2], d["kernel"]
+assert d["need_flush"] == (sys.argv[2] != "2.6.24"), d["need_flush"]
+' "$tmp/k.json" "$k" 2>"$tmp/py.err" && [ "$rc" -eq 0 ] && grep -q "kernel $k, " "$tmp/k.txt"
+  judge $? "layout --kernel $k: JSON key kernel, need_flush from 2.6.30, the table says so" "layout --kernel $k (exit $rc): $(tail -n 1 "$tmp/py.err") $(head -n 1 "$tmp/k.txt")"
+done
+# 2.6.30 implies need_flush: a wrap that frees nothing flushes no TLB; from the command line
+# and from the trace's machine header alike, and 2.6.24 still flushes.
+printf '# machine: --pkmap-entries 4 --kernel 2.6.30\nkmap 0x38001\nkmap 0x38002\nkmap 0x38003\nkmap 0x38004\n' >"$tmp/k30.trace"
+rc=0
+"$KMAPSIM" replay --format jsonl "$tmp/k30.trace" >"$tmp/k30.out" 2>"$tmp/k30.err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q '"flush_all_zero_pkmaps"' "$tmp/k30.out" && ! grep -q tlb_flush "$tmp/k30.out" && [ ! -s "$tmp/k30.err" ]
+judge $? "machine header --kernel 2.6.30: a wrap freeing nothing flushes no TLB" "machine header --kernel 2.6.30 (exit $rc): $(head -c 300 "$tmp/k30.out")"
+rc=0
+"$KMAPSIM" replay --format jsonl --kernel 2.6.24 "$tmp/k30.trace" >"$tmp/k24.out" 2>"$tmp/k24.err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'tlb_flush_range 0xffc00000 0xffc04000' "$tmp/k24.out" &&
+  grep -q -- 'note: --kernel 2.6.24 on the command line overrides --kernel 2.6.30' "$tmp/k24.err"
+judge $? "--kernel 2.6.24 on the command line overrides the header: the wrap flushes" "--kernel 2.6.24 override (exit $rc): $(head -c 300 "$tmp/k24.err")"
 printf 'flush\n' >"$tmp/wd.trace"
 rc=0
 (cd / && BUILD_WORKING_DIRECTORY="$tmp" "$KMAPSIM" replay wd.trace) >"$tmp/wd.out" 2>"$tmp/wd.err" || rc=$?
@@ -276,6 +307,7 @@ assert d["km_types"][3] == "KM_USER0" and d["km_types"][4] == "KM_USER1"
 if arch == "ppc":
     assert d["km_types"][-2:] == ["KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"], d["km_types"]
 assert d["nr_cpus"] == cpus
+assert d["kernel"] == "2.6.24", d.get("kernel")  # the default generation
 assert 0 < d["highmem_start_pfn"] <= d["max_pfn"]
 if arch == "generic":
     assert d["highmem_start_pfn"] == d["max_pfn"]
