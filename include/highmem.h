@@ -91,6 +91,10 @@ enum hm_bug {
     HM_BUG_VIRT_TO_FIX,        /* virt_to_fix / kmap_atomic_to_page: address outside the fixmap (EINVAL) */
     HM_BUG_BAD_ADDR,           /* an address that no region of the machine translates (ERANGE) */
     HM_BUG_NOT_MAPPED,         /* a slot address whose PTE is none (EFAULT) */
+    HM_BUG_UNAVAILABLE,        /* a call the context's kernel generation or arch does not have,
+                                * e.g. kmap_high_get on x86 or before 2.6.30 (EINVAL) */
+    HM_BUG_KMAP_HIGH_GET_COUNT,/* kmap_high_get: the slot's count is below 1 before the
+                                * increment (EINVAL) */
     HM_BUG__COUNT
 };
 
@@ -425,6 +429,19 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
  * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region, or at
  * or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+
+/* kmap_high_get (spec §10.1): pin a highmem page only if it is kmapped already. When it is,
+ * its slot's count is raised by one and *vaddr is its pkmap address; the caller must then drop
+ * the pin with hm_kunmap (the kernel's kunmap_high), which on these arches may run in interrupt
+ * context. When it is not, *vaddr = 0, HM_OK, and nothing changes. Never sleeps, never
+ * allocates a slot, may be called in interrupt context. Only where the kernel has it: an arch
+ * with ARCH_NEEDS_KMAP_HIGH_GET (hm_arch.needs_kmap_high_get: arm) and a generation from 2.6.30
+ * (docs/generations.md). Locks: kmap_lock (the kernel's lock_kmap_any, irq-safe there); in
+ * HM_LOCKING_FAST a page found through its slot hint takes no lock.
+ * Errors: HM_EINVAL (NULL vaddr, a lowmem pfn: BAD_ARG; not in this generation or arch:
+ * UNAVAILABLE; the slot's count below 1: KMAP_HIGH_GET_COUNT, nothing changed), HM_ERANGE
+ * (pfn >= max_pfn). */
+int hm_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 
 /* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.
  * Errors: HM_ERANGE, HM_EINVAL (NULL out). */
