@@ -1,14 +1,16 @@
-/* registry.c - the table of built-in backends and the lookup by name (an explicit array,
- * like SQLite's aVfs[], so nothing depends on constructor order or linker keep rules).
+/* registry.c - the table of built-in backends and the lookups by name: a backend's (an explicit
+ * array, like SQLite's aVfs[], so nothing depends on constructor order or linker keep rules) and
+ * a kernel generation's.
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
-/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC or _SPARC
+/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC, _SPARC or _ARM
  * for each backend it links (Bazel's //:highmem_x86 and the like); generic, in the core, always. */
 #ifndef HM_REGISTRY_ONLY
 #define HM_REGISTRY_X86
 #define HM_REGISTRY_PPC
 #define HM_REGISTRY_SPARC
+#define HM_REGISTRY_ARM
 #endif
 
 static const struct hm_arch *const hm_arches[] = {
@@ -23,6 +25,10 @@ static const struct hm_arch *const hm_arches[] = {
     &hm_arch_sparc,
 #endif
     &hm_arch_generic,
+#ifdef HM_REGISTRY_ARM /* after generic: the first five keep their indexes */
+    &hm_arch_arm,
+    &hm_arch_arm_vipt,
+#endif
 };
 
 const struct hm_arch *hm_arch_at(unsigned i)
@@ -52,4 +58,14 @@ const struct hm_arch *hm_arch_find(const char *name)
 const char *hm_arch_name(const struct hm_arch *arch)
 {
     return arch ? arch->name : 0;
+}
+
+int hm_kernel_find(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int k = 0; hm_kernel_name(k); k++)
+        if (same(hm_kernel_name(k), name))
+            return k;
+    return -1;
 }

@@ -103,3 +103,8 @@ int hm_ctx_locking(const struct hm_ctx *ctx)
 {
     return hm_ctx_ok(ctx) ? ctx->cfg.locking : -1;
 }
+
+int hm_ctx_kernel(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? (int)ctx->layout.kernel : -1;
+}

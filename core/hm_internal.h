@@ -125,6 +125,19 @@ static inline hm_vaddr_t hm_pkmap_addr(const struct hm_ctx *ctx, uint32_t nr)
     return ctx->layout.pkmap_base + ((hm_vaddr_t)nr << ctx->layout.page_shift);
 }
 
+/* Whether flush_all_zero_pkmaps flushes the TLB only when it freed a slot: 2.6.30 and later
+ * always, 2.6.24 when its config asks for it (hm_config.need_flush). */
+static inline int hm_need_flush(const struct hm_ctx *ctx)
+{
+    return ctx->cfg.need_flush || ctx->layout.kernel >= HM_KERNEL_2_6_30;
+}
+
+/* Whether kmap_high_get exists: ARCH_NEEDS_KMAP_HIGH_GET and a kernel from 2.6.30 on. */
+static inline int hm_has_kmap_high_get(const struct hm_ctx *ctx)
+{
+    return ctx->arch->needs_kmap_high_get && ctx->layout.kernel >= HM_KERNEL_2_6_30;
+}
+
 /* The validity check every public call makes first. */
 static inline int hm_ctx_ok(const struct hm_ctx *ctx)
 {

@@ -87,8 +87,10 @@ int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
         return err;
     if (ctx->arch->kunmap)
         return ctx->arch->kunmap(ctx, pfn);
-    /* x86 / ppc: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high */
-    if (hm_in_interrupt(ctx))
+    /* x86 / ppc / arm: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high.
+     * Where kmap_high_get exists, kunmap_high takes its lock irq-safe and may run in interrupt
+     * context, and hm_kunmap is also the release of a kmap_high_get pin: no BUG there. */
+    if (hm_in_interrupt(ctx) && !hm_has_kmap_high_get(ctx))
         return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kunmap", pfn);
     if (!hm_is_highmem(ctx, pfn))
         return HM_OK;
@@ -141,6 +143,20 @@ int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigne
     return hm_core_pagefault_enable(ctx, cpu); /* !CONFIG_HIGHMEM: pagefault_enable() only */
 }
 
+int hm_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = page_args(ctx, pfn, vaddr, "kmap_high_get")) != HM_OK)
+        return err;
+    if (!hm_has_kmap_high_get(ctx))
+        return hm_core_bug(ctx, HM_BUG_UNAVAILABLE, HM_EINVAL, "kmap_high_get", pfn);
+    if (!hm_is_highmem(ctx, pfn)) /* its callers pass highmem pages only */
+        return bad_arg(ctx, "kmap_high_get", pfn);
+    return hm_core_kmap_high_get(ctx, pfn, vaddr);
+}
+
 /* virt_to_page() for the direct map; anything else is out of range. */
 static int direct_map_pfn(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
@@ -167,8 +183,12 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
     return HM_OK;
 }
 
-/* The corrected kmap_to_page of later kernels, extended to every region: direct map
- * arithmetically, anything in the page-table window (pkmap slots, fixmap slots) by its PTE. */
+/* kmap_to_page as later kernels have it (3.6 with the 2012 bound fix, spec §10.4), extended to
+ * every region and offered in every generation: the direct map arithmetically, first; anything
+ * in the page-table window (the pkmap slots [PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP)), the atomic
+ * and local kmap slots, whose PTEs are the running tasks') by its PTE. PKMAP_ADDR(LAST_PKMAP)
+ * is never read as a pkmap slot: on arm it is PAGE_OFFSET, a direct-map address; elsewhere
+ * whatever the window holds there (none: NOT_MAPPED). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l;

@@ -52,6 +52,8 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
         return HM_EINVAL;
     if (cfg->locking != HM_LOCKING_FAST && cfg->locking != HM_LOCKING_KERNEL)
         return HM_EINVAL;
+    if (!hm_kernel_name(cfg->kernel))
+        return HM_EINVAL;
     nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
     if (nr_cpus > HM_MAX_CPUS)
         return HM_EINVAL;
@@ -77,6 +79,7 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     l.pte_bytes = arch->pte_bytes;
     l.mem_map = arch->mem_map;
     l.struct_page_size = arch->struct_page_size;
+    l.kernel = (uint32_t)cfg->kernel;
     if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;

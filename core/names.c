@@ -1,5 +1,5 @@
 /* names.c - the printable names of errors (hm_strerror), BUG kinds (hm_bug_name), event
- * kinds (hm_event_name) and of the release (hm_version).
+ * kinds (hm_event_name), kernel generations (hm_kernel_name) and of the release (hm_version).
  * SPDX-License-Identifier: MIT */
 #include "highmem.h"
 
@@ -22,7 +22,8 @@ const char *hm_bug_name(int bug)
     static const char *const names[HM_BUG__COUNT] = {
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
-        "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED"};
+        "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
+        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT"};
     if (bug < 0 || bug >= HM_BUG__COUNT)
         return "UNKNOWN";
     return names[bug];
@@ -37,4 +38,12 @@ const char *hm_event_name(int kind)
     if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];
+}
+
+const char *hm_kernel_name(int kernel)
+{
+    static const char *const names[] = {"2.6.24", "2.6.30", "5.11"}; /* enum hm_kernel order */
+    if (kernel < 0 || (unsigned)kernel >= sizeof names / sizeof names[0])
+        return 0;
+    return names[kernel];
 }

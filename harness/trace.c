@@ -36,6 +36,7 @@ static const struct op_desc ops[KOP__COUNT] = {
     [KOP_INJECT] = {"inject", "M",
                     "inject none|drop-next-flush|drop-all-flushes|fail-next-map|fail-all-maps|"
                     "fail-next-clear|fail-all-clears"},
+    [KOP_KMAP_HIGH_GET] = {"kmap_high_get", "N", "kmap_high_get PFN"},
 };
 
 static const char *const inject_names[KINJ__COUNT] = {
@@ -70,6 +71,7 @@ static const char *arg_label(int op, unsigned pos)
         [KOP_KMAP_ATOMIC_TO_PAGE] = {"VADDR", NULL, NULL},
         [KOP_PAGE_ADDRESS] = {"PFN", NULL, NULL},
         [KOP_INJECT] = {"MODE", NULL, NULL},
+        [KOP_KMAP_HIGH_GET] = {"PFN", NULL, NULL},
     };
     if (op < 0 || op >= KOP__COUNT || pos >= 3 || !labels[op][pos])
         return "argument";

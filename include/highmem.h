@@ -91,6 +91,10 @@ enum hm_bug {
     HM_BUG_VIRT_TO_FIX,        /* virt_to_fix / kmap_atomic_to_page: address outside the fixmap (EINVAL) */
     HM_BUG_BAD_ADDR,           /* an address that no region of the machine translates (ERANGE) */
     HM_BUG_NOT_MAPPED,         /* a slot address whose PTE is none (EFAULT) */
+    HM_BUG_UNAVAILABLE,        /* a call the context's kernel generation or arch does not have,
+                                * e.g. kmap_high_get on x86 or before 2.6.30 (EINVAL) */
+    HM_BUG_KMAP_HIGH_GET_COUNT,/* kmap_high_get: the slot's count is below 1 before the
+                                * increment (EINVAL) */
     HM_BUG__COUNT
 };
 
@@ -181,6 +185,8 @@ const char *hm_event_name(int kind);
  *   Under HM_LOCK_KMAP, in both locking modes: set_pte and get_pte of the pkmap window (a kmap
  *     that maps a new page, hm_kmap_flush_unused), and flush_all_zero_pkmaps' flush_tlb_range and
  *     flush_cache_all (ppc and sparc flush_cache_kmaps).
+ *   kmap_high_get (2.6.30, arm) takes the locks a kmap that finds its page mapped takes, in either
+ *     mode; it never sleeps and never writes a PTE.
  *   HM_LOCKING_KERNEL asks for kmap_lock in every kmap and kunmap of a highmem page, for a bucket
  *     lock in every page_address lookup (inside kmap_lock, or alone for hm_page_address), and
  *     for pool_lock and a bucket lock when a page is hashed or unhashed.
@@ -258,6 +264,16 @@ enum hm_locking {
                            * around every page_address lookup, pool_lock around the pool */
 };
 
+/* The kernel generation the machinery follows (hm_config.kernel); docs/generations.md lists
+ * every difference with its kernel source. */
+enum hm_kernel {
+    HM_KERNEL_2_6_24 = 0, /* the default: 2.6.24's mm/highmem.c exactly */
+    HM_KERNEL_2_6_30 = 1, /* + need_flush in flush_all_zero_pkmaps whatever hm_config.need_flush
+                           * says, kmap_high_get where the arch has ARCH_NEEDS_KMAP_HIGH_GET */
+    HM_KERNEL_5_11 = 2    /* + kmap_local (kmap_atomic a wrapper around it), kmap_to_page's
+                           * corrected bound */
+};
+
 struct hm_config {
     const struct hm_arch *arch;
     uint32_t nr_cpus;        /* simulated CPUs, 1..HM_MAX_CPUS (0: 1) */
@@ -270,6 +286,7 @@ struct hm_config {
     int debug_highmem;       /* CONFIG_DEBUG_HIGHMEM behaviour */
     int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
     int locking;             /* enum hm_locking (0: HM_LOCKING_FAST) */
+    int kernel;              /* enum hm_kernel (0: HM_KERNEL_2_6_24) */
 };
 
 /* The machine's layout, computed from a config. Addresses are those of the modelled kernel. */
@@ -301,12 +318,19 @@ struct hm_layout {
     uint32_t pte_bytes;         /* 4 or 8 */
     hm_vaddr_t mem_map;         /* virtual address of mem_map[0] (struct page array) */
     uint32_t struct_page_size;  /* sizeof(struct page) */
+    uint32_t kernel;            /* enum hm_kernel: the config's generation */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
  * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096, locking
- * not an enum hm_locking). */
+ * not an enum hm_locking, kernel not an enum hm_kernel). */
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
+
+/* The name of a kernel generation ("2.6.24", "2.6.30", "5.11"); NULL for a value that is not an
+ * enum hm_kernel. */
+const char *hm_kernel_name(int kernel);
+/* The generation named name (exactly as hm_kernel_name spells it), or -1 (NULL or unknown). */
+int hm_kernel_find(const char *name);
 
 /* ---------------------------------------------------------------------------------------
  * The context: one per machine, in storage the caller provides.
@@ -340,6 +364,10 @@ const struct hm_layout *hm_ctx_layout(const struct hm_ctx *ctx);
  * the fast path is not built in; -1 without a valid context. */
 int hm_ctx_locking(const struct hm_ctx *ctx);
 
+/* The kernel generation a context follows (enum hm_kernel, its config's); -1 without a valid
+ * context. */
+int hm_ctx_kernel(const struct hm_ctx *ctx);
+
 /* ---------------------------------------------------------------------------------------
  * The kmap family. pfn names the page (struct page). cpu is the calling CPU's id.
  *
@@ -368,9 +396,10 @@ int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
  * scan has moved last_pkmap_nr (and flushed on wrap) as the kernel's would. */
 int hm_kmap_try(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 
-/* kunmap: drop one persistent reference. Lazy: the PTE stays; waiters are woken when the
- * count drops to exactly 1. Errors: HM_ERANGE, HM_EINVAL (page not kmapped, count would reach
- * 0, called in interrupt context). */
+/* kunmap: drop one persistent reference (a kmap's, or a kmap_high_get pin's). Lazy: the PTE
+ * stays; waiters are woken when the count drops to exactly 1. Errors: HM_ERANGE, HM_EINVAL (page
+ * not kmapped, count would reach 0, called in interrupt context: IN_INTERRUPT, except where the
+ * context has kmap_high_get, whose kunmap_high may run in any context). */
 int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
 
 /* kmap_flush_unused: flush_all_zero_pkmaps under kmap_lock. No-op without highmem.
@@ -403,6 +432,19 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
  * atomic slots. Errors: HM_EFAULT (slot not mapped), HM_ERANGE (address of no region, or at
  * or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+
+/* kmap_high_get (spec §10.1): pin a highmem page only if it is kmapped already. When it is,
+ * its slot's count is raised by one and *vaddr is its pkmap address; the caller must then drop
+ * the pin with hm_kunmap (the kernel's kunmap_high), which on these arches may run in interrupt
+ * context. When it is not, *vaddr = 0, HM_OK, and nothing changes. Never sleeps, never
+ * allocates a slot, may be called in interrupt context. Only where the kernel has it: an arch
+ * with ARCH_NEEDS_KMAP_HIGH_GET (hm_arch.needs_kmap_high_get: arm) and a generation from 2.6.30
+ * (docs/generations.md). Locks: kmap_lock (the kernel's lock_kmap_any, irq-safe there); in
+ * HM_LOCKING_FAST a page found through its slot hint takes no lock.
+ * Errors: HM_EINVAL (NULL vaddr, a lowmem pfn: BAD_ARG; not in this generation or arch:
+ * UNAVAILABLE; the slot's count below 1: KMAP_HIGH_GET_COUNT, nothing changed), HM_ERANGE
+ * (pfn >= max_pfn). */
+int hm_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 
 /* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.
  * Errors: HM_ERANGE, HM_EINVAL (NULL out). */

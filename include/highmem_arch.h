@@ -60,6 +60,10 @@ struct hm_arch {
     int (*kmap_atomic_to_page)(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
     /* flush_cache_kmaps(); NULL is the x86 no-op. */
     void (*flush_cache_kmaps)(struct hm_ctx *ctx);
+
+    /* ARCH_NEEDS_KMAP_HIGH_GET: the arch has kmap_high_get (from 2.6.30; spec §10.1), and
+     * kunmap_high may then run in interrupt context (its lock is taken irq-safe). */
+    int needs_kmap_high_get;
 };
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
@@ -79,6 +83,13 @@ extern const char *const hm_km_types_common[HM_NR_KM_TYPES_COMMON];
  * never-sleeping form (HM_EAGAIN where the kernel would sleep). */
 int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn);
+/* kmap_high_get (pfn must be highmem; the front calls it only where hm_core_has_kmap_high_get):
+ * *vaddr = the page's pkmap address with its count raised, or 0 when it is not mapped (HM_OK,
+ * nothing changed); HM_EINVAL when the count is below 1 (KMAP_HIGH_GET_COUNT, reported). */
+int hm_core_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+/* Whether the context has kmap_high_get: its arch needs_kmap_high_get and its generation is
+ * 2.6.30 or later. */
+int hm_core_has_kmap_high_get(const struct hm_ctx *ctx);
 /* kmap() as x86 and ppc have it after might_sleep() (the core's default for a NULL kmap op):
  * a lowmem page's direct-map address, a highmem page through kmap_high. */
 int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
@@ -162,6 +173,8 @@ extern const struct hm_arch hm_arch_x86_pae; /* arch/x86: CONFIG_X86_PAE */
 extern const struct hm_arch hm_arch_ppc;     /* arch/ppc: ppc32, classic MMU */
 extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
 extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
+extern const struct hm_arch hm_arch_arm;      /* arch/arm: 32-bit ARM, VIVT cache */
+extern const struct hm_arch hm_arch_arm_vipt; /* arch/arm: 32-bit ARM, VIPT non-aliasing cache */
 
 HM_API_END
 

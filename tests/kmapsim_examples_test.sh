@@ -145,6 +145,37 @@ judge $? "--version prints the release" "--version prints the release: $(head -c
 check "--locking takes fast or kernel" 2 "bad value 'spin' for --locking (expected fast or kernel)" 1 -- replay --locking spin "$EXAMPLES/fill-window.trace"
 check "--locking is not a layout option" 2 "unknown option '--locking'" 1 -- layout --locking kernel
 check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
+
+# ---- --kernel: the generation, on every subcommand and in the machine header ------------------
+check "--kernel takes a known generation" 2 "bad value '2.6.31' for --kernel (expected 2.6.24, 2.6.30 or 5.11)" 1 -- \
+  layout --kernel 2.6.31
+check "--kernel on replay" 2 "bad value 'latest' for --kernel" 1 -- replay --kernel latest "$EXAMPLES/fill-window.trace"
+check "--kernel on run" 2 "bad value '' for --kernel" 1 -- run --kernel= --ops 10
+check "--kernel needs a value" 2 "option --kernel needs a value" 1 -- layout --kernel
+for k in 2.6.24 2.6.30 5.11; do
+  rc=0
+  "$KMAPSIM" layout --json --kernel "$k" >"$tmp/k.json" 2>/dev/null || rc=$?
+  "$KMAPSIM" layout --kernel "$k" >"$tmp/k.txt" 2>/dev/null || rc=$?
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kernel"] == sys.argv[2], d["kernel"]
+assert d["need_flush"] == (sys.argv[2] != "2.6.24"), d["need_flush"]
+' "$tmp/k.json" "$k" 2>"$tmp/py.err" && [ "$rc" -eq 0 ] && grep -q "kernel $k, " "$tmp/k.txt"
+  judge $? "layout --kernel $k: JSON key kernel, need_flush from 2.6.30, the table says so" "layout --kernel $k (exit $rc): $(tail -n 1 "$tmp/py.err") $(head -n 1 "$tmp/k.txt")"
+done
+# 2.6.30 implies need_flush: a wrap that frees nothing flushes no TLB; from the command line
+# and from the trace's machine header alike, and 2.6.24 still flushes.
+printf '# machine: --pkmap-entries 4 --kernel 2.6.30\nkmap 0x38001\nkmap 0x38002\nkmap 0x38003\nkmap 0x38004\n' >"$tmp/k30.trace"
+rc=0
+"$KMAPSIM" replay --format jsonl "$tmp/k30.trace" >"$tmp/k30.out" 2>"$tmp/k30.err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q '"flush_all_zero_pkmaps"' "$tmp/k30.out" && ! grep -q tlb_flush "$tmp/k30.out" && [ ! -s "$tmp/k30.err" ]
+judge $? "machine header --kernel 2.6.30: a wrap freeing nothing flushes no TLB" "machine header --kernel 2.6.30 (exit $rc): $(head -c 300 "$tmp/k30.out")"
+rc=0
+"$KMAPSIM" replay --format jsonl --kernel 2.6.24 "$tmp/k30.trace" >"$tmp/k24.out" 2>"$tmp/k24.err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'tlb_flush_range 0xffc00000 0xffc04000' "$tmp/k24.out" &&
+  grep -q -- 'note: --kernel 2.6.24 on the command line overrides --kernel 2.6.30' "$tmp/k24.err"
+judge $? "--kernel 2.6.24 on the command line overrides the header: the wrap flushes" "--kernel 2.6.24 override (exit $rc): $(head -c 300 "$tmp/k24.err")"
 printf 'flush\n' >"$tmp/wd.trace"
 rc=0
 (cd / && BUILD_WORKING_DIRECTORY="$tmp" "$KMAPSIM" replay wd.trace) >"$tmp/wd.out" 2>"$tmp/wd.err" || rc=$?
@@ -228,7 +259,7 @@ done
 judge $? "layout --json: required keys" "layout --json (exit $rc): missing$missing"
 
 # ---- Every arch ------------------------------------------------------------------------------
-arches="x86 x86-pae ppc sparc generic"
+arches="x86 x86-pae ppc sparc generic arm arm-vipt"
 if ! command -v python3 >/dev/null 2>&1; then
   fail "python3 is needed for the JSON checks (tools/setup installs it)"
   finish
@@ -255,6 +286,8 @@ want = {  # pkmap_base, last_pkmap, len(km_types), page_offset
     "ppc": (0xfe000000, 1024, 15, 0xc0000000),
     "sparc": (0xfc800000, 1024, 13, 0xf0000000),
     "generic": (0, 0, 13, 0xc0000000),
+    "arm": (0xbfe00000, 512, 14, 0xc0000000),  # PAGE_OFFSET - PMD_SIZE, PTRS_PER_PTE, + KM_L2_CACHE
+    "arm-vipt": (0xbfe00000, 512, 14, 0xc0000000),
 }[arch]
 text = open(path).read()
 assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
@@ -276,6 +309,7 @@ assert d["km_types"][3] == "KM_USER0" and d["km_types"][4] == "KM_USER1"
 if arch == "ppc":
     assert d["km_types"][-2:] == ["KM_PPC_SYNC_PAGE", "KM_PPC_SYNC_ICACHE"], d["km_types"]
 assert d["nr_cpus"] == cpus
+assert d["kernel"] == "2.6.24", d.get("kernel")  # the default generation
 assert 0 < d["highmem_start_pfn"] <= d["max_pfn"]
 if arch == "generic":
     assert d["highmem_start_pfn"] == d["max_pfn"]
@@ -283,7 +317,7 @@ else:
     assert d["highmem_start_pfn"] < d["max_pfn"]
     base, end = want[0], want[0] + want[1] * 4096
     low_end = want[3] + d["highmem_start_pfn"] * 4096  # end of the direct map
-    assert base >= low_end and end <= 1 << 32, "pkmap window overlaps the direct map"
+    assert (base >= low_end or end <= want[3]) and end <= 1 << 32, "pkmap window overlaps the direct map"
 if arch == "x86-pae":
     assert d["max_pfn"] > 0x100000, "no frames above 4 GiB"
 PY
@@ -310,9 +344,13 @@ for a in $arches; do
     generic) want_names="fixmap lowmem vmalloc " ;;
     *) want_names="fixmap lowmem pkmap vmalloc " ;;
   esac
+  case "$a" in
+    arm*) want_last=pkmap ;; # the pkmap window lies just below PAGE_OFFSET
+    *) want_last=lowmem ;;
+  esac
   if [ "$rc" -eq 0 ] && grep -q '^virtual kernel memory layout:' "$tmp/t-$a.txt" &&
      [ "$starts" = "$sorted" ] && [ "$names" = "$want_names" ] &&
-     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = lowmem ]; then
+     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = "$want_last" ]; then
     pass "layout --arch $a: table ($names)"
   else
     fail "layout --arch $a: table (exit $rc, regions '$names', want '$want_names')"
@@ -341,7 +379,7 @@ cat >"$tmp/check_all.py" <<'PY'
 import json, sys
 arr = json.load(open(sys.argv[1]))
 arches = sys.argv[2].split()
-assert isinstance(arr, list) and len(arr) == 5, "not an array of five"
+assert isinstance(arr, list) and len(arr) == len(arches), "not an array of %d" % len(arches)
 assert [o.get("arch") for o in arr] == arches, [o.get("arch") for o in arr]
 for o, a in zip(arr, arches):
     single = json.load(open(sys.argv[3] + "/one-" + a + ".json"))
@@ -353,7 +391,7 @@ for a in $arches; do
   "$KMAPSIM" layout --json --arch "$a" --cpus 2 >"$tmp/one-$a.json" 2>/dev/null || rc=$?
 done
 [ "$rc" -eq 0 ] && python3 "$tmp/check_all.py" "$tmp/all.json" "$arches" "$tmp" 2>"$tmp/py.err"
-judge $? "layout --json --arch all: array of the five per-arch objects" "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
+judge $? "layout --json --arch all: array of the per-arch objects" "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
 
 # A config that fits some arches only: the others are "invalid config", the rest still shown.
 rc=0
@@ -372,7 +410,7 @@ if [ "$rc" -eq 0 ] && python3 -c '
 import json, sys
 arr = json.load(open(sys.argv[1]))
 bad = [o["arch"] for o in arr if "error" in o]
-assert len(arr) == 5 and bad == ["ppc", "sparc"], bad
+assert len(arr) == 7 and bad == ["ppc", "sparc", "arm", "arm-vipt"], bad
 for o in arr:
     if "error" in o:
         assert o["error"] == "invalid config" and "does not fit" in o["message"]
@@ -427,14 +465,14 @@ import json, sys
 arch, layout, trace, expected = sys.argv[1:5]
 d = json.load(open(layout))
 want_base = {"x86": 0xffc00000, "x86-pae": 0xffe00000, "ppc": 0xfe000000,
-             "sparc": 0xfc800000, "generic": 0}[arch]
+             "sparc": 0xfc800000, "generic": 0, "arm": 0xbfe00000, "arm-vipt": 0xbfe00000}[arch]
 base = int(d["pkmap_base"], 16)
 assert base == want_base, "pkmap_base %#x, expected %#x" % (base, want_base)
 assert d["last_pkmap"] == (0 if arch == "generic" else 16), d["last_pkmap"]
 highmem = d["last_pkmap"] != 0
 first = d["highmem_start_pfn"] if highmem else 0x100
 pfn = [first + k for k in range(19)]
-cache = ["cache_flush_all"] if arch in ("ppc", "sparc") else []
+cache = ["cache_flush_all"] if arch in ("ppc", "sparc", "arm") else []  # arm: VIVT
 slot = lambda n: "0x%x" % (base + n * 0x1000)
 lowmem = lambda p: "0x%x" % (int(d["page_offset"], 16) + p * 0x1000)
 rng = "tlb_flush_range %s 0x%x" % (slot(0), base + 16 * 0x1000)

@@ -20,6 +20,21 @@ static void key_u(struct kbuf *b, const char *key, uint64_t v)
     kbuf_printf(b, ",\"%s\":%" PRIu64, key, v);
 }
 
+/* Whether the machine's flush_all_zero_pkmaps follows the need_flush rule: --need-flush, or a
+ * kernel generation from 2.6.30 on (the library's rule, core/hm_internal.h hm_need_flush). */
+static int need_flush_in_effect(const struct hm_config *cfg)
+{
+    return cfg->need_flush || cfg->kernel >= HM_KERNEL_2_6_30;
+}
+
+/* The machine header's kernel words: "kernel 2.6.24, 2.6.24 (always flush)" and the like. */
+static void kernel_words(struct kbuf *b, const struct hm_config *cfg)
+{
+    const char *k = hm_kernel_name(cfg->kernel);
+    kbuf_printf(b, "kernel %s, %s flush_all_zero_pkmaps\n", k ? k : "?",
+                need_flush_in_effect(cfg) ? "2.6.30 (need_flush)" : "2.6.24 (always flush)");
+}
+
 static void layout_json(struct kbuf *b, const struct hm_config *cfg, const struct hm_layout *l)
 {
     uint32_t i;
@@ -59,7 +74,9 @@ static void layout_json(struct kbuf *b, const struct hm_config *cfg, const struc
     key_hex(b, "mem_map", l->mem_map);
     key_u(b, "struct_page_size", l->struct_page_size);
     kbuf_printf(b, ",\"debug_highmem\":%s", cfg->debug_highmem ? "true" : "false");
-    kbuf_printf(b, ",\"need_flush\":%s", cfg->need_flush ? "true" : "false");
+    kbuf_printf(b, ",\"need_flush\":%s", need_flush_in_effect(cfg) ? "true" : "false");
+    kbuf_add(b, ",\"kernel\":", 10);
+    kbuf_json_str(b, hm_kernel_name((int)l->kernel));
     kbuf_add(b, "}\n", 2);
 }
 
@@ -124,9 +141,9 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
                     l->max_pfn - l->highmem_start_pfn);
     else
         kbuf_printf(b, "no highmem (%" PRIu32 " lowmem pages), ", l->max_pfn);
-    kbuf_printf(b, "KM_TYPE_NR %" PRIu32 ", CONFIG_DEBUG_HIGHMEM %s, %s flush_all_zero_pkmaps\n",
-                l->km_type_nr, cfg->debug_highmem ? "on" : "off",
-                cfg->need_flush ? "2.6.30 (need_flush)" : "2.6.24 (always flush)");
+    kbuf_printf(b, "KM_TYPE_NR %" PRIu32 ", CONFIG_DEBUG_HIGHMEM %s, ", l->km_type_nr,
+                cfg->debug_highmem ? "on" : "off");
+    kernel_words(b, cfg);
 
     if (l->fixaddr_top) {
         r[n].name = "fixmap";
@@ -357,9 +374,8 @@ static void layout_all_table(struct kbuf *b, const struct hm_config *opts,
         kbuf_printf(b, "%" PRIu32, opts->highmem_pages);
     else
         kbuf_printf(b, "(arch default)");
-    kbuf_printf(b, ", CONFIG_DEBUG_HIGHMEM %s, %s flush_all_zero_pkmaps\n",
-                opts->debug_highmem ? "on" : "off",
-                opts->need_flush ? "2.6.30 (need_flush)" : "2.6.24 (always flush)");
+    kbuf_printf(b, ", CONFIG_DEBUG_HIGHMEM %s, ", opts->debug_highmem ? "on" : "off");
+    kernel_words(b, opts);
     kbuf_printf(b, "%-*s", (int)lw, "arch");
     for (i = 0; i < n; i++)
         kbuf_printf(b, "  %-*s", i + 1 < n ? (int)width[i] : 0, hm_arch_name(col[i].arch));

@@ -26,12 +26,15 @@ static const char usage_text[] =
     "\n"
     "machine options:\n"
     "  --arch NAME          x86 (default; 32-bit, no PAE), x86-pae, ppc, sparc, generic\n"
-    "                       (no highmem); layout and run also take 'all'\n"
+    "                       (no highmem), arm (VIVT cache), arm-vipt (VIPT cache);\n"
+    "                       layout and run also take 'all'\n"
     "  --cpus N             simulated CPUs, 1..64 (default 1; run: see below)\n"
     "  --pkmap-entries N    override LAST_PKMAP: a power of two 2..4096 (ignored by generic)\n"
     "  --highmem-pages N    highmem page frames after the lowmem ones (default: the arch's)\n"
     "  --debug-highmem      CONFIG_DEBUG_HIGHMEM behaviour\n"
     "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
+    "  --kernel VERSION     the kernel generation: 2.6.24 (default), 2.6.30 (need_flush always,\n"
+    "                       kmap_high_get where the arch needs it) or 5.11 (kmap_local)\n"
     "A trace may carry its machine options in a header line before its first command,\n"
     "  # machine: --arch x86 --pkmap-entries 16\n"
     "which replay and run trace honour; options given on the command line override it\n"
@@ -54,7 +57,7 @@ static const char usage_text[] =
     "  kmap_atomic CPU TYPE PFN      kunmap_atomic CPU TYPE [VADDR]\n"
     "  load CPU VADDR                store CPU VADDR VALUE\n"
     "  kmap_atomic_pfn CPU TYPE PFN  kmap_to_page VADDR         kmap_atomic_to_page VADDR\n"
-    "  page_address PFN\n"
+    "  page_address PFN              kmap_high_get PFN (2.6.30 on arm; elsewhere EINVAL)\n"
     "  inject MODE                   fault injection into the simulated MMU; MODE is\n"
     "                                none (flushes work, writes succeed: the default),\n"
     "                                drop-next-flush (the next TLB flush of any kind leaves\n"
@@ -126,7 +129,7 @@ static int usage_error(const char *fmt, ...)
 enum { SC_LAYOUT = 1u, SC_REPLAY = 2u, SC_RUN = 4u, SC_ALL = 7u, MACHINE = 8u };
 
 /* The machine options, one bit each in opts.given (in the order of the option table). */
-enum { M_ARCH, M_CPUS, M_PKMAP, M_HIGHMEM, M_DEBUG, M_NEED_FLUSH, M__COUNT };
+enum { M_ARCH, M_CPUS, M_PKMAP, M_HIGHMEM, M_DEBUG, M_NEED_FLUSH, M_KERNEL, M__COUNT };
 
 struct opts {
     unsigned given;          /* M_* bits of the machine options set */
@@ -144,6 +147,7 @@ struct opts {
     int machine;             /* run --machine: enum kmapsim_machine */
     int locking;             /* replay, run --locking: enum hm_locking */
     char arch_buf[64];       /* a header's --arch value */
+    int kernel;              /* --kernel: enum hm_kernel */
 };
 
 /* Parse a number for option name into *out (lo..hi). Returns 0 or 2 (message printed). */
@@ -192,6 +196,16 @@ static int set_need_flush(struct opts *o, const char *v)
 {
     (void)v;
     o->need_flush = 1;
+    return 0;
+}
+static int set_kernel(struct opts *o, const char *v)
+{
+    int k = hm_kernel_find(v);
+    if (k < 0)
+        return usage_error("bad value '%s' for --kernel (expected %s, %s or %s)", v,
+                           hm_kernel_name(HM_KERNEL_2_6_24), hm_kernel_name(HM_KERNEL_2_6_30),
+                           hm_kernel_name(HM_KERNEL_5_11));
+    o->kernel = k;
     return 0;
 }
 static int set_json(struct opts *o, const char *v)
@@ -297,6 +311,7 @@ static const struct optdef options[] = {
     {"--highmem-pages", SC_ALL | MACHINE, 1, set_highmem},
     {"--debug-highmem", SC_ALL | MACHINE, 0, set_debug},
     {"--need-flush", SC_ALL | MACHINE, 0, set_need_flush},
+    {"--kernel", SC_ALL | MACHINE, 1, set_kernel},
     {"--json", SC_LAYOUT | SC_RUN, 0, set_json},
     {"--format", SC_REPLAY, 1, set_format},
     {"--threads", SC_RUN, 1, set_threads},
@@ -408,6 +423,7 @@ static void machine_value(const struct opts *o, int m, char *dst, size_t len)
     case M_CPUS: snprintf(dst, len, " %llu", (unsigned long long)o->cpus); break;
     case M_PKMAP: snprintf(dst, len, " %llu", (unsigned long long)o->pkmap_entries); break;
     case M_HIGHMEM: snprintf(dst, len, " %llu", (unsigned long long)o->highmem_pages); break;
+    case M_KERNEL: snprintf(dst, len, " %s", hm_kernel_name(o->kernel)); break;
     default: dst[0] = 0; break; /* flags */
     }
 }
@@ -454,7 +470,8 @@ static int apply_header(struct opts *o, const struct trace_header *h, const char
         case M_PKMAP: o->pkmap_entries = ho.pkmap_entries; break;
         case M_HIGHMEM: o->highmem_pages = ho.highmem_pages; break;
         case M_DEBUG: o->debug_highmem = 1; break;
-        default: o->need_flush = 1; break;
+        case M_NEED_FLUSH: o->need_flush = 1; break;
+        default: o->kernel = ho.kernel; break; /* M_KERNEL */
         }
     }
     return 0;
@@ -499,6 +516,7 @@ static void options_config(const struct opts *o, struct hm_config *cfg)
     cfg->debug_highmem = o->debug_highmem;
     cfg->need_flush = o->need_flush;
     cfg->locking = o->locking;
+    cfg->kernel = o->kernel;
 }
 
 /* Is the --arch value "all"? */
@@ -723,6 +741,23 @@ static int cmd_run(int argc, char **argv)
     options_config(&o, &base);
     if (!o.cpus)
         base.nr_cpus = kmapsim_run_default_cpus(w, ro.threads);
+    if (arch_is_all(&o)) { /* as layout --arch all: an arch the options do not fit sits out */
+        size_t kept = 0;
+        for (i = 0; i < narch; i++) {
+            struct hm_layout l;
+            char msg[512];
+            kmapsim_config_for(&base, arches[i], &cfgs[0]);
+            if (kmapsim_config_check(&cfgs[0], &l, msg, sizeof msg) == 0)
+                arches[kept++] = arches[i];
+            else
+                fprintf(stderr, "kmapsim: note: %s left out: %s\n", hm_arch_name(arches[i]), msg);
+        }
+        narch = kept;
+        if (!narch) {
+            status = usage_error("%s", "the machine options fit no arch");
+            goto out;
+        }
+    }
     for (i = 0; i < narch; i++) {
         if (arch_config(&o, &base, arches[i], &cfgs[i]) != 0) {
             status = 2;
