@@ -22,7 +22,8 @@ const char *hm_bug_name(int bug)
     static const char *const names[HM_BUG__COUNT] = {
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
-        "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED"};
+        "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
+        "COLOUR_RANGE"};
     if (bug < 0 || bug >= HM_BUG__COUNT)
         return "UNKNOWN";
     return names[bug];

@@ -91,6 +91,7 @@ enum hm_bug {
     HM_BUG_VIRT_TO_FIX,        /* virt_to_fix / kmap_atomic_to_page: address outside the fixmap (EINVAL) */
     HM_BUG_BAD_ADDR,           /* an address that no region of the machine translates (ERANGE) */
     HM_BUG_NOT_MAPPED,         /* a slot address whose PTE is none (EFAULT) */
+    HM_BUG_COLOUR_RANGE,       /* a pkmap colour >= the layout's pkmap_colours (EINVAL) */
     HM_BUG__COUNT
 };
 
@@ -301,6 +302,8 @@ struct hm_layout {
     uint32_t pte_bytes;         /* 4 or 8 */
     hm_vaddr_t mem_map;         /* virtual address of mem_map[0] (struct page array) */
     uint32_t struct_page_size;  /* sizeof(struct page) */
+    uint32_t pkmap_colours;     /* DCACHE_N_COLORS of a coloured pkmap (a power of two dividing
+                                 * last_pkmap), 1 when uncoloured; 0 without highmem */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
@@ -426,9 +429,9 @@ hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
  * ------------------------------------------------------------------------------------- */
 /* pkmap_count[slot]; -1 if slot >= LAST_PKMAP. */
 int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot);
-/* last_pkmap_nr. */
+/* last_pkmap_nr: the scan cursor (of colour 0 on a coloured layout, see hm_pkmap_cursor). */
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx);
-/* Number of tasks sleeping on pkmap_map_wait. */
+/* Number of tasks sleeping on pkmap_map_wait (of every colour). */
 uint32_t hm_nr_waiters(const struct hm_ctx *ctx);
 /* Pagefault-disable depth of a CPU (-1 for a bad cpu). */
 int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
@@ -461,6 +464,19 @@ struct hm_stats {
 };
 /* Copy the statistics out. */
 void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out);
+
+/* PKMAP colouring (spec §10.3). hm_pkmap_colours: DCACHE_N_COLORS of the context's layout, 1
+ * when uncoloured, 0 without highmem or context. hm_pkmap_colour: get_pkmap_color(page), the
+ * colour whose slots the page gets (0 uncoloured); -1 for a pfn out of range or no context.
+ * hm_pkmap_cursor: the slot the scan of colour c handed out (or tested) last, i.e. the kernel's
+ * last_pkmap_nr_arr[c] + c (last_pkmap_nr itself when uncoloured); it is always of colour c.
+ * hm_pkmap_waiters: the tasks asleep on colour c's wait queue. Both take no lock (one atomic
+ * read each). Errors: HM_EINVAL (no context, NULL out: BAD_ARG; c >= hm_pkmap_colours:
+ * COLOUR_RANGE, reported to the bug hook, *out untouched, nothing else changed). */
+uint32_t hm_pkmap_colours(const struct hm_ctx *ctx);
+int hm_pkmap_colour(const struct hm_ctx *ctx, hm_pfn_t pfn);
+int hm_pkmap_cursor(struct hm_ctx *ctx, uint32_t colour, uint32_t *nr);
+int hm_pkmap_waiters(struct hm_ctx *ctx, uint32_t colour, uint32_t *waiters);
 
 /* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10).
  * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),

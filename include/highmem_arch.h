@@ -60,6 +60,13 @@ struct hm_arch {
     int (*kmap_atomic_to_page)(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
     /* flush_cache_kmaps(); NULL is the x86 no-op. */
     void (*flush_cache_kmaps)(struct hm_ctx *ctx);
+
+    /* PKMAP colouring (3.17/3.18, xtensa): the number of data-cache colours, DCACHE_N_COLORS
+     * (a power of two; 0 or 1: uncoloured, the kernel's defaults). With n > 1 a page's colour
+     * is pfn & (n - 1), DCACHE_ALIAS(page_to_phys(page)); it only gets pkmap slots of its own
+     * colour (slot & (n - 1)), and each colour has its own scan cursor, wait-queue waiters and
+     * LAST_PKMAP / n entries. The core derives every hook from this number. */
+    uint32_t pkmap_colours;
 };
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
@@ -162,6 +169,7 @@ extern const struct hm_arch hm_arch_x86_pae; /* arch/x86: CONFIG_X86_PAE */
 extern const struct hm_arch hm_arch_ppc;     /* arch/ppc: ppc32, classic MMU */
 extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
 extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
+extern const struct hm_arch hm_arch_xtensa;  /* arch/xtensa: MMUv2, aliasing D-cache, coloured pkmap */
 
 HM_API_END
 

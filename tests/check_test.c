@@ -121,7 +121,7 @@ Test(check, not_a_context)
 Test(check, i1_last_pkmap_nr_out_of_range)
 {
     struct tl *t = setup();
-    t->ctx->last_pkmap_nr = NSLOTS;
+    t->ctx->colour[0].last_pkmap_nr = NSLOTS;
     expect(t, 1, "I1: last_pkmap_nr out of range 8");
 }
 
@@ -312,7 +312,7 @@ Test(check, message_formatting)
 {
     struct tl *t = setup();
     char full[64];
-    t->ctx->last_pkmap_nr = 4000000000u;
+    t->ctx->colour[0].last_pkmap_nr = 4000000000u;
     cr_assert(eq(int, hm_check_invariants(t->ctx, full, sizeof full), 1));
     cr_assert(eq(str, full, "I1: last_pkmap_nr out of range 4000000000"));
     expect_truncations(t, 1, full);
