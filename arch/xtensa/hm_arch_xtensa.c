@@ -119,6 +119,20 @@ static int xtensa_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kva
     return hm_core_pagefault_enable(ctx, cpu);
 }
 
+/* kmap_atomic_to_page, as the fixmap arches have it: a fixmap address -> the page of its PTE
+ * (its own slot's, whatever its colour); anything else -> virt_to_page (the direct map; xtensa's
+ * fixmap and pkmap window lie below PAGE_OFFSET, so a pkmap address is BAD_ADDR). */
+static int xtensa_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    const struct hm_layout *l = hm_ctx_layout(ctx);
+    hm_vaddr_t v = hm_page_base(l, vaddr);
+
+    if (v < l->fixaddr_start || v >= l->fixaddr_start + ((hm_vaddr_t)l->nr_fixmap << l->page_shift))
+        return hm_core_virt_to_page(ctx, vaddr, pfn);
+    *pfn = hm_core_pte_pfn(ctx, hm_core_get_pte(ctx, v));
+    return HM_OK;
+}
+
 const struct hm_arch hm_arch_xtensa = {
     .abi_version = HM_ARCH_ABI_VERSION,
     .name = "xtensa",
@@ -139,7 +153,8 @@ const struct hm_arch hm_arch_xtensa = {
     /* kunmap (NULL): BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = xtensa_kmap_atomic_prot,
     .kunmap_atomic = xtensa_kunmap_atomic,
-    /* kmap_atomic_pfn, kmap_atomic_to_page (NULL): the core's defaults */
+    /* kmap_atomic_pfn (NULL): the core's kmap_atomic(pfn_to_page(pfn)) */
+    .kmap_atomic_to_page = xtensa_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
     .pkmap_colours = XTENSA_DCACHE_N_COLORS,
 };
