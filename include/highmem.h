@@ -237,7 +237,7 @@ struct hm_machine {
  * ------------------------------------------------------------------------------------- */
 struct hm_arch; /* a backend: see highmem_arch.h */
 
-/* Every built-in backend, found by name: "x86", "x86-pae", "ppc", "sparc", "generic".
+/* Every built-in backend, found by name: "x86", "x86-pae", "ppc", "sparc", "generic", "xtensa".
  * Returns NULL for an unknown name. */
 const struct hm_arch *hm_arch_find(const char *name);
 /* The i-th built-in backend (NULL past the end), for iteration. */
@@ -307,8 +307,9 @@ struct hm_layout {
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
- * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096, locking
- * not an enum hm_locking). */
+ * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096 or smaller
+ * than the arch's pkmap colour count, a colour count not a power of two, locking not an enum
+ * hm_locking). */
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
 
 /* ---------------------------------------------------------------------------------------
@@ -355,7 +356,11 @@ int hm_ctx_locking(const struct hm_ctx *ctx);
  * under kmap_lock). A thread that cannot bound what it holds should take its extra mappings
  * with hm_kmap_try (HM_EAGAIN instead of sleeping) and release what it has before retrying.
  * Lowmem pages and the kmap_atomic family never sleep and hold no slot. docs/usage.md
- * (hold-many) proves the bound for kmapsim's workload.
+ * (hold-many) proves the bound for kmapsim's workload. On a coloured layout (hm_pkmap_colours
+ * > 1) a kmap sleeps while every slot of its page's colour is held and only a kunmap of that
+ * colour wakes it, so the bound holds per colour: with h_t,c the pages of colour c a thread
+ * holds at once, keep sum(h_t,c - 1) < LAST_PKMAP / hm_pkmap_colours for every colour c (a
+ * thread that alone holds all of one colour's slots and asks for another sleeps for ever).
  * ------------------------------------------------------------------------------------- */
 
 /* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem

@@ -255,6 +255,7 @@ want = {  # pkmap_base, last_pkmap, len(km_types), page_offset
     "ppc": (0xfe000000, 1024, 15, 0xc0000000),
     "sparc": (0xfc800000, 1024, 13, 0xf0000000),
     "generic": (0, 0, 13, 0xc0000000),
+    "xtensa": (0xbf000000, 2048, 13, 0xd0000000),
 }[arch]
 text = open(path).read()
 assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
@@ -283,7 +284,8 @@ else:
     assert d["highmem_start_pfn"] < d["max_pfn"]
     base, end = want[0], want[0] + want[1] * 4096
     low_end = want[3] + d["highmem_start_pfn"] * 4096  # end of the direct map
-    assert base >= low_end and end <= 1 << 32, "pkmap window overlaps the direct map"
+    # above the direct map, or (xtensa) below PAGE_OFFSET
+    assert (base >= low_end or end <= want[3]) and end <= 1 << 32, "pkmap window overlaps the direct map"
 if arch == "x86-pae":
     assert d["max_pfn"] > 0x100000, "no frames above 4 GiB"
 PY
@@ -310,9 +312,11 @@ for a in $arches; do
     generic) want_names="fixmap lowmem vmalloc " ;;
     *) want_names="fixmap lowmem pkmap vmalloc " ;;
   esac
+  # the lowest region: the direct map, except on xtensa, whose KSEG lies above the rest
+  case "$a" in xtensa) lowest=pkmap ;; *) lowest=lowmem ;; esac
   if [ "$rc" -eq 0 ] && grep -q '^virtual kernel memory layout:' "$tmp/t-$a.txt" &&
      [ "$starts" = "$sorted" ] && [ "$names" = "$want_names" ] &&
-     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = lowmem ]; then
+     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = "$lowest" ]; then
     pass "layout --arch $a: table ($names)"
   else
     fail "layout --arch $a: table (exit $rc, regions '$names', want '$want_names')"
@@ -475,7 +479,9 @@ open(trace, "w").write("\n".join(cmds) + "\n")
 open(expected, "w").write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in out))
 print(1 if highmem else 0)
 PY
-for a in $arches; do
+# The uncoloured arches: xtensa's coloured scan (consecutive pfns alternate colours) is pinned by
+# tests/xtensa_test.c instead.
+for a in $(printf '%s\n' $arches | grep -vx xtensa); do
   rc=0
   "$KMAPSIM" layout --json --arch "$a" --pkmap-entries 16 >"$tmp/p16-$a.json" 2>/dev/null || rc=$?
   if [ "$rc" -ne 0 ] ||
