@@ -1,5 +1,5 @@
-/* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
- * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
+/* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics, with 3.17's colour
+ * hooks): flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
  * SPDX-License-Identifier: MIT */
 #include "fast.h"
 
@@ -84,12 +84,6 @@ int hm_kmap_flush_unused(struct hm_ctx *ctx)
     return bug.bug != HM_BUG_NONE ? hm_bug_deliver(ctx, &bug) : err;
 }
 
-/* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL.
- * Returns HM_OK with *slot set (*hit: the page was mapped by somebody else while this task
- * slept), HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE (the machine refused
- * the new PTE: the slot stays free; or the wrap's flush kept slots it could not clear and none
- * is free), or the error of a BUG, noted in *bug (with pfn as its arg) for the caller to deliver
- * after unlocking. */
 /* The colour hooks of spec §10.3, derived from DCACHE_N_COLORS = colour_mask + 1 (1 when
  * uncoloured, where each is the kernel's default): get_pkmap_color is hm_pfn_colour;
  * get_next_pkmap_nr(c) steps the colour's cursor by DCACHE_N_COLORS modulo LAST_PKMAP, which
@@ -111,6 +105,13 @@ static uint32_t get_pkmap_entries_count(const struct hm_ctx *ctx)
     return ctx->last_pkmap / (ctx->colour_mask + 1u);
 }
 
+/* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL. The page gets
+ * a slot of its own colour, found by its colour's scan (all slots when uncoloured).
+ * Returns HM_OK with *slot set (*hit: the page was mapped by somebody else while this task
+ * slept), HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE (the machine refused
+ * the new PTE: the slot stays free; or the wrap's flush kept slots it could not clear and none
+ * is free), or the error of a BUG, noted in *bug (with pfn as its arg) for the caller to deliver
+ * after unlocking. */
 static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, uint32_t *slot, int *hit,
                            struct hm_bug_report *bug)
 {
@@ -161,7 +162,8 @@ start:
         HM_ADD64(&ctx->stats.sleeps, 1);
         hm_emit(ctx, HM_EV_SLEEP, HM_CPU_ALL, pfn, 0, 0);
         /* drops and re-takes kmap_lock. The machine has one queue: a wake-up meant for another
-         * colour returns here too, and the rescan below finds nothing and sleeps again. */
+         * colour returns here too, as a spurious one; the re-check and rescan below then find
+         * nothing of this colour and sleep again (docs/design.md, PKMAP colours). */
         ctx->machine.sleep(ctx->machine.m);
         (void)HM_RMW_ADD(&col->nr_waiters, (uint32_t)-1);
 
