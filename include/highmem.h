@@ -483,7 +483,9 @@ int hm_pkmap_colour(const struct hm_ctx *ctx, hm_pfn_t pfn);
 int hm_pkmap_cursor(struct hm_ctx *ctx, uint32_t colour, uint32_t *nr);
 int hm_pkmap_waiters(struct hm_ctx *ctx, uint32_t colour, uint32_t *waiters);
 
-/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10).
+/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10), per colour
+ * on a coloured layout (every cursor in range and of its colour; a slot in use maps a page of
+ * the slot's colour).
  * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),
  * with a short description written to msg (msg may be NULL). */
 int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
