@@ -4,13 +4,15 @@
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
-/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC, _SPARC or _ARM
- * for each backend it links (Bazel's //:highmem_x86 and the like); generic, in the core, always. */
+/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC, _SPARC,
+ * _ARM or _XTENSA for each backend it links (Bazel's //:highmem_x86 and the like); generic, in the
+ * core, always. Backends added after generic come after it, so the indexes of the first five stay. */
 #ifndef HM_REGISTRY_ONLY
 #define HM_REGISTRY_X86
 #define HM_REGISTRY_PPC
 #define HM_REGISTRY_SPARC
 #define HM_REGISTRY_ARM
+#define HM_REGISTRY_XTENSA
 #endif
 
 static const struct hm_arch *const hm_arches[] = {
@@ -28,6 +30,9 @@ static const struct hm_arch *const hm_arches[] = {
 #ifdef HM_REGISTRY_ARM /* after generic: the first five keep their indexes */
     &hm_arch_arm,
     &hm_arch_arm_vipt,
+#endif
+#ifdef HM_REGISTRY_XTENSA
+    &hm_arch_xtensa,
 #endif
 };
 

@@ -1,5 +1,6 @@
 /* check.c - hm_check_invariants: the invariants of the spec's §8 the core can see on its own
- * (I1 range, I2 count 0 empty, I3 count >= 1 mapped, I5 uniqueness, I6 hash/pool, I10 depth).
+ * (I1 range, I2 count 0 empty, I3 count >= 1 mapped, I5 uniqueness, I6 hash/pool, I10 depth),
+ * per pkmap colour where the layout is coloured (§10.3).
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -48,9 +49,14 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
         return fail(1, "not an initialised context", 0, msg, msg_len);
     l = &ctx->layout;
 
-    /* I1 */
-    if (ctx->last_pkmap && ctx->last_pkmap_nr >= ctx->last_pkmap)
-        return fail(1, "last_pkmap_nr out of range", ctx->last_pkmap_nr, msg, msg_len);
+    /* I1, per colour: each cursor in range and of its own colour */
+    for (uint32_t c = 0; ctx->last_pkmap && c <= ctx->colour_mask; c++) {
+        uint32_t nr = HM_LOAD(&ctx->colour[c].last_pkmap_nr);
+        if (nr >= ctx->last_pkmap)
+            return fail(1, "last_pkmap_nr out of range", nr, msg, msg_len);
+        if ((nr & ctx->colour_mask) != c)
+            return fail(1, "a colour's cursor is not of its colour, colour", c, msg, msg_len);
+    }
     for (i = 0; i < ctx->last_pkmap; i++)
         if (hm_slot_count(ctx, i) < 0)
             return fail(1, "negative pkmap_count at slot", i, msg, msg_len);
@@ -79,6 +85,8 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
             p = hm_pte_page(ctx, pte);
             if (!hm_is_highmem(ctx, p))
                 return fail(3, "slot maps a non-highmem pfn at slot", i, msg, msg_len);
+            if (hm_pfn_colour(ctx, p) != (i & ctx->colour_mask))
+                return fail(3, "slot maps a page of another colour at slot", i, msg, msg_len);
             if (hm_page_address_slot(ctx, p) != i)
                 return fail(3, "page_address disagrees with slot", i, msg, msg_len);
         }

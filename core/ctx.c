@@ -17,16 +17,21 @@ size_t hm_ctx_align(void)
 
 /* Offsets of the variable-size arrays behind struct hm_ctx. */
 struct ctx_plan {
-    size_t slot_off, hint_off, pam_off, cpu_off, total;
+    size_t slot_off, hint_off, pam_off, cpu_off, colour_off, total;
 };
 
+/* The per-colour cursors and waiter counts of a coloured layout follow the CPUs; an
+ * uncoloured one uses the context's own colour0 and needs no more room. */
 static void plan(const struct hm_layout *l, struct ctx_plan *p)
 {
     p->slot_off = round_up(sizeof(struct hm_ctx));
     p->hint_off = round_up(p->slot_off + (size_t)l->last_pkmap * sizeof(struct hm_slot));
     p->pam_off = round_up(p->hint_off + (size_t)l->last_pkmap * 2u * sizeof(uint32_t));
     p->cpu_off = round_up(p->pam_off + (size_t)l->last_pkmap * sizeof(struct hm_pam));
-    p->total = round_up(p->cpu_off + (size_t)l->nr_cpus * sizeof(struct hm_cpu_state));
+    p->colour_off = round_up(p->cpu_off + (size_t)l->nr_cpus * sizeof(struct hm_cpu_state));
+    p->total = p->colour_off;
+    if (l->pkmap_colours > 1u)
+        p->total = round_up(p->colour_off + (size_t)l->pkmap_colours * sizeof(struct hm_colour));
 }
 
 size_t hm_ctx_size(const struct hm_config *cfg)
@@ -72,7 +77,12 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
         ctx->hooks = *hooks;
     ctx->last_pkmap = l.last_pkmap;
     ctx->last_pkmap_mask = l.last_pkmap ? l.last_pkmap - 1u : 0;
-    ctx->last_pkmap_nr = 0;
+    /* Each colour's cursor starts at the colour itself (the kernel's last_pkmap_nr_arr[c] = 0,
+     * plus c): its first scan step lands on slot c + DCACHE_N_COLORS, slot 1 uncoloured. */
+    ctx->colour_mask = l.pkmap_colours > 1u ? l.pkmap_colours - 1u : 0;
+    ctx->colour = l.pkmap_colours > 1u ? (struct hm_colour *)(void *)(base + p.colour_off) : &ctx->colour0;
+    for (uint32_t c = 0; c <= ctx->colour_mask; c++)
+        ctx->colour[c] = (struct hm_colour){c, 0};
     ctx->fast = HM_FAST_KMAP && cfg->locking == HM_LOCKING_FAST;
     ctx->cfg.locking = ctx->fast ? HM_LOCKING_FAST : HM_LOCKING_KERNEL;
     for (uint32_t half = l.last_pkmap >> 1; half > 1u; half >>= 1)

@@ -13,9 +13,9 @@ void hm_fast_wake(struct hm_ctx *ctx, hm_pfn_t pfn)
     hm_wake_waiters(ctx, pfn);
 }
 
-int hm_any_slot_reclaimable(const struct hm_ctx *ctx)
+int hm_any_slot_reclaimable(const struct hm_ctx *ctx, uint32_t colour)
 {
-    for (uint32_t i = 0; i < ctx->last_pkmap; i++)
+    for (uint32_t i = colour; i < ctx->last_pkmap; i += ctx->colour_mask + 1u)
         if (hm_word_count(HM_LOAD64_SEQ(&hm_slot(ctx, i)->word)) <= 1)
             return 1;
     return 0;

@@ -50,7 +50,8 @@ static inline int hm_fast_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vad
 
 /* kunmap_high, pfn a highmem page: drop a count of 2 or more on the slot that maps pfn.
  * Returns 1 when done, 0 when the locked path must run: the page not found, a count of 1 or 0
- * (the kernel's BUGs, which that path reports). A drop to 1 with a waiter calls hm_fast_wake. */
+ * (the kernel's BUGs, which that path reports). A drop to 1 with a waiter of the page's colour
+ * calls hm_fast_wake. */
 static inline int hm_fast_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     uint32_t nr;
@@ -60,10 +61,11 @@ static inline int hm_fast_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
     if (!s)
         return 0;
     HM_ADD64(&s->kunmaps, 1);
-    /* The CAS and this load are seq_cst, as are a sleeper's increment of nr_waiters and its
-     * re-check of the counts (pkmap.c map_new_virtual): in their single total order either
-     * this load sees the waiter or the re-check sees this count of 1. */
-    if (hm_word_count(w) == 2 && HM_LOAD_SEQ(&ctx->nr_waiters) > 0)
+    /* The CAS and this load are seq_cst, as are a sleeper's increment of its colour's
+     * nr_waiters and its re-check of that colour's counts (pkmap.c map_new_virtual): in their
+     * single total order either this load sees the waiter or the re-check sees this count of
+     * 1. The slot's colour is the page's (map_new_virtual gives a page only its colour's). */
+    if (hm_word_count(w) == 2 && HM_LOAD_SEQ(&ctx->colour[hm_pfn_colour(ctx, pfn)].nr_waiters) > 0)
         hm_fast_wake(ctx, pfn);
     return 1;
 }

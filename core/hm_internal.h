@@ -45,6 +45,16 @@ static inline hm_pfn_t hm_word_page(uint64_t w)
     return (hm_pfn_t)(w >> 32);
 }
 
+/* One pkmap colour (spec §10.3): its scan cursor and its wait queue's waiter count. Uncoloured,
+ * colour0 is the kernel's last_pkmap_nr and pkmap_map_wait. */
+struct hm_colour {
+    uint32_t last_pkmap_nr; /* the slot last handed out or tested, of this colour (the kernel's
+                             * last_pkmap_nr_arr[c] + c): written under kmap_lock, read atomically
+                             * by the inspection calls */
+    uint32_t nr_waiters;    /* tasks asleep for a slot of this colour: waitqueue_active() of its
+                             * queue; changed under kmap_lock, read by the fast kunmap (fast.h) */
+};
+
 struct hm_cpu_state {
     int32_t pagefault_disabled; /* kmap_atomic nesting (the pagefault-disable depth) */
 };
@@ -60,9 +70,10 @@ struct hm_ctx {
     /* mm/highmem.c state */
     uint32_t last_pkmap;      /* LAST_PKMAP */
     uint32_t last_pkmap_mask; /* LAST_PKMAP_MASK */
-    uint32_t last_pkmap_nr;   /* written under kmap_lock, read atomically by hm_last_pkmap_nr */
-    uint32_t nr_waiters;      /* tasks on pkmap_map_wait: waitqueue_active(); changed under
-                               * kmap_lock, read by the fast kunmap (HM_FENCE, see fast.c) */
+    uint32_t colour_mask;     /* DCACHE_N_COLORS - 1 (0: uncoloured, the kernel's defaults) */
+    struct hm_colour *colour; /* [colour_mask + 1]: &colour0 when uncoloured, else an array
+                               * behind the context (ctx.c plan) */
+    struct hm_colour colour0; /* the one cursor and queue of an uncoloured layout */
     uint32_t slot_half_shift; /* log2(last_pkmap / 2): hm_slot()'s interleave */
     int fast;                 /* HM_LOCKING_FAST in effect */
     struct hm_slot *slots;    /* [last_pkmap], in hm_slot() order */
@@ -116,6 +127,13 @@ static inline int hm_slot_move(struct hm_slot *s, int match_page, hm_pfn_t pfn, 
     } while (!HM_CAS64(&s->word, &w, w + (uint64_t)(int64_t)delta));
     *old = w;
     return 1;
+}
+
+/* get_pkmap_color(page): DCACHE_ALIAS(page_to_phys(page)) = pfn & (DCACHE_N_COLORS - 1); 0
+ * when uncoloured. A slot's colour is likewise nr & colour_mask. */
+static inline uint32_t hm_pfn_colour(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    return pfn & ctx->colour_mask;
 }
 
 /* PKMAP_ADDR(nr), nr <= LAST_PKMAP: inside the address space (hm_layout_compute checks the
@@ -246,10 +264,11 @@ uint32_t hm_page_address_slot_exact(struct hm_ctx *ctx, hm_pfn_t pfn);
 int hm_set_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t slot); /* HM_NO_SLOT: remove */
 
 /* fast.c (the hit and kunmap themselves are inline in fast.h): hm_fast_wake, the wake-up after
- * a fast kunmap dropped a count to 1 and saw a waiter; hm_any_slot_reclaimable, whether some
- * slot's count is 0 or 1 (a sleeper's re-check, see map_new_virtual; seq_cst loads). */
+ * a fast kunmap dropped a count to 1 and saw a waiter of the page's colour;
+ * hm_any_slot_reclaimable, whether some slot of the colour has a count of 0 or 1 (a sleeper's
+ * re-check, see map_new_virtual; seq_cst loads). */
 void hm_fast_wake(struct hm_ctx *ctx, hm_pfn_t pfn);
-int hm_any_slot_reclaimable(const struct hm_ctx *ctx);
+int hm_any_slot_reclaimable(const struct hm_ctx *ctx, uint32_t colour);
 
 /* pkmap.c: kmap_high and kunmap_high under kmap_lock (fast.h puts the fast mode's attempt
  * without the lock in front of them). */

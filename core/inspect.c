@@ -1,5 +1,5 @@
 /* inspect.c - read-only views of a context for tests, fuzzers and tools: slot counts, the scan
- * cursor, waiters, pagefault depths, pool and bucket sizes, statistics.
+ * cursors and waiters (per pkmap colour), pagefault depths, pool and bucket sizes, statistics.
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -12,12 +12,60 @@ int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot)
 
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx)
 {
-    return hm_ctx_ok(ctx) ? HM_LOAD(&ctx->last_pkmap_nr) : 0;
+    return hm_ctx_ok(ctx) ? HM_LOAD(&ctx->colour[0].last_pkmap_nr) : 0;
 }
 
 uint32_t hm_nr_waiters(const struct hm_ctx *ctx)
 {
-    return hm_ctx_ok(ctx) ? HM_LOAD(&ctx->nr_waiters) : 0;
+    uint32_t n = 0;
+    for (uint32_t c = 0; hm_ctx_ok(ctx) && c <= ctx->colour_mask; c++)
+        n += HM_LOAD(&ctx->colour[c].nr_waiters);
+    return n;
+}
+
+uint32_t hm_pkmap_colours(const struct hm_ctx *ctx)
+{
+    return hm_ctx_ok(ctx) ? ctx->layout.pkmap_colours : 0;
+}
+
+int hm_pkmap_colour(const struct hm_ctx *ctx, hm_pfn_t pfn)
+{
+    if (!hm_ctx_ok(ctx) || pfn >= ctx->layout.max_pfn)
+        return -1;
+    return (int)hm_pfn_colour(ctx, pfn);
+}
+
+/* The colour's state, after the checks every per-colour getter makes: a colour is an input, so
+ * one out of range is COLOUR_RANGE (without highmem, hm_pkmap_colours is 0: every colour is). */
+static const struct hm_colour *colour_of(struct hm_ctx *ctx, uint32_t colour, const void *out, const char *fn,
+                                         int *err)
+{
+    *err = HM_OK;
+    if (!hm_ctx_ok(ctx))
+        *err = HM_EINVAL;
+    else if (!out)
+        *err = hm_core_bug(ctx, HM_BUG_BAD_ARG, HM_EINVAL, fn, colour);
+    else if (colour >= ctx->layout.pkmap_colours)
+        *err = hm_core_bug(ctx, HM_BUG_COLOUR_RANGE, HM_EINVAL, fn, colour);
+    return *err == HM_OK ? &ctx->colour[colour] : 0;
+}
+
+int hm_pkmap_cursor(struct hm_ctx *ctx, uint32_t colour, uint32_t *nr)
+{
+    int err;
+    const struct hm_colour *col = colour_of(ctx, colour, nr, "hm_pkmap_cursor", &err);
+    if (col)
+        *nr = HM_LOAD(&col->last_pkmap_nr);
+    return err;
+}
+
+int hm_pkmap_waiters(struct hm_ctx *ctx, uint32_t colour, uint32_t *waiters)
+{
+    int err;
+    const struct hm_colour *col = colour_of(ctx, colour, waiters, "hm_pkmap_waiters", &err);
+    if (col)
+        *waiters = HM_LOAD(&col->nr_waiters);
+    return err;
 }
 
 int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)

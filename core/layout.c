@@ -80,6 +80,13 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     l.mem_map = arch->mem_map;
     l.struct_page_size = arch->struct_page_size;
     l.kernel = (uint32_t)cfg->kernel;
+    if (arch->has_highmem) {
+        /* DCACHE_N_COLORS: a power of two; each colour needs a slot of its own, so it divides
+         * LAST_PKMAP (both powers of two) */
+        l.pkmap_colours = arch->pkmap_colours ? arch->pkmap_colours : 1u;
+        if (!is_pow2(l.pkmap_colours) || l.pkmap_colours > last_pkmap)
+            return HM_EINVAL;
+    }
     if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;

@@ -23,7 +23,7 @@ const char *hm_bug_name(int bug)
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
         "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
-        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT"};
+        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "COLOUR_RANGE"};
     if (bug < 0 || bug >= HM_BUG__COUNT)
         return "UNKNOWN";
     return names[bug];

@@ -1,5 +1,5 @@
-/* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
- * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high,
+/* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics, with 3.17's colour
+ * hooks): flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high,
  * and 2.6.30's kmap_high_get.
  * SPDX-License-Identifier: MIT */
 #include "fast.h"
@@ -86,7 +86,29 @@ int hm_kmap_flush_unused(struct hm_ctx *ctx)
     return bug.bug != HM_BUG_NONE ? hm_bug_deliver(ctx, &bug) : err;
 }
 
-/* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL.
+/* The colour hooks of spec §10.3, derived from DCACHE_N_COLORS = colour_mask + 1 (1 when
+ * uncoloured, where each is the kernel's default): get_pkmap_color is hm_pfn_colour;
+ * get_next_pkmap_nr(c) steps the colour's cursor by DCACHE_N_COLORS modulo LAST_PKMAP, which
+ * keeps its colour (the low bits); no_more_pkmaps(nr, c) is nr < DCACHE_N_COLORS, i.e. the
+ * colour's scan wrapped to its first slot c (nr == 0 uncoloured); get_pkmap_entries_count(c) is
+ * LAST_PKMAP / DCACHE_N_COLORS; get_pkmap_wait_queue_head(c) is the colour's waiter count. */
+static uint32_t get_next_pkmap_nr(struct hm_ctx *ctx, struct hm_colour *col)
+{
+    uint32_t nr = (col->last_pkmap_nr + ctx->colour_mask + 1u) & ctx->last_pkmap_mask;
+    HM_STORE(&col->last_pkmap_nr, nr);
+    return nr;
+}
+static int no_more_pkmaps(const struct hm_ctx *ctx, uint32_t nr)
+{
+    return nr <= ctx->colour_mask;
+}
+static uint32_t get_pkmap_entries_count(const struct hm_ctx *ctx)
+{
+    return ctx->last_pkmap / (ctx->colour_mask + 1u);
+}
+
+/* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL. The page gets
+ * a slot of its own colour, found by its colour's scan (all slots when uncoloured).
  * Returns HM_OK with *slot set (*hit: the page was mapped by somebody else while this task
  * slept), HM_EAGAIN where the kernel would sleep and may not, HM_EMACHINE (the machine refused
  * the new PTE: the slot stays free; or the wrap's flush kept slots it could not clear and none
@@ -95,22 +117,23 @@ int hm_kmap_flush_unused(struct hm_ctx *ctx)
 static int map_new_virtual(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, uint32_t *slot, int *hit,
                            struct hm_bug_report *bug)
 {
-    uint32_t count, nr;
+    uint32_t count, nr, colour = hm_pfn_colour(ctx, pfn);
+    struct hm_colour *col = &ctx->colour[colour];
     hm_vaddr_t vaddr;
     int err, kept = 0;
 
 start:
-    count = ctx->last_pkmap;
+    count = get_pkmap_entries_count(ctx);
     for (;;) {
-        HM_STORE(&ctx->last_pkmap_nr, (ctx->last_pkmap_nr + 1) & ctx->last_pkmap_mask);
-        if (ctx->last_pkmap_nr == 0) {
-            err = hm_flush_all_zero_pkmaps(ctx, pfn, bug);
+        nr = get_next_pkmap_nr(ctx, col);
+        if (no_more_pkmaps(ctx, nr)) {
+            err = hm_flush_all_zero_pkmaps(ctx, pfn, bug); /* over every slot, of every colour */
             if (err != HM_OK && err != HM_EMACHINE)
                 return err;
             kept = err == HM_EMACHINE; /* of this pass's flush: the budget restarts with it */
-            count = ctx->last_pkmap;
+            count = get_pkmap_entries_count(ctx);
         }
-        if (hm_slot_count(ctx, ctx->last_pkmap_nr) == 0)
+        if (hm_slot_count(ctx, nr) == 0)
             break; /* found a usable entry */
         if (--count)
             continue;
@@ -124,22 +147,27 @@ start:
             HM_ADD64(&ctx->stats.kmap_eagain, 1);
             return HM_EAGAIN;
         }
-        (void)HM_RMW_ADD(&ctx->nr_waiters, 1u);
-        /* HM_LOCKING_FAST: a kunmap holding no lock may have dropped a count to 1 after the
-         * scan passed its slot, and seen no waiter. Now that this task is counted (seq_cst),
-         * either its re-check (seq_cst loads) sees that count or that kunmap sees the waiter
-         * (fast.h), and wakes it only after taking kmap_lock, which this task holds until
-         * sleep() has registered. With kmap_lock around every kunmap no slot is found here. */
+        /* Counted on the queue of the page's colour: only a kunmap of that colour wakes it. */
+        (void)HM_RMW_ADD(&col->nr_waiters, 1u);
+        /* HM_LOCKING_FAST: a kunmap holding no lock may have dropped a count of this colour to
+         * 1 after the scan passed its slot, and seen no waiter. Now that this task is counted
+         * (seq_cst), either its re-check of this colour's slots (seq_cst loads) sees that
+         * count or that kunmap sees the waiter (fast.h), and wakes it only after taking
+         * kmap_lock, which this task holds until sleep() has registered. With kmap_lock around
+         * every kunmap no slot is found here. */
         if (ctx->fast) {
-            if (hm_any_slot_reclaimable(ctx)) {
-                (void)HM_RMW_ADD(&ctx->nr_waiters, (uint32_t)-1);
+            if (hm_any_slot_reclaimable(ctx, colour)) {
+                (void)HM_RMW_ADD(&col->nr_waiters, (uint32_t)-1);
                 goto start;
             }
         }
         HM_ADD64(&ctx->stats.sleeps, 1);
         hm_emit(ctx, HM_EV_SLEEP, HM_CPU_ALL, pfn, 0, 0);
-        ctx->machine.sleep(ctx->machine.m); /* drops and re-takes kmap_lock */
-        (void)HM_RMW_ADD(&ctx->nr_waiters, (uint32_t)-1);
+        /* drops and re-takes kmap_lock. The machine has one queue: a wake-up meant for another
+         * colour returns here too, as a spurious one; the re-check and rescan below then find
+         * nothing of this colour and sleep again (docs/design.md, PKMAP colours). */
+        ctx->machine.sleep(ctx->machine.m);
+        (void)HM_RMW_ADD(&col->nr_waiters, (uint32_t)-1);
 
         /* Somebody else might have mapped it while we slept. */
         nr = hm_page_address_slot(ctx, pfn);
@@ -151,7 +179,6 @@ start:
         goto start; /* re-start the scan; last_pkmap_nr is not reset */
     }
 
-    nr = ctx->last_pkmap_nr;
     vaddr = hm_pkmap_addr(ctx, nr);
     if (ctx->page_address_pool.head == HM_NIL) /* set_page_address would BUG: change nothing */
         return hm_bug_note(bug, HM_BUG_POOL_EMPTY, HM_EINVAL, "set_page_address", pfn);
@@ -299,8 +326,9 @@ int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn)
     }
     HM_ADD64(&s->kunmaps, 1);
     if (hm_word_count(w) == 2) {
-        /* waitqueue_active(): safe without the queue lock, waiters come and go under kmap_lock */
-        need_wakeup = ctx->nr_waiters > 0;
+        /* waitqueue_active() of the page's colour's queue: safe without the queue lock,
+         * waiters come and go under kmap_lock */
+        need_wakeup = ctx->colour[hm_pfn_colour(ctx, pfn)].nr_waiters > 0;
         if (need_wakeup)
             HM_ADD64(&ctx->stats.wakeups, 1);
     }

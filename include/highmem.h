@@ -95,6 +95,7 @@ enum hm_bug {
                                 * e.g. kmap_high_get on x86 or before 2.6.30 (EINVAL) */
     HM_BUG_KMAP_HIGH_GET_COUNT,/* kmap_high_get: the slot's count is below 1 before the
                                 * increment (EINVAL) */
+    HM_BUG_COLOUR_RANGE,       /* a pkmap colour >= the layout's pkmap_colours (EINVAL) */
     HM_BUG__COUNT
 };
 
@@ -242,7 +243,7 @@ struct hm_machine {
  * ------------------------------------------------------------------------------------- */
 struct hm_arch; /* a backend: see highmem_arch.h */
 
-/* Every built-in backend, found by name: "x86", "x86-pae", "ppc", "sparc", "generic".
+/* Every built-in backend, found by name: "x86", "x86-pae", "ppc", "sparc", "generic", "xtensa".
  * Returns NULL for an unknown name. */
 const struct hm_arch *hm_arch_find(const char *name);
 /* The i-th built-in backend (NULL past the end), for iteration. */
@@ -319,11 +320,14 @@ struct hm_layout {
     hm_vaddr_t mem_map;         /* virtual address of mem_map[0] (struct page array) */
     uint32_t struct_page_size;  /* sizeof(struct page) */
     uint32_t kernel;            /* enum hm_kernel: the config's generation */
+    uint32_t pkmap_colours;     /* DCACHE_N_COLORS of a coloured pkmap (a power of two dividing
+                                 * last_pkmap), 1 when uncoloured; 0 without highmem */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
- * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096, locking
- * not an enum hm_locking, kernel not an enum hm_kernel). */
+ * Errors: HM_EINVAL (bad arch, cpu count, last_pkmap not a power of two in 2..4096 or smaller
+ * than the arch's pkmap colour count, a colour count not a power of two, locking not an enum
+ * hm_locking, kernel not an enum hm_kernel). */
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out);
 
 /* The name of a kernel generation ("2.6.24", "2.6.30", "5.11"); NULL for a value that is not an
@@ -380,7 +384,11 @@ int hm_ctx_kernel(const struct hm_ctx *ctx);
  * under kmap_lock). A thread that cannot bound what it holds should take its extra mappings
  * with hm_kmap_try (HM_EAGAIN instead of sleeping) and release what it has before retrying.
  * Lowmem pages and the kmap_atomic family never sleep and hold no slot. docs/usage.md
- * (hold-many) proves the bound for kmapsim's workload.
+ * (hold-many) proves the bound for kmapsim's workload. On a coloured layout (hm_pkmap_colours
+ * > 1) a kmap sleeps while every slot of its page's colour is held and only a kunmap of that
+ * colour wakes it, so the bound holds per colour: with h_t,c the pages of colour c a thread
+ * holds at once, keep sum(h_t,c - 1) < LAST_PKMAP / hm_pkmap_colours for every colour c (a
+ * thread that alone holds all of one colour's slots and asks for another sleeps for ever).
  * ------------------------------------------------------------------------------------- */
 
 /* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem
@@ -468,9 +476,9 @@ hm_pfn_t hm_pte_pfn(const struct hm_ctx *ctx, hm_pte_t pte);
  * ------------------------------------------------------------------------------------- */
 /* pkmap_count[slot]; -1 if slot >= LAST_PKMAP. */
 int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot);
-/* last_pkmap_nr. */
+/* last_pkmap_nr: the scan cursor (of colour 0 on a coloured layout, see hm_pkmap_cursor). */
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx);
-/* Number of tasks sleeping on pkmap_map_wait. */
+/* Number of tasks sleeping on pkmap_map_wait (of every colour). */
 uint32_t hm_nr_waiters(const struct hm_ctx *ctx);
 /* Pagefault-disable depth of a CPU (-1 for a bad cpu). */
 int hm_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
@@ -504,7 +512,22 @@ struct hm_stats {
 /* Copy the statistics out. */
 void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out);
 
-/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10).
+/* PKMAP colouring (spec §10.3). hm_pkmap_colours: DCACHE_N_COLORS of the context's layout, 1
+ * when uncoloured, 0 without highmem or context. hm_pkmap_colour: get_pkmap_color(page), the
+ * colour whose slots the page gets (0 uncoloured); -1 for a pfn out of range or no context.
+ * hm_pkmap_cursor: the slot the scan of colour c handed out (or tested) last, i.e. the kernel's
+ * last_pkmap_nr_arr[c] + c (last_pkmap_nr itself when uncoloured); it is always of colour c.
+ * hm_pkmap_waiters: the tasks asleep on colour c's wait queue. Both take no lock (one atomic
+ * read each). Errors: HM_EINVAL (no context, NULL out: BAD_ARG; c >= hm_pkmap_colours:
+ * COLOUR_RANGE, reported to the bug hook, *out untouched, nothing else changed). */
+uint32_t hm_pkmap_colours(const struct hm_ctx *ctx);
+int hm_pkmap_colour(const struct hm_ctx *ctx, hm_pfn_t pfn);
+int hm_pkmap_cursor(struct hm_ctx *ctx, uint32_t colour, uint32_t *nr);
+int hm_pkmap_waiters(struct hm_ctx *ctx, uint32_t colour, uint32_t *waiters);
+
+/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10), per colour
+ * on a coloured layout (every cursor in range and of its colour; a slot in use maps a page of
+ * the slot's colour).
  * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),
  * with a short description written to msg (msg may be NULL). */
 int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);

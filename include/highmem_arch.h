@@ -64,6 +64,13 @@ struct hm_arch {
     /* ARCH_NEEDS_KMAP_HIGH_GET: the arch has kmap_high_get (from 2.6.30; spec §10.1), and
      * kunmap_high may then run in interrupt context (its lock is taken irq-safe). */
     int needs_kmap_high_get;
+
+    /* PKMAP colouring (3.17/3.18, xtensa): the number of data-cache colours, DCACHE_N_COLORS
+     * (a power of two; 0 or 1: uncoloured, the kernel's defaults). With n > 1 a page's colour
+     * is pfn & (n - 1), DCACHE_ALIAS(page_to_phys(page)); it only gets pkmap slots of its own
+     * colour (slot & (n - 1)), and each colour has its own scan cursor, wait-queue waiters and
+     * LAST_PKMAP / n entries. The core derives every hook from this number. */
+    uint32_t pkmap_colours;
 };
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
@@ -175,6 +182,7 @@ extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
 extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
 extern const struct hm_arch hm_arch_arm;      /* arch/arm: 32-bit ARM, VIVT cache */
 extern const struct hm_arch hm_arch_arm_vipt; /* arch/arm: 32-bit ARM, VIPT non-aliasing cache */
+extern const struct hm_arch hm_arch_xtensa;  /* arch/xtensa: MMUv2, aliasing D-cache, coloured pkmap */
 
 HM_API_END
 

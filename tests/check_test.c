@@ -121,7 +121,7 @@ Test(check, not_a_context)
 Test(check, i1_last_pkmap_nr_out_of_range)
 {
     struct tl *t = setup();
-    t->ctx->last_pkmap_nr = NSLOTS;
+    t->ctx->colour[0].last_pkmap_nr = NSLOTS;
     expect(t, 1, "I1: last_pkmap_nr out of range 8");
 }
 
@@ -312,8 +312,39 @@ Test(check, message_formatting)
 {
     struct tl *t = setup();
     char full[64];
-    t->ctx->last_pkmap_nr = 4000000000u;
+    t->ctx->colour[0].last_pkmap_nr = 4000000000u;
     cr_assert(eq(int, hm_check_invariants(t->ctx, full, sizeof full), 1));
     cr_assert(eq(str, full, "I1: last_pkmap_nr out of range 4000000000"));
     expect_truncations(t, 1, full);
+}
+
+/* PKMAP colours (spec §10.3): on xtensa (2 colours) each colour's cursor must be a slot of that
+ * colour, and a slot in use must map a page of its own colour. */
+static struct tl *setup_coloured(void)
+{
+    struct hm_config c = tl_cfg("xtensa", NSLOTS, 1);
+    struct tl *t = tl_open(&c);
+    /* P(0) is of colour 0 (pfn 0x8000): slot 2; P(1) of colour 1: slot 3 */
+    cr_assert(eq(u64, tl_kmap(t, t->layout.highmem_start_pfn), tl_pkaddr(t, 2)));
+    cr_assert(eq(u64, tl_kmap(t, t->layout.highmem_start_pfn + 1u), tl_pkaddr(t, 3)));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+    return t;
+}
+
+Test(check, i1_cursor_of_another_colour)
+{
+    struct tl *t = setup_coloured();
+    t->ctx->colour[1].last_pkmap_nr = 4; /* colour 1's cursor on a colour-0 slot */
+    expect(t, 1, "I1: a colour's cursor is not of its colour, colour 1");
+    t->ctx->colour[1].last_pkmap_nr = 3;
+    t->ctx->colour[0].last_pkmap_nr = NSLOTS; /* out of range is named first */
+    expect(t, 1, "I1: last_pkmap_nr out of range 8");
+}
+
+Test(check, i3_slot_maps_a_page_of_another_colour)
+{
+    struct tl *t = setup_coloured();
+    /* slot 2 (colour 0) made to map P(3), of colour 1 */
+    t->sim_machine.set_pte(t->sim_machine.m, tl_pkaddr(t, 2), hm_mk_kmap_pte(t->ctx, P(t, 3)));
+    expect(t, 3, "I3: slot maps a page of another colour at slot 2");
 }

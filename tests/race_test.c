@@ -134,7 +134,7 @@ static void adapt(void *cookie, struct hm_machine *hw)
 
 static pthread_t actor_tid;
 
-/* The machine of the cases: x86 (2.6.24), or arm with 2.6.30's kmap_high_get. */
+/* The machine of the cases: x86 (2.6.24), arm with 2.6.30's kmap_high_get, or coloured xtensa. */
 static int open_machine_of(int locking, const char *arch, int kernel)
 {
     struct hm_config cfg = {0};
@@ -157,7 +157,6 @@ static int open_machine_of(int locking, const char *arch, int kernel)
           locking);
     return pthread_create(&actor_tid, NULL, actor, NULL) == 0 ? 0 : -1;
 }
-
 static int open_machine(int locking)
 {
     return open_machine_of(locking, "x86", HM_KERNEL_2_6_24);
@@ -390,6 +389,51 @@ static void high_get_after_the_flush_claims(const void *arg)
     close_machine();
 }
 
+/* The same race on a coloured window (xtensa, 2 colours: slots 0 and 2 of colour 0, 1 and 3 of
+ * colour 1; pfn parity is the colour). Every slot is held; the main thread's kmap of a colour-0
+ * page scans slots 2 and 0, wraps and flushes at 0; from that flush the actor kunmaps the
+ * colour-0 page of slot 2. Fast mode: the kmap counts itself on colour 0's queue and re-checks
+ * colour 0's slots (a re-check of colour 1's would find nothing and sleep for a wake-up that
+ * already went by), finds slot 2 at count 1 and maps there without sleeping. Kernel mode: the
+ * kunmap wakes colour 0's sleeper. */
+static void kunmap_before_the_sleep_coloured(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_stats st;
+    uint32_t w0 = 9, w1 = 9;
+    if (open_machine_of(locking, "xtensa", HM_KERNEL_2_6_24) != 0)
+        return;
+    CHECK(R.hm.layout.pkmap_colours == 2 && page(0) % 2 == 0, "xtensa: 2 colours, page(0) of colour 0");
+    CHECK(kmap_ok(page(10)) == slot_addr(2), "colour 0: slot 2");
+    CHECK(kmap_ok(page(11)) == slot_addr(3), "colour 1: slot 3");
+    CHECK(kmap_ok(page(12)) == slot_addr(0), "colour 0: slot 0 after its wrap");
+    CHECK(kmap_ok(page(13)) == slot_addr(1), "colour 1: slot 1 after its wrap");
+    R.trigger_flush = 1;
+    R.op_next = ACT_KUNMAP;
+    R.pfn_next = page(10); /* slot 2, count 2 -> 1 */
+    hm_vaddr_t va = kmap_ok(page(20));
+    CHECK(R.fired, "the kmap's wrap flushed");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
+    CHECK(va == slot_addr(2), "the new page took slot 2 (got 0x%08" PRIx64 ")", va);
+    hm_get_stats(R.hm.ctx, &st);
+    if (locking == HM_LOCKING_FAST) {
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
+        CHECK(st.sleeps == 0 && st.wakeups == 0, "no sleep (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    } else {
+        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
+        CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    }
+    CHECK(hm_pkmap_waiters(R.hm.ctx, 0, &w0) == HM_OK && hm_pkmap_waiters(R.hm.ctx, 1, &w1) == HM_OK &&
+              w0 == 0 && w1 == 0,
+          "no waiter left (%u, %u)", w0, w1);
+    check_maps(va, page(20), 0x5a);
+    check_invariants("after");
+    close_machine();
+}
+
 #define BOTH(name) {#name "_fast", name, (const void *)(intptr_t)HM_LOCKING_FAST}, \
                    {#name "_kernel", name, (const void *)(intptr_t)HM_LOCKING_KERNEL}
 
@@ -401,6 +445,7 @@ int main(void)
         BOTH(kunmap_before_the_sleep),
         BOTH(high_get_before_the_flush_claims),
         BOTH(high_get_after_the_flush_claims),
+        BOTH(kunmap_before_the_sleep_coloured),
     };
     return tt_main(cases, sizeof cases / sizeof cases[0], "RACE_TEST_ONLY");
 }

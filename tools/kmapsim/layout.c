@@ -99,10 +99,11 @@ static void row(struct kbuf *b, const struct region *r)
         kbuf_printf(b, "(%4" PRIu64 " kB)\n", size >> 10);
 }
 
-/* Number of kmap_atomic slots the arch reserves: KM_TYPE_NR per configured CPU. */
+/* Number of kmap_atomic slots the arch reserves: KM_TYPE_NR per configured CPU, times the
+ * pkmap colours where each slot has one per colour (xtensa). */
 static uint64_t atomic_slots(const struct hm_layout *l)
 {
-    return (uint64_t)l->km_type_nr * l->config_nr_cpus;
+    return (uint64_t)l->km_type_nr * l->config_nr_cpus * (l->pkmap_colours > 1u ? l->pkmap_colours : 1u);
 }
 
 /* The kmap_atomic window [lo, hi): slot idx 0 at kmap_atomic_base, the others above it (ppc,

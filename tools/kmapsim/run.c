@@ -90,6 +90,11 @@ uint32_t run_hold_count(uint32_t window, uint32_t threads, uint32_t t)
     return (uint32_t)(sum / threads + (t < sum % threads ? 1 : 0));
 }
 
+uint32_t run_hold_window(const struct hm_layout *l)
+{
+    return l->last_pkmap ? l->last_pkmap / (l->pkmap_colours ? l->pkmap_colours : 1u) : NOHIGHMEM_WINDOW;
+}
+
 int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_opts *o,
                         struct kmapsim_run_opts *out, char *err, size_t errlen)
 {
@@ -107,7 +112,7 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
         snprintf(err, errlen, "invalid machine configuration");
         return -1;
     }
-    window = l.last_pkmap ? l.last_pkmap : NOHIGHMEM_WINDOW;
+    window = run_hold_window(&l);
     avail = l.max_pfn - page_base(&l);
 
     T = o->threads ? o->threads : default_threads(w, l.nr_cpus);
@@ -196,6 +201,9 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
                  out->queue_depth + 2u, out->working_set, per * 2);
         return -1;
     }
+    /* a coloured window: each round's pages are of one colour, a thread's share of its pages */
+    if (w == KW_HOLD_MANY && l.last_pkmap && l.pkmap_colours > 1u)
+        per /= l.pkmap_colours;
     if (w == KW_HOLD_MANY && per < run_hold_count((uint32_t)window, T, 0)) {
         snprintf(err, errlen,
                  "hold-many: each of the %" PRIu32 " threads holds up to %" PRIu32
@@ -343,10 +351,9 @@ static void split_ops(const struct run *R, struct worker *ws)
     uint32_t T = R->o.threads, t;
     uint64_t ops = R->o.ops;
     if (R->o.workload == KW_HOLD_MANY) {
-        uint32_t window = R->L ? R->L : NOHIGHMEM_WINDOW;
         uint64_t per_round = 0, rounds;
         for (t = 0; t < T; t++)
-            per_round += run_hold_count(window, T, t);
+            per_round += run_hold_count(R->hold_window, T, t);
         rounds = per_round ? ops / per_round : 0;
         if (rounds == 0)
             rounds = 1;
@@ -458,6 +465,8 @@ static int run_open(struct run *R, const struct hm_config *cfg, char *err, size_
         return -1;
     }
     R->L = R->m.layout.last_pkmap;
+    R->colours = R->L && R->m.layout.pkmap_colours > 1u ? R->m.layout.pkmap_colours : 1u;
+    R->hold_window = run_hold_window(&R->m.layout);
     R->pshift = R->m.layout.page_shift;
     R->psize = R->m.layout.page_size;
     R->win_lo = R->m.layout.pkmap_base;
@@ -669,7 +678,7 @@ int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *
     split_ops(R, ws);
     for (t = 0; t < T; t++) {
         if (o->workload == KW_HOLD_MANY) /* nops counts rounds there */
-            total += ws[t].nops * run_hold_count(R->L ? R->L : NOHIGHMEM_WINDOW, T, t);
+            total += ws[t].nops * run_hold_count(R->hold_window, T, t);
         else
             total += ws[t].nops;
     }

@@ -47,6 +47,9 @@ struct run {
     hm_pfn_t base;          /* page index i is pfn base + i */
     uint64_t W;             /* working set (pages) */
     uint32_t L;             /* LAST_PKMAP, 0 without highmem */
+    uint32_t colours;       /* pkmap colours (spec §10.3): 1 uncoloured, 1 without highmem */
+    uint32_t hold_window;   /* hold-many's window: the slots of one colour (L / colours), or
+                             * NOHIGHMEM_WINDOW without highmem */
     uint64_t win_lo, win_hi;/* the pkmap window [lo, hi) */
     uint32_t pshift, psize;
     uint32_t *ver;          /* per page index: version of its contents, 0 = never written */
@@ -115,6 +118,9 @@ static inline uint32_t slot_of(const struct run *R, hm_vaddr_t v)
 int64_t run_now_ns(void);
 /* hold-many: the number of pages thread t of threads holds at once (see run.c). */
 uint32_t run_hold_count(uint32_t window, uint32_t threads, uint32_t t);
+/* hold-many's window of a layout: the slots one colour has, LAST_PKMAP / pkmap_colours (all of
+ * LAST_PKMAP uncoloured), or NOHIGHMEM_WINDOW without highmem. */
+uint32_t run_hold_window(const struct hm_layout *l);
 /* Keep the first failure of kind (enum kmapsim_run_failure); a wrong byte or failed call is
  * also the run's first failure (R->failure) if it has none yet. Any thread. */
 void run_record_failure(struct run *R, int kind, const char *fmt, ...)

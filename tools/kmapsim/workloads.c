@@ -378,15 +378,28 @@ static void wl_pipe(struct worker *w)
     }
 }
 
+/* hold-many's k-th page of colour c for thread t on a coloured window (spec §10.3): the page
+ * indices of colour c, (c - base) mod n + n * i, dealt out to the threads as thread_index does.
+ * *count is how many such pages the thread has below W. */
+static uint64_t colour_index(const struct run *R, uint32_t t, uint32_t c, uint64_t k, uint64_t *count)
+{
+    uint64_t n = R->colours, first = (c + n - R->base % n) % n, T = R->o.threads;
+    uint64_t of_colour = R->W > first ? (R->W - first + n - 1) / n : 0;
+    *count = of_colour > t ? (of_colour - t + T - 1) / T : 0;
+    return first + n * (t + k * T);
+}
+
 /* hold-many: in rounds, every thread kmaps its share of window + threads - 1 pages, holds
  * them until the round's first sleep (or until everybody has all of theirs, which only
- * happens without highmem), checks them again and releases them all. */
+ * happens without highmem), checks them again and releases them all. On a coloured window the
+ * window is one colour's slots and round r's pages are all of colour r mod colours: the bound
+ * that keeps the threads from deadlocking (include/highmem.h) holds per colour, and a thread
+ * never waits for a slot of a colour whose every slot it holds itself. */
 static void wl_hold_many(struct worker *w)
 {
     struct run *R = w->R;
     uint32_t T = R->o.threads;
-    uint32_t window = R->L ? R->L : NOHIGHMEM_WINDOW;
-    uint32_t h = run_hold_count(window, T, w->id), j;
+    uint32_t h = run_hold_count(R->hold_window, T, w->id), j;
     uint64_t n = thread_pages(R, w->id), r, rounds = w->nops;
     hm_pfn_t *pfns = calloc(h ? h : 1, sizeof *pfns);
     hm_vaddr_t *vs = calloc(h ? h : 1, sizeof *vs);
@@ -406,7 +419,11 @@ static void wl_hold_many(struct worker *w)
             continue;
         }
         for (j = 0; j < h; j++) {
-            uint64_t idx = thread_index(R, w->id, (r * h + j) % n);
+            uint64_t idx = thread_index(R, w->id, (r * h + j) % n), mine = 0;
+            if (R->colours > 1u) {
+                (void)colour_index(R, w->id, (uint32_t)(r % R->colours), 0, &mine);
+                idx = colour_index(R, w->id, (uint32_t)(r % R->colours), (r * h + j) % (mine ? mine : 1u), &mine);
+            }
             pfns[j] = R->base + (hm_pfn_t)idx;
             ok[j] = do_kmap(w, pfns[j], &vs[j]) == HM_OK;
             if (ok[j]) {
