@@ -567,9 +567,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unlocked_inspect = harness_fast_locking_built();
     fz_init(&in, data, size);
 
-    /* the highmem arches, found through the registry */
+    /* the highmem arches among the registry's first five (x86, x86-pae, ppc, sparc, generic: the
+     * 2.6.24 machines, whose atomic slots lie above high_memory as the checks below assume; the
+     * arches registered after them, arm and xtensa, are not driven here yet), so that an input
+     * picks the same arch whatever else the registry holds */
     memset(&cfg, 0, sizeof cfg);
-    for (unsigned i = 0; hm_arch_at(i) && narch < 8; i++) {
+    for (unsigned i = 0; i < 5u && hm_arch_at(i) && narch < 8; i++) {
         struct hm_layout l;
         cfg.arch = hm_arch_at(i);
         if (hm_layout_compute(&cfg, &l) == HM_OK && l.last_pkmap > 0)
