@@ -77,6 +77,8 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     l.pte_bytes = arch->pte_bytes;
     l.mem_map = arch->mem_map;
     l.struct_page_size = arch->struct_page_size;
+    l.cache_kind = arch->cache_kind;
+    l.cache_colours = arch->cache_colours;
     if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;
