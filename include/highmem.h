@@ -125,7 +125,7 @@ enum hm_event_kind {
     HM_EV_MACHINE_FAIL,         /* the machine refused the PTE write just reported (the pte_set or
                                  * pte_clear before it): a = vaddr, pte = the refused word (0 for
                                  * a clear); the PTE is as it was */
-    HM_EV_CACHE_FLUSH_PAGE,     /* flush_cache_page: a = vaddr, cpu = the CPU (HM_CPU_ALL: every CPU) */
+    HM_EV_CACHE_FLUSH_PAGE,     /* flush_cache_page: a = vaddr, cpu = the CPU (HM_CPU_ALL: all) */
     HM_EV_STALE_CACHE           /* emitted by a machine (the sim's cache model): a load read a
                                  * stale cached copy; a = vaddr, b = pfn of the line's frame, cpu */
 };

@@ -72,8 +72,9 @@ struct hm_arch {
 /* How a CPU's data cache is indexed and tagged (hm_arch.cache_kind, hm_layout.cache_kind). */
 enum hm_cache_kind {
     HM_CACHE_PIPT = 0,           /* physically indexed and tagged: no aliases (x86, ppc) */
-    HM_CACHE_VIPT_ALIASING = 1,  /* virtually indexed, physically tagged, the index wider than a
-                                  * page: two mappings of a page in different colours are two lines */
+    HM_CACHE_VIPT_ALIASING = 1,  /* virtually indexed, physically tagged, the index wider than
+                                  * a page: two mappings of a page in different colours are two
+                                  * lines */
     HM_CACHE_VIVT = 2            /* virtually indexed and tagged: every mapping of a page is its
                                   * own line, and a line outlives a PTE change until flushed */
 };

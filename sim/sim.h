@@ -82,13 +82,14 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
 void hm_sim_free(struct hm_sim *sim);
 
 /* Bring an existing machine back to exactly the state hm_sim_new(layout, arch, on_event,
- * cookie) would create: every PTE none, every TLB empty, memory reading as zero, statistics
- * zero, fault injection off, in_interrupt off, no wake-up pending, the lock checker's learned
- * order forgotten and its report the default again (hm_sim_on_lock_error). The layout may differ from
- * the one the sim was built or last reset with. Allocations are reused when they are large
- * enough, and only what was written since the last reset is cleared (the sim keeps lists of
- * the PTEs written, TLB entries filled and pages allocated), so a reset costs in proportion
- * to what the previous run touched, not to the size of the machine.
+ * cookie) would create: every PTE none, every TLB empty, the cache model off with no line
+ * held (nothing written back), memory reading as zero, statistics zero, fault injection off,
+ * in_interrupt off, no wake-up pending, the lock checker's learned order forgotten and its
+ * report the default again (hm_sim_on_lock_error). The layout may differ from the one the sim
+ * was built or last reset with. Allocations are reused when they are large enough, and only
+ * what was written since the last reset is cleared (the sim keeps lists of the PTEs written,
+ * TLB entries and cache lines filled and pages allocated), so a reset costs in proportion to
+ * what the previous run touched, not to the size of the machine.
  * Pre: no other thread uses the sim, nobody sleeps in it and none of its locks is held.
  * Returns HM_OK; HM_EINVAL (NULL sim/layout/arch, or a layout hm_sim_new refuses) or
  * HM_ENOSPC (allocation failed), in both cases with the sim unchanged. */
@@ -129,7 +130,8 @@ size_t hm_sim_describe_waits(const struct hm_sim *sim, char *buf, size_t n);
 /* One byte through cpu's MMU: direct map [page_offset, high_memory) translates
  * arithmetically (pfn < highmem_start_pfn only, never cached); the page-table window goes TLB
  * first (even a stale entry is used: that is how a missing flush becomes a wrong byte; it is
- * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB.
+ * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB; then, with the
+ * cache model on (hm_sim_set_cache), the CPU's data cache, else memory.
  * Errors: HM_EINVAL (NULL sim, cpu >= nr_cpus, NULL out), HM_ERANGE (vaddr >= 4 GiB: outside
  * the sim's space, refused before any count or lookup), HM_EFAULT (no translation: none PTE,
  * PTE pfn >= max_pfn, address of no region), HM_ENOSPC (store: page allocation failed). */

@@ -444,6 +444,15 @@ Test(cache_arch, x86_with_the_model_on_is_unaffected)
     harness_machine_close(&hm);
 }
 
+static unsigned page_flush_events;
+
+static void count_page_flushes(void *cookie, const struct hm_event *ev)
+{
+    (void)cookie;
+    if (ev->kind == HM_EV_CACHE_FLUSH_PAGE)
+        page_flush_events++;
+}
+
 /* hm_core_flush_cache_page: the event first (cpu, a = vaddr; trace word cache_flush_page),
  * then the machine's hook; a NULL hook is a no-op. */
 Test(cache_arch, flush_cache_page_service)
@@ -480,11 +489,16 @@ Test(cache_arch, flush_cache_page_service)
         struct hm_machine hw = hm.hw;
         void *mem = NULL;
         struct hm_ctx *ctx = NULL;
-        size_t size = hm_ctx_size(&cfg);
-        cr_assert(eq(int, posix_memalign(&mem, hm_ctx_align() < sizeof(void *) ? sizeof(void *) : hm_ctx_align(), size), 0));
-        cr_assert(eq(int, hm_ctx_init(mem, size, &cfg, &hw, NULL, &ctx), HM_OK));
+        struct hm_hooks hooks = {.on_event = count_page_flushes};
+        size_t size = hm_ctx_size(&cfg), align = hm_ctx_align();
+        if (align < sizeof(void *))
+            align = sizeof(void *);
+        cr_assert(eq(int, posix_memalign(&mem, align, size), 0));
+        cr_assert(eq(int, hm_ctx_init(mem, size, &cfg, &hw, &hooks, &ctx), HM_OK));
+        page_flush_events = 0;
         hm_core_flush_cache_page(ctx, HM_CPU_ALL, 0xc0000000u);
-        cr_assert(eq(u64, hm_stats().cache_page_flushes, 0));
+        cr_assert(eq(u32, page_flush_events, 1), "the event, without a hook");
+        cr_assert(eq(u64, hm_stats().cache_page_flushes, 0), "no hook was called");
         free(mem);
     }
     harness_machine_close(&hm);
