@@ -331,6 +331,10 @@ done
 # ppc's atomic window: [0xfe400000, + 15 types * 4 CPUs (NR_CPUS) pages) = 0xfe43c000.
 grep -q '^    kmap    : 0xfe400000 - 0xfe43c000' "$tmp/t-ppc.txt"
 judge $? "layout --arch ppc: kmap line for the atomic window" "layout --arch ppc: kmap line: $(grep kmap "$tmp/t-ppc.txt")"
+# The data cache of each descriptor (docs/arches.md, "Data caches").
+grep -qx 'data cache: VIVT, 16 colours' "$tmp/t-sparc.txt" && grep -qx 'data cache: PIPT' "$tmp/t-x86.txt" &&
+  grep -qx 'data cache: PIPT' "$tmp/t-ppc.txt"
+judge $? "layout: the data cache line (sparc VIVT, x86 and ppc PIPT)" "layout: data cache: $(grep -h 'data cache' "$tmp"/t-*.txt)"
 
 # layout --arch all: one table naming every arch; --json: an array of the five objects,
 # each equal to that arch's own layout --json.
