@@ -47,4 +47,6 @@ const struct hm_arch hm_arch_generic = {
     .kunmap = generic_kunmap,
     /* kmap, kmap_atomic*, kunmap_atomic, kmap_atomic_to_page: the core's defaults are the
      * !CONFIG_HIGHMEM versions */
+    .cache_kind = HM_CACHE_PIPT, /* no kmap aliases without highmem: nothing to model */
+    .cache_colours = 1,
 };

@@ -87,6 +87,8 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
         if (!is_pow2(l.pkmap_colours) || l.pkmap_colours > last_pkmap)
             return HM_EINVAL;
     }
+    l.cache_kind = arch->cache_kind;
+    l.cache_colours = arch->cache_colours;
     if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;

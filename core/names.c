@@ -34,7 +34,7 @@ const char *hm_event_name(int kind)
     static const char *const names[] = {
         "none", "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
         "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
-        "machine_fail"};
+        "machine_fail", "cache_flush_page", "stale_cache"};
     if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];

@@ -59,6 +59,13 @@ void hm_core_flush_cache_all(struct hm_ctx *ctx)
         ctx->machine.flush_cache_all(ctx->machine.m);
 }
 
+void hm_core_flush_cache_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    hm_emit(ctx, HM_EV_CACHE_FLUSH_PAGE, cpu, vaddr, 0, 0);
+    if (ctx->machine.flush_cache_page)
+        ctx->machine.flush_cache_page(ctx->machine.m, cpu, vaddr);
+}
+
 /* A CPU's depth is changed only by the thread running as that CPU; hm_pagefault_depth may read
  * it from any thread, hence the atomic accesses. */
 void hm_core_pagefault_disable(struct hm_ctx *ctx, uint32_t cpu)

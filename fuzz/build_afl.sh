@@ -44,7 +44,7 @@ target_reported() {
 
 # The library sources every target links, one per line.
 library_sources() {
-    ls core/*.c arch/*/*.c arch/registry.c sim/sim.c machine/kmap_wait.c
+    ls core/*.c arch/*/*.c arch/registry.c sim/*.c machine/kmap_wait.c
 }
 
 # Compiler flags shared by every build of a target (the repository's C11 + warnings setup).

@@ -21,7 +21,21 @@ struct harness_hooks {
     void (*adapt)(void *cookie, struct hm_machine *hw);
     void *adapt_cookie;
     int capture;          /* keep the events of the current command (harness_machine_begin) */
+    int cache;            /* the sim's data cache model (enum harness_cache) */
 };
+
+/* Whether harness_machine_open turns the sim's cache model on (hm_sim_set_cache). */
+enum harness_cache {
+    HARNESS_CACHE_DEFAULT = 0, /* the arch's default (harness_cache_default) */
+    HARNESS_CACHE_OFF = 1,
+    HARNESS_CACHE_ON = 2
+};
+
+/* The cache model's default for an arch: on where its descriptor says the cache aliases (VIVT,
+ * or VIPT with more than one colour), except on the 2.6.24 backends (sparc is the one of them
+ * that aliases), whose traces, examples and fuzz corpora were recorded without a cache model
+ * and stay byte-identical: there `--cache on` asks for it. 1 = on, 0 = off. */
+int harness_cache_default(const struct hm_arch *arch);
 
 /* One machine. Zero it before its first open; after that it may be opened again (the sim's
  * and the context's allocations are reused) until it is closed. */
@@ -34,16 +48,19 @@ struct harness_machine {
     void *ctx_mem;
     size_t ctx_cap;
     struct harness_hooks hooks;
+    int cache_on;          /* the sim's cache model is on (hooks.cache, harness_cache_default) */
     /* The capture of the current command (hooks.capture only; reset by harness_machine_begin). */
     struct hm_event *ev;   /* the library's events, in order (stale_tlb not included) */
     size_t nev, evcap;
     unsigned long stale_tlb; /* HM_EV_STALE_TLB events */
+    unsigned long stale_cache; /* HM_EV_STALE_CACHE events (the cache model only) */
     int bug;               /* the last enum hm_bug reported, HM_BUG_NONE if none */
     int oom;               /* an event could not be stored */
 };
 
 /* Open m (zeroed, or opened before) for cfg with hooks (may be NULL). The machine is fresh:
- * zero-filled memory, every PTE none, empty TLBs, a new context.
+ * zero-filled memory, every PTE none, empty TLBs and caches, a new context; the sim's cache
+ * model is on as hooks->cache says.
  * Returns 0, or -1 with a one-line reason in err (invalid configuration, out of memory,
  * hm_ctx_init refused); m may then be opened again or closed. */
 int harness_machine_open(struct harness_machine *m, const struct hm_config *cfg,

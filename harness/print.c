@@ -32,6 +32,9 @@ int print_event(const struct hm_event *ev, char *dst, size_t dstlen)
     case HM_EV_MACHINE_FAIL: /* the pte_set / pte_clear just before it was refused */
         snprintf(dst, dstlen, "machine_fail 0x%" PRIx64, ev->a);
         return 1;
+    case HM_EV_CACHE_FLUSH_PAGE:
+        snprintf(dst, dstlen, "cache_flush_page 0x%" PRIx64, ev->a);
+        return 1;
     default:
         return 0;
     }
@@ -137,6 +140,8 @@ static void result_jsonl(struct kbuf *b, const struct harness_machine *m,
     }
     if (m->stale_tlb)
         kbuf_printf(b, ",\"stale_tlb\":%lu", m->stale_tlb);
+    if (m->stale_cache)
+        kbuf_printf(b, ",\"stale_cache\":%lu", m->stale_cache);
     kbuf_add(b, "}\n", 2);
 }
 
@@ -168,6 +173,8 @@ static void result_text(struct kbuf *b, const struct harness_machine *m,
     }
     if (m->stale_tlb)
         kbuf_printf(b, "  stale_tlb=%lu", m->stale_tlb);
+    if (m->stale_cache)
+        kbuf_printf(b, "  stale_cache=%lu", m->stale_cache);
     kbuf_add(b, "\n", 1);
 }
 

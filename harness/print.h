@@ -12,7 +12,8 @@
 #define HARNESS_EV_LEN 64 /* longest event string (53): "tlb_flush_range 0x<16 digits> 0x<16 digits>" */
 
 /* Render one library event as its trace words into dst; returns 0 (dst untouched) when the
- * event kind is not one the trace shows (sleep, wakeup, bug, stale_tlb, flush_done). */
+ * event kind is not one the trace shows (sleep, wakeup, bug, stale_tlb, stale_cache,
+ * flush_done). */
 int print_event(const struct hm_event *ev, char *dst, size_t dstlen);
 
 /* Append the command as it would be written back (numbers normalised: pfn/cpu/value decimal,
@@ -23,7 +24,7 @@ void print_cmd(struct kbuf *b, const struct trace_cmd *c);
 enum { PRINT_TEXT = 0, PRINT_JSONL = 1 };
 
 /* Append one replay line (newline included) for command c, its result r and the machine's
- * capture of it (events, stale translations). */
+ * capture of it (events, stale translations, stale cache reads). */
 void print_result(struct kbuf *b, int format, const struct harness_machine *m,
                   const struct trace_cmd *c, const struct harness_result *r);
 

@@ -127,9 +127,12 @@ enum hm_event_kind {
     HM_EV_WAKEUP,               /* kunmap_high wakes the waiters; a = pfn */
     HM_EV_STALE_TLB,            /* emitted by a machine (sim): a stale translation; a = vaddr, cpu */
     HM_EV_BUG,                  /* a BUG turned into an error; a = enum hm_bug, b = arg */
-    HM_EV_MACHINE_FAIL          /* the machine refused the PTE write just reported (the pte_set or
+    HM_EV_MACHINE_FAIL,         /* the machine refused the PTE write just reported (the pte_set or
                                  * pte_clear before it): a = vaddr, pte = the refused word (0 for
                                  * a clear); the PTE is as it was */
+    HM_EV_CACHE_FLUSH_PAGE,     /* flush_cache_page: a = vaddr, cpu = the CPU (HM_CPU_ALL: all) */
+    HM_EV_STALE_CACHE           /* emitted by a machine (the sim's cache model): a load read a
+                                 * stale cached copy; a = vaddr, b = pfn of the line's frame, cpu */
 };
 #define HM_CPU_ALL 0xffffffffu
 
@@ -236,6 +239,10 @@ struct hm_machine {
     void (*wake_all)(void *m);
     /* Non-zero when the calling context is an interrupt (in_interrupt()). */
     int (*in_interrupt)(void *m);
+    /* Write back and invalidate the data cache lines of the page mapped at vaddr on cpu (or
+     * HM_CPU_ALL): flush_cache_page, ARM's __cpuc_flush_dcache_area of one page. Cannot fail;
+     * called with the locks its caller holds (a kmap_atomic front's: none). */
+    void (*flush_cache_page)(void *m, uint32_t cpu, hm_vaddr_t vaddr);
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -322,6 +329,8 @@ struct hm_layout {
     uint32_t kernel;            /* enum hm_kernel: the config's generation */
     uint32_t pkmap_colours;     /* DCACHE_N_COLORS of a coloured pkmap (a power of two dividing
                                  * last_pkmap), 1 when uncoloured; 0 without highmem */
+    uint32_t cache_kind;        /* the arch's enum hm_cache_kind (highmem_arch.h) */
+    uint32_t cache_colours;     /* its colour count; 0 or 1: no aliasing */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.

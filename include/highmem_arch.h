@@ -71,6 +71,23 @@ struct hm_arch {
      * colour (slot & (n - 1)), and each colour has its own scan cursor, wait-queue waiters and
      * LAST_PKMAP / n entries. The core derives every hook from this number. */
     uint32_t pkmap_colours;
+
+    /* The data cache the machine's CPUs have (enum hm_cache_kind), copied into the layout; the
+     * sim's cache model (sim/cache.h) follows it. cache_colours: how many page-sized colours
+     * its index spans (way size / page size); 0 or 1 means no two virtual pages alias. A zeroed
+     * descriptor says PIPT, the x86 case. docs/arches.md gives each arch's values and sources. */
+    uint32_t cache_kind;
+    uint32_t cache_colours;
+};
+
+/* How a CPU's data cache is indexed and tagged (hm_arch.cache_kind, hm_layout.cache_kind). */
+enum hm_cache_kind {
+    HM_CACHE_PIPT = 0,           /* physically indexed and tagged: no aliases (x86, ppc) */
+    HM_CACHE_VIPT_ALIASING = 1,  /* virtually indexed, physically tagged, the index wider than
+                                  * a page: two mappings of a page in different colours are two
+                                  * lines */
+    HM_CACHE_VIVT = 2            /* virtually indexed and tagged: every mapping of a page is its
+                                  * own line, and a line outlives a PTE change until flushed */
 };
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
@@ -116,6 +133,11 @@ void hm_core_flush_tlb_range(struct hm_ctx *ctx, hm_vaddr_t start, hm_vaddr_t en
 void hm_core_flush_tlb_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 void hm_core_flush_tlb_all(struct hm_ctx *ctx);
 void hm_core_flush_cache_all(struct hm_ctx *ctx);
+/* flush_cache_page / __cpuc_flush_dcache_area of one page: write back and invalidate cpu's
+ * (HM_CPU_ALL: every CPU's) cached lines of the page mapped at vaddr. Emits
+ * HM_EV_CACHE_FLUSH_PAGE (cpu, a = vaddr), then calls the machine's flush_cache_page (NULL: a
+ * no-op). Pre: vaddr below 2^va_bits; no lock is needed beyond what the caller holds. */
+void hm_core_flush_cache_page(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 
 /* pagefault_disable / pagefault_enable on a CPU (the kmap_atomic nesting depth).
  * enable returns HM_EINVAL (ATOMIC_UNBALANCED, reported) when the depth is already 0. */

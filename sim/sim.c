@@ -13,6 +13,8 @@
 
 #include "highmem_arch.h"
 #include "machine/kmap_wait.h"
+#include "cache.h"
+#include "dirty.h"
 
 /* Physical memory is a two-level table: mem[pfn >> LEAF_SHIFT] is a leaf of LEAF_SIZE page
  * pointers, allocated (like the pages themselves) on the first write that needs it. */
@@ -20,14 +22,6 @@
 #define LEAF_SIZE (1u << LEAF_SHIFT)
 
 #define VA_END ((uint64_t)1 << 32) /* one past the last address of the sim's 32-bit space */
-
-/* The indices of an array written since its last reset, each listed once (mark[i] set): what a
- * reset must clear, so that it never sweeps the whole array. */
-struct dirty {
-    uint32_t *idx, n;
-    uint8_t *mark;
-    size_t cap;  /* entries of the array (and of idx, mark) */
-};
 
 struct hm_sim {
     const struct hm_arch *arch;
@@ -70,6 +64,11 @@ struct hm_sim {
     atomic_int in_irq;
     int drop_flushes;                   /* NONE or DROP_*: enum hm_sim_fault, guarded by `mu` */
     int fail_writes;                    /* NONE or FAIL_*: likewise */
+
+    /* The data cache model (cache.h), guarded by `mu`; off unless hm_sim_set_cache turns it
+     * on, with the layout's cache kind and colours. */
+    struct sim_cache cache;
+    uint32_t cache_kind, cache_colours;
 };
 
 /* Events found under `mu` are queued here and delivered after it is released, so the
@@ -79,11 +78,12 @@ struct pending {
     struct hm_event ev[HM_MAX_CPUS];
 };
 
-static void pending_add(struct pending *p, uint32_t cpu, hm_vaddr_t va, hm_pfn_t pfn, hm_pte_t pte)
+static void pending_add(struct pending *p, int kind, uint32_t cpu, hm_vaddr_t va, hm_pfn_t pfn,
+                        hm_pte_t pte)
 {
     if (p->n < HM_MAX_CPUS) {
         struct hm_event *e = &p->ev[p->n++];
-        e->kind = HM_EV_STALE_TLB;
+        e->kind = kind;
         e->cpu = cpu;
         e->a = va;
         e->b = pfn;
@@ -185,50 +185,16 @@ static uint8_t *page_of(struct hm_sim *s, hm_pfn_t pfn, int alloc)
     return page;
 }
 
-/* Record that entry i of an array may be non-zero. Called with mu held. */
-static void dirty_add(struct dirty *d, size_t i)
+/* The cache model's view of memory (struct sim_cache_mem): page_of. */
+static uint8_t *cache_page(void *ctx, hm_pfn_t pfn, int alloc)
 {
-    if (!d->mark[i]) {
-        d->mark[i] = 1;
-        d->idx[d->n++] = (uint32_t)i;
-    }
+    return page_of(ctx, pfn, alloc);
 }
 
-/* Forget every index (the caller has cleared the entries). */
-static void dirty_reset(struct dirty *d)
+static struct sim_cache_mem cache_mem(struct hm_sim *s)
 {
-    for (uint32_t k = 0; k < d->n; k++)
-        d->mark[d->idx[k]] = 0;
-    d->n = 0;
-}
-
-/* Room for n indices, none listed; 0, or -1 with nothing allocated. */
-static int dirty_alloc(struct dirty *d, size_t n)
-{
-    d->n = 0;
-    d->cap = n;
-    d->idx = malloc(n * sizeof *d->idx);
-    d->mark = calloc(n, 1);
-    if (d->idx && d->mark)
-        return 0;
-    free(d->idx);
-    free(d->mark);
-    d->idx = NULL;
-    d->mark = NULL;
-    return -1;
-}
-
-static void dirty_free(struct dirty *d)
-{
-    free(d->idx);
-    free(d->mark);
-}
-
-/* Replace *d with *from, allocated larger for the array that replaces d's. */
-static void dirty_install(struct dirty *d, const struct dirty *from)
-{
-    dirty_free(d);
-    *d = *from;
+    struct sim_cache_mem m = {cache_page, s};
+    return m;
 }
 
 static void pt_touch(struct hm_sim *s, uint32_t idx)
@@ -354,6 +320,7 @@ fail:
  * pages go to the free list (freed instead when page_size changes to new_page_size). */
 static void sim_clear(struct hm_sim *s, uint32_t new_page_size)
 {
+    sim_cache_clear(&s->cache); /* before the pages its lines came from go */
     for (uint32_t i = 0; i < s->pt_dirty.n; i++)
         s->pt[s->pt_dirty.idx[i]] = 0;
     dirty_reset(&s->pt_dirty);
@@ -423,6 +390,8 @@ static void sim_install(struct hm_sim *s, const struct hm_layout *layout, const 
     s->pkmap_start = layout->pkmap_base;
     s->pkmap_end = s->pkmap_start + ((uint64_t)layout->last_pkmap << s->page_shift);
     s->mem_leaves = a->mem_leaves;
+    s->cache_kind = layout->cache_kind;
+    s->cache_colours = layout->cache_colours;
     memset(&s->st, 0, sizeof s->st);
     s->drop_flushes = HM_SIM_FAULT_NONE;
     s->fail_writes = HM_SIM_FAULT_NONE;
@@ -481,6 +450,7 @@ void hm_sim_free(struct hm_sim *sim)
     dirty_free(&sim->pt_dirty);
     free(sim->tlb);
     dirty_free(&sim->tlb_dirty);
+    sim_cache_free(&sim->cache);
     hm_kmap_wait_destroy(&sim->q);
     free(sim);
 }
@@ -533,7 +503,7 @@ static int hook_set_pte(void *m, hm_vaddr_t vaddr, hm_pte_t pte)
                 uint32_t e = s->tlb[(size_t)cpu * s->pt_pages + (size_t)idx];
                 if (e && e - 1u != pfn) {
                     s->st.stale_pte_writes++;
-                    pending_add(&p, cpu, vaddr, e - 1u, pte);
+                    pending_add(&p, HM_EV_STALE_TLB, cpu, vaddr, e - 1u, pte);
                 }
             }
         }
@@ -663,10 +633,92 @@ static void hook_flush_tlb_all(void *m)
     sim_unlock(s);
 }
 
+/* flush_cache_all: every line of every CPU, at once. The kernels cross-call each CPU to flush
+ * its own cache (sparc32 SMP's flush_cache_all); no access runs between those flushes in the
+ * sim, which holds its lock over the whole flush. */
 static void hook_flush_cache_all(void *m)
 {
     struct hm_sim *s = m;
-    stat_inc(s, &s->st.cache_flushes);
+    sim_lock(s);
+    s->st.cache_flushes++;
+    if (s->cache.on) {
+        struct sim_cache_mem mem = cache_mem(s);
+        sim_cache_flush_all(&s->cache, &mem, &s->st);
+    }
+    sim_unlock(s);
+}
+
+/* The frame cpu's MMU would use for vaddr right now, with no side effect: the direct map's
+ * arithmetic, or in the window the TLB entry (stale or not), else a present PTE. Returns 0
+ * when there is none. Called with mu held. */
+static int peek_translation(const struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, hm_pfn_t *pfn)
+{
+    uint64_t v = vaddr;
+    int64_t idx;
+    if (v >= s->page_offset && v < s->dm_end) {
+        uint64_t f = (v - s->page_offset) >> s->page_shift;
+        *pfn = (hm_pfn_t)f;
+        return f < s->highmem_start_pfn;
+    }
+    if ((idx = win_index(s, vaddr)) < 0)
+        return 0;
+    uint32_t e = s->tlb[(size_t)cpu * s->pt_pages + (size_t)idx];
+    if (e) {
+        *pfn = e - 1u;
+        return 1;
+    }
+    if (sim_pte_none(s, s->pt[idx]))
+        return 0;
+    *pfn = sim_pte_pfn(s, s->pt[idx]);
+    return *pfn < s->max_pfn;
+}
+
+/* flush_cache_page: the page at vaddr on cpu, or on every CPU for HM_CPU_ALL (a cpu past
+ * nr_cpus flushes nothing). Counted in cache_page_flushes with the model on or off. */
+static void hook_flush_cache_page(void *m, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    struct hm_sim *s = m;
+    sim_lock(s);
+    s->st.cache_page_flushes++;
+    if (s->cache.on && vaddr < VA_END) {
+        struct sim_cache_mem mem = cache_mem(s);
+        for (uint32_t c = 0; c < s->nr_cpus; c++) {
+            hm_pfn_t pfn = 0;
+            if (cpu != HM_CPU_ALL && c != cpu)
+                continue;
+            int has = peek_translation(s, c, vaddr, &pfn);
+            sim_cache_flush_page(&s->cache, &mem, &s->st, c, vaddr, has, pfn);
+        }
+    }
+    sim_unlock(s);
+}
+
+int hm_sim_set_cache(struct hm_sim *sim, int on)
+{
+    int rc = HM_OK;
+    if (!sim)
+        return HM_EINVAL;
+    sim_lock(sim);
+    if (on && !sim->cache.on)
+        rc = sim_cache_setup(&sim->cache, sim->cache_kind, sim->cache_colours, sim->page_shift,
+                             sim->nr_cpus);
+    else if (!on && sim->cache.on) {
+        struct sim_cache_mem mem = cache_mem(sim);
+        sim_cache_off(&sim->cache, &mem, &sim->st);
+    }
+    sim_unlock(sim);
+    return rc;
+}
+
+int hm_sim_cache_on(const struct hm_sim *sim)
+{
+    int on;
+    if (!sim)
+        return 0;
+    sim_lock(sim);
+    on = sim->cache.on;
+    sim_unlock(sim);
+    return on;
 }
 
 static void hook_lock(void *m, unsigned id)
@@ -738,6 +790,7 @@ void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out)
     out->sleep = hook_sleep;
     out->wake_all = hook_wake_all;
     out->in_interrupt = hook_in_interrupt;
+    out->flush_cache_page = hook_flush_cache_page;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -774,7 +827,7 @@ static int mmu_access(struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, uint8_t 
             pfn = *e - 1u;
             if (sim_pte_none(s, pte) || sim_pte_pfn(s, pte) != pfn) {
                 s->st.stale_tlb_hits++;
-                pending_add(&p, cpu, vaddr, pfn, pte);
+                pending_add(&p, HM_EV_STALE_TLB, cpu, vaddr, pfn, pte);
             }
         } else {
             s->st.tlb_misses++;
@@ -794,8 +847,18 @@ static int mmu_access(struct hm_sim *s, uint32_t cpu, hm_vaddr_t vaddr, uint8_t 
         rc = HM_EFAULT;
     }
 
-    if (rc == HM_OK) /* the page offset: below page_size */
+    if (rc == HM_OK && s->cache.on) {
+        /* through cpu's data cache: a stale copy is counted and reported like a stale TLB hit */
+        struct sim_cache_mem mem = cache_mem(s);
+        hm_pfn_t line_pfn = 0;
+        int stale = 0;
+        rc = sim_cache_access(&s->cache, &mem, &s->st, cpu, vaddr, pfn,
+                              (uint32_t)(vaddr & (s->page_size - 1u)), val, write, &stale, &line_pfn);
+        if (stale)
+            pending_add(&p, HM_EV_STALE_CACHE, cpu, vaddr, line_pfn, 0);
+    } else if (rc == HM_OK) { /* the page offset: below page_size */
         rc = mem_access(s, pfn, (uint32_t)(vaddr & (s->page_size - 1u)), val, write);
+    }
     sim_unlock(s);
     pending_emit(s, &p);
     return rc;

@@ -1,6 +1,7 @@
 /* sim.h - the simulated machine: sparse physical memory, page tables holding the arch's raw
  * PTE words, one software TLB per CPU, loads/stores through that MMU, a stale-translation
- * detector, and pthread locks / sleep / wake behind struct hm_machine, checked for lock order.
+ * detector, an optional data cache model per CPU (cache.h), and pthread locks / sleep / wake
+ * behind struct hm_machine, checked for lock order.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_SIM_H
 #define HM_SIM_H
@@ -32,6 +33,11 @@ struct hm_sim_stats {
     uint64_t tlb_flushes_dropped;        /* flushes swallowed by fault injection */
     uint64_t pte_sets_refused;           /* set_pte of a present word refused by fault injection */
     uint64_t pte_clears_refused;         /* set_pte of a none word (a clear) refused likewise */
+    /* The data cache model (hm_sim_set_cache; all zero while it is off, but cache_page_flushes) */
+    uint64_t cache_hits, cache_misses;   /* loads/stores that found / filled their line */
+    uint64_t cache_writebacks;           /* dirty lines copied back to memory */
+    uint64_t cache_page_flushes;         /* flush_cache_page hook calls */
+    uint64_t stale_cache_reads;          /* loads that read a stale copy (HM_EV_STALE_CACHE) */
 };
 
 /* Fault injection, two independent settings.
@@ -61,7 +67,8 @@ enum hm_sim_fault {
  * arch->pte_none, NULL meaning "== 0", and arch->pte_pfn, NULL meaning pte >> page_shift).
  * on_event (may be NULL) receives HM_EV_STALE_TLB events with cpu and a = vaddr, b = the pfn
  * the stale entry still points at, pte = the PTE now at vaddr (a stale hit) or being written
- * (a stale PTE write: one event per CPU still caching another page there, pkmap window only).
+ * (a stale PTE write: one event per CPU still caching another page there, pkmap window only),
+ * and, with the cache model on (hm_sim_set_cache), HM_EV_STALE_CACHE events.
  * The callback runs after the sim has released its internal lock, on the thread that caused
  * the event (so possibly on several threads at once); it may call the inspection functions.
  * Returns NULL on allocation failure or a bad layout: page_size != 1 << page_shift,
@@ -75,13 +82,14 @@ struct hm_sim *hm_sim_new(const struct hm_layout *layout, const struct hm_arch *
 void hm_sim_free(struct hm_sim *sim);
 
 /* Bring an existing machine back to exactly the state hm_sim_new(layout, arch, on_event,
- * cookie) would create: every PTE none, every TLB empty, memory reading as zero, statistics
- * zero, fault injection off, in_interrupt off, no wake-up pending, the lock checker's learned
- * order forgotten and its report the default again (hm_sim_on_lock_error). The layout may differ from
- * the one the sim was built or last reset with. Allocations are reused when they are large
- * enough, and only what was written since the last reset is cleared (the sim keeps lists of
- * the PTEs written, TLB entries filled and pages allocated), so a reset costs in proportion
- * to what the previous run touched, not to the size of the machine.
+ * cookie) would create: every PTE none, every TLB empty, the cache model off with no line
+ * held (nothing written back), memory reading as zero, statistics zero, fault injection off,
+ * in_interrupt off, no wake-up pending, the lock checker's learned order forgotten and its
+ * report the default again (hm_sim_on_lock_error). The layout may differ from the one the sim
+ * was built or last reset with. Allocations are reused when they are large enough, and only
+ * what was written since the last reset is cleared (the sim keeps lists of the PTEs written,
+ * TLB entries and cache lines filled and pages allocated), so a reset costs in proportion to
+ * what the previous run touched, not to the size of the machine.
  * Pre: no other thread uses the sim, nobody sleeps in it and none of its locks is held.
  * Returns HM_OK; HM_EINVAL (NULL sim/layout/arch, or a layout hm_sim_new refuses) or
  * HM_ENOSPC (allocation failed), in both cases with the sim unchanged. */
@@ -122,7 +130,8 @@ size_t hm_sim_describe_waits(const struct hm_sim *sim, char *buf, size_t n);
 /* One byte through cpu's MMU: direct map [page_offset, high_memory) translates
  * arithmetically (pfn < highmem_start_pfn only, never cached); the page-table window goes TLB
  * first (even a stale entry is used: that is how a missing flush becomes a wrong byte; it is
- * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB.
+ * counted and reported as HM_EV_STALE_TLB), then the PTE, filling the TLB; then, with the
+ * cache model on (hm_sim_set_cache), the CPU's data cache, else memory.
  * Errors: HM_EINVAL (NULL sim, cpu >= nr_cpus, NULL out), HM_ERANGE (vaddr >= 4 GiB: outside
  * the sim's space, refused before any count or lookup), HM_EFAULT (no translation: none PTE,
  * PTE pfn >= max_pfn, address of no region), HM_ENOSPC (store: page allocation failed). */
@@ -146,6 +155,29 @@ void hm_sim_get_stats(const struct hm_sim *sim, struct hm_sim_stats *out);
 /* Set a fault mode (enum hm_sim_fault: one of the two settings, or NONE for both); unknown
  * values are ignored. */
 void hm_sim_inject(struct hm_sim *sim, int fault);
+
+/* The data cache model (sim/cache.h), off by default. hm_sim_set_cache(sim, 1) turns it on
+ * with the layout's cache_kind and cache_colours (0/1 colours: no aliasing): each CPU gets a
+ * write-back, direct-mapped data cache of cache_colours pages with 32-byte lines, and every
+ * load and store that translates goes through it. Indexing and tags follow the kind: PIPT by
+ * physical address (no aliases: every byte reads as without the model); VIPT aliasing indexed
+ * by the virtual address and tagged by the physical one (two mappings of a page in different
+ * colours are two lines); VIVT indexed and tagged by the virtual address (every mapping is its
+ * own line, and a line stays after its PTE changes until it is flushed). A store lands in the
+ * line (dirty) and reaches memory on eviction or a flush (the flush_cache_all and
+ * flush_cache_page hooks, which write back and invalidate), so a load through another alias,
+ * or through a remapped VIVT address, can read the old byte: such a load is counted in
+ * stale_cache_reads and reported as HM_EV_STALE_CACHE (cpu, a = vaddr, b = the frame of the line
+ * read), after the lock is released, like HM_EV_STALE_TLB. The CPUs' caches are coherent with
+ * each other for the same line (a snooping bus: a dirty copy on another CPU is written back
+ * first, a store invalidates the others), never across aliases. hm_sim_set_cache(sim, 0)
+ * writes every dirty line back and turns the model off. hm_sim_reset and hm_sim_new leave it
+ * off. hm_sim_phys_read/write bypass the caches (a device's view of memory).
+ * Pre: no other thread uses the sim. Returns HM_OK; HM_EINVAL (NULL sim, colours not a power
+ * of two up to 1024, or over 64 MiB of cache lines for all CPUs) or HM_ENOSPC, the model then
+ * off. hm_sim_cache_on: 1 when the model is on. */
+int hm_sim_set_cache(struct hm_sim *sim, int on);
+int hm_sim_cache_on(const struct hm_sim *sim);
 
 /* Interrupt context as seen by the in_interrupt hook (tests of the kunmap BUG). */
 void hm_sim_set_in_interrupt(struct hm_sim *sim, int on);

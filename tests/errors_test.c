@@ -705,16 +705,17 @@ Test(names, event_names_every_value)
     static const char *const want[] = {
         NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
         "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
-        "machine_fail"};
-    cr_assert(eq(int, HM_EV_BUG, 12)); /* the new kind is appended: no value moved */
+        "machine_fail", "cache_flush_page", "stale_cache"};
+    cr_assert(eq(int, HM_EV_BUG, 12)); /* the new kinds are appended: no value moved */
     cr_assert(eq(int, HM_EV_MACHINE_FAIL, 13));
-    for (int k = HM_EV_PTE_SET; k <= HM_EV_MACHINE_FAIL; k++)
+    cr_assert(eq(int, HM_EV_STALE_CACHE, 15));
+    for (int k = HM_EV_PTE_SET; k <= HM_EV_STALE_CACHE; k++)
         cr_expect(eq(str, (char *)hm_event_name(k), (char *)want[k]), "event %d", k);
-    int bad[] = {0, -1, HM_EV_MACHINE_FAIL + 1, 1000};
+    int bad[] = {0, -1, HM_EV_STALE_CACHE + 1, 1000};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *n = hm_event_name(bad[i]);
         cr_assert(not(eq(ptr, (void *)n, NULL)), "event %d", bad[i]);
-        for (int k = HM_EV_PTE_SET; k <= HM_EV_MACHINE_FAIL; k++)
+        for (int k = HM_EV_PTE_SET; k <= HM_EV_STALE_CACHE; k++)
             cr_expect(not(eq(str, (char *)n, (char *)want[k])), "event %d named like %d", bad[i], k);
     }
 }

@@ -144,6 +144,15 @@ grep -Eq '^kmapsim \(libhighmem\) [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/c.out"
 judge $? "--version prints the release" "--version prints the release: $(head -c 200 "$tmp/c.out")"
 check "--locking takes fast or kernel" 2 "bad value 'spin' for --locking (expected fast or kernel)" 1 -- replay --locking spin "$EXAMPLES/fill-window.trace"
 check "--locking is not a layout option" 2 "unknown option '--locking'" 1 -- layout --locking kernel
+check "--cache takes on or off" 2 "bad value 'maybe' for --cache (expected on or off)" 1 -- replay --cache maybe "$EXAMPLES/sparc-cache.trace"
+check "--cache is not a layout option" 2 "unknown option '--cache'" 1 -- layout --cache on
+# The cache model is what makes sparc-cache.trace's pkmap load stale: with --cache off (the
+# command line overriding its header) the same load reads the newest byte and reports nothing.
+rc=0
+"$KMAPSIM" replay --format jsonl --cache off "$EXAMPLES/sparc-cache.trace" >"$tmp/nocache.out" 2>"$tmp/nocache.err" || rc=$?
+[ "$rc" -eq 0 ] && [ "$(sed -n 7p "$tmp/nocache.out")" = '{"op":"load","ok":true,"value":88,"events":[]}' ] &&
+  ! grep -q stale_cache "$tmp/nocache.out" && grep -q 'note: --cache off on the command line overrides --cache on' "$tmp/nocache.err"
+judge $? "--cache off: no cache model, no stale_cache" "--cache off (exit $rc): $(head -c 300 "$tmp/nocache.out")"
 check "--help after an unknown subcommand still helps" 0 "fuzz/campaign --help" 0 -- campaign --help
 
 # ---- --kernel: the generation, on every subcommand and in the machine header ------------------
@@ -360,6 +369,10 @@ done
 # ppc's atomic window: [0xfe400000, + 15 types * 4 CPUs (NR_CPUS) pages) = 0xfe43c000.
 grep -q '^    kmap    : 0xfe400000 - 0xfe43c000' "$tmp/t-ppc.txt"
 judge $? "layout --arch ppc: kmap line for the atomic window" "layout --arch ppc: kmap line: $(grep kmap "$tmp/t-ppc.txt")"
+# The data cache of each descriptor (docs/arches.md, "Data caches").
+grep -qx 'data cache: VIVT, 16 colours' "$tmp/t-sparc.txt" && grep -qx 'data cache: PIPT' "$tmp/t-x86.txt" &&
+  grep -qx 'data cache: PIPT' "$tmp/t-ppc.txt"
+judge $? "layout: the data cache line (sparc VIVT, x86 and ppc PIPT)" "layout: data cache: $(grep -h 'data cache' "$tmp"/t-*.txt)"
 
 # layout --arch all: one table naming every arch; --json: an array of one object per arch,
 # each equal to that arch's own layout --json.

@@ -98,6 +98,12 @@ static void w_flush_cache_all(void *m)
     w->inner.flush_cache_all(w->inner.m);
 }
 
+static void w_flush_cache_page(void *m, uint32_t cpu, hm_vaddr_t va)
+{
+    struct tl_wrap *w = m;
+    w->inner.flush_cache_page(w->inner.m, cpu, va);
+}
+
 static void w_lock(void *m, unsigned id)
 {
     struct tl_wrap *w = m;
@@ -172,6 +178,7 @@ static void adapt(void *cookie, struct hm_machine *hw)
     hw->sleep = w_sleep;
     hw->wake_all = w_wake_all;
     hw->in_interrupt = w_in_interrupt;
+    hw->flush_cache_page = w_flush_cache_page;
 }
 
 /* The suite runs in both locking modes: a config that leaves locking at its default takes

@@ -145,4 +145,6 @@ const struct hm_arch hm_arch_ppc = {
     /* kmap_atomic_pfn (NULL): not in the ppc header: the core maps it to kmap_atomic */
     .kmap_atomic_to_page = ppc_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
+    .cache_kind = HM_CACHE_PIPT, /* classic ppc32 L1: no aliases (docs/arches.md) */
+    .cache_colours = 1,
 };

@@ -169,4 +169,8 @@ const struct hm_arch hm_arch_sparc = {
     /* kmap_atomic_pfn (NULL): the core's kmap_atomic(pfn_to_page(pfn)) */
     .kmap_atomic_to_page = sparc_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
+    /* sun4m modules with a virtual address cache (ROSS Cypress, HyperSPARC): write-back VIVT,
+     * 64 KiB direct-mapped on the Cypress 604/605 = 16 page colours (docs/arches.md) */
+    .cache_kind = HM_CACHE_VIVT,
+    .cache_colours = 16,
 };

@@ -214,6 +214,8 @@ const struct hm_arch hm_arch_x86 = {
     /* kunmap (NULL): BUG if in_interrupt(); lowmem -> nothing; highmem -> kunmap_high */
     X86_KMAP_ATOMIC_OPS,
     /* flush_cache_kmaps (NULL): empty on x86 */
+    .cache_kind = HM_CACHE_PIPT, /* physically tagged, coherent: no aliases (docs/arches.md) */
+    .cache_colours = 1,
 };
 
 /* CONFIG_X86_PAE: 512 slots (PTRS_PER_PTE with 8-byte entries), 2 MiB PMD, NX in kmap_prot,
@@ -232,4 +234,6 @@ const struct hm_arch hm_arch_x86_pae = {
     /* kmap, kunmap (NULL): as on x86 */
     X86_KMAP_ATOMIC_OPS,
     /* flush_cache_kmaps (NULL): empty on x86 */
+    .cache_kind = HM_CACHE_PIPT, /* physically tagged, coherent: no aliases (docs/arches.md) */
+    .cache_colours = 1,
 };

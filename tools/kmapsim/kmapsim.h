@@ -23,11 +23,12 @@ int kmapsim_config_check(const struct hm_config *cfg, struct hm_layout *out, cha
                          size_t len);
 
 /* Run a trace on a fresh machine as it is read from in (name is the trace's name for
- * messages), printing one line per command to out in format (PRINT_TEXT, PRINT_JSONL).
+ * messages), printing one line per command to out in format (PRINT_TEXT, PRINT_JSONL). cache:
+ * the sim's data cache model (enum harness_cache; 0 = the arch's default).
  * Returns the exit status: 0 every command succeeded, 1 some failed, 2 the machine could not
  * be built or the trace could not be read or parsed (message on standard error, with the line
  * number; the lines before it have been run and printed). */
-int kmapsim_replay(const struct hm_config *cfg, struct trace_reader *in, const char *name,
+int kmapsim_replay(const struct hm_config *cfg, int cache, struct trace_reader *in, const char *name,
                    int format, FILE *out);
 
 /* Print the layout of cfg (JSON object or the boot-log table). Returns the exit status:

@@ -123,6 +123,19 @@ static int atomic_window(const struct hm_layout *l, uint64_t *lo, uint64_t *hi)
     return 1;
 }
 
+/* The data cache the arch's descriptor gives the layout (docs/arches.md, "Data caches"):
+ * "PIPT", "VIVT, 16 colours". */
+static void cache_text(char *dst, size_t len, const struct hm_layout *l)
+{
+    static const char *const kind[] = {"PIPT", "VIPT", "VIVT"};
+    uint32_t colours = l->cache_colours ? l->cache_colours : 1u;
+    const char *k = l->cache_kind < 3u ? kind[l->cache_kind] : "?";
+    if (l->cache_kind == HM_CACHE_PIPT || colours == 1u)
+        snprintf(dst, len, "%s", k);
+    else
+        snprintf(dst, len, "%s, %" PRIu32 " colours", k, colours);
+}
+
 /* The boot-log table, from the top of the address space down (the regions sorted by start
  * address, highest first: on x86 and ppc that is the kernel's fixmap/kmap, pkmap, vmalloc,
  * lowmem order; sparc32's vmalloc area lies above its fixmap and comes first). ppc has no
@@ -191,6 +204,11 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
                     atomic_slots(l), l->config_nr_cpus);
     else
         kbuf_printf(b, "kmap_atomic: page_address() (no highmem)\n");
+    {
+        char cache[48];
+        cache_text(cache, sizeof cache, l);
+        kbuf_printf(b, "data cache: %s\n", cache);
+    }
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -203,7 +221,7 @@ enum cell {
     C_KM_TYPE_NR, C_NR_KM_TYPES, C_ATOMIC_SLOTS, C_ATOMIC_LO, C_ATOMIC_HI, C_FIX_START,
     C_FIX_TOP, C_FIX_BOOT, C_NR_FIXMAP, C_FIX_KMAP_BEGIN, C_VMALLOC_START, C_VMALLOC_END,
     C_PTE_BYTES, C_KMAP_PROT, C_FLUSH_CACHE_KMAPS, C_CONFIG_NR_CPUS, C_NR_CPUS, C_PT_START,
-    C_PT_PAGES, C_MEM_MAP, C__COUNT
+    C_PT_PAGES, C_MEM_MAP, C_DATA_CACHE, C__COUNT
 };
 
 static const char *const cell_label[C__COUNT] = {
@@ -239,6 +257,7 @@ static const char *const cell_label[C__COUNT] = {
     [C_PT_START] = "page-table window start",
     [C_PT_PAGES] = "page-table window pages",
     [C_MEM_MAP] = "mem_map",
+    [C_DATA_CACHE] = "data cache",
 };
 
 #define CELL_LEN 24
@@ -316,6 +335,7 @@ static void cell_text(char *dst, int c, const struct hm_arch *arch, const struct
     case C_PT_START: if (l->pt_pages) hex32(dst, l->pt_start); break;
     case C_PT_PAGES: snprintf(dst, CELL_LEN, "%" PRIu32, l->pt_pages); break;
     case C_MEM_MAP: hex32(dst, l->mem_map); break;
+    case C_DATA_CACHE: cache_text(dst, CELL_LEN, l); break;
     default: break;
     }
 }

@@ -35,6 +35,9 @@ static const char usage_text[] =
     "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
     "  --kernel VERSION     the kernel generation: 2.6.24 (default), 2.6.30 (need_flush always,\n"
     "                       kmap_high_get where the arch needs it) or 5.11 (kmap_local)\n"
+    "  --cache on|off       (replay) the sim's data cache model with the arch's cache kind\n"
+    "                       (docs/arches.md); default: on only where the cache aliases and\n"
+    "                       the arch is not a 2.6.24 backend (off for x86, ppc, sparc, generic)\n"
     "A trace may carry its machine options in a header line before its first command,\n"
     "  # machine: --arch x86 --pkmap-entries 16\n"
     "which replay and run trace honour; options given on the command line override it\n"
@@ -129,13 +132,14 @@ static int usage_error(const char *fmt, ...)
 enum { SC_LAYOUT = 1u, SC_REPLAY = 2u, SC_RUN = 4u, SC_ALL = 7u, MACHINE = 8u };
 
 /* The machine options, one bit each in opts.given (in the order of the option table). */
-enum { M_ARCH, M_CPUS, M_PKMAP, M_HIGHMEM, M_DEBUG, M_NEED_FLUSH, M_KERNEL, M__COUNT };
+enum { M_ARCH, M_CPUS, M_PKMAP, M_HIGHMEM, M_DEBUG, M_NEED_FLUSH, M_KERNEL, M_CACHE, M__COUNT };
 
 struct opts {
     unsigned given;          /* M_* bits of the machine options set */
     const char *arch_name;
     uint64_t cpus, pkmap_entries, highmem_pages;
     int debug_highmem, need_flush;
+    int cache;               /* replay --cache: enum harness_cache (0: the arch's default) */
     int json;                /* layout --json, run --json */
     int format;              /* replay --format */
     const char *trace;       /* replay TRACE; run trace TRACE */
@@ -207,6 +211,15 @@ static int set_kernel(struct opts *o, const char *v)
                            hm_kernel_name(HM_KERNEL_5_11));
     o->kernel = k;
     return 0;
+}
+static int set_cache(struct opts *o, const char *v)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+        o->cache = strcmp(v, "on") == 0 ? HARNESS_CACHE_ON : HARNESS_CACHE_OFF;
+        return 0;
+    }
+    fprintf(stderr, "kmapsim: bad value '%s' for --cache (expected on or off)\n", v);
+    return 2;
 }
 static int set_json(struct opts *o, const char *v)
 {
@@ -312,6 +325,7 @@ static const struct optdef options[] = {
     {"--debug-highmem", SC_ALL | MACHINE, 0, set_debug},
     {"--need-flush", SC_ALL | MACHINE, 0, set_need_flush},
     {"--kernel", SC_ALL | MACHINE, 1, set_kernel},
+    {"--cache", SC_REPLAY | MACHINE, 1, set_cache},
     {"--json", SC_LAYOUT | SC_RUN, 0, set_json},
     {"--format", SC_REPLAY, 1, set_format},
     {"--threads", SC_RUN, 1, set_threads},
@@ -424,6 +438,7 @@ static void machine_value(const struct opts *o, int m, char *dst, size_t len)
     case M_PKMAP: snprintf(dst, len, " %llu", (unsigned long long)o->pkmap_entries); break;
     case M_HIGHMEM: snprintf(dst, len, " %llu", (unsigned long long)o->highmem_pages); break;
     case M_KERNEL: snprintf(dst, len, " %s", hm_kernel_name(o->kernel)); break;
+    case M_CACHE: snprintf(dst, len, " %s", o->cache == HARNESS_CACHE_ON ? "on" : "off"); break;
     default: dst[0] = 0; break; /* flags */
     }
 }
@@ -471,6 +486,7 @@ static int apply_header(struct opts *o, const struct trace_header *h, const char
         case M_HIGHMEM: o->highmem_pages = ho.highmem_pages; break;
         case M_DEBUG: o->debug_highmem = 1; break;
         case M_NEED_FLUSH: o->need_flush = 1; break;
+        case M_CACHE: o->cache = ho.cache; break;
         default: o->kernel = ho.kernel; break; /* M_KERNEL */
         }
     }
@@ -616,7 +632,7 @@ static int cmd_replay(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    rc = kmapsim_replay(&cfg, rd, trace_name(o.trace), o.format, stdout);
+    rc = kmapsim_replay(&cfg, o.cache, rd, trace_name(o.trace), o.format, stdout);
 out:
     free(rd);
     if (f != stdin)

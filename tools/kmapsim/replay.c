@@ -6,7 +6,7 @@
 #include "harness/exec.h"
 #include "harness/print.h"
 
-int kmapsim_replay(const struct hm_config *cfg, struct trace_reader *in, const char *name,
+int kmapsim_replay(const struct hm_config *cfg, int cache, struct trace_reader *in, const char *name,
                    int format, FILE *out)
 {
     struct harness_machine m = {0};
@@ -18,6 +18,7 @@ int kmapsim_replay(const struct hm_config *cfg, struct trace_reader *in, const c
     int status = 0, rc;
 
     hooks.capture = 1;
+    hooks.cache = cache;
     if (harness_machine_open(&m, cfg, &hooks, err, sizeof err) != 0) {
         fprintf(stderr, "kmapsim: %s\n", err);
         harness_machine_close(&m);
