@@ -80,6 +80,14 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     l.mem_map = arch->mem_map;
     l.struct_page_size = arch->struct_page_size;
     l.kernel = (uint32_t)cfg->kernel;
+    if (l.kernel >= HM_KERNEL_5_11) {
+        /* kmap_local: KM_MAX_IDX slots per CPU (the arch's layout op sizes its fixmap with
+         * hm_kmap_slots_per_cpu), and the tasks of hm_switch */
+        if (cfg->nr_tasks > HM_MAX_TASKS)
+            return HM_EINVAL;
+        l.km_max_idx = cfg->debug_highmem ? HM_KM_MAX_IDX_DEBUG : HM_KM_MAX_IDX;
+        l.nr_tasks = cfg->nr_tasks ? cfg->nr_tasks : nr_cpus + 2u;
+    }
     if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
         return HM_EINVAL;
     *out = l;

@@ -60,7 +60,27 @@ struct hm_arch {
     int (*kmap_atomic_to_page)(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
     /* flush_cache_kmaps(); NULL is the x86 no-op. */
     void (*flush_cache_kmaps)(struct hm_ctx *ctx);
+
+    /* kmap_local (5.11): the arch_kmap_local_* hooks around a local slot's PTE write, on the
+     * CPU whose slot vaddr is. pre_map runs before a kmap_local's set_pte, post_map after it
+     * and after each re-install at a switch; pre_unmap and post_unmap around each clear
+     * (kunmap_local, a switch's sched-out). NULL does nothing, as the kernel's defaults. A
+     * hook with a TLB flush of one page flushes only this CPU's TLB (local_flush_tlb_page):
+     * hm_core_flush_tlb_page fits the signature. Where a cache flush of the one page belongs
+     * (a VIVT cache), pre_unmap is the place. */
+    void (*kmap_local_pre_map)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_post_map)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_pre_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_post_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 };
+
+/* The kmap slots per CPU of the fixmap a layout op sizes: KM_MAX_IDX in 5.11 (the core sets
+ * l->km_max_idx before it calls the op), else the arch's own KM_TYPE_NR. A layout op writes
+ * l->km_type_nr = hm_kmap_slots_per_cpu(l, its KM_TYPE_NR) and sizes its window from that. */
+static inline uint32_t hm_kmap_slots_per_cpu(const struct hm_layout *l, uint32_t km_type_nr)
+{
+    return l->km_max_idx ? l->km_max_idx : km_type_nr;
+}
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
  * op points km_types at hm_km_types_common, or an arch with more types lists them after these
@@ -106,7 +126,8 @@ int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
 
 /* The address of cpu's kmap_atomic slot for a km_type index, from the layout: kmap_atomic_base,
- * kmap_atomic_dir, KM_TYPE_NR (with the debug fences where the arch has them). */
+ * kmap_atomic_dir, KM_TYPE_NR (with the debug fences where the arch has them). In 5.11 the index
+ * is a kmap_local stack position below KM_MAX_IDX (no fences: the stack has its guards). */
 hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type);
 
 /* The lowmem shortcut every kmap_atomic front takes: pagefault_disable(), then

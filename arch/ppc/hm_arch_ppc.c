@@ -33,7 +33,8 @@ static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (((uint64_t)l->last_pkmap << l->page_shift) > PPC_KMAP_FIX_OFFSET)
         return HM_EINVAL; /* the pkmap window would run into the atomic window */
     l->km_types = ppc_km_types;
-    l->nr_km_types = l->km_type_nr = sizeof ppc_km_types / sizeof ppc_km_types[0]; /* no fences on ppc */
+    l->nr_km_types = sizeof ppc_km_types / sizeof ppc_km_types[0];
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, l->nr_km_types); /* no fences on ppc */
     l->config_nr_cpus = nr_cpus_config;
     l->pkmap_base = PPC_HIGHMEM_START;
     /* no fixmap in this era: kmap_atomic has its own window at KMAP_FIX_BEGIN, growing upward */
@@ -145,4 +146,7 @@ const struct hm_arch hm_arch_ppc = {
     /* kmap_atomic_pfn (NULL): not in the ppc header: the core maps it to kmap_atomic */
     .kmap_atomic_to_page = ppc_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
+    /* 5.11 asm/highmem.h: local_flush_tlb_page(NULL, vaddr) after a map and after an unmap */
+    .kmap_local_post_map = hm_core_flush_tlb_page,
+    .kmap_local_post_unmap = hm_core_flush_tlb_page,
 };
