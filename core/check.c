@@ -53,6 +53,9 @@ static int check_local(const struct hm_ctx *ctx, char *msg, size_t msg_len)
     const struct hm_layout *l = &ctx->layout;
     uint32_t nrec = l->nr_cpus + l->nr_tasks - 1u, pos = 0;
 
+    for (uint32_t c = 0; c < l->nr_cpus; c++) /* first: the records below are found through it */
+        if (ctx->cpus[c].task >= l->nr_tasks)
+            return fail(13, "no such task running on cpu", c, msg, msg_len);
     for (uint32_t r = 0; r < nrec; r++) {
         const struct hm_task *t = &ctx->tasks[r];
         int bad = hm_local_stack_bad(ctx, t, &pos);
@@ -64,10 +67,7 @@ static int check_local(const struct hm_ctx *ctx, char *msg, size_t msg_len)
             return fail(13, "a switched-out task says it runs, task", record_task(ctx, r), msg, msg_len);
     }
     for (uint32_t c = 0; c < l->nr_cpus; c++) {
-        const struct hm_task *t;
-        if (ctx->cpus[c].task >= l->nr_tasks)
-            return fail(13, "no such task running on cpu", c, msg, msg_len);
-        t = hm_task_of(ctx, ctx->cpus[c].task, c);
+        const struct hm_task *t = hm_task_of(ctx, ctx->cpus[c].task, c);
         if (t->cpu != c)
             return fail(13, "the running task does not say so on cpu", c, msg, msg_len);
         for (uint32_t j = 0; ctx->last_pkmap && j < l->km_max_idx; j++) { /* no slots without highmem */
