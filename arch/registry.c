@@ -4,12 +4,13 @@
  * SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
-/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC or _SPARC
+/* Every backend, unless the build defines HM_REGISTRY_ONLY and then HM_REGISTRY_X86, _PPC, _SPARC or _ARM
  * for each backend it links (Bazel's //:highmem_x86 and the like); generic, in the core, always. */
 #ifndef HM_REGISTRY_ONLY
 #define HM_REGISTRY_X86
 #define HM_REGISTRY_PPC
 #define HM_REGISTRY_SPARC
+#define HM_REGISTRY_ARM
 #endif
 
 static const struct hm_arch *const hm_arches[] = {
@@ -24,6 +25,10 @@ static const struct hm_arch *const hm_arches[] = {
     &hm_arch_sparc,
 #endif
     &hm_arch_generic,
+#ifdef HM_REGISTRY_ARM /* after generic: the first five keep their indexes */
+    &hm_arch_arm,
+    &hm_arch_arm_vipt,
+#endif
 };
 
 const struct hm_arch *hm_arch_at(unsigned i)

@@ -147,6 +147,12 @@ static inline int hm_need_flush(const struct hm_ctx *ctx)
     return ctx->cfg.need_flush || ctx->layout.kernel >= HM_KERNEL_2_6_30;
 }
 
+/* Whether kmap_high_get exists: ARCH_NEEDS_KMAP_HIGH_GET and a kernel from 2.6.30 on. */
+static inline int hm_has_kmap_high_get(const struct hm_ctx *ctx)
+{
+    return ctx->arch->needs_kmap_high_get && ctx->layout.kernel >= HM_KERNEL_2_6_30;
+}
+
 /* kmap_local's task record: task 0 is cpu's idle task, task t > 0 is shared by every CPU.
  * Pre: a 5.11 context, cpu < nr_cpus, task < nr_tasks. */
 static inline struct hm_task *hm_task_of(const struct hm_ctx *ctx, uint32_t task, uint32_t cpu)

@@ -87,8 +87,10 @@ int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn)
         return err;
     if (ctx->arch->kunmap)
         return ctx->arch->kunmap(ctx, pfn);
-    /* x86 / ppc: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high */
-    if (hm_in_interrupt(ctx))
+    /* x86 / ppc / arm: BUG if in_interrupt(), lowmem pages return, highmem goes to kunmap_high.
+     * Where kmap_high_get exists, kunmap_high takes its lock irq-safe and may run in interrupt
+     * context, and hm_kunmap is also the release of a kmap_high_get pin: no BUG there. */
+    if (hm_in_interrupt(ctx) && !hm_has_kmap_high_get(ctx))
         return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kunmap", pfn);
     if (!hm_is_highmem(ctx, pfn))
         return HM_OK;
@@ -145,6 +147,20 @@ int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigne
     if (ctx->arch->kunmap_atomic)
         return ctx->arch->kunmap_atomic(ctx, cpu, vaddr, type);
     return hm_core_pagefault_enable(ctx, cpu); /* !CONFIG_HIGHMEM: pagefault_enable() only */
+}
+
+int hm_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = page_args(ctx, pfn, vaddr, "kmap_high_get")) != HM_OK)
+        return err;
+    if (!hm_has_kmap_high_get(ctx))
+        return hm_core_bug(ctx, HM_BUG_UNAVAILABLE, HM_EINVAL, "kmap_high_get", pfn);
+    if (!hm_is_highmem(ctx, pfn)) /* its callers pass highmem pages only */
+        return bad_arg(ctx, "kmap_high_get", pfn);
+    return hm_core_kmap_high_get(ctx, pfn, vaddr);
 }
 
 /* virt_to_page() for the direct map; anything else is out of range. */
@@ -206,7 +222,7 @@ int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 static int local_args(struct hm_ctx *ctx, uint32_t cpu, const char *function)
 {
     if (!ctx->layout.km_max_idx)
-        return hm_core_bug(ctx, HM_BUG_NO_KMAP_LOCAL, HM_EINVAL, function, 0);
+        return hm_core_bug(ctx, HM_BUG_UNAVAILABLE, HM_EINVAL, function, 0);
     if (cpu >= ctx->layout.nr_cpus)
         return bad_arg(ctx, function, cpu);
     return HM_OK;

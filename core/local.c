@@ -44,14 +44,6 @@ static int local_slot_index(const struct hm_ctx *ctx, hm_vaddr_t v, uint32_t *cp
     return 1;
 }
 
-/* Whether the arch has kmap_high_get (ARCH_NEEDS_KMAP_HIGH_GET), whose pkmap addresses
- * kunmap_local hands to kunmap_high. */
-static int local_high_get(const struct hm_ctx *ctx)
-{
-    (void)ctx;
-    return 0; /* TODO(gen merge): the arch's kmap_high_get */
-}
-
 static void local_hook(struct hm_ctx *ctx, void (*hook)(struct hm_ctx *, uint32_t, hm_vaddr_t),
                        uint32_t cpu, hm_vaddr_t v)
 {
@@ -137,6 +129,15 @@ int hm_local_map(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_pte_t prot, 
         *vaddr = hm_lowmem_address(ctx, pfn);
         return HM_OK;
     }
+    if (!map_any && ctx->arch->kmap_local_high_get) { /* arch_kmap_local_high_get */
+        hm_vaddr_t v = 0;
+        int err = ctx->arch->kmap_local_high_get(ctx, pfn, &v);
+        if (err != HM_OK || v) {
+            if (err == HM_OK)
+                *vaddr = v; /* pinned in the pkmap window: kunmap_local hands it to kunmap_high */
+            return err;
+        }
+    }
     return local_map_pfn(ctx, cpu, pfn, prot, vaddr);
 }
 
@@ -147,7 +148,7 @@ static int local_unmap_other(struct hm_ctx *ctx, hm_vaddr_t vaddr)
     const struct hm_layout *l = &ctx->layout;
     hm_vaddr_t page = hm_page_base(l, vaddr);
 
-    if (local_high_get(ctx) && page >= hm_pkmap_addr(ctx, 0) &&
+    if (hm_has_kmap_high_get(ctx) && page >= hm_pkmap_addr(ctx, 0) &&
         page < hm_pkmap_addr(ctx, ctx->last_pkmap)) {
         hm_pte_t pte = hm_core_get_pte(ctx, page);
         hm_pfn_t pfn = hm_core_pte_pfn(ctx, pte);

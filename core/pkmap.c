@@ -1,5 +1,6 @@
 /* pkmap.c - the persistent kmap machinery of mm/highmem.c (2.6.24 semantics):
- * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high.
+ * flush_all_zero_pkmaps, kmap_flush_unused, map_new_virtual, kmap_high, kmap, kunmap_high,
+ * and 2.6.30's kmap_high_get.
  * SPDX-License-Identifier: MIT */
 #include "fast.h"
 
@@ -167,6 +168,21 @@ start:
     return HM_OK;
 }
 
+/* The increment of kmap_high and of kmap_high_get, under kmap_lock: raise the count of slot nr,
+ * which the page_address table gives pfn, when it is at least 1. The increment races only with
+ * fast kmaps and kunmaps, which keep a count >= 1 (flush_all_zero_pkmaps runs under the lock).
+ * Returns 1 when raised, with the word before the move in *old; 0 when the count is below 1 or
+ * nr lies outside the window (a corrupted table): the caller's BUG, nothing changed. */
+static int pin_locked(struct hm_ctx *ctx, hm_pfn_t pfn, uint32_t nr, uint64_t *old)
+{
+    struct hm_slot *s = nr < ctx->last_pkmap ? hm_slot(ctx, nr) : 0;
+    if (!s || !hm_slot_move(s, 0, pfn, 1, +1, old))
+        return 0;
+    if (ctx->fast)
+        HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
+    return 1;
+}
+
 /* kmap_high() under kmap_lock: HM_LOCKING_KERNEL's whole call, and what HM_LOCKING_FAST's hit
  * (fast.h hm_kmap_high) leaves. pfn is a valid highmem page. A BUG found under kmap_lock (here
  * or in map_new_virtual) is delivered after the lock is released. */
@@ -183,21 +199,17 @@ int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vadd
     else
         hit = 2; /* found at once: a count of 1 is a reuse */
     if (err == HM_OK) {
-        /* The increment races only with fast kmaps and kunmaps, which keep the count >= 1. A
-         * record pointing outside the window (a corrupted table) or a count that would end
-         * below 2 is the kernel's BUG. */
-        struct hm_slot *s = nr < ctx->last_pkmap ? hm_slot(ctx, nr) : 0;
+        /* A count that would end below 2 is the kernel's BUG. */
         uint64_t w = 0;
-        int moved = s && hm_slot_move(s, 0, pfn, 1, +1, &w);
-        if (s && hit) {
+        int moved = pin_locked(ctx, pfn, nr, &w);
+        if (nr < ctx->last_pkmap && hit) {
+            struct hm_slot *s = hm_slot(ctx, nr);
             HM_ADD64(&s->hits, 1);
             if (hit == 2 && hm_word_count(w) == 1)
                 HM_ADD64(&s->reuse1, 1);
         }
         if (!moved)
             err = hm_bug_note(&bug, HM_BUG_KMAP_COUNT, HM_EINVAL, "kmap_high", pfn);
-        else if (ctx->fast)
-            HM_STORE(&ctx->hint[pfn & ctx->hint_mask], nr); /* the next hit of pfn needs no lock */
     }
     if (err != HM_EMACHINE && !hit) /* a refused call counts only in machine_fails; hits per slot */
         HM_ADD64(&ctx->stats.kmap_calls, 1);
@@ -208,6 +220,37 @@ int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vadd
     if (err == HM_OK)
         *vaddr = hm_pkmap_addr(ctx, nr);
     return err;
+}
+
+/* kmap_high_get(): pfn is a valid highmem page. HM_LOCKING_FAST first raises the count of the
+ * slot its hint names, as a kmap hit does (a count of 0, a slot being torn down by a flush, is
+ * never raised: hm_slot_move); otherwise, and in HM_LOCKING_KERNEL, under kmap_lock: the page's
+ * slot, if it has one, gets one more reference unless its count is below 1 (the BUG, checked
+ * before the increment, unlike kmap_high's). Never sleeps, never maps a slot. */
+int hm_core_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    struct hm_bug_report bug = {0};
+    uint64_t w;
+    uint32_t nr;
+
+    if (ctx->fast && hm_fast_move(ctx, pfn, 1, +1, &nr, &w)) {
+        *vaddr = hm_pkmap_addr(ctx, nr);
+        return HM_OK;
+    }
+    hm_lock(ctx, HM_LOCK_KMAP);
+    nr = hm_page_address_slot(ctx, pfn);
+    if (nr != HM_NO_SLOT && !pin_locked(ctx, pfn, nr, &w))
+        hm_bug_note(&bug, HM_BUG_KMAP_HIGH_GET_COUNT, HM_EINVAL, "kmap_high_get", pfn);
+    hm_unlock(ctx, HM_LOCK_KMAP);
+    if (bug.bug != HM_BUG_NONE)
+        return hm_bug_deliver(ctx, &bug);
+    *vaddr = nr == HM_NO_SLOT ? 0 : hm_pkmap_addr(ctx, nr);
+    return HM_OK;
+}
+
+int hm_core_has_kmap_high_get(const struct hm_ctx *ctx)
+{
+    return hm_has_kmap_high_get(ctx);
 }
 
 /* The services of highmem_arch.h over fast.h's inline forms. */

@@ -172,6 +172,7 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
     case KOP_KMAP:
     case KOP_KUNMAP:
     case KOP_PAGE_ADDRESS:
+    case KOP_KMAP_HIGH_GET:
         if (a[0] > UINT32_MAX) { /* wider than hm_pfn_t */
             reject(r, HM_ERANGE, HM_BUG_PFN_RANGE);
             return;
@@ -227,6 +228,10 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
     case KOP_KMAP_TO_PAGE:
         r->err = hm_kmap_to_page(ctx, a[0], &r->pfn);
         r->has_pfn = r->err == HM_OK;
+        break;
+    case KOP_KMAP_HIGH_GET: /* a page that is not kmapped: ok, no vaddr (the contract) */
+        r->err = hm_kmap_high_get(ctx, (hm_pfn_t)a[0], &r->vaddr);
+        r->has_vaddr = r->err == HM_OK && r->vaddr != 0;
         break;
     default: /* KOP_KMAP_ATOMIC_TO_PAGE */
         r->err = hm_kmap_atomic_to_page(ctx, a[0], &r->pfn);

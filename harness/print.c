@@ -51,6 +51,7 @@ void print_cmd(struct kbuf *b, const struct trace_cmd *c)
     case KOP_KMAP:
     case KOP_KUNMAP:
     case KOP_PAGE_ADDRESS:
+    case KOP_KMAP_HIGH_GET:
         kbuf_printf(b, " %" PRIu64, a[0]);
         break;
     case KOP_KMAP_TO_PAGE:

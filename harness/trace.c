@@ -36,6 +36,7 @@ static const struct op_desc ops[KOP__COUNT] = {
     [KOP_INJECT] = {"inject", "M",
                     "inject none|drop-next-flush|drop-all-flushes|fail-next-map|fail-all-maps|"
                     "fail-next-clear|fail-all-clears"},
+    [KOP_KMAP_HIGH_GET] = {"kmap_high_get", "N", "kmap_high_get PFN"},
     [KOP_KMAP_LOCAL] = {"kmap_local", "NN", "kmap_local CPU PFN"},
     [KOP_KUNMAP_LOCAL] = {"kunmap_local", "NN", "kunmap_local CPU VADDR"},
     [KOP_SWITCH] = {"switch", "NN", "switch CPU TASK"},
@@ -73,6 +74,7 @@ static const char *arg_label(int op, unsigned pos)
         [KOP_KMAP_ATOMIC_TO_PAGE] = {"VADDR", NULL, NULL},
         [KOP_PAGE_ADDRESS] = {"PFN", NULL, NULL},
         [KOP_INJECT] = {"MODE", NULL, NULL},
+        [KOP_KMAP_HIGH_GET] = {"PFN", NULL, NULL},
         [KOP_KMAP_LOCAL] = {"CPU", "PFN", NULL},
         [KOP_KUNMAP_LOCAL] = {"CPU", "VADDR", NULL},
         [KOP_SWITCH] = {"CPU", "TASK", NULL},

@@ -91,8 +91,11 @@ enum hm_bug {
     HM_BUG_VIRT_TO_FIX,        /* virt_to_fix / kmap_atomic_to_page: address outside the fixmap (EINVAL) */
     HM_BUG_BAD_ADDR,           /* an address that no region of the machine translates (ERANGE) */
     HM_BUG_NOT_MAPPED,         /* a slot address whose PTE is none (EFAULT) */
-    /* kmap_local (5.11, hm_kmap_local_page and its kin below) */
-    HM_BUG_NO_KMAP_LOCAL,      /* a kmap_local call on a generation before 5.11 (EINVAL) */
+    HM_BUG_UNAVAILABLE,        /* a call the context's kernel generation or arch does not have,
+                                * e.g. kmap_high_get on x86 or before 2.6.30 (EINVAL) */
+    HM_BUG_KMAP_HIGH_GET_COUNT,/* kmap_high_get: the slot's count is below 1 before the
+                                * increment (EINVAL) */
+    /* kmap_local (5.11, hm_kmap_local_page and its kin below; before 5.11 they are UNAVAILABLE) */
     HM_BUG_LOCAL_OVERFLOW,     /* kmap_local_idx_push: the task's idx would reach KM_MAX_IDX (EINVAL) */
     HM_BUG_LOCAL_BUSY,         /* __kmap_local_pfn_prot: the slot's PTE is not none (EBUSY) */
     HM_BUG_LOCAL_NOT_TOP,      /* kunmap_local: a local address that is not the top of the
@@ -449,6 +452,19 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
  * or above 2^va_bits: BAD_ADDR). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 
+/* kmap_high_get (spec §10.1): pin a highmem page only if it is kmapped already. When it is,
+ * its slot's count is raised by one and *vaddr is its pkmap address; the caller must then drop
+ * the pin with hm_kunmap (the kernel's kunmap_high), which on these arches may run in interrupt
+ * context. When it is not, *vaddr = 0, HM_OK, and nothing changes. Never sleeps, never
+ * allocates a slot, may be called in interrupt context. Only where the kernel has it: an arch
+ * with ARCH_NEEDS_KMAP_HIGH_GET (hm_arch.needs_kmap_high_get: arm) and a generation from 2.6.30
+ * (docs/generations.md). Locks: kmap_lock (the kernel's lock_kmap_any, irq-safe there); in
+ * HM_LOCKING_FAST a page found through its slot hint takes no lock.
+ * Errors: HM_EINVAL (NULL vaddr, a lowmem pfn: BAD_ARG; not in this generation or arch:
+ * UNAVAILABLE; the slot's count below 1: KMAP_HIGH_GET_COUNT, nothing changed), HM_ERANGE
+ * (pfn >= max_pfn). */
+int hm_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+
 /* page_address: the page's kernel address, or 0 (NULL) when a highmem page has none.
  * Errors: HM_ERANGE, HM_EINVAL (NULL out). */
 int hm_page_address(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
@@ -516,7 +532,7 @@ int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
  * kmap_local (5.11, mm/highmem.c of Thomas Gleixner's rework): a stack of short-lived
  * mappings per task (the kernel's task_struct.kmap_ctrl), saved and restored at a context
  * switch. Contexts of an earlier generation have none of these calls: each returns HM_EINVAL
- * (NO_KMAP_LOCAL) and changes nothing.
+ * (UNAVAILABLE) and changes nothing.
  *
  * Tasks. A 5.11 context has tasks 0..nr_tasks-1 (hm_config.nr_tasks; layout.nr_tasks). Task 0 is
  * the idle task, one per CPU as in the kernel (every idle task has pid 0): `switch cpu 0` runs
@@ -552,7 +568,7 @@ int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
  * pushes nothing. A highmem page is pushed onto the task's stack: its PTE is written at the slot
  * of the new top (no slot may be in use there), the arch's post-map hook runs and the PTE is
  * recorded in the task's stack. Post: *vaddr maps pfn until the matching hm_kunmap_local.
- * Errors: HM_EINVAL (NO_KMAP_LOCAL; BAD_ARG: NULL vaddr, cpu >= nr_cpus; LOCAL_OVERFLOW),
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: NULL vaddr, cpu >= nr_cpus; LOCAL_OVERFLOW),
  * HM_ERANGE (PFN_RANGE), HM_EBUSY (LOCAL_BUSY: the slot's PTE is not none), HM_EMACHINE (the
  * machine refused the PTE: nothing pushed). On every error nothing changed. */
 int hm_kmap_local_page(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr);
@@ -562,7 +578,7 @@ int hm_kmap_local_page(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_
  * post-unmap hook, then the pop. Any other address: a pkmap address where the arch has
  * kmap_high_get goes to kunmap_high (kmap_high_unmap_local), another address at or above
  * PAGE_OFFSET (a lowmem page's) is left alone.
- * Errors: HM_EINVAL (NO_KMAP_LOCAL; BAD_ARG: cpu; LOCAL_NOT_TOP: a local address not at the
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: cpu; LOCAL_NOT_TOP: a local address not at the
  * top, or an empty stack; LOCAL_BAD_ADDR: below PAGE_OFFSET; kunmap_high's own),
  * HM_ERANGE (BAD_ADDR: at or above 2^va_bits), HM_EMACHINE (the clear was refused: nothing
  * changed, the mapping is still there). On every error nothing changed. */
@@ -574,7 +590,7 @@ int hm_kunmap_local(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
  * task's are re-installed at this CPU's slots (HM_EV_LOCAL_RESTORE, then set_pte and the
  * post-map hook each). A task with no mappings makes no event. Switching to the task already
  * running on cpu does nothing.
- * Errors: HM_EINVAL (NO_KMAP_LOCAL; BAD_ARG: cpu, task >= nr_tasks; SWITCH_ATOMIC: cpu's
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: cpu, task >= nr_tasks; SWITCH_ATOMIC: cpu's
  * pagefault depth is raised by a kmap_atomic, or in interrupt context; TASK_RUNNING: task runs
  * on another CPU; LOCAL_MIGRATE: task holds local mappings made on another CPU; LOCAL_CORRUPT:
  * the outgoing or incoming task's stack is corrupted: idx out of range or off the KM_INCR

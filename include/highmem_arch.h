@@ -61,6 +61,10 @@ struct hm_arch {
     /* flush_cache_kmaps(); NULL is the x86 no-op. */
     void (*flush_cache_kmaps)(struct hm_ctx *ctx);
 
+    /* ARCH_NEEDS_KMAP_HIGH_GET: the arch has kmap_high_get (from 2.6.30; spec §10.1), and
+     * kunmap_high may then run in interrupt context (its lock is taken irq-safe). */
+    int needs_kmap_high_get;
+
     /* kmap_local (5.11): the arch_kmap_local_* hooks around a local slot's PTE write, on the
      * CPU whose slot vaddr is. pre_map runs before a kmap_local's set_pte, post_map after it
      * and after each re-install at a switch; pre_unmap and post_unmap around each clear
@@ -72,6 +76,12 @@ struct hm_arch {
     void (*kmap_local_post_map)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
     void (*kmap_local_pre_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
     void (*kmap_local_post_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    /* arch_kmap_local_high_get (5.11): NULL, or what kmap_local_page tries first for a highmem
+     * page (ARM with a VIVT cache: kmap_high_get, hm_core_kmap_high_get): HM_OK with *vaddr the
+     * page's pinned pkmap address, or 0 when it has none (kmap_local then maps it); an error is
+     * returned as is. kunmap_local hands a pkmap address to kunmap_high where the context has
+     * kmap_high_get. */
+    int (*kmap_local_high_get)(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 };
 
 /* The kmap slots per CPU of the fixmap a layout op sizes: KM_MAX_IDX in 5.11 (the core sets
@@ -99,6 +109,13 @@ extern const char *const hm_km_types_common[HM_NR_KM_TYPES_COMMON];
  * never-sleeping form (HM_EAGAIN where the kernel would sleep). */
 int hm_core_kmap_high(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn);
+/* kmap_high_get (pfn must be highmem; the front calls it only where hm_core_has_kmap_high_get):
+ * *vaddr = the page's pkmap address with its count raised, or 0 when it is not mapped (HM_OK,
+ * nothing changed); HM_EINVAL when the count is below 1 (KMAP_HIGH_GET_COUNT, reported). */
+int hm_core_kmap_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+/* Whether the context has kmap_high_get: its arch needs_kmap_high_get and its generation is
+ * 2.6.30 or later. */
+int hm_core_has_kmap_high_get(const struct hm_ctx *ctx);
 /* kmap() as x86 and ppc have it after might_sleep() (the core's default for a NULL kmap op):
  * a lowmem page's direct-map address, a highmem page through kmap_high. */
 int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
@@ -183,6 +200,8 @@ extern const struct hm_arch hm_arch_x86_pae; /* arch/x86: CONFIG_X86_PAE */
 extern const struct hm_arch hm_arch_ppc;     /* arch/ppc: ppc32, classic MMU */
 extern const struct hm_arch hm_arch_sparc;   /* arch/sparc: sparc32 SRMMU */
 extern const struct hm_arch hm_arch_generic; /* core: !CONFIG_HIGHMEM */
+extern const struct hm_arch hm_arch_arm;      /* arch/arm: 32-bit ARM, VIVT cache */
+extern const struct hm_arch hm_arch_arm_vipt; /* arch/arm: 32-bit ARM, VIPT non-aliasing cache */
 
 HM_API_END
 

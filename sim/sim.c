@@ -291,13 +291,19 @@ static int layout_ok(const struct hm_layout *l)
     uint64_t dm_end = l->high_memory ? (uint64_t)l->high_memory : VA_END;
     if (dm_end < l->page_offset || dm_end > VA_END)
         return 0;
-    /* The window must not overlap the direct map (an address has one translation). */
-    if (l->pt_pages && l->pt_start < dm_end && l->page_offset < pt_end && l->page_offset < dm_end)
+    /* The window must not overlap the direct map (an address has one translation), unless it
+     * holds all of it (ARM: the pkmap area below PAGE_OFFSET, the fixmap at the top), whose
+     * addresses then translate arithmetically first and are never given a PTE. */
+    int dm_inside = l->pt_start <= l->page_offset && dm_end <= pt_end;
+    if (l->pt_pages && l->pt_start < dm_end && l->page_offset < pt_end && l->page_offset < dm_end &&
+        !dm_inside)
         return 0;
-    /* The pkmap window, when there is one, lies inside the page-table window. */
+    /* The pkmap window, when there is one, lies inside the page-table window, outside the
+     * direct map. */
     if (l->last_pkmap) {
         uint64_t pk_end = (uint64_t)l->pkmap_base + ((uint64_t)l->last_pkmap << l->page_shift);
-        if (l->pkmap_base < l->pt_start || pk_end > pt_end)
+        if (l->pkmap_base < l->pt_start || pk_end > pt_end ||
+            (l->pkmap_base < dm_end && l->page_offset < pk_end))
             return 0;
     }
     return 1;

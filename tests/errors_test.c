@@ -687,9 +687,9 @@ Test(names, bug_names_every_value)
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
         "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
-        "NO_KMAP_LOCAL", "LOCAL_OVERFLOW", "LOCAL_BUSY", "LOCAL_NOT_TOP", "LOCAL_BAD_ADDR",
-        "LOCAL_MIGRATE", "LOCAL_CORRUPT", "TASK_RUNNING", "SWITCH_ATOMIC"};
-    cr_assert(eq(int, HM_BUG__COUNT, 25));
+        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "LOCAL_OVERFLOW", "LOCAL_BUSY", "LOCAL_NOT_TOP",
+        "LOCAL_BAD_ADDR", "LOCAL_MIGRATE", "LOCAL_CORRUPT", "TASK_RUNNING", "SWITCH_ATOMIC"};
+    cr_assert(eq(int, HM_BUG__COUNT, 26));
     for (int b = 0; b < HM_BUG__COUNT; b++)
         cr_expect(eq(str, (char *)hm_bug_name(b), (char *)want[b]), "bug %d", b);
     int bad[] = {-1, HM_BUG__COUNT, 1000, -2147483647 - 1};

@@ -259,7 +259,7 @@ done
 judge $? "layout --json: required keys" "layout --json (exit $rc): missing$missing"
 
 # ---- Every arch ------------------------------------------------------------------------------
-arches="x86 x86-pae ppc sparc generic"
+arches="x86 x86-pae ppc sparc generic arm arm-vipt"
 if ! command -v python3 >/dev/null 2>&1; then
   fail "python3 is needed for the JSON checks (tools/setup installs it)"
   finish
@@ -286,6 +286,8 @@ want = {  # pkmap_base, last_pkmap, len(km_types), page_offset
     "ppc": (0xfe000000, 1024, 15, 0xc0000000),
     "sparc": (0xfc800000, 1024, 13, 0xf0000000),
     "generic": (0, 0, 13, 0xc0000000),
+    "arm": (0xbfe00000, 512, 14, 0xc0000000),  # PAGE_OFFSET - PMD_SIZE, PTRS_PER_PTE, + KM_L2_CACHE
+    "arm-vipt": (0xbfe00000, 512, 14, 0xc0000000),
 }[arch]
 text = open(path).read()
 assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
@@ -315,7 +317,7 @@ else:
     assert d["highmem_start_pfn"] < d["max_pfn"]
     base, end = want[0], want[0] + want[1] * 4096
     low_end = want[3] + d["highmem_start_pfn"] * 4096  # end of the direct map
-    assert base >= low_end and end <= 1 << 32, "pkmap window overlaps the direct map"
+    assert (base >= low_end or end <= want[3]) and end <= 1 << 32, "pkmap window overlaps the direct map"
 if arch == "x86-pae":
     assert d["max_pfn"] > 0x100000, "no frames above 4 GiB"
 PY
@@ -342,9 +344,13 @@ for a in $arches; do
     generic) want_names="fixmap lowmem vmalloc " ;;
     *) want_names="fixmap lowmem pkmap vmalloc " ;;
   esac
+  case "$a" in
+    arm*) want_last=pkmap ;; # the pkmap window lies just below PAGE_OFFSET
+    *) want_last=lowmem ;;
+  esac
   if [ "$rc" -eq 0 ] && grep -q '^virtual kernel memory layout:' "$tmp/t-$a.txt" &&
      [ "$starts" = "$sorted" ] && [ "$names" = "$want_names" ] &&
-     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = lowmem ]; then
+     [ "$(sed -n 's/^    \([a-z]*\) *: .*/\1/p' "$tmp/t-$a.txt" | tail -n 1)" = "$want_last" ]; then
     pass "layout --arch $a: table ($names)"
   else
     fail "layout --arch $a: table (exit $rc, regions '$names', want '$want_names')"
@@ -373,7 +379,7 @@ cat >"$tmp/check_all.py" <<'PY'
 import json, sys
 arr = json.load(open(sys.argv[1]))
 arches = sys.argv[2].split()
-assert isinstance(arr, list) and len(arr) == 5, "not an array of five"
+assert isinstance(arr, list) and len(arr) == len(arches), "not an array of %d" % len(arches)
 assert [o.get("arch") for o in arr] == arches, [o.get("arch") for o in arr]
 for o, a in zip(arr, arches):
     single = json.load(open(sys.argv[3] + "/one-" + a + ".json"))
@@ -385,7 +391,7 @@ for a in $arches; do
   "$KMAPSIM" layout --json --arch "$a" --cpus 2 >"$tmp/one-$a.json" 2>/dev/null || rc=$?
 done
 [ "$rc" -eq 0 ] && python3 "$tmp/check_all.py" "$tmp/all.json" "$arches" "$tmp" 2>"$tmp/py.err"
-judge $? "layout --json --arch all: array of the five per-arch objects" "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
+judge $? "layout --json --arch all: array of the per-arch objects" "layout --json --arch all (exit $rc): $(tail -n 1 "$tmp/py.err")"
 
 # A config that fits some arches only: the others are "invalid config", the rest still shown.
 rc=0
@@ -404,7 +410,7 @@ if [ "$rc" -eq 0 ] && python3 -c '
 import json, sys
 arr = json.load(open(sys.argv[1]))
 bad = [o["arch"] for o in arr if "error" in o]
-assert len(arr) == 5 and bad == ["ppc", "sparc"], bad
+assert len(arr) == 7 and bad == ["ppc", "sparc", "arm", "arm-vipt"], bad
 for o in arr:
     if "error" in o:
         assert o["error"] == "invalid config" and "does not fit" in o["message"]
@@ -459,14 +465,14 @@ import json, sys
 arch, layout, trace, expected = sys.argv[1:5]
 d = json.load(open(layout))
 want_base = {"x86": 0xffc00000, "x86-pae": 0xffe00000, "ppc": 0xfe000000,
-             "sparc": 0xfc800000, "generic": 0}[arch]
+             "sparc": 0xfc800000, "generic": 0, "arm": 0xbfe00000, "arm-vipt": 0xbfe00000}[arch]
 base = int(d["pkmap_base"], 16)
 assert base == want_base, "pkmap_base %#x, expected %#x" % (base, want_base)
 assert d["last_pkmap"] == (0 if arch == "generic" else 16), d["last_pkmap"]
 highmem = d["last_pkmap"] != 0
 first = d["highmem_start_pfn"] if highmem else 0x100
 pfn = [first + k for k in range(19)]
-cache = ["cache_flush_all"] if arch in ("ppc", "sparc") else []
+cache = ["cache_flush_all"] if arch in ("ppc", "sparc", "arm") else []  # arm: VIVT
 slot = lambda n: "0x%x" % (base + n * 0x1000)
 lowmem = lambda p: "0x%x" % (int(d["page_offset"], 16) + p * 0x1000)
 rng = "tlb_flush_range %s 0x%x" % (slot(0), base + 16 * 0x1000)

@@ -105,12 +105,12 @@ Test(local, earlier_generations_have_no_kmap_local)
         hm_vaddr_t v = 7;
         c.kernel = k;
         t = tl_open(&c);
-        EXPECT_REFUSED(t, hm_kmap_local_page(t->ctx, 0, PG(0), &v), HM_EINVAL, HM_BUG_NO_KMAP_LOCAL,
+        EXPECT_REFUSED(t, hm_kmap_local_page(t->ctx, 0, PG(0), &v), HM_EINVAL, HM_BUG_UNAVAILABLE,
                        "kmap_local");
         cr_assert(eq(u64, v, 7));
-        EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, slot(13, 0, 0)), HM_EINVAL, HM_BUG_NO_KMAP_LOCAL,
+        EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, slot(13, 0, 0)), HM_EINVAL, HM_BUG_UNAVAILABLE,
                        "kunmap_local");
-        EXPECT_REFUSED(t, hm_switch(t->ctx, 0, 1), HM_EINVAL, HM_BUG_NO_KMAP_LOCAL, "switch");
+        EXPECT_REFUSED(t, hm_switch(t->ctx, 0, 1), HM_EINVAL, HM_BUG_UNAVAILABLE, "switch");
         cr_assert(eq(int, hm_cpu_task(t->ctx, 0), -1));
         cr_assert(eq(int, hm_task_local_idx(t->ctx, 1, 0), -1));
         /* the 2.6.24 kmap_atomic is the per-type one: KM_USER0's slot */

@@ -1,6 +1,6 @@
 /* race_test.c - the races the fast locking mode must survive, forced deterministically from the
- * machine's hooks (not left to timing): a kmap hit racing the flush that recycles its slot, and
- * a kunmap racing a task about to sleep. Both modes; plain C, TSan-safe. SPDX-License-Identifier: MIT */
+ * machine's hooks (not left to timing): a kmap hit (or a kmap_high_get pin) racing the flush
+ * that recycles its slot, and a kunmap racing a task about to sleep. Both modes; plain C, TSan-safe. SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -22,7 +22,7 @@
 /* The actor: a second thread that runs one library call when a hook of the main thread asks for
  * it. The hook then waits until the call has returned, or until the actor is blocked on
  * kmap_lock (the lock hook tells), whichever comes first. */
-enum { ACT_NONE, ACT_KMAP, ACT_KUNMAP };
+enum { ACT_NONE, ACT_KMAP, ACT_KUNMAP, ACT_KMAP_HIGH_GET };
 static struct {
     struct harness_machine hm;
     struct hm_machine inner; /* the sim's hooks */
@@ -93,6 +93,8 @@ static void *actor(void *arg)
         R.rc = hm_kmap(R.hm.ctx, pfn, &R.va);
     else if (op == ACT_KUNMAP)
         R.rc = hm_kunmap(R.hm.ctx, pfn);
+    else if (op == ACT_KMAP_HIGH_GET)
+        R.rc = hm_kmap_high_get(R.hm.ctx, pfn, &R.va);
     pthread_mutex_lock(&R.mu);
     R.returned = 1;
     pthread_mutex_unlock(&R.mu);
@@ -132,7 +134,8 @@ static void adapt(void *cookie, struct hm_machine *hw)
 
 static pthread_t actor_tid;
 
-static int open_machine(int locking)
+/* The machine of the cases: x86 (2.6.24), or arm with 2.6.30's kmap_high_get. */
+static int open_machine_of(int locking, const char *arch, int kernel)
 {
     struct hm_config cfg = {0};
     struct harness_hooks hooks = {0};
@@ -141,9 +144,10 @@ static int open_machine(int locking)
     memset(&R, 0, sizeof R);
     pthread_mutex_init(&R.mu, NULL);
     pthread_cond_init(&R.cv, NULL);
-    cfg.arch = hm_arch_find("x86");
+    cfg.arch = hm_arch_find(arch);
     cfg.last_pkmap = SLOTS;
     cfg.locking = locking;
+    cfg.kernel = kernel;
     hooks.adapt = adapt;
     if (harness_machine_open(&R.hm, &cfg, &hooks, err, sizeof err) != 0) {
         CHECK(0, "harness_machine_open: %s", err);
@@ -152,6 +156,11 @@ static int open_machine(int locking)
     CHECK(hm_ctx_locking(R.hm.ctx) == locking, "the context runs locking %d, want %d", hm_ctx_locking(R.hm.ctx),
           locking);
     return pthread_create(&actor_tid, NULL, actor, NULL) == 0 ? 0 : -1;
+}
+
+static int open_machine(int locking)
+{
+    return open_machine_of(locking, "x86", HM_KERNEL_2_6_24);
 }
 
 static void close_machine(void)
@@ -200,14 +209,18 @@ static void check_maps(hm_vaddr_t va, hm_pfn_t pfn, uint8_t sig)
           hm_strerror(rc), got, sig);
 }
 
-/* hm_kmap_flush_unused on the main thread; from the clear of slot's PTE the actor kmaps p. */
-static void flush_with_actor_kmap(uint32_t slot, hm_pfn_t p)
+/* hm_kmap_flush_unused on the main thread; from the clear of slot's PTE the actor runs op(p). */
+static void flush_with_actor(uint32_t slot, int op, hm_pfn_t p)
 {
     R.trigger_clear = slot_addr(slot);
-    R.op_next = ACT_KMAP;
+    R.op_next = op;
     R.pfn_next = p;
     CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
     CHECK(R.fired, "the flush cleared slot %u's PTE", slot);
+}
+static void flush_with_actor_kmap(uint32_t slot, hm_pfn_t p)
+{
+    flush_with_actor(slot, ACT_KMAP, p);
 }
 
 static void check_invariants(const char *when)
@@ -318,6 +331,65 @@ static void kunmap_before_the_sleep(const void *arg)
     close_machine();
 }
 
+/* kmap_high_get (arm, 2.6.30) pinning page P (slot 2, count 1) while hm_kmap_flush_unused tears
+ * the window down, asked from the clear of slot 1 as in hit_before_the_flush_claims. Fast mode:
+ * the pin raises slot 2's count first (the same compare-and-swap as a hit), so the flush keeps
+ * slot 2 and the pin's address stays mapped. Kernel mode: the pin waits for kmap_lock, the flush
+ * frees slot 2, and kmap_high_get finds P unmapped: address 0, nothing pinned. */
+static void high_get_before_the_flush_claims(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_stats st;
+    if (open_machine_of(locking, "arm", HM_KERNEL_2_6_30) != 0)
+        return;
+    hm_pfn_t q = page(1), p = page(2);
+    kmap_ok(q); /* slot 1 */
+    kmap_ok(p); /* slot 2 */
+    kunmap_ok(q);
+    kunmap_ok(p);
+    R.va = 1;
+    flush_with_actor(1, ACT_KMAP_HIGH_GET, p);
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kmap_high_get: %s", hm_strerror(R.rc));
+    hm_get_stats(R.hm.ctx, &st);
+    if (locking == HM_LOCKING_FAST) {
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast pin returned without waiting for kmap_lock");
+        CHECK(R.va == slot_addr(2), "the pin kept slot 2 (got 0x%08" PRIx64 ")", R.va);
+        CHECK(st.slots_freed == 1, "the flush freed only slot 1 (freed %" PRIu64 ")", st.slots_freed);
+        CHECK(hm_pkmap_count(R.hm.ctx, 2) == 2, "slot 2 count %d, want 2", hm_pkmap_count(R.hm.ctx, 2));
+        check_maps(R.va, p, 0x6b);
+        kunmap_ok(p); /* the pin's release */
+    } else {
+        CHECK(R.blocked_seen, "the kernel-mode pin waited for kmap_lock");
+        CHECK(R.va == 0, "P was unmapped by the flush: no address (got 0x%08" PRIx64 ")", R.va);
+        CHECK(st.slots_freed == 2, "the flush freed slots 1 and 2 (freed %" PRIu64 ")", st.slots_freed);
+    }
+    check_invariants("at the end");
+    close_machine();
+}
+
+/* kmap_high_get of page P whose slot the flush has already claimed (count 0, PTE cleared, P
+ * still hashed): the pin must not raise a count of 0; it waits for the flush under kmap_lock
+ * and finds P unmapped (address 0), in both modes. */
+static void high_get_after_the_flush_claims(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    if (open_machine_of(locking, "arm", HM_KERNEL_2_6_30) != 0)
+        return;
+    hm_pfn_t p = page(2);
+    kmap_ok(p); /* slot 1 */
+    kunmap_ok(p);
+    R.va = 1;
+    flush_with_actor(1, ACT_KMAP_HIGH_GET, p);
+    CHECK(R.blocked_seen && !R.returned_seen, "the pin of a claimed slot waited for kmap_lock");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kmap_high_get: %s", hm_strerror(R.rc));
+    CHECK(R.va == 0, "no address for an unmapped page (got 0x%08" PRIx64 ")", R.va);
+    CHECK(hm_pkmap_count(R.hm.ctx, 1) == 0, "slot 1 stays free (count %d)", hm_pkmap_count(R.hm.ctx, 1));
+    check_invariants("after");
+    close_machine();
+}
+
 #define BOTH(name) {#name "_fast", name, (const void *)(intptr_t)HM_LOCKING_FAST}, \
                    {#name "_kernel", name, (const void *)(intptr_t)HM_LOCKING_KERNEL}
 
@@ -327,6 +399,8 @@ int main(void)
         BOTH(hit_before_the_flush_claims),
         BOTH(hit_after_the_flush_claims),
         BOTH(kunmap_before_the_sleep),
+        BOTH(high_get_before_the_flush_claims),
+        BOTH(high_get_after_the_flush_claims),
     };
     return tt_main(cases, sizeof cases / sizeof cases[0], "RACE_TEST_ONLY");
 }

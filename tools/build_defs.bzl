@@ -5,7 +5,7 @@
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 
 # The backends of arch/: each the package arch/NAME (highmem_arch), HM_REGISTRY_NAME in registry.c.
-HM_BACKENDS = ["ppc", "sparc", "x86"]
+HM_BACKENDS = ["arm", "ppc", "sparc", "x86"]
 
 # Under --config=libfuzzer the code around the fuzz targets is compiled without coverage
 # instrumentation: the simulator (sim/), the machine opener and printing (harness/), the fuzz

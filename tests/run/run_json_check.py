@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 KMAPSIM, SCHEMA_PATH = sys.argv[1], sys.argv[2]
-ARCHES = ["x86", "x86-pae", "ppc", "sparc", "generic"]
+ARCHES = ["x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt"]
 WORKLOADS = ["pagecache-read", "pagecache-hot", "bounce", "pipe", "hold-many", "random", "trace"]
 TIMING_KEYS = {"wall_ms", "ns_per_op", "sleep_ms_total", "sleep_ms_max_thread", "sleep_ms_longest"}
 

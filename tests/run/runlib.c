@@ -9,7 +9,7 @@
 
 #include "tools/kmapsim/kmapsim.h"
 
-const char *const rt_arches[RT_NARCH] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
+const char *const rt_arches[RT_NARCH] = {"x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt"};
 
 int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_run_opts *ro,
                char *err, size_t errlen)

@@ -9,7 +9,7 @@
 #include "tools/kmapsim/run.h"
 
 /* The five arches, in hm_arch_at order. */
-#define RT_NARCH 5
+#define RT_NARCH 7
 extern const char *const rt_arches[RT_NARCH];
 
 /* What a test asks for; zero fields take the engine's defaults. */

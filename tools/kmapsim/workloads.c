@@ -581,7 +581,7 @@ static int trace_step(struct worker *w, struct harness_exec *x, const struct tra
     }
     if (res.err != HM_OK)
         return res.err;
-    if (c->op == KOP_KMAP)
+    if (c->op == KOP_KMAP || (c->op == KOP_KMAP_HIGH_GET && res.has_vaddr)) /* a pin holds too */
         hold_slot(R, res.vaddr);
     else if (c->op == KOP_KUNMAP && in_window(R, v) && atomic_load(&R->holds[slot_of(R, v)]) > 0)
         release_slot(R, v);
