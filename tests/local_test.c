@@ -574,3 +574,67 @@ Test(local, generic_has_no_slots)
     do_switch(t, 0, 1);
     tl_assert_invariants(t, "generic");
 }
+
+/* hm_layout_compute refuses a 5.11 layout whose page-table window cannot hold the KM_MAX_IDX *
+ * NR_CPUS kmap_local slots: an x86 whose window is cut short at the top by `cut` pages. */
+static uint32_t cut;
+static int x86_cut_layout(const struct hm_config *cfg, struct hm_layout *l)
+{
+    int rc = hm_arch_find("x86")->layout(cfg, l);
+    l->pt_pages -= cut;
+    return rc;
+}
+
+Test(local, layout_needs_room_for_the_local_slots)
+{
+    static struct hm_arch a;
+    struct hm_config c = local_cfg("x86", 1, 0);
+    struct hm_layout l;
+    a = *hm_arch_find("x86");
+    a.layout = x86_cut_layout;
+    c.arch = &a;
+    cut = FIX_KMAP_BEGIN; /* the window now ends right above slot 0 of cpu 0 */
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+    cut = FIX_KMAP_BEGIN + 1u;
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
+    c.kernel = HM_KERNEL_2_6_24; /* no kmap_local: no such need */
+    cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
+}
+
+/* arch_kmap_local_high_get (ARM with a VIVT cache): kmap_local of a page that is kmapped already
+ * pins it and returns its pkmap address (no push); kunmap_local of that address is kunmap_high.
+ * A test-only arm descriptor sets the hook. */
+static int try_high_get(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    return hm_core_kmap_high_get(ctx, pfn, vaddr);
+}
+
+Test(local, high_get_first_and_kunmap_high)
+{
+    static struct hm_arch a;
+    struct hm_config c = local_cfg("arm", 1, 0);
+    struct tl *t;
+    a = *hm_arch_find("arm");
+    a.kmap_local_high_get = try_high_get;
+    c.arch = &a;
+    t = tl_open(&c);
+    hm_pfn_t p = t->layout.highmem_start_pfn + 9u;
+    hm_vaddr_t pv = tl_kmap(t, p), v;
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
+    v = kmap_local(t, 0, p);
+    cr_assert(eq(u64, v, pv), "the pinned pkmap address");
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 3));
+    cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 0), "nothing pushed");
+    kunmap_local(t, 0, v);
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2), "kunmap_high");
+    /* a page without a pkmap address is mapped in the stack as usual */
+    v = kmap_local(t, 0, p + 1u);
+    cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 1));
+    cr_assert(eq(u64, v, t->layout.kmap_atomic_base)); /* arm's fixmap grows upward */
+    kunmap_local(t, 0, v);
+    /* a pkmap address with nothing mapped there: kunmap_high's BUG */
+    EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, tl_pkaddr(t, 5)), HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED,
+                   "unmapped pkmap address");
+    tl_kunmap(t, p);
+    tl_assert_invariants(t, "arm");
+}
