@@ -638,3 +638,68 @@ Test(local, high_get_first_and_kunmap_high)
     tl_kunmap(t, p);
     tl_assert_invariants(t, "arm");
 }
+
+/* A refusal in the middle of a switch: the wrapper machine makes the sim refuse the n-th PTE
+ * write of a kind from now on, so a switch has done some of its work when it is refused. */
+static unsigned writes_left;
+static int refuse_fault;
+static void refuse_nth(struct tl *t, hm_vaddr_t vaddr, hm_pte_t pte)
+{
+    int is_map = pte != 0;
+    (void)vaddr;
+    if (is_map == (refuse_fault == HM_SIM_FAULT_FAIL_NEXT_MAP) && writes_left && --writes_left == 0)
+        hm_sim_inject(t->sim, refuse_fault);
+}
+
+Test(local, refusal_midway_through_a_switch_is_undone)
+{
+    /* sched-in of task 1 (A, B) refused at B: A is cleared again, C re-installed */
+    struct tl *t = two_tasks();
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    refuse_fault = HM_SIM_FAULT_FAIL_NEXT_MAP;
+    writes_left = 2;
+    t->wrap.on_set_pte = refuse_nth;
+    cr_assert(eq(int, hm_switch(t->ctx, 0, 1), HM_EMACHINE));
+    tl_snap_assert_state_same(t, &s, "sched-in refused at its second map");
+    tl_assert_invariants(t, "sched-in refused");
+    /* sched-out of task 1 (A, B) refused at B's clear: A is re-installed */
+    do_switch(t, 0, 1);
+    tl_snap_take(t, &s);
+    refuse_fault = HM_SIM_FAULT_FAIL_NEXT_CLEAR;
+    writes_left = 2;
+    cr_assert(eq(int, hm_switch(t->ctx, 0, 2), HM_EMACHINE));
+    tl_snap_assert_state_same(t, &s, "sched-out refused at its second clear");
+    tl_assert_invariants(t, "sched-out refused");
+    cr_assert(eq(u8, tl_load(t, 0, slot(16, 0, 1)), 0));
+    t->wrap.on_set_pte = NULL;
+    do_switch(t, 0, 2);
+    tl_assert_invariants(t, "switched");
+}
+
+/* BUG_ON(!pte_none()) of the slot a push would use: something else mapped it. */
+Test(local, push_into_a_busy_slot)
+{
+    struct tl *t = open_local("x86", 1, 0);
+    hm_vaddr_t v;
+    kmap_local(t, 0, PG(0));
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, slot(16, 0, 1), KPTE(PG(9))), 0));
+    EXPECT_REFUSED(t, hm_kmap_local_page(t->ctx, 0, PG(1), &v), HM_EBUSY, HM_BUG_LOCAL_BUSY, "busy");
+    cr_assert(eq(u64, tl_last_bug(t)->arg, slot(16, 0, 1)));
+    cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 1));
+}
+
+/* The kmap fixmap has slots for NR_CPUS (8) CPUs: those of a CPU the machine does not have map
+ * nothing; an address just outside the fixmap's kmap range is no local address. */
+Test(local, kmap_to_page_of_other_local_slots)
+{
+    struct tl *t = open_local("x86", 2, 0);
+    hm_pfn_t pfn;
+    EXPECT_REFUSED(t, hm_kmap_to_page(t->ctx, slot(16, 5, 0), &pfn), HM_EFAULT, HM_BUG_NOT_MAPPED,
+                   "cpu 5 of NR_CPUS 8");
+    EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, slot(16, 7, 15)), HM_EINVAL, HM_BUG_LOCAL_NOT_TOP,
+                   "the last kmap slot");
+    kunmap_local(t, 0, slot(16, 8, 0)); /* below FIX_KMAP_END: not a local address, left alone */
+    kunmap_local(t, 0, slot(16, 0, 0) + 4096u); /* above FIX_KMAP_BEGIN: likewise */
+    cr_assert(eq(sz, tl_ev_hw_count(t, 0), 0));
+}
