@@ -189,9 +189,13 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
     return HM_OK;
 }
 
-/* The corrected kmap_to_page of later kernels, extended to every region: direct map
- * arithmetically, anything in the page-table window (pkmap slots, fixmap slots) by its PTE; in
- * 5.11 a kmap_local slot from the stack of the task running on its CPU. */
+/* kmap_to_page as later kernels have it (3.6 with the 2012 bound fix, spec §10.4), extended to
+ * every region and offered in every generation: the direct map arithmetically, first; in 5.11 a
+ * kmap_local slot from the stack of the task running on its CPU (spec §10.4, 2022); anything
+ * else in the page-table window (the pkmap slots [PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP)), the
+ * atomic slots) by its PTE. PKMAP_ADDR(LAST_PKMAP) is never read as a pkmap slot: on arm it is
+ * PAGE_OFFSET, a direct-map address; elsewhere whatever the window holds there (none:
+ * NOT_MAPPED). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l;

@@ -416,9 +416,10 @@ int hm_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
  * scan has moved last_pkmap_nr (and flushed on wrap) as the kernel's would. */
 int hm_kmap_try(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 
-/* kunmap: drop one persistent reference. Lazy: the PTE stays; waiters are woken when the
- * count drops to exactly 1. Errors: HM_ERANGE, HM_EINVAL (page not kmapped, count would reach
- * 0, called in interrupt context). */
+/* kunmap: drop one persistent reference (a kmap's, or a kmap_high_get pin's). Lazy: the PTE
+ * stays; waiters are woken when the count drops to exactly 1. Errors: HM_ERANGE, HM_EINVAL (page
+ * not kmapped, count would reach 0, called in interrupt context: IN_INTERRUPT, except where the
+ * context has kmap_high_get, whose kunmap_high may run in any context). */
 int hm_kunmap(struct hm_ctx *ctx, hm_pfn_t pfn);
 
 /* kmap_flush_unused: flush_all_zero_pkmaps under kmap_lock. No-op without highmem.

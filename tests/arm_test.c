@@ -412,3 +412,20 @@ Test(arm_high_get, flush_cache_kmaps_per_cache_kind)
     tl_kunmap(t, PG(0));
     tl_assert_flush_unused_events(t, vipt_ev, 4, "arm-vipt kmap_flush_unused");
 }
+
+/* kmap_to_page's bound (spec §10.4, the 2012 fix): PKMAP_ADDR(LAST_PKMAP) is PAGE_OFFSET on arm,
+ * the direct map's pfn 0, never one PTE past the pkmap table; the last slot is still a slot. */
+Test(arm_atomic, kmap_to_page_pkmap_bound)
+{
+    struct tl *t = open_arm("arm", 0, 1, 0, HM_KERNEL_5_11);
+    hm_pfn_t pfn = 0x77u;
+    for (uint32_t i = 0; i < 511; i++)
+        tl_kmap(t, PG(i)); /* slots 1..511 */
+    cr_assert(eq(u64, tl_page_address(t, PG(510)), PAGE_OFFSET - 0x1000u));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, PAGE_OFFSET - 1u, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(510)));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, PAGE_OFFSET, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, 0));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, PKMAP_BASE, &pfn), HM_EFAULT)); /* slot 0: empty */
+    tl_assert_last_bug(t, HM_BUG_NOT_MAPPED, HM_EFAULT, "kmap_to_page");
+}

@@ -184,7 +184,7 @@ for i, k in enumerate(metric_keys if same else []):
             same = False
             print("  table row %d (%s) on %s: %s vs JSON %s" % (i, k, ARCHES[a], cell,
                                                                  doc["runs"][a][k]))
-check("table rows = JSON keys (%d metrics x 5 arches)" % len(metric_keys), rc == 0 and same)
+check("table rows = JSON keys (%d metrics x %d arches)" % (len(metric_keys), len(ARCHES)), rc == 0 and same)
 
 # ---- failed runs carry a failure object -------------------------------------------------------
 

@@ -8,7 +8,7 @@
 
 #include "tools/kmapsim/run.h"
 
-/* The five arches, in hm_arch_at order. */
+/* The built-in arches, in hm_arch_at order. */
 #define RT_NARCH 7
 extern const char *const rt_arches[RT_NARCH];
 

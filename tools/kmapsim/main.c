@@ -744,6 +744,23 @@ static int cmd_run(int argc, char **argv)
     options_config(&o, &base);
     if (!o.cpus)
         base.nr_cpus = kmapsim_run_default_cpus(w, ro.threads);
+    if (arch_is_all(&o)) { /* as layout --arch all: an arch the options do not fit sits out */
+        size_t kept = 0;
+        for (i = 0; i < narch; i++) {
+            struct hm_layout l;
+            char msg[512];
+            kmapsim_config_for(&base, arches[i], &cfgs[0]);
+            if (kmapsim_config_check(&cfgs[0], &l, msg, sizeof msg) == 0)
+                arches[kept++] = arches[i];
+            else
+                fprintf(stderr, "kmapsim: note: %s left out: %s\n", hm_arch_name(arches[i]), msg);
+        }
+        narch = kept;
+        if (!narch) {
+            status = usage_error("%s", "the machine options fit no arch");
+            goto out;
+        }
+    }
     for (i = 0; i < narch; i++) {
         if (arch_config(&o, &base, arches[i], &cfgs[i]) != 0) {
             status = 2;
