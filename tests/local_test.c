@@ -703,3 +703,47 @@ Test(local, kmap_to_page_of_other_local_slots)
     kunmap_local(t, 0, slot(16, 0, 0) + 4096u); /* above FIX_KMAP_BEGIN: likewise */
     cr_assert(eq(sz, tl_ev_hw_count(t, 0), 0));
 }
+
+/* A switch under DEBUG_KMAP_LOCAL touches only the mapped (odd) positions, never a guard; ppc
+ * flushes this CPU's TLB entry after each clear and after each re-install. */
+Test(local, switch_skips_guards_and_makes_the_arch_flushes)
+{
+    struct tl *t = open_local("x86", 1, 1);
+    do_switch(t, 0, 1);
+    hm_vaddr_t a = kmap_local(t, 0, PG(0)), b = kmap_local(t, 0, PG(1));
+    cr_assert(eq(u64, a, slot(33, 0, 1)));
+    cr_assert(eq(u64, b, slot(33, 0, 3)));
+    size_t from = t->nev;
+    do_switch(t, 0, 2);
+    {
+        static const int kinds[] = {HM_EV_LOCAL_SAVE, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE,
+                                    HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE};
+        tl_assert_ev_kinds(t, from, kinds, 5, "debug sched-out");
+        cr_assert(eq(u64, t->ev[from + 1].a, a));
+        cr_assert(eq(u64, t->ev[from + 3].a, b));
+    }
+    from = t->nev;
+    do_switch(t, 0, 1);
+    {
+        static const int kinds[] = {HM_EV_LOCAL_RESTORE, HM_EV_PTE_SET, HM_EV_PTE_SET};
+        tl_assert_ev_kinds(t, from, kinds, 3, "debug sched-in");
+        tl_assert_pte_set_ev(t, from + 1, a, PG(0), KPTE(PG(0)));
+        tl_assert_pte_set_ev(t, from + 2, b, PG(1), KPTE(PG(1)));
+    }
+    tl_assert_invariants(t, "debug");
+
+    t = open_local("ppc", 1, 0);
+    do_switch(t, 0, 1);
+    a = kmap_local(t, 0, PG(0));
+    from = t->nev;
+    do_switch(t, 0, 2);
+    do_switch(t, 0, 1);
+    {
+        static const int kinds[] = {HM_EV_LOCAL_SAVE, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE,
+                                    HM_EV_LOCAL_RESTORE, HM_EV_PTE_SET, HM_EV_TLB_FLUSH_PAGE};
+        tl_assert_ev_kinds(t, from, kinds, 6, "ppc switches");
+        cr_assert(eq(u64, t->ev[from + 5].a, a));
+        cr_assert(eq(u32, t->ev[from + 5].cpu, 0));
+    }
+    tl_assert_invariants(t, "ppc");
+}
