@@ -200,6 +200,8 @@ const char *hm_event_name(int kind);
  *   Under HM_LOCK_KMAP, in both locking modes: set_pte and get_pte of the pkmap window (a kmap
  *     that maps a new page, hm_kmap_flush_unused), and flush_all_zero_pkmaps' flush_tlb_range and
  *     flush_cache_all (ppc and sparc flush_cache_kmaps).
+ *   kmap_high_get (2.6.30, arm) takes the locks a kmap that finds its page mapped takes, in either
+ *     mode; it never sleeps and never writes a PTE.
  *   HM_LOCKING_KERNEL asks for kmap_lock in every kmap and kunmap of a highmem page, for a bucket
  *     lock in every page_address lookup (inside kmap_lock, or alone for hm_page_address), and
  *     for pool_lock and a bucket lock when a page is hashed or unhashed.

@@ -99,16 +99,25 @@ def highmem_arch(name):
         ],
     )
 
-def highmem_registry(name, backends):
-    """arch/registry.c as the cc_library NAME, naming only BACKENDS (of HM_BACKENDS) and generic."""
+def highmem_registry(name, backends, visibility = ["//visibility:public"]):
+    """arch/registry.c as the cc_library NAME, naming only BACKENDS (of HM_BACKENDS) and generic.
+
+    With the core and those backends it is a complete libhighmem. A consumer workspace makes its
+    own set the same way (the labels below are this repository's, wherever the macro is called):
+        load("@libhighmem//tools:build_defs.bzl", "highmem_registry")
+        highmem_registry(name = "highmem_x86_ppc", backends = ["x86", "ppc"])
+    """
+    for b in backends:
+        if b not in HM_BACKENDS:
+            fail("highmem_registry %s: unknown backend '%s' (the backends are %s)" % (name, b, HM_BACKENDS))
     cc_library(
         name = name,
-        srcs = ["registry.c"],
+        srcs = [Label("//arch:registry.c")],
         local_defines = ["HM_REGISTRY_ONLY"] + ["HM_REGISTRY_" + b.upper() for b in backends],
-        visibility = ["//visibility:public"],
-        deps = ["//arch/" + b for b in backends] + [
-            "//core",  # hm_arch_generic lives in core/arch_generic.c
-            "//include:highmem_headers",
+        visibility = visibility,
+        deps = [Label("//arch/" + b) for b in backends] + [
+            Label("//core"),  # hm_arch_generic lives in core/arch_generic.c
+            Label("//include:highmem_headers"),
         ],
     )
 
