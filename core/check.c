@@ -1,6 +1,6 @@
 /* check.c - hm_check_invariants: the invariants of the spec's §8 the core can see on its own
- * (I1 range, I2 count 0 empty, I3 count >= 1 mapped, I5 uniqueness, I6 hash/pool, I10 depth),
- * per pkmap colour where the layout is coloured (§10.3).
+ * (I1 range, I2 count 0 empty, I3 count >= 1 mapped, I5 uniqueness, I6 hash/pool, I10 depth,
+ * I13 kmap_local stacks), per pkmap colour where the layout is coloured (§10.3).
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -36,6 +36,49 @@ static int chain_ok(const struct hm_ctx *ctx, int32_t head)
         if (r < 0 || (uint32_t)r >= ctx->last_pkmap || ++steps > ctx->last_pkmap)
             return 0;
     return 1;
+}
+
+/* The task number of task record r (hm_task_of's order: each CPU's idle task, then 1..). */
+static uint32_t record_task(const struct hm_ctx *ctx, uint32_t r)
+{
+    return r < ctx->layout.nr_cpus ? 0u : r - ctx->layout.nr_cpus + 1u;
+}
+
+/* I13 (5.11): every task's kmap_ctrl well formed (0 <= idx < KM_MAX_IDX, a PTE at each mapped
+ * position, none at guards and above the top); each CPU runs one task that knows it, and each
+ * of the CPU's kmap slots holds exactly what that task's stack says (its pteval below the top,
+ * none elsewhere), so no switched-out task's local PTE is live. */
+static int check_local(const struct hm_ctx *ctx, char *msg, size_t msg_len)
+{
+    const struct hm_layout *l = &ctx->layout;
+    uint32_t nrec = l->nr_cpus + l->nr_tasks - 1u, pos = 0;
+
+    for (uint32_t c = 0; c < l->nr_cpus; c++) /* first: the records below are found through it */
+        if (ctx->cpus[c].task >= l->nr_tasks)
+            return fail(13, "no such task running on cpu", c, msg, msg_len);
+    for (uint32_t r = 0; r < nrec; r++) {
+        const struct hm_task *t = &ctx->tasks[r];
+        int bad = hm_local_stack_bad(ctx, t, &pos);
+        if (bad == HM_LOCAL_BAD_IDX)
+            return fail(13, "kmap_ctrl.idx out of range in task", record_task(ctx, r), msg, msg_len);
+        if (bad)
+            return fail(13, "pteval disagrees with idx at position", pos, msg, msg_len);
+        if (t->cpu != HM_NO_CPU && (t->cpu >= l->nr_cpus || hm_task_of(ctx, ctx->cpus[t->cpu].task, t->cpu) != t))
+            return fail(13, "a switched-out task says it runs, task", record_task(ctx, r), msg, msg_len);
+    }
+    for (uint32_t c = 0; c < l->nr_cpus; c++) {
+        const struct hm_task *t = hm_task_of(ctx, ctx->cpus[c].task, c);
+        if (t->cpu != c)
+            return fail(13, "the running task does not say so on cpu", c, msg, msg_len);
+        for (uint32_t j = 0; ctx->last_pkmap && j < l->km_max_idx; j++) { /* no slots without highmem */
+            hm_pte_t want = (int32_t)j < t->idx ? t->pteval[j] : 0;
+            if (hm_pte_get(ctx, hm_core_atomic_slot(ctx, c, j)) != want)
+                return fail(13, want ? "a local slot's PTE is not its pteval, slot"
+                                     : "a local slot is mapped that the running task does not hold, slot",
+                            c * l->km_max_idx + j, msg, msg_len);
+        }
+    }
+    return 0;
 }
 
 int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
@@ -126,6 +169,8 @@ int hm_check_invariants(const struct hm_ctx *ctx_c, char *msg, size_t msg_len)
     for (i = 0; i < l->nr_cpus; i++)
         if (ctx->cpus[i].pagefault_disabled < 0)
             return fail(10, "negative pagefault depth on cpu", i, msg, msg_len);
+    if (l->km_max_idx && (i = check_local(ctx, msg, msg_len)) != 0)
+        return (int)i;
 
     if (msg && msg_len)
         msg[0] = '\0';

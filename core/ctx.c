@@ -17,11 +17,21 @@ size_t hm_ctx_align(void)
 
 /* Offsets of the variable-size arrays behind struct hm_ctx. */
 struct ctx_plan {
-    size_t slot_off, hint_off, pam_off, cpu_off, colour_off, total;
+    size_t slot_off, hint_off, pam_off, cpu_off, colour_off, task_off, total;
 };
 
 /* The per-colour cursors and waiter counts of a coloured layout follow the CPUs; an
  * uncoloured one uses the context's own colour0 and needs no more room. */
+static size_t colour_bytes(const struct hm_layout *l)
+{
+    return l->pkmap_colours > 1u ? (size_t)l->pkmap_colours * sizeof(struct hm_colour) : 0u;
+}
+
+/* 5.11: the task records, each CPU's idle task and tasks 1..nr_tasks-1 (none before 5.11). */
+static uint32_t nr_task_records(const struct hm_layout *l)
+{
+    return l->km_max_idx ? l->nr_cpus + l->nr_tasks - 1u : 0u;
+}
 static void plan(const struct hm_layout *l, struct ctx_plan *p)
 {
     p->slot_off = round_up(sizeof(struct hm_ctx));
@@ -29,9 +39,8 @@ static void plan(const struct hm_layout *l, struct ctx_plan *p)
     p->pam_off = round_up(p->hint_off + (size_t)l->last_pkmap * 2u * sizeof(uint32_t));
     p->cpu_off = round_up(p->pam_off + (size_t)l->last_pkmap * sizeof(struct hm_pam));
     p->colour_off = round_up(p->cpu_off + (size_t)l->nr_cpus * sizeof(struct hm_cpu_state));
-    p->total = p->colour_off;
-    if (l->pkmap_colours > 1u)
-        p->total = round_up(p->colour_off + (size_t)l->pkmap_colours * sizeof(struct hm_colour));
+    p->task_off = round_up(p->colour_off + colour_bytes(l));
+    p->total = round_up(p->task_off + (size_t)nr_task_records(l) * sizeof(struct hm_task));
 }
 
 size_t hm_ctx_size(const struct hm_config *cfg)
@@ -97,7 +106,13 @@ int hm_ctx_init(void *mem, size_t size, const struct hm_config *cfg, const struc
     for (uint32_t i = 0; i < l.last_pkmap; i++)
         ctx->slots[i] = (struct hm_slot){0};
     for (uint32_t i = 0; i < l.nr_cpus; i++)
-        ctx->cpus[i].pagefault_disabled = 0;
+        ctx->cpus[i] = (struct hm_cpu_state){0}; /* pagefault depth 0, running its idle task */
+    /* 5.11: every CPU runs its idle task; tasks 1.. have never run; every stack is empty */
+    ctx->tasks = nr_task_records(&l) ? (struct hm_task *)(void *)(base + p.task_off) : 0;
+    for (uint32_t i = 0; i < nr_task_records(&l); i++) {
+        ctx->tasks[i] = (struct hm_task){0};
+        ctx->tasks[i].cpu = ctx->tasks[i].home = i < l.nr_cpus ? i : HM_NO_CPU;
+    }
     hm_page_address_init(ctx);
     ctx->magic = HM_CTX_MAGIC;
     *out = ctx;

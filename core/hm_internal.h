@@ -57,6 +57,18 @@ struct hm_colour {
 
 struct hm_cpu_state {
     int32_t pagefault_disabled; /* kmap_atomic nesting (the pagefault-disable depth) */
+    uint32_t task;              /* 5.11: the task running here (0: this CPU's idle task) */
+};
+
+/* 5.11: one task's kmap_ctrl and where it runs. idx and cpu are changed only by the thread
+ * running as the task's CPU (atomic stores: the inspection calls may read them any time). */
+#define HM_NO_CPU UINT32_MAX
+struct hm_task {
+    int32_t idx;      /* kmap_ctrl.idx: stack positions in use (KM_INCR per mapping) */
+    uint32_t cpu;     /* the CPU running it, HM_NO_CPU while switched out */
+    uint32_t home;    /* the CPU it last ran on, where its stack's slots are (HM_NO_CPU: never
+                       * ran); a task holding mappings may run nowhere else */
+    hm_pte_t pteval[HM_KM_MAX_IDX_DEBUG]; /* kmap_ctrl.pteval: the PTE of each position */
 };
 
 struct hm_ctx {
@@ -87,6 +99,9 @@ struct hm_ctx {
     struct hm_list page_address_htable[HM_PA_HASH_SIZE];
 
     struct hm_cpu_state *cpus; /* [nr_cpus] */
+    /* 5.11 (layout.km_max_idx != 0): [nr_cpus + nr_tasks - 1], each CPU's idle task first
+     * (hm_task_of), then tasks 1.. ; NULL before 5.11 */
+    struct hm_task *tasks;
     /* Statistics: kmap_calls here counts the calls that are not hits (the slots count those);
      * the other fields are what hm_get_stats reports. Updated under kmap_lock with HM_ADD64 so
      * that hm_get_stats may read them at any time; the bug and machine_fail counts are not. */
@@ -154,6 +169,23 @@ static inline int hm_need_flush(const struct hm_ctx *ctx)
 static inline int hm_has_kmap_high_get(const struct hm_ctx *ctx)
 {
     return ctx->arch->needs_kmap_high_get && ctx->layout.kernel >= HM_KERNEL_2_6_30;
+}
+
+/* kmap_local's task record: task 0 is cpu's idle task, task t > 0 is shared by every CPU.
+ * Pre: a 5.11 context, cpu < nr_cpus, task < nr_tasks. */
+static inline struct hm_task *hm_task_of(const struct hm_ctx *ctx, uint32_t task, uint32_t cpu)
+{
+    return &ctx->tasks[task ? ctx->layout.nr_cpus + task - 1u : cpu];
+}
+/* KM_INCR: 2 under DEBUG_KMAP_LOCAL (debug_highmem), every even position a guard. */
+static inline int32_t hm_km_incr(const struct hm_ctx *ctx)
+{
+    return ctx->layout.km_max_idx == HM_KM_MAX_IDX_DEBUG ? 2 : 1;
+}
+/* Whether stack position pos is a DEBUG_KMAP_LOCAL guard (never mapped). */
+static inline int hm_local_guard(const struct hm_ctx *ctx, uint32_t pos)
+{
+    return hm_km_incr(ctx) == 2 && !(pos & 1u);
 }
 
 /* The validity check every public call makes first. */
@@ -240,6 +272,7 @@ static inline void hm_unlock(struct hm_ctx *ctx, unsigned id)
  *   fast.h, fast.c     HM_LOCKING_FAST's lock-free kmap hit and kunmap
  *   pkmap.c            kmap_high, kmap, kunmap_high and flush_all_zero_pkmaps
  *   inspect.c          read-only views of a context
+ *   local.c            kmap_local, kunmap_local, the context switch, 5.11's kmap_atomic
  *   kmap.c, check.c    the public kmap family; hm_check_invariants */
 
 /* bug.c. A BUG found while a lock is held is noted in a struct hm_bug_report by the code that
@@ -278,6 +311,34 @@ int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn);
 /* pkmap.c: wake the tasks on pkmap_map_wait (HM_EV_WAKEUP, then the machine's wake_all),
  * called without locks once a kunmap has counted the wake-up. */
 void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn);
+
+/* local.c: kmap_local on a 5.11 context (layout.km_max_idx set), behind kmap.c's argument
+ * checks (cpu < nr_cpus, task < nr_tasks, pfn < max_pfn, out pointers non-NULL, an address in
+ * the machine's space). No locks.
+ *   hm_local_map       __kmap_local_page_prot (map_any 0: a lowmem page is its address) or
+ *                      __kmap_local_pfn_prot (map_any 1) on cpu's running task
+ *   hm_local_unmap     kunmap_local_indexed
+ *   hm_local_switch    the context switch of hm_switch
+ *   hm_local_kmap_atomic, hm_local_kunmap_atomic
+ *                      5.11's kmap_atomic (pagefault_disable + hm_local_map) and kunmap_atomic
+ *                      (hm_local_unmap + pagefault_enable), type already checked and ignored
+ *   hm_local_to_page   kmap_to_page of an address in the kmap fixmap, from the stack of the task
+ *                      running on its CPU; HM_ERANGE without a report for any other address
+ *   hm_local_stack_bad whether a task's kmap_ctrl is malformed: 0, HM_LOCAL_BAD_IDX (idx outside
+ *                      0..KM_MAX_IDX-1 or off the KM_INCR step) or HM_LOCAL_BAD_PTEVAL (*pos: a
+ *                      none PTE at a mapped position, or a present one at a guard or at or
+ *                      above the top) */
+#define HM_LOCAL_BAD_IDX 1
+#define HM_LOCAL_BAD_PTEVAL 2
+int hm_local_map(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_pte_t prot, int map_any,
+                 hm_vaddr_t *vaddr);
+int hm_local_unmap(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+int hm_local_switch(struct hm_ctx *ctx, uint32_t cpu, uint32_t task);
+int hm_local_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_pte_t prot, int map_any,
+                         hm_vaddr_t *vaddr);
+int hm_local_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+int hm_local_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
+int hm_local_stack_bad(const struct hm_ctx *ctx, const struct hm_task *t, uint32_t *pos);
 
 
 #endif /* HM_INTERNAL_H */

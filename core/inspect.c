@@ -1,5 +1,6 @@
 /* inspect.c - read-only views of a context for tests, fuzzers and tools: slot counts, the scan
- * cursors and waiters (per pkmap colour), pagefault depths, pool and bucket sizes, statistics.
+ * cursors and waiters (per pkmap colour), pagefault depths, pool and bucket sizes, statistics,
+ * kmap_local's tasks.
  * SPDX-License-Identifier: MIT */
 #include "hm_internal.h"
 
@@ -128,4 +129,19 @@ void hm_get_stats(const struct hm_ctx *ctx, struct hm_stats *out)
     for (int b = 0; b < HM_BUG__COUNT; b++)
         out->bug_by_kind[b] = HM_LOAD(&ctx->bug_by_kind[b]);
     out->machine_fails = HM_LOAD(&ctx->machine_fails);
+}
+
+int hm_cpu_task(const struct hm_ctx *ctx, uint32_t cpu)
+{
+    if (!hm_ctx_ok(ctx) || !ctx->layout.km_max_idx || cpu >= ctx->layout.nr_cpus)
+        return -1;
+    return (int)HM_LOAD(&ctx->cpus[cpu].task);
+}
+
+int hm_task_local_idx(const struct hm_ctx *ctx, uint32_t task, uint32_t cpu)
+{
+    if (!hm_ctx_ok(ctx) || !ctx->layout.km_max_idx || task >= ctx->layout.nr_tasks ||
+        (task == 0 && cpu >= ctx->layout.nr_cpus))
+        return -1;
+    return HM_LOAD(&hm_task_of(ctx, task, cpu)->idx);
 }

@@ -105,6 +105,8 @@ int hm_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned
         return HM_EINVAL;
     if ((err = atomic_map_args(ctx, cpu, pfn, type, vaddr, "kmap_atomic")) != HM_OK)
         return err;
+    if (ctx->layout.km_max_idx) /* 5.11: the wrapper around kmap_local, type ignored */
+        return hm_local_kmap_atomic(ctx, cpu, pfn, prot, 0, vaddr);
     if (ctx->arch->kmap_atomic_prot)
         return ctx->arch->kmap_atomic_prot(ctx, cpu, pfn, type, prot, vaddr);
     /* !CONFIG_HIGHMEM: pagefault_disable(), then page_address(); prot is ignored */
@@ -125,6 +127,8 @@ int hm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned 
         return HM_EINVAL;
     if ((err = atomic_map_args(ctx, cpu, pfn, type, vaddr, "kmap_atomic_pfn")) != HM_OK)
         return err;
+    if (ctx->layout.km_max_idx) /* 5.11: __kmap_local_pfn_prot maps any pfn */
+        return hm_local_kmap_atomic(ctx, cpu, pfn, ctx->arch->kmap_prot, 1, vaddr);
     if (ctx->arch->kmap_atomic_pfn)
         return ctx->arch->kmap_atomic_pfn(ctx, cpu, pfn, type, vaddr);
     return hm_kmap_atomic(ctx, cpu, pfn, type, vaddr); /* kmap_atomic(pfn_to_page(pfn)) */
@@ -138,6 +142,8 @@ int hm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr, unsigne
     if ((err = atomic_args(ctx, cpu, type, "kunmap_atomic")) != HM_OK ||
         (err = vaddr_check(ctx, vaddr, "kunmap_atomic")) != HM_OK)
         return err;
+    if (ctx->layout.km_max_idx) /* 5.11: kunmap_local, then pagefault_enable */
+        return hm_local_kunmap_atomic(ctx, cpu, vaddr);
     if (ctx->arch->kunmap_atomic)
         return ctx->arch->kunmap_atomic(ctx, cpu, vaddr, type);
     return hm_core_pagefault_enable(ctx, cpu); /* !CONFIG_HIGHMEM: pagefault_enable() only */
@@ -184,11 +190,12 @@ int hm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 }
 
 /* kmap_to_page as later kernels have it (3.6 with the 2012 bound fix, spec §10.4), extended to
- * every region and offered in every generation: the direct map arithmetically, first; anything
- * in the page-table window (the pkmap slots [PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP)), the atomic
- * and local kmap slots, whose PTEs are the running tasks') by its PTE. PKMAP_ADDR(LAST_PKMAP)
- * is never read as a pkmap slot: on arm it is PAGE_OFFSET, a direct-map address; elsewhere
- * whatever the window holds there (none: NOT_MAPPED). */
+ * every region and offered in every generation: the direct map arithmetically, first; in 5.11 a
+ * kmap_local slot from the stack of the task running on its CPU (spec §10.4, 2022); anything
+ * else in the page-table window (the pkmap slots [PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP)), the
+ * atomic slots) by its PTE. PKMAP_ADDR(LAST_PKMAP) is never read as a pkmap slot: on arm it is
+ * PAGE_OFFSET, a direct-map address; elsewhere whatever the window holds there (none:
+ * NOT_MAPPED). */
 int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
 {
     const struct hm_layout *l;
@@ -202,6 +209,8 @@ int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
     l = &ctx->layout;
     if (direct_map_pfn(ctx, vaddr, pfn) == HM_OK)
         return HM_OK;
+    if (l->km_max_idx && (err = hm_local_to_page(ctx, vaddr, pfn)) != HM_ERANGE)
+        return err;
     if (l->pt_pages && vaddr >= l->pt_start &&
         ((uint64_t)vaddr - l->pt_start) >> l->page_shift < l->pt_pages) {
         hm_pte_t pte = hm_core_get_pte(ctx, hm_page_base(l, vaddr));
@@ -211,6 +220,50 @@ int hm_kmap_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
         return HM_OK;
     }
     return hm_core_bug(ctx, HM_BUG_BAD_ADDR, HM_ERANGE, "kmap_to_page", vaddr);
+}
+
+/* The checks of the kmap_local calls: a 5.11 context, then the cpu. */
+static int local_args(struct hm_ctx *ctx, uint32_t cpu, const char *function)
+{
+    if (!ctx->layout.km_max_idx)
+        return hm_core_bug(ctx, HM_BUG_UNAVAILABLE, HM_EINVAL, function, 0);
+    if (cpu >= ctx->layout.nr_cpus)
+        return bad_arg(ctx, function, cpu);
+    return HM_OK;
+}
+
+int hm_kmap_local_page(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = local_args(ctx, cpu, "kmap_local_page")) != HM_OK ||
+        (err = page_args(ctx, pfn, vaddr, "kmap_local_page")) != HM_OK)
+        return err;
+    return hm_local_map(ctx, cpu, pfn, ctx->arch->kmap_prot, 0, vaddr);
+}
+
+int hm_kunmap_local(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = local_args(ctx, cpu, "kunmap_local")) != HM_OK ||
+        (err = vaddr_check(ctx, vaddr, "kunmap_local")) != HM_OK)
+        return err;
+    return hm_local_unmap(ctx, cpu, vaddr);
+}
+
+int hm_switch(struct hm_ctx *ctx, uint32_t cpu, uint32_t task)
+{
+    int err;
+    if (!hm_ctx_ok(ctx))
+        return HM_EINVAL;
+    if ((err = local_args(ctx, cpu, "schedule")) != HM_OK)
+        return err;
+    if (task >= ctx->layout.nr_tasks)
+        return bad_arg(ctx, "schedule", task);
+    return hm_local_switch(ctx, cpu, task);
 }
 
 /* page_address() of a highmem page: the kernel's answer in both modes (a record pointing

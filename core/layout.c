@@ -37,6 +37,25 @@ static int layout_in_space(const struct hm_layout *l)
     return window_fits(l, l->pkmap_base, l->last_pkmap) && window_fits(l, l->pt_start, l->pt_pages);
 }
 
+/* 5.11: the kmap_local slots, KM_MAX_IDX for each of the config's NR_CPUS from the kmap window's
+ * base in its direction, lie in the page-table window (an arch whose layout op does not size its
+ * fixmap with hm_kmap_slots_per_cpu still has room for them, or the layout is refused). */
+static int kmap_local_fits(const struct hm_layout *l)
+{
+    uint64_t n = (uint64_t)l->km_max_idx * l->config_nr_cpus, lo, end;
+    if (!l->km_max_idx || !l->last_pkmap)
+        return 1;
+    if (l->kmap_atomic_dir < 0) {
+        if (((uint64_t)l->kmap_atomic_base >> l->page_shift) + 1u < n)
+            return 0;
+        lo = (uint64_t)l->kmap_atomic_base - ((n - 1u) << l->page_shift);
+    } else {
+        lo = l->kmap_atomic_base;
+    }
+    end = lo + (n << l->page_shift);
+    return lo >= l->pt_start && end <= (uint64_t)l->pt_start + ((uint64_t)l->pt_pages << l->page_shift);
+}
+
 int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
 {
     const struct hm_arch *arch;
@@ -89,7 +108,15 @@ int hm_layout_compute(const struct hm_config *cfg, struct hm_layout *out)
     }
     l.cache_kind = arch->cache_kind;
     l.cache_colours = arch->cache_colours;
-    if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l))
+    if (l.kernel >= HM_KERNEL_5_11) {
+        /* kmap_local: KM_MAX_IDX slots per CPU (the arch's layout op sizes its fixmap with
+         * hm_kmap_slots_per_cpu), and the tasks of hm_switch */
+        if (cfg->nr_tasks > HM_MAX_TASKS)
+            return HM_EINVAL;
+        l.km_max_idx = cfg->debug_highmem ? HM_KM_MAX_IDX_DEBUG : HM_KM_MAX_IDX;
+        l.nr_tasks = cfg->nr_tasks ? cfg->nr_tasks : nr_cpus + 2u;
+    }
+    if (arch->layout(cfg, &l) != HM_OK || !layout_in_space(&l) || !kmap_local_fits(&l))
         return HM_EINVAL;
     *out = l;
     return HM_OK;

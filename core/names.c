@@ -23,7 +23,9 @@ const char *hm_bug_name(int bug)
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
         "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
-        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "COLOUR_RANGE"};
+        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "COLOUR_RANGE", "LOCAL_OVERFLOW", "LOCAL_BUSY",
+        "LOCAL_NOT_TOP", "LOCAL_BAD_ADDR", "LOCAL_MIGRATE", "LOCAL_CORRUPT", "TASK_RUNNING",
+        "SWITCH_ATOMIC"};
     if (bug < 0 || bug >= HM_BUG__COUNT)
         return "UNKNOWN";
     return names[bug];
@@ -34,7 +36,7 @@ const char *hm_event_name(int kind)
     static const char *const names[] = {
         "none", "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
         "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
-        "machine_fail", "cache_flush_page", "stale_cache"};
+        "machine_fail", "cache_flush_page", "stale_cache", "local_save", "local_restore"};
     if (kind < 0 || (unsigned)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];

@@ -89,14 +89,18 @@ int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu)
 /* idx = type + KM_TYPE_NR * cpu, idx pages from the atomic window's base in its direction: x86
  * and sparc __fix_to_virt(FIX_KMAP_BEGIN + idx) (dir -1), ppc KMAP_FIX_BEGIN + idx * PAGE_SIZE
  * (dir +1). Where KM_TYPE_NR counts more than the real types, a __KM_FENCE_n stands before
- * every type and after the last (x86 CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1.
- * Pre: cpu < nr_cpus, type < nr_km_types, so the slot lies inside the page-table window (below
- * kmap_atomic_base by at most the fixmap's size: the subtraction never wraps). */
+ * every type and after the last (x86 CONFIG_DEBUG_HIGHMEM): type t is enum value 2t + 1. In
+ * 5.11 (km_max_idx set) type is a kmap_local stack position and the stride is KM_MAX_IDX
+ * (kmap_local_calc_idx), whatever KM_TYPE_NR the arch's layout op left.
+ * Pre: cpu < nr_cpus, type < nr_km_types (5.11: < km_max_idx), so the slot lies inside the
+ * page-table window (below kmap_atomic_base by at most the fixmap's size: the subtraction never
+ * wraps). */
 hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type)
 {
     const struct hm_layout *l = &ctx->layout;
-    uint32_t km = l->km_type_nr > l->nr_km_types ? 2u * type + 1u : type;
-    hm_vaddr_t offset = ((hm_vaddr_t)km + (hm_vaddr_t)l->km_type_nr * cpu) << l->page_shift;
+    uint32_t km = !l->km_max_idx && l->km_type_nr > l->nr_km_types ? 2u * type + 1u : type;
+    uint32_t stride = l->km_max_idx ? l->km_max_idx : l->km_type_nr;
+    hm_vaddr_t offset = ((hm_vaddr_t)km + (hm_vaddr_t)stride * cpu) << l->page_shift;
     return l->kmap_atomic_dir < 0 ? l->kmap_atomic_base - offset : l->kmap_atomic_base + offset;
 }
 

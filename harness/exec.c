@@ -135,6 +135,32 @@ static void exec_sim(struct harness_exec *x, const struct trace_cmd *c, struct h
     }
 }
 
+/* kmap_local CPU PFN, kunmap_local CPU VADDR, switch CPU TASK: a CPU or TASK wider than 32 bits
+ * names none (the library's own BAD_ARG), a PFN wider than hm_pfn_t is out of range, a VADDR is
+ * any 64-bit number (the library refuses one outside the machine's space). */
+static void exec_local(struct harness_exec *x, const struct trace_cmd *c, struct harness_result *r)
+{
+    struct hm_ctx *ctx = x->m->ctx;
+    const uint64_t *a = c->arg;
+
+    if (a[0] > UINT32_MAX || (c->op == KOP_SWITCH && a[1] > UINT32_MAX)) {
+        reject(r, HM_EINVAL, HM_BUG_BAD_ARG);
+        return;
+    }
+    if (c->op == KOP_KMAP_LOCAL) {
+        if (a[1] > UINT32_MAX) {
+            reject(r, HM_ERANGE, HM_BUG_PFN_RANGE);
+            return;
+        }
+        r->err = hm_kmap_local_page(ctx, (uint32_t)a[0], (hm_pfn_t)a[1], &r->vaddr);
+        r->has_vaddr = r->err == HM_OK;
+    } else if (c->op == KOP_KUNMAP_LOCAL) {
+        r->err = hm_kunmap_local(ctx, (uint32_t)a[0], a[1]);
+    } else {
+        r->err = hm_switch(ctx, (uint32_t)a[0], (uint32_t)a[1]);
+    }
+}
+
 void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harness_result *r)
 {
     struct hm_ctx *ctx = x->m->ctx;
@@ -172,6 +198,11 @@ void harness_exec(struct harness_exec *x, const struct trace_cmd *c, struct harn
         return;
     case KOP_FLUSH:
         break;
+    case KOP_KMAP_LOCAL:
+    case KOP_KUNMAP_LOCAL:
+    case KOP_SWITCH:
+        exec_local(x, c, r);
+        goto done;
     default: {
         reject(r, HM_EINVAL, HM_BUG_BAD_ARG);
         return;

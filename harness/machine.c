@@ -108,8 +108,7 @@ int harness_machine_open(struct harness_machine *m, const struct hm_config *cfg,
         snprintf(err, errlen, "cannot create the simulated machine (%s)", hm_strerror(rc));
         return -1;
     }
-    m->cache_on = m->hooks.cache == HARNESS_CACHE_ON ||
-                  (m->hooks.cache == HARNESS_CACHE_DEFAULT && harness_cache_default(m->cfg.arch));
+    m->cache_on = m->hooks.cache == HARNESS_CACHE_ON;
     if (m->cache_on && (rc = hm_sim_set_cache(m->sim, 1)) != HM_OK) {
         snprintf(err, errlen, "cannot model the data cache (%s)", hm_strerror(rc));
         return -1;
@@ -143,19 +142,6 @@ void harness_machine_close(struct harness_machine *m)
         hm_sim_free(m->sim);
     free(m->ev);
     memset(m, 0, sizeof *m);
-}
-
-int harness_cache_default(const struct hm_arch *arch)
-{
-    /* the backends of the 2.6.24 model, whose recorded outputs have no cache in them */
-    static const char *const recorded[] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
-    if (!arch || arch->cache_kind == HM_CACHE_PIPT ||
-        (arch->cache_kind == HM_CACHE_VIPT_ALIASING && arch->cache_colours <= 1u))
-        return 0;
-    for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++)
-        if (arch->name && strcmp(arch->name, recorded[i]) == 0)
-            return 0;
-    return 1;
 }
 
 int harness_fast_locking_built(void)

@@ -26,16 +26,12 @@ struct harness_hooks {
 
 /* Whether harness_machine_open turns the sim's cache model on (hm_sim_set_cache). */
 enum harness_cache {
-    HARNESS_CACHE_DEFAULT = 0, /* the arch's default (harness_cache_default) */
+    HARNESS_CACHE_DEFAULT = 0, /* off: the examples, corpora, workloads and the fuzz model have no
+                                * cache and no callers' flush_dcache_page (docs/arches.md) */
     HARNESS_CACHE_OFF = 1,
     HARNESS_CACHE_ON = 2
 };
 
-/* The cache model's default for an arch: on where its descriptor says the cache aliases (VIVT,
- * or VIPT with more than one colour), except on the 2.6.24 backends (sparc is the one of them
- * that aliases), whose traces, examples and fuzz corpora were recorded without a cache model
- * and stay byte-identical: there `--cache on` asks for it. 1 = on, 0 = off. */
-int harness_cache_default(const struct hm_arch *arch);
 
 /* One machine. Zero it before its first open; after that it may be opened again (the sim's
  * and the context's allocations are reused) until it is closed. */
@@ -48,7 +44,7 @@ struct harness_machine {
     void *ctx_mem;
     size_t ctx_cap;
     struct harness_hooks hooks;
-    int cache_on;          /* the sim's cache model is on (hooks.cache, harness_cache_default) */
+    int cache_on;          /* the sim's cache model is on (hooks.cache == HARNESS_CACHE_ON) */
     /* The capture of the current command (hooks.capture only; reset by harness_machine_begin). */
     struct hm_event *ev;   /* the library's events, in order (stale_tlb not included) */
     size_t nev, evcap;

@@ -35,6 +35,12 @@ int print_event(const struct hm_event *ev, char *dst, size_t dstlen)
     case HM_EV_CACHE_FLUSH_PAGE:
         snprintf(dst, dstlen, "cache_flush_page 0x%" PRIx64, ev->a);
         return 1;
+    case HM_EV_LOCAL_SAVE:
+        snprintf(dst, dstlen, "local_save %" PRIu64, ev->a);
+        return 1;
+    case HM_EV_LOCAL_RESTORE:
+        snprintf(dst, dstlen, "local_restore %" PRIu64, ev->a);
+        return 1;
     default:
         return 0;
     }
@@ -83,6 +89,13 @@ void print_cmd(struct kbuf *b, const struct trace_cmd *c)
         break;
     case KOP_INJECT:
         kbuf_printf(b, " %s", trace_inject_name((int)a[0]));
+        break;
+    case KOP_KMAP_LOCAL:
+    case KOP_SWITCH:
+        kbuf_printf(b, " %" PRIu64 " %" PRIu64, a[0], a[1]);
+        break;
+    case KOP_KUNMAP_LOCAL:
+        kbuf_printf(b, " %" PRIu64 " 0x%" PRIx64, a[0], a[1]);
         break;
     default:
         break;

@@ -37,6 +37,9 @@ static const struct op_desc ops[KOP__COUNT] = {
                     "inject none|drop-next-flush|drop-all-flushes|fail-next-map|fail-all-maps|"
                     "fail-next-clear|fail-all-clears"},
     [KOP_KMAP_HIGH_GET] = {"kmap_high_get", "N", "kmap_high_get PFN"},
+    [KOP_KMAP_LOCAL] = {"kmap_local", "NN", "kmap_local CPU PFN"},
+    [KOP_KUNMAP_LOCAL] = {"kunmap_local", "NN", "kunmap_local CPU VADDR"},
+    [KOP_SWITCH] = {"switch", "NN", "switch CPU TASK"},
 };
 
 static const char *const inject_names[KINJ__COUNT] = {
@@ -72,6 +75,9 @@ static const char *arg_label(int op, unsigned pos)
         [KOP_PAGE_ADDRESS] = {"PFN", NULL, NULL},
         [KOP_INJECT] = {"MODE", NULL, NULL},
         [KOP_KMAP_HIGH_GET] = {"PFN", NULL, NULL},
+        [KOP_KMAP_LOCAL] = {"CPU", "PFN", NULL},
+        [KOP_KUNMAP_LOCAL] = {"CPU", "VADDR", NULL},
+        [KOP_SWITCH] = {"CPU", "TASK", NULL},
     };
     if (op < 0 || op >= KOP__COUNT || pos >= 3 || !labels[op][pos])
         return "argument";

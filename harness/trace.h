@@ -23,6 +23,9 @@ enum trace_op {
     KOP_PAGE_ADDRESS,        /* page_address PFN (extension) */
     KOP_INJECT,              /* inject MODE (extension): arg[0] = enum trace_inject */
     KOP_KMAP_HIGH_GET,       /* kmap_high_get PFN (2.6.30 on an arch with it; else EINVAL) */
+    KOP_KMAP_LOCAL,          /* kmap_local CPU PFN (5.11) */
+    KOP_KUNMAP_LOCAL,        /* kunmap_local CPU VADDR (5.11) */
+    KOP_SWITCH,              /* switch CPU TASK (5.11) */
     KOP__COUNT
 };
 

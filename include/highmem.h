@@ -96,6 +96,17 @@ enum hm_bug {
     HM_BUG_KMAP_HIGH_GET_COUNT,/* kmap_high_get: the slot's count is below 1 before the
                                 * increment (EINVAL) */
     HM_BUG_COLOUR_RANGE,       /* a pkmap colour >= the layout's pkmap_colours (EINVAL) */
+    /* kmap_local (5.11, hm_kmap_local_page and its kin below; before 5.11 they are UNAVAILABLE) */
+    HM_BUG_LOCAL_OVERFLOW,     /* kmap_local_idx_push: the task's idx would reach KM_MAX_IDX (EINVAL) */
+    HM_BUG_LOCAL_BUSY,         /* __kmap_local_pfn_prot: the slot's PTE is not none (EBUSY) */
+    HM_BUG_LOCAL_NOT_TOP,      /* kunmap_local: a local address that is not the top of the
+                                * running task's stack, or an empty stack (EINVAL) */
+    HM_BUG_LOCAL_BAD_ADDR,     /* kunmap_local: an address below PAGE_OFFSET (EINVAL) */
+    HM_BUG_LOCAL_MIGRATE,      /* switch: a task with local mappings moved to another CPU (EINVAL) */
+    HM_BUG_LOCAL_CORRUPT,      /* switch: a task's kmap_ctrl is corrupted (EINVAL) */
+    HM_BUG_TASK_RUNNING,       /* switch: the task runs on another CPU (EINVAL) */
+    HM_BUG_SWITCH_ATOMIC,      /* switch: scheduling while atomic (kmap_atomic held, or in an
+                                * interrupt) (EINVAL) */
     HM_BUG__COUNT
 };
 
@@ -131,8 +142,12 @@ enum hm_event_kind {
                                  * pte_clear before it): a = vaddr, pte = the refused word (0 for
                                  * a clear); the PTE is as it was */
     HM_EV_CACHE_FLUSH_PAGE,     /* flush_cache_page: a = vaddr, cpu = the CPU (HM_CPU_ALL: all) */
-    HM_EV_STALE_CACHE           /* emitted by a machine (the sim's cache model): a load read a
+    HM_EV_STALE_CACHE,          /* emitted by a machine (the sim's cache model): a load read a
                                  * stale cached copy; a = vaddr, b = pfn of the line's frame, cpu */
+    HM_EV_LOCAL_SAVE,           /* a context switch clears the outgoing task's local mappings
+                                 * (__kmap_local_sched_out): a = task, cpu = the CPU */
+    HM_EV_LOCAL_RESTORE         /* a context switch re-installs the incoming task's local
+                                 * mappings (__kmap_local_sched_in): a = task, cpu = the CPU */
 };
 #define HM_CPU_ALL 0xffffffffu
 
@@ -295,6 +310,9 @@ struct hm_config {
     int need_flush;          /* 2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed */
     int locking;             /* enum hm_locking (0: HM_LOCKING_FAST) */
     int kernel;              /* enum hm_kernel (0: HM_KERNEL_2_6_24) */
+    uint32_t nr_tasks;       /* 5.11: tasks numbered 0..nr_tasks-1 for hm_switch, task 0 being
+                              * each CPU's idle task; 0 = nr_cpus + 2, at most HM_MAX_TASKS.
+                              * Ignored before 5.11 */
 };
 
 /* The machine's layout, computed from a config. Addresses are those of the modelled kernel. */
@@ -331,6 +349,10 @@ struct hm_layout {
                                  * last_pkmap), 1 when uncoloured; 0 without highmem */
     uint32_t cache_kind;        /* the arch's enum hm_cache_kind (highmem_arch.h) */
     uint32_t cache_colours;     /* its colour count; 0 or 1: no aliasing */
+    uint32_t km_max_idx;        /* KM_MAX_IDX of kmap_local (5.11: 16, 33 with debug_highmem,
+                                 * which stands for DEBUG_KMAP_LOCAL), 0 before 5.11. When set it
+                                 * is also km_type_nr: the fixmap holds KM_MAX_IDX slots per CPU */
+    uint32_t nr_tasks;          /* 5.11: the config's nr_tasks resolved; 0 before 5.11 */
 };
 
 /* Compute the layout of a config. Pre: cfg and out non-NULL, cfg->arch a backend.
@@ -534,12 +556,91 @@ int hm_pkmap_colour(const struct hm_ctx *ctx, hm_pfn_t pfn);
 int hm_pkmap_cursor(struct hm_ctx *ctx, uint32_t colour, uint32_t *nr);
 int hm_pkmap_waiters(struct hm_ctx *ctx, uint32_t colour, uint32_t *waiters);
 
-/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10), per colour
- * on a coloured layout (every cursor in range and of its colour; a slot in use maps a page of
- * the slot's colour).
+/* Check the invariants of spec §8 that the core can see (I1, I2, I3, I5, I6, I10, and I13 in
+ * 5.11), per colour on a coloured layout (every cursor in range and of its colour; a slot in use
+ * maps a page of the slot's colour).
  * Returns 0 when they hold, else a non-zero code naming the first broken one (1 = I1 ...),
  * with a short description written to msg (msg may be NULL). */
 int hm_check_invariants(const struct hm_ctx *ctx, char *msg, size_t msg_len);
+
+/* ---------------------------------------------------------------------------------------
+ * kmap_local (5.11, mm/highmem.c of Thomas Gleixner's rework): a stack of short-lived
+ * mappings per task (the kernel's task_struct.kmap_ctrl), saved and restored at a context
+ * switch. Contexts of an earlier generation have none of these calls: each returns HM_EINVAL
+ * (UNAVAILABLE) and changes nothing.
+ *
+ * Tasks. A 5.11 context has tasks 0..nr_tasks-1 (hm_config.nr_tasks; layout.nr_tasks). Task 0 is
+ * the idle task, one per CPU as in the kernel (every idle task has pid 0): `switch cpu 0` runs
+ * that CPU's own idle task, which never runs elsewhere. Every CPU starts running its idle task;
+ * tasks 1.. start switched out, never run, with empty stacks. The calls below act on the task
+ * running on cpu (the kernel's `current` there).
+ *
+ * The stack. KM_MAX_IDX = 16 positions per task, 33 with debug_highmem (DEBUG_KMAP_LOCAL, which
+ * the kernel first keyed on DEBUG_HIGHMEM), where every even position is an unused guard (a push
+ * moves idx by KM_INCR = 2). A push is refused once idx would reach KM_MAX_IDX: 15 mappings at
+ * once, 16 with debug. Position p of the task running on cpu maps at slot p + KM_MAX_IDX * cpu
+ * of the kmap fixmap (the atomic window of the layout: kmap_atomic_base, in kmap_atomic_dir).
+ * An interrupt's kmap_local uses the interrupted task's stack above its mappings.
+ *
+ * Migration. A task holding local mappings is pinned to its CPU (migrate_disable): hm_switch
+ * refuses to run it on another (LOCAL_MIGRATE).
+ *
+ * No locks: the stack belongs to the task and the slots to the CPU; as for the kmap_atomic
+ * family, the caller runs as that CPU. The arch's hooks around the PTE writes (struct hm_arch
+ * kmap_local_*) make its flushes: x86 flushes the unmapped page from this CPU's TLB, ppc flushes
+ * it after a map and after an unmap, sparc flushes the whole cache before and the whole TLB after
+ * either. A machine that refuses a PTE write gets HM_EMACHINE with everything as it was (the
+ * refused write's own events excepted). hm_kmap_atomic and its kin on a 5.11 context are the
+ * kernel's wrappers: pagefault_disable + kmap_local (the km_type is checked and ignored: the
+ * stack depth picks the slot), kunmap_atomic the reverse; hm_kmap_to_page also finds a local
+ * address in the stack of the task running on the address's CPU.
+ * ------------------------------------------------------------------------------------- */
+#define HM_KM_MAX_IDX 16u       /* KM_MAX_IDX */
+#define HM_KM_MAX_IDX_DEBUG 33u /* KM_MAX_IDX with DEBUG_KMAP_LOCAL */
+#define HM_MAX_TASKS 256u       /* the most tasks a context models */
+
+/* kmap_local_page by the task running on cpu. A lowmem page returns its direct-map address and
+ * pushes nothing. A highmem page is pushed onto the task's stack: its PTE is written at the slot
+ * of the new top (no slot may be in use there), the arch's post-map hook runs and the PTE is
+ * recorded in the task's stack. Post: *vaddr maps pfn until the matching hm_kunmap_local.
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: NULL vaddr, cpu >= nr_cpus; LOCAL_OVERFLOW),
+ * HM_ERANGE (PFN_RANGE), HM_EBUSY (LOCAL_BUSY: the slot's PTE is not none), HM_EMACHINE (the
+ * machine refused the PTE: nothing pushed). On every error nothing changed. */
+int hm_kmap_local_page(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+
+/* kunmap_local by the task running on cpu. An address in the kmap fixmap must be the slot of
+ * the top of the task's stack (strict LIFO): the arch's pre-unmap hook, the PTE cleared, the
+ * post-unmap hook, then the pop. Any other address: a pkmap address where the arch has
+ * kmap_high_get goes to kunmap_high (kmap_high_unmap_local), another address at or above
+ * PAGE_OFFSET (a lowmem page's) is left alone.
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: cpu; LOCAL_NOT_TOP: a local address not at the
+ * top, or an empty stack; LOCAL_BAD_ADDR: below PAGE_OFFSET; kunmap_high's own),
+ * HM_ERANGE (BAD_ADDR: at or above 2^va_bits), HM_EMACHINE (the clear was refused: nothing
+ * changed, the mapping is still there). On every error nothing changed. */
+int hm_kunmap_local(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+
+/* A context switch on cpu to task (task 0: cpu's idle task): the outgoing task's local
+ * mappings are cleared (HM_EV_LOCAL_SAVE, then for each non-guard position the pre-unmap
+ * hook, pte_clear, the post-unmap hook; their PTEs stay in its stack), then the incoming
+ * task's are re-installed at this CPU's slots (HM_EV_LOCAL_RESTORE, then set_pte and the
+ * post-map hook each). A task with no mappings makes no event. Switching to the task already
+ * running on cpu does nothing.
+ * Errors: HM_EINVAL (UNAVAILABLE; BAD_ARG: cpu, task >= nr_tasks; SWITCH_ATOMIC: cpu's
+ * pagefault depth is raised by a kmap_atomic, or in interrupt context; TASK_RUNNING: task runs
+ * on another CPU; LOCAL_MIGRATE: task holds local mappings made on another CPU; LOCAL_CORRUPT:
+ * the outgoing or incoming task's stack is corrupted: idx out of range or off the KM_INCR
+ * step, a none PTE at a mapped position or a present one at a guard), HM_EMACHINE (a PTE write
+ * was refused: what the switch had done is undone, the outgoing task runs on). On every error
+ * nothing changed (a refused write's events excepted; if the machine also refuses a write of
+ * the undo, the mappings it could not restore are missing and hm_check_invariants says I13). */
+int hm_switch(struct hm_ctx *ctx, uint32_t cpu, uint32_t task);
+
+/* The task running on cpu (0: its idle task); -1 for a bad cpu or a context before 5.11. */
+int hm_cpu_task(const struct hm_ctx *ctx, uint32_t cpu);
+/* A task's kmap_ctrl.idx: its stack depth in positions (KM_INCR per mapping: 2 with debug);
+ * cpu names which idle task when task is 0 and is ignored otherwise. -1 for a bad task or cpu
+ * or a context before 5.11. */
+int hm_task_local_idx(const struct hm_ctx *ctx, uint32_t task, uint32_t cpu);
 
 HM_API_END
 

@@ -13,8 +13,10 @@ extern "C" {
 HM_API_BEGIN /* exported: see highmem.h */
 
 /* 2: hm_core_set_pte and hm_core_pte_clear return HM_EMACHINE when the machine refuses the
- * write, and a front undoes what it began (highmem.h, struct hm_machine). */
-#define HM_ARCH_ABI_VERSION 2
+ * write, and a front undoes what it began (highmem.h, struct hm_machine).
+ * 3: struct hm_arch gained needs_kmap_high_get, pkmap_colours, cache_kind, cache_colours and
+ * the kmap_local hooks (all appended; zero keeps the 2.6.24 behaviour). */
+#define HM_ARCH_ABI_VERSION 3
 
 /* A backend: a constant descriptor plus an ops table. A NULL hook means the core's default
  * (the pointer form of the kernel's "#ifndef hook" fallbacks). */
@@ -78,6 +80,24 @@ struct hm_arch {
      * descriptor says PIPT, the x86 case. docs/arches.md gives each arch's values and sources. */
     uint32_t cache_kind;
     uint32_t cache_colours;
+
+    /* kmap_local (5.11): the arch_kmap_local_* hooks around a local slot's PTE write, on the
+     * CPU whose slot vaddr is. pre_map runs before a kmap_local's set_pte, post_map after it
+     * and after each re-install at a switch; pre_unmap and post_unmap around each clear
+     * (kunmap_local, a switch's sched-out). NULL does nothing, as the kernel's defaults. A
+     * hook with a TLB flush of one page flushes only this CPU's TLB (local_flush_tlb_page):
+     * hm_core_flush_tlb_page fits the signature. Where a cache flush of the one page belongs
+     * (a VIVT cache), pre_unmap is the place. */
+    void (*kmap_local_pre_map)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_post_map)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_pre_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    void (*kmap_local_post_unmap)(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
+    /* arch_kmap_local_high_get (5.11): NULL, or what kmap_local_page tries first for a highmem
+     * page (ARM with a VIVT cache: kmap_high_get, hm_core_kmap_high_get): HM_OK with *vaddr the
+     * page's pinned pkmap address, or 0 when it has none (kmap_local then maps it); an error is
+     * returned as is. kunmap_local hands a pkmap address to kunmap_high where the context has
+     * kmap_high_get. */
+    int (*kmap_local_high_get)(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
 };
 
 /* How a CPU's data cache is indexed and tagged (hm_arch.cache_kind, hm_layout.cache_kind). */
@@ -89,6 +109,14 @@ enum hm_cache_kind {
     HM_CACHE_VIVT = 2            /* virtually indexed and tagged: every mapping of a page is its
                                   * own line, and a line outlives a PTE change until flushed */
 };
+
+/* The kmap slots per CPU of the fixmap a layout op sizes: KM_MAX_IDX in 5.11 (the core sets
+ * l->km_max_idx before it calls the op), else the arch's own KM_TYPE_NR. A layout op writes
+ * l->km_type_nr = hm_kmap_slots_per_cpu(l, its KM_TYPE_NR) and sizes its window from that. */
+static inline uint32_t hm_kmap_slots_per_cpu(const struct hm_layout *l, uint32_t km_type_nr)
+{
+    return l->km_max_idx ? l->km_max_idx : km_type_nr;
+}
 
 /* enum km_type of 2.6.24 as x86, sparc and the generic header have it, in enum order: a layout
  * op points km_types at hm_km_types_common, or an arch with more types lists them after these
@@ -146,7 +174,8 @@ int hm_core_pagefault_enable(struct hm_ctx *ctx, uint32_t cpu);
 int hm_core_pagefault_depth(const struct hm_ctx *ctx, uint32_t cpu);
 
 /* The address of cpu's kmap_atomic slot for a km_type index, from the layout: kmap_atomic_base,
- * kmap_atomic_dir, KM_TYPE_NR (with the debug fences where the arch has them). */
+ * kmap_atomic_dir, KM_TYPE_NR (with the debug fences where the arch has them). In 5.11 the index
+ * is a kmap_local stack position below KM_MAX_IDX (no fences: the stack has its guards). */
 hm_vaddr_t hm_core_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type);
 
 /* The lowmem shortcut every kmap_atomic front takes: pagefault_disable(), then

@@ -348,3 +348,100 @@ Test(check, i3_slot_maps_a_page_of_another_colour)
     t->sim_machine.set_pte(t->sim_machine.m, tl_pkaddr(t, 2), hm_mk_kmap_pte(t->ctx, P(t, 3)));
     expect(t, 3, "I3: slot maps a page of another colour at slot 2");
 }
+
+/* I13 (5.11): x86 with 2 CPUs; cpu 0 runs task 1, which holds P(0) at stack position 0. */
+static struct tl *setup_local(int debug)
+{
+    struct hm_config c = tl_cfg("x86", NSLOTS, 2);
+    struct tl *t;
+    hm_vaddr_t v;
+    c.kernel = HM_KERNEL_5_11;
+    c.debug_highmem = debug;
+    t = tl_open(&c);
+    cr_assert(eq(int, hm_switch(t->ctx, 0, 1), HM_OK));
+    cr_assert(eq(int, hm_kmap_local_page(t->ctx, 0, P(t, 0), &v), HM_OK));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+    return t;
+}
+
+/* The slot of stack position pos on cpu. */
+static hm_vaddr_t local_slot_of(struct tl *t, uint32_t cpu, uint32_t pos)
+{
+    return hm_core_atomic_slot(t->ctx, cpu, pos);
+}
+
+Test(check, i13_idx_out_of_range)
+{
+    struct tl *t = setup_local(0);
+    hm_task_of(t->ctx, 1, 0)->idx = 16;
+    expect(t, 13, "I13: kmap_ctrl.idx out of range in task 1");
+    hm_task_of(t->ctx, 1, 0)->idx = -1;
+    expect(t, 13, "I13: kmap_ctrl.idx out of range in task 1");
+    hm_task_of(t->ctx, 1, 0)->idx = 1;
+    hm_task_of(t->ctx, 0, 1)->idx = 20; /* cpu 1's idle task */
+    expect(t, 13, "I13: kmap_ctrl.idx out of range in task 0");
+}
+
+Test(check, i13_idx_off_the_debug_step)
+{
+    struct tl *t = setup_local(1);
+    hm_task_of(t->ctx, 1, 0)->idx = 3; /* KM_INCR is 2 */
+    expect(t, 13, "I13: kmap_ctrl.idx out of range in task 1");
+}
+
+Test(check, i13_pteval_disagrees_with_idx)
+{
+    struct tl *t = setup_local(0);
+    struct hm_task *k = hm_task_of(t->ctx, 1, 0);
+    hm_pte_t saved = k->pteval[0];
+    k->pteval[0] = 0; /* a mapped position without its PTE */
+    expect(t, 13, "I13: pteval disagrees with idx at position 0");
+    k->pteval[0] = saved;
+    k->pteval[5] = saved; /* a PTE above the top */
+    expect(t, 13, "I13: pteval disagrees with idx at position 5");
+}
+
+Test(check, i13_guard_with_a_pteval)
+{
+    struct tl *t = setup_local(1);
+    struct hm_task *k = hm_task_of(t->ctx, 1, 0);
+    k->pteval[0] = k->pteval[1]; /* position 0 is a guard under debug */
+    expect(t, 13, "I13: pteval disagrees with idx at position 0");
+}
+
+Test(check, i13_task_and_cpu_disagree)
+{
+    struct tl *t = setup_local(0);
+    hm_task_of(t->ctx, 2, 0)->cpu = 0; /* switched out, but says it runs on cpu 0 */
+    expect(t, 13, "I13: a switched-out task says it runs, task 2");
+    hm_task_of(t->ctx, 2, 0)->cpu = HM_NO_CPU;
+    hm_task_of(t->ctx, 1, 0)->cpu = HM_NO_CPU;
+    expect(t, 13, "I13: the running task does not say so on cpu 0");
+    hm_task_of(t->ctx, 1, 0)->cpu = 0;
+    t->ctx->cpus[1].task = 4; /* nr_tasks is 4 */
+    expect(t, 13, "I13: no such task running on cpu 1");
+}
+
+Test(check, i13_slot_pte_is_not_the_pteval)
+{
+    struct tl *t = setup_local(0);
+    hm_vaddr_t v = local_slot_of(t, 0, 0);
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, v, hm_mk_kmap_pte(t->ctx, P(t, 3))), 0));
+    expect(t, 13, "I13: a local slot's PTE is not its pteval, slot 0");
+}
+
+/* A switched-out task's PTE left live (a sched-out that did not clear it), and a PTE in a slot
+ * of cpu 1, whose idle task holds nothing. */
+Test(check, i13_foreign_local_pte_live)
+{
+    struct tl *t = setup_local(0);
+    hm_vaddr_t v = local_slot_of(t, 0, 0);
+    hm_pte_t pte = hm_sim_pte(t->sim, v);
+    cr_assert(eq(int, hm_switch(t->ctx, 0, 2), HM_OK));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, v, pte), 0));
+    expect(t, 13, "I13: a local slot is mapped that the running task does not hold, slot 0");
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, v, 0), 0));
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, local_slot_of(t, 1, 3), pte), 0));
+    expect(t, 13, "I13: a local slot is mapped that the running task does not hold, slot 19");
+}

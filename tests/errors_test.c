@@ -687,8 +687,10 @@ Test(names, bug_names_every_value)
         "NONE", "PFN_RANGE", "BAD_ARG", "KUNMAP_UNMAPPED", "KUNMAP_ZERO", "KMAP_COUNT",
         "POOL_EMPTY", "SET_ADDR_LOWMEM", "FLUSH_PTE_NONE", "IN_INTERRUPT", "ATOMIC_BUSY",
         "ATOMIC_UNBALANCED", "ATOMIC_BAD_ADDR", "VIRT_TO_FIX", "BAD_ADDR", "NOT_MAPPED",
-        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "COLOUR_RANGE"};
-    cr_assert(eq(int, HM_BUG__COUNT, 19));
+        "UNAVAILABLE", "KMAP_HIGH_GET_COUNT", "COLOUR_RANGE", "LOCAL_OVERFLOW", "LOCAL_BUSY",
+        "LOCAL_NOT_TOP", "LOCAL_BAD_ADDR", "LOCAL_MIGRATE", "LOCAL_CORRUPT", "TASK_RUNNING",
+        "SWITCH_ATOMIC"};
+    cr_assert(eq(int, HM_BUG__COUNT, 27));
     for (int b = 0; b < HM_BUG__COUNT; b++)
         cr_expect(eq(str, (char *)hm_bug_name(b), (char *)want[b]), "bug %d", b);
     int bad[] = {-1, HM_BUG__COUNT, 1000, -2147483647 - 1};
@@ -705,17 +707,17 @@ Test(names, event_names_every_value)
     static const char *const want[] = {
         NULL, "pte_set", "pte_clear", "tlb_flush_range", "tlb_flush_page", "tlb_flush_all",
         "cache_flush_all", "flush_all_zero_pkmaps", "flush_done", "sleep", "wakeup", "stale_tlb", "bug",
-        "machine_fail", "cache_flush_page", "stale_cache"};
+        "machine_fail", "cache_flush_page", "stale_cache", "local_save", "local_restore"};
     cr_assert(eq(int, HM_EV_BUG, 12)); /* the new kinds are appended: no value moved */
     cr_assert(eq(int, HM_EV_MACHINE_FAIL, 13));
-    cr_assert(eq(int, HM_EV_STALE_CACHE, 15));
-    for (int k = HM_EV_PTE_SET; k <= HM_EV_STALE_CACHE; k++)
+    cr_assert(eq(int, HM_EV_LOCAL_RESTORE, 17));
+    for (int k = HM_EV_PTE_SET; k <= HM_EV_LOCAL_RESTORE; k++)
         cr_expect(eq(str, (char *)hm_event_name(k), (char *)want[k]), "event %d", k);
-    int bad[] = {0, -1, HM_EV_STALE_CACHE + 1, 1000};
+    int bad[] = {0, -1, HM_EV_LOCAL_RESTORE + 1, 1000};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *n = hm_event_name(bad[i]);
         cr_assert(not(eq(ptr, (void *)n, NULL)), "event %d", bad[i]);
-        for (int k = HM_EV_PTE_SET; k <= HM_EV_STALE_CACHE; k++)
+        for (int k = HM_EV_PTE_SET; k <= HM_EV_LOCAL_RESTORE; k++)
             cr_expect(not(eq(str, (char *)n, (char *)want[k])), "event %d named like %d", bad[i], k);
     }
 }

@@ -187,9 +187,9 @@ Test(gaps, event_names_at_the_edges)
     cr_assert(eq(str, (char *)hm_event_name(HM_EV_PTE_SET), "pte_set"));
     cr_assert(eq(str, (char *)hm_event_name(HM_EV_BUG), "bug"));
     cr_assert(eq(str, (char *)hm_event_name(HM_EV_MACHINE_FAIL), "machine_fail"));
-    cr_assert(eq(str, (char *)hm_event_name(HM_EV_STALE_CACHE), "stale_cache"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_LOCAL_RESTORE), "local_restore"));
     cr_assert(eq(str, (char *)hm_event_name(-1), "unknown"));
-    cr_assert(eq(str, (char *)hm_event_name(HM_EV_STALE_CACHE + 1), "unknown"));
+    cr_assert(eq(str, (char *)hm_event_name(HM_EV_LOCAL_RESTORE + 1), "unknown"));
 }
 
 /* kunmap_atomic masks the address to its page: an address inside the slot unmaps it. */

@@ -550,4 +550,22 @@ for a in $(printf '%s\n' $arches | grep -vx xtensa); do
   fi
 done
 
+
+# ---- 5.11: kmap_local's layout keys ----------------------------------------------------------
+# layout --json names KM_MAX_IDX and the tasks only from 5.11 (16 and nr_cpus + 2; 33 with
+# --debug-highmem, the guard slots), and the text says where the local slots are.
+rc=0
+"$KMAPSIM" layout --json --kernel 5.11 --cpus 2 >"$tmp/l511.json" 2>/dev/null || rc=$?
+"$KMAPSIM" layout --json --kernel 5.11 --debug-highmem >"$tmp/l511d.json" 2>/dev/null || rc=$?
+"$KMAPSIM" layout --json --kernel 2.6.30 >"$tmp/l2630.json" 2>/dev/null || rc=$?
+"$KMAPSIM" layout --kernel 5.11 >"$tmp/l511.txt" 2>/dev/null || rc=$?
+python3 -c '
+import json, sys
+a, d, o = (json.load(open(f)) for f in sys.argv[1:4])
+assert (a["km_max_idx"], a["nr_tasks"]) == (16, 4), a
+assert (d["km_max_idx"], d["nr_tasks"]) == (33, 3), d
+assert "km_max_idx" not in o and "nr_tasks" not in o, o
+' "$tmp/l511.json" "$tmp/l511d.json" "$tmp/l2630.json" 2>"$tmp/py.err" && [ "$rc" -eq 0 ] &&
+  grep -q "^kmap_local: slot idx = stack position + KM_MAX_IDX 16\*cpu" "$tmp/l511.txt"
+judge $? "layout --kernel 5.11: km_max_idx and nr_tasks, the kmap_local line" "layout 5.11 (exit $rc): $(tail -n 1 "$tmp/py.err")"
 finish

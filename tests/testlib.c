@@ -384,6 +384,12 @@ void tl_snap_take(const struct tl *t, struct tl_snap *s)
     for (uint32_t i = 0; i < np; i++)
         s->ptes[i] = hm_sim_pte(t->sim, t->layout.pt_start + i * TL_PAGE);
     s->nev = t->nev;
+    for (uint32_t c = 0; c < HM_MAX_CPUS; c++) {
+        s->cpu_task[c] = hm_cpu_task(t->ctx, c);
+        s->idle_idx[c] = hm_task_local_idx(t->ctx, 0, c);
+    }
+    for (uint32_t k = 0; k < HM_MAX_TASKS; k++)
+        s->task_idx[k] = hm_task_local_idx(t->ctx, k, 0);
 }
 
 int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t len)
@@ -410,6 +416,17 @@ int tl_snap_diff(const struct tl *t, const struct tl_snap *s, char *msg, size_t 
     for (uint32_t c = 0; c < HM_MAX_CPUS; c++)
         if (hm_pagefault_depth(t->ctx, c) != s->depths[c]) {
             snprintf(msg, len, "cpu %u pagefault depth %d -> %d", c, s->depths[c], hm_pagefault_depth(t->ctx, c));
+            return 1;
+        }
+    for (uint32_t c = 0; c < HM_MAX_CPUS; c++)
+        if (hm_cpu_task(t->ctx, c) != s->cpu_task[c] || hm_task_local_idx(t->ctx, 0, c) != s->idle_idx[c]) {
+            snprintf(msg, len, "cpu %u: running task or its idle task's idx changed", c);
+            return 1;
+        }
+    for (uint32_t k = 0; k < HM_MAX_TASKS; k++)
+        if (hm_task_local_idx(t->ctx, k, 0) != s->task_idx[k]) {
+            snprintf(msg, len, "task %u kmap_ctrl.idx %d -> %d", k, s->task_idx[k],
+                     hm_task_local_idx(t->ctx, k, 0));
             return 1;
         }
     for (uint32_t i = 0; i < n; i++)

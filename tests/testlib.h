@@ -105,6 +105,10 @@ struct tl_snap {
     int32_t *counts; /* [last_pkmap] */
     hm_pte_t *ptes;  /* [layout.pt_pages] */
     size_t nev;      /* events recorded when taken */
+    /* 5.11 (-1 elsewhere): the task each CPU runs, each CPU's idle task's idx, each task's idx */
+    int cpu_task[HM_MAX_CPUS];
+    int idle_idx[HM_MAX_CPUS];
+    int task_idx[HM_MAX_TASKS];
 };
 void tl_snap_take(const struct tl *t, struct tl_snap *s);
 /* 0 when the state equals the snapshot and no hardware event happened since; else non-zero

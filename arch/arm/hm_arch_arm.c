@@ -40,7 +40,8 @@ static int arm_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (l->last_pkmap > ARM_PTRS_PER_PTE) /* one PTE page: the window would reach PAGE_OFFSET */
         return HM_EINVAL;
     l->km_types = arm_km_types;
-    l->nr_km_types = l->km_type_nr = sizeof arm_km_types / sizeof arm_km_types[0];
+    l->nr_km_types = sizeof arm_km_types / sizeof arm_km_types[0];
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, l->nr_km_types); /* 5.11: KM_MAX_IDX */
     if (l->km_type_nr * nr_cpus_config > fix_pages) /* KM_TYPE_NR * NR_CPUS must fit the fixmap */
         return HM_EINVAL;
     l->config_nr_cpus = nr_cpus_config;
@@ -67,10 +68,10 @@ static hm_pte_t arm_mk_pte(hm_pfn_t pfn, hm_pte_t prot)
     return (hm_pte_t)(((uint32_t)pfn << 12) | (uint32_t)(prot & 0xfffu));
 }
 
-/* Whether the context's descriptor is the VIVT one (a layout names its descriptor's name). */
+/* cache_is_vivt(): the descriptor's data cache kind. */
 static int arm_is_vivt(const struct hm_ctx *ctx)
 {
-    return hm_ctx_layout(ctx)->arch == hm_arch_arm.name;
+    return hm_ctx_layout(ctx)->cache_kind == HM_CACHE_VIVT;
 }
 
 /* Whether kmap_atomic tries kmap_high_get first: where the kernel has it; on a VIPT cache not
@@ -129,7 +130,7 @@ static int arm_kmap_atomic_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, u
 
 /* kunmap_atomic: a fixmap address (or above) is the dedicated slot: with DEBUG_HIGHMEM it must
  * be this (cpu, type)'s, and is cleared and flushed from this CPU's TLB; without, the PTE stays
- * (the dcache flush of the page is not modelled). A pkmap address came from kmap_high_get: the
+ * (on a VIVT cache the page's dcache is flushed first). A pkmap address came from kmap_high_get: the
  * page its PTE maps is handed to kunmap_high. Anything else is a lowmem page's. A BUG or a
  * refused clear changes nothing: pagefaults stay disabled. */
 static int arm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr, unsigned type)
@@ -142,6 +143,8 @@ static int arm_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t kvaddr
     if (hm_core_pagefault_depth(ctx, cpu) <= 0)
         return hm_core_pagefault_enable(ctx, cpu); /* reports ATOMIC_UNBALANCED */
     if (kvaddr >= l->fixaddr_start) {
+        if (arm_is_vivt(ctx))
+            hm_core_flush_cache_page(ctx, cpu, v); /* __cpuc_flush_dcache_area of the page */
         if (hm_core_debug_highmem(ctx)) {
             if (v != slot)
                 return hm_core_bug(ctx, HM_BUG_ATOMIC_BAD_ADDR, HM_EINVAL, "kunmap_atomic", kvaddr);
@@ -188,13 +191,23 @@ static int arm_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     /* kunmap (NULL): BUG if in_interrupt() unless kmap_high_get exists; then kunmap_high */  \
     .kmap_atomic_prot = arm_kmap_atomic_prot, .kunmap_atomic = arm_kunmap_atomic,             \
     .kmap_atomic_pfn = arm_kmap_atomic_pfn, .kmap_atomic_to_page = arm_kmap_atomic_to_page,   \
-    .needs_kmap_high_get = 1
+    .needs_kmap_high_get = 1,                                                                 \
+    /* 5.11 asm/highmem.h: local_flush_tlb_kernel_page after a local map and after an unmap */ \
+    .kmap_local_post_map = hm_core_flush_tlb_page, .kmap_local_post_unmap = hm_core_flush_tlb_page
 
 /* VIVT cache (ARMv5, e.g. Feroceon): flush_cache_kmaps() is flush_cache_all(). */
 const struct hm_arch hm_arch_arm = {
     ARM_COMMON_FIELDS,
     .name = "arm",
     .flush_cache_kmaps = hm_core_flush_cache_all,
+    /* 5.11: arch_kmap_local_high_get is kmap_high_get on a VIVT cache, and the page's dcache is
+     * flushed before its local mapping is cleared (arch_kmap_local_pre_unmap) */
+    .kmap_local_high_get = hm_core_kmap_high_get,
+    .kmap_local_pre_unmap = hm_core_flush_cache_page,
+    /* Feroceon-class VIVT write-back data cache, modelled as a 16 KiB direct-mapped cache: four
+     * page-sized colours (docs/arches.md, Data caches) */
+    .cache_kind = HM_CACHE_VIVT,
+    .cache_colours = 4,
 };
 
 /* VIPT non-aliasing cache (ARMv6/v7): flush_cache_kmaps() does nothing (tagged physically, an
@@ -202,4 +215,7 @@ const struct hm_arch hm_arch_arm = {
 const struct hm_arch hm_arch_arm_vipt = {
     ARM_COMMON_FIELDS,
     .name = "arm-vipt",
+    /* non-aliasing VIPT (highmem is refused on an aliasing VIPT cache): no alias, as PIPT */
+    .cache_kind = HM_CACHE_PIPT,
+    .cache_colours = 1,
 };

@@ -33,7 +33,8 @@ static int ppc_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (((uint64_t)l->last_pkmap << l->page_shift) > PPC_KMAP_FIX_OFFSET)
         return HM_EINVAL; /* the pkmap window would run into the atomic window */
     l->km_types = ppc_km_types;
-    l->nr_km_types = l->km_type_nr = sizeof ppc_km_types / sizeof ppc_km_types[0]; /* no fences on ppc */
+    l->nr_km_types = sizeof ppc_km_types / sizeof ppc_km_types[0];
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, l->nr_km_types); /* no fences on ppc */
     l->config_nr_cpus = nr_cpus_config;
     l->pkmap_base = PPC_HIGHMEM_START;
     /* no fixmap in this era: kmap_atomic has its own window at KMAP_FIX_BEGIN, growing upward */
@@ -147,4 +148,7 @@ const struct hm_arch hm_arch_ppc = {
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
     .cache_kind = HM_CACHE_PIPT, /* classic ppc32 L1: no aliases (docs/arches.md) */
     .cache_colours = 1,
+    /* 5.11 asm/highmem.h: local_flush_tlb_page(NULL, vaddr) after a map and after an unmap */
+    .kmap_local_post_map = hm_core_flush_tlb_page,
+    .kmap_local_post_unmap = hm_core_flush_tlb_page,
 };

@@ -36,7 +36,8 @@ static int sparc_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (l->max_pfn > (1u << 24)) /* 36-bit physical addresses */
         return HM_EINVAL;
     l->km_types = hm_km_types_common;
-    l->nr_km_types = l->km_type_nr = HM_NR_KM_TYPES_COMMON; /* no fences on sparc */
+    l->nr_km_types = HM_NR_KM_TYPES_COMMON;
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, HM_NR_KM_TYPES_COMMON); /* no fences on sparc */
     l->config_nr_cpus = nr_cpus_config;
     /* PKMAP_BASE = PMD_ALIGN(SRMMU_NOCACHE_VADDR + (SRMMU_MAX_NOCACHE_PAGES << PAGE_SHIFT)) */
     l->pkmap_base = (nocache_end + SPARC_PKMAP_ALIGN - 1u) & ~(SPARC_PKMAP_ALIGN - 1u);
@@ -145,6 +146,23 @@ static int sparc_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pf
     return HM_OK;
 }
 
+/* kmap_local's hooks (asm/highmem.h once fixed for the generic kmap_local: the 5.11 release had
+ * flush_cache_all() as both post hooks and no TLB flush; docs/generations.md): the whole cache
+ * before a map or an unmap, the whole TLB after it. */
+static void sparc_local_flush_cache(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    (void)cpu;
+    (void)vaddr;
+    hm_core_flush_cache_all(ctx);
+}
+
+static void sparc_local_flush_tlb(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
+{
+    (void)cpu;
+    (void)vaddr;
+    hm_core_flush_tlb_all(ctx);
+}
+
 const struct hm_arch hm_arch_sparc = {
     .abi_version = HM_ARCH_ABI_VERSION,
     .name = "sparc",
@@ -173,4 +191,8 @@ const struct hm_arch hm_arch_sparc = {
      * 64 KiB direct-mapped on the Cypress 604/605 = 16 page colours (docs/arches.md) */
     .cache_kind = HM_CACHE_VIVT,
     .cache_colours = 16,
+    .kmap_local_pre_map = sparc_local_flush_cache,
+    .kmap_local_post_map = sparc_local_flush_tlb,
+    .kmap_local_pre_unmap = sparc_local_flush_cache,
+    .kmap_local_post_unmap = sparc_local_flush_tlb,
 };

@@ -44,7 +44,8 @@ static int layout_common(const struct hm_config *cfg, struct hm_layout *l, uint3
     l->km_types = hm_km_types_common;
     l->nr_km_types = HM_NR_KM_TYPES_COMMON;
     /* CONFIG_DEBUG_HIGHMEM puts a __KM_FENCE_n before every type: KM_TYPE_NR becomes 27 */
-    l->km_type_nr = cfg->debug_highmem ? 2u * HM_NR_KM_TYPES_COMMON + 1u : HM_NR_KM_TYPES_COMMON;
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, cfg->debug_highmem ? 2u * HM_NR_KM_TYPES_COMMON + 1u
+                                                                : HM_NR_KM_TYPES_COMMON);
     l->config_nr_cpus = nr_cpus_config;
 
     l->fix_kmap_begin = X86_FIX_KMAP_BEGIN;
@@ -191,6 +192,10 @@ static int x86_kmap_atomic_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_
     .kmap_atomic_pfn = x86_kmap_atomic_pfn,                                                   \
     .kmap_atomic_to_page = x86_kmap_atomic_to_page
 
+/* 5.11 arch/x86/include/asm/highmem.h: after a map only the paravirt lazy-MMU flush (nothing
+ * here); after an unmap flush_tlb_one_kernel(vaddr), this CPU's TLB entry of the page. */
+#define X86_KMAP_LOCAL_OPS .kmap_local_post_unmap = hm_core_flush_tlb_page
+
 /* What both configurations share: the 3G/1G split with 896 MiB of lowmem (MAXMEM with a
  * 128 MiB vmalloc reserve), mem_map[] placed 16 MiB into lowmem, sizeof(struct page) of 2.6.24
  * i386, 4 KiB pages. */
@@ -216,6 +221,7 @@ const struct hm_arch hm_arch_x86 = {
     /* flush_cache_kmaps (NULL): empty on x86 */
     .cache_kind = HM_CACHE_PIPT, /* physically tagged, coherent: no aliases (docs/arches.md) */
     .cache_colours = 1,
+    X86_KMAP_LOCAL_OPS,
 };
 
 /* CONFIG_X86_PAE: 512 slots (PTRS_PER_PTE with 8-byte entries), 2 MiB PMD, NX in kmap_prot,
@@ -236,4 +242,5 @@ const struct hm_arch hm_arch_x86_pae = {
     /* flush_cache_kmaps (NULL): empty on x86 */
     .cache_kind = HM_CACHE_PIPT, /* physically tagged, coherent: no aliases (docs/arches.md) */
     .cache_colours = 1,
+    X86_KMAP_LOCAL_OPS,
 };

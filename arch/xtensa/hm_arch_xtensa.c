@@ -35,7 +35,8 @@ static int xtensa_layout(const struct hm_config *cfg, struct hm_layout *l)
     if (l->max_pfn > (1u << 20)) /* a 20-bit PPN: 4 GiB of physical memory */
         return HM_EINVAL;
     l->km_types = hm_km_types_common;
-    l->nr_km_types = l->km_type_nr = HM_NR_KM_TYPES_COMMON;
+    l->nr_km_types = HM_NR_KM_TYPES_COMMON;
+    l->km_type_nr = hm_kmap_slots_per_cpu(l, HM_NR_KM_TYPES_COMMON); /* 5.11: KM_MAX_IDX */
     l->config_nr_cpus = nr_cpus_config;
     l->fix_kmap_begin = 0;
     l->nr_fixmap = l->km_type_nr * nr_cpus_config * l->pkmap_colours;
@@ -157,4 +158,11 @@ const struct hm_arch hm_arch_xtensa = {
     .kmap_atomic_to_page = xtensa_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
     .pkmap_colours = XTENSA_DCACHE_N_COLORS,
+    /* the D-cache is virtually indexed, physically tagged and aliases (an 8 KiB way over 4 KiB
+     * pages): its colours are the pkmap's */
+    /* 5.11 asm/highmem.h: local_flush_tlb_kernel_range of the page after a local unmap (the
+     * colour-aware kmap_local slot of arch_kmap_local_map_idx is not modelled) */
+    .kmap_local_post_unmap = hm_core_flush_tlb_page,
+    .cache_kind = HM_CACHE_VIPT_ALIASING,
+    .cache_colours = XTENSA_DCACHE_N_COLORS,
 };

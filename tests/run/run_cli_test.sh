@@ -132,6 +132,12 @@ expect_rc 2 "--threads 0" run --threads 0
 expect_rc 2 "bounce with more threads than CPUs" run bounce --threads 3 --cpus 2
 expect_rc 2 "pipe with one thread" run pipe --threads 1
 expect_rc 2 "trace without a file" run trace
+expect_rc 2 "local-switch before 5.11" run local-switch
+expect_rc 2 "local-switch with more threads than CPUs" run local-switch --kernel 5.11 --threads 3 --cpus 2
+expect_rc 2 "local-switch on the host machine" run local-switch --kernel 5.11 --machine host
+for a in x86 x86-pae ppc sparc generic arm arm-vipt xtensa; do
+  expect_rc 0 "local-switch on $a" run local-switch --kernel 5.11 --arch "$a" --ops 4000
+done
 expect_rc 2 "working set too large" run --working-set 99999999
 expect_rc 2 "a trace file for another workload" run random "$tmp/t.trace"
 expect_rc 2 "bad --zipf" run --zipf abc

@@ -27,7 +27,7 @@ static struct criterion_test_params all_cases(int with_trace)
     int w, a;
     for (w = 0; w < KW__COUNT; w++)
         for (a = 0; a < RT_NARCH; a++)
-            if (w != KW_TRACE || with_trace)
+            if ((w != KW_TRACE || with_trace))
                 cases[k++] = (struct wa_case){w, a};
     return cr_make_param_array(struct wa_case, cases, k);
 }
@@ -234,6 +234,32 @@ ParameterizedTest(struct wa_case *c, run, consistent, .timeout = 120)
         } else {
             cr_assert_eq(h->flushes, 0);
         }
+        break;
+    case KW_LOCAL_SWITCH:
+        /* kmap_local only: no persistent kmap, and the arch's hooks around every local PTE
+         * write (a push or a switch's re-install sets, a pop or a switch's save clears): x86
+         * and xtensa a local page flush after each clear, ppc and arm after each write, sparc the
+         * whole TLB after each write; nothing at all without highmem (every page is lowmem). */
+        cr_assert_eq(h->kmap_calls + r.kmap_atomics + r.kmaps, 0);
+        cr_assert_gt(r.bytes_checked, 5 * ops / 2, "a push or a pop checks a page");
+        if (!strcmp(r.arch, "x86") || !strcmp(r.arch, "x86-pae")) {
+            cr_assert_gt(r.sim.pte_clears, 0);
+            cr_assert_eq(r.sim.tlb_flush_pages, r.sim.pte_clears);
+        } else if (!strcmp(r.arch, "ppc")) {
+            cr_assert_eq(r.sim.tlb_flush_pages, r.sim.pte_sets + r.sim.pte_clears);
+        } else if (!strcmp(r.arch, "sparc")) {
+            cr_assert_eq(r.sim.tlb_flush_alls, r.sim.pte_sets + r.sim.pte_clears);
+            cr_assert_geq(r.sim.cache_flushes, r.sim.pte_clears);
+        } else if (!strncmp(r.arch, "arm", 3)) {
+            cr_assert_gt(r.sim.pte_clears, 0); /* a local page flush after each write */
+            cr_assert_eq(r.sim.tlb_flush_pages, r.sim.pte_sets + r.sim.pte_clears);
+        } else if (!strcmp(r.arch, "xtensa")) {
+            cr_assert_gt(r.sim.pte_clears, 0); /* a local page flush after each clear */
+            cr_assert_eq(r.sim.tlb_flush_pages, r.sim.pte_clears);
+        } else {
+            cr_assert_eq(r.sim.pte_sets + r.sim.pte_clears + r.sim.tlb_flush_pages, 0);
+        }
+        cr_assert_eq(r.sim.pte_sets, r.sim.pte_clears, "every stack emptied at the end");
         break;
     default:
         cr_assert_fail("workload %d", c->workload);

@@ -61,6 +61,14 @@ static void check_bounce(const struct run_case *rc, const struct kmapsim_run_res
     CHECK(r->kmap_atomics == r->ops, "%" PRIu64, r->kmap_atomics);
 }
 
+/* local-switch: one thread per CPU, each switching its own tasks; kmap_local only. */
+static void check_local_switch(const struct run_case *rc, const struct kmapsim_run_result *r)
+{
+    CHECK(r->threads == rc->c.cpus, "%" PRIu32, r->threads);
+    CHECK(r->hm.kmap_calls == 0 && r->kmap_atomics == 0, "%" PRIu64, r->hm.kmap_calls);
+    CHECK(r->bytes_checked > 0, "%" PRIu64, r->bytes_checked);
+}
+
 /* Runs the case and makes the checks every run must pass: it ran, its statistics agree with the
  * events and the invariants hold (rt_consistent), no wrong byte or failed call; then the
  * workload's own. */
@@ -93,6 +101,8 @@ static const struct run_case per_arch[] = {
     {.c = {.workload = KW_PIPE, .threads = 2, .ops = 8000, .seed = 9}, .check = check_pipe},
     {.c = {.workload = KW_PIPE, .threads = 4, .ops = 8000, .seed = 9}, .check = check_pipe},
     {.c = {.workload = KW_BOUNCE, .cpus = 3, .ops = 8000, .seed = 2}, .check = check_bounce},
+    {.c = {.workload = KW_LOCAL_SWITCH, .cpus = 3, .ops = 8000, .seed = 4},
+     .check = check_local_switch},
 };
 #define RUNS_PER_ARCH (sizeof per_arch / sizeof per_arch[0])
 
@@ -104,7 +114,8 @@ static void name_case(struct run_case *rc)
     else if (rc->c.workload == KW_PIPE)
         snprintf(rc->name, sizeof rc->name, "pipe %s threads=%" PRIu32, rc->c.arch, rc->c.threads);
     else
-        snprintf(rc->name, sizeof rc->name, "bounce %s cpus=%" PRIu32, rc->c.arch, rc->c.cpus);
+        snprintf(rc->name, sizeof rc->name, "%s %s cpus=%" PRIu32, kmapsim_workload_name(rc->c.workload),
+                 rc->c.arch, rc->c.cpus);
 }
 
 /* RUN_THREADS_TEST_ONLY="name[,name...]" runs just those cases (debugging). */

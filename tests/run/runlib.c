@@ -28,6 +28,7 @@ int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_ru
     opts.last_pkmap = c->pkmap_entries;
     opts.need_flush = c->need_flush;
     opts.debug_highmem = c->debug_highmem;
+    opts.kernel = c->kernel ? c->kernel : c->workload == KW_LOCAL_SWITCH ? HM_KERNEL_5_11 : 0;
     kmapsim_config_for(&opts, arch, cfg);
     if (kmapsim_config_check(cfg, &l, err, errlen) != 0)
         return -1;

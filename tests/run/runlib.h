@@ -23,6 +23,7 @@ struct rt_case {
     const struct trace_list *trace;
     int watchdog_set;     /* 1: watchdog_s as given (0 = off); 0: a 120 s watchdog */
     uint32_t watchdog_s;
+    int kernel;           /* enum hm_kernel; 0: 2.6.24, or 5.11 for local-switch */
 };
 
 /* The machine config and the resolved options of a case, ready for kmapsim_run_one. Returns

@@ -77,6 +77,10 @@ static void layout_json(struct kbuf *b, const struct hm_config *cfg, const struc
     kbuf_printf(b, ",\"need_flush\":%s", need_flush_in_effect(cfg) ? "true" : "false");
     kbuf_add(b, ",\"kernel\":", 10);
     kbuf_json_str(b, hm_kernel_name((int)l->kernel));
+    if (l->km_max_idx) { /* 5.11: kmap_local's KM_MAX_IDX and the tasks of `switch` */
+        key_u(b, "km_max_idx", l->km_max_idx);
+        key_u(b, "nr_tasks", l->nr_tasks);
+    }
     kbuf_add(b, "}\n", 2);
 }
 
@@ -99,11 +103,17 @@ static void row(struct kbuf *b, const struct region *r)
         kbuf_printf(b, "(%4" PRIu64 " kB)\n", size >> 10);
 }
 
-/* Number of kmap_atomic slots the arch reserves: KM_TYPE_NR per configured CPU, times the
- * pkmap colours where each slot has one per colour (xtensa). */
+/* Slots per CPU of the kmap window: KM_TYPE_NR, or KM_MAX_IDX in 5.11. */
+static uint32_t slots_per_cpu(const struct hm_layout *l)
+{
+    return l->km_max_idx ? l->km_max_idx : l->km_type_nr;
+}
+
+/* Number of kmap_atomic (5.11: kmap_local) slots the arch reserves: per configured CPU, times
+ * the pkmap colours where each slot has one per colour (xtensa). */
 static uint64_t atomic_slots(const struct hm_layout *l)
 {
-    return (uint64_t)l->km_type_nr * l->config_nr_cpus * (l->pkmap_colours > 1u ? l->pkmap_colours : 1u);
+    return (uint64_t)slots_per_cpu(l) * l->config_nr_cpus * (l->pkmap_colours > 1u ? l->pkmap_colours : 1u);
 }
 
 /* The kmap_atomic window [lo, hi): slot idx 0 at kmap_atomic_base, the others above it (ppc,
@@ -195,7 +205,15 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
     kbuf_printf(b, "virtual kernel memory layout:\n");
     for (i = 0; i < n; i++)
         row(b, &r[i]);
-    if (atomic_window(l, &lo, &hi))
+    if (atomic_window(l, &lo, &hi) && l->km_max_idx)
+        kbuf_printf(b,
+                    "kmap_local: slot idx = stack position + KM_MAX_IDX %" PRIu32 "*cpu at 0x%08" PRIx64
+                    " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32
+                    "; kmap_atomic maps there too; tasks 0..%" PRIu32 " (0: each CPU's idle task)\n",
+                    l->km_max_idx, l->kmap_atomic_base, l->kmap_atomic_dir > 0 ? '+' : '-',
+                    l->page_size, l->kmap_atomic_dir > 0 ? "upward" : "downward",
+                    atomic_slots(l), l->config_nr_cpus, l->nr_tasks - 1u);
+    else if (atomic_window(l, &lo, &hi))
         kbuf_printf(b,
                     "kmap_atomic: slot idx = type + %" PRIu32 "*cpu at 0x%08" PRIx64
                     " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32 "\n",

@@ -21,7 +21,7 @@ static const char *const workload_names[KW__COUNT] = {
     [KW_PAGECACHE_READ] = "pagecache-read", [KW_PAGECACHE_HOT] = "pagecache-hot",
     [KW_BOUNCE] = "bounce",                 [KW_PIPE] = "pipe",
     [KW_HOLD_MANY] = "hold-many",           [KW_RANDOM] = "random",
-    [KW_TRACE] = "trace",
+    [KW_TRACE] = "trace",                   [KW_LOCAL_SWITCH] = "local-switch",
 };
 
 const char *kmapsim_workload_name(int w)
@@ -49,6 +49,7 @@ static uint32_t default_threads(int w, uint32_t cpus)
 {
     switch (w) {
     case KW_BOUNCE:
+    case KW_LOCAL_SWITCH:
         return cpus ? cpus : 1;
     case KW_PIPE:
         return 2;
@@ -63,6 +64,7 @@ uint32_t kmapsim_run_default_cpus(int workload, uint32_t threads)
 {
     switch (workload) {
     case KW_BOUNCE:
+    case KW_LOCAL_SWITCH:
     case KW_PIPE:
     case KW_HOLD_MANY:
         if (threads)
@@ -124,7 +126,12 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
         snprintf(err, errlen, "the trace workload is single-threaded (got --threads %" PRIu32 ")", T);
         return -1;
     }
-    if (o->machine == KMAPSIM_MACHINE_HOST && (w == KW_TRACE || w == KW_BOUNCE)) {
+    if (w == KW_LOCAL_SWITCH && l.kernel < HM_KERNEL_5_11) {
+        snprintf(err, errlen, "local-switch needs kmap_local: --kernel 5.11");
+        return -1;
+    }
+    if (o->machine == KMAPSIM_MACHINE_HOST &&
+        (w == KW_TRACE || w == KW_BOUNCE || w == KW_LOCAL_SWITCH)) {
         snprintf(err, errlen, "--machine host runs pagecache-read, pagecache-hot, random, pipe "
                  "and hold-many, not %s", kmapsim_workload_name(w));
         return -1;
@@ -133,11 +140,11 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
         snprintf(err, errlen, "the trace workload needs a trace file");
         return -1;
     }
-    if (w == KW_BOUNCE && T > l.nr_cpus) {
+    if ((w == KW_BOUNCE || w == KW_LOCAL_SWITCH) && T > l.nr_cpus) {
         snprintf(err, errlen,
-                 "bounce: --threads %" PRIu32 " is more than --cpus %" PRIu32
+                 "%s: --threads %" PRIu32 " is more than --cpus %" PRIu32
                  " (each thread is one CPU with its own kmap_atomic slots)",
-                 T, l.nr_cpus);
+                 kmapsim_workload_name(w), T, l.nr_cpus);
         return -1;
     }
     if (w == KW_PIPE) {
@@ -171,6 +178,7 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
             out->working_set = 2 * window;
             break;
         case KW_BOUNCE:
+        case KW_LOCAL_SWITCH:
             out->working_set = 1024;
             break;
         default:
@@ -451,10 +459,16 @@ static int run_open_host(struct run *R, const struct hm_config *cfg, char *err, 
 
 /* Open the machine (every event comes to on_event) and take the window's geometry from its
  * layout. Returns 0 or -1 with err. */
-static int run_open(struct run *R, const struct hm_config *cfg, char *err, size_t errlen)
+static int run_open(struct run *R, const struct hm_config *cfg_in, char *err, size_t errlen)
 {
     struct harness_hooks hooks;
+    struct hm_config c = *cfg_in;
+    const struct hm_config *cfg = &c;
+    uint32_t cpus = c.nr_cpus ? c.nr_cpus : 1;
 
+    /* local-switch: each CPU's idle task and RUN_LOCAL_TASKS tasks of its own */
+    if (R->o.workload == KW_LOCAL_SWITCH && c.nr_tasks < 1u + RUN_LOCAL_TASKS * cpus)
+        c.nr_tasks = 1u + RUN_LOCAL_TASKS * cpus;
     memset(&hooks, 0, sizeof hooks);
     hooks.on_event = on_event;
     hooks.event_cookie = R;

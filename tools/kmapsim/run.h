@@ -27,6 +27,7 @@ enum kmapsim_workload {
     KW_HOLD_MANY,          /* threads holding many kmaps at once: the window fills, kmaps sleep */
     KW_RANDOM,             /* uniform random pages; one access in four writes the page */
     KW_TRACE,              /* a kmap trace (the replay language) as the workload */
+    KW_LOCAL_SWITCH,       /* 5.11: kmap_local stacks of two tasks per CPU across context switches */
     KW__COUNT
 };
 

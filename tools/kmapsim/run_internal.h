@@ -114,6 +114,11 @@ static inline uint32_t slot_of(const struct run *R, hm_vaddr_t v)
     return (uint32_t)((v - R->win_lo) >> R->pshift);
 }
 
+/* local-switch: the tasks of each CPU besides its idle task (CPU c runs tasks
+ * 1 + RUN_LOCAL_TASKS * c, ...), and the most mappings a task holds at once (below KM_MAX_IDX). */
+#define RUN_LOCAL_TASKS 2u
+#define RUN_LOCAL_DEPTH 8u
+
 /* run.c */
 int64_t run_now_ns(void);
 /* hold-many: the number of pages thread t of threads holds at once (see run.c). */

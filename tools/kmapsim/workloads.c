@@ -1,12 +1,13 @@
 /* workloads.c - what `kmapsim run`'s worker threads do: the page operations the workloads
  * share (kmap/kunmap with the run's bookkeeping, checked copies through the MMU) and the
- * seven workloads. SPDX-License-Identifier: MIT */
+ * eight workloads. SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 #include "run_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "harness/exec.h"
@@ -450,6 +451,115 @@ static void wl_hold_many(struct worker *w)
     free(ok);
 }
 
+/* local-switch (5.11): the thread is one CPU running its idle task and RUN_LOCAL_TASKS tasks of
+ * its own; each operation switches to another of them, or has the running task push a page of
+ * the thread's set with kmap_local (checking it, writing one in four), or pop its top (checking
+ * it first). A task switched back in checks every page it holds through its re-installed
+ * mappings: a sched-out or sched-in that left a stale translation reads a wrong byte. At the
+ * end every task pops everything and the CPU runs its idle task again. */
+struct local_map {
+    uint64_t idx; /* the page's index in the set */
+    hm_vaddr_t v;
+};
+struct local_task {
+    uint32_t n;
+    struct local_map m[RUN_LOCAL_DEPTH];
+};
+
+static uint32_t local_task_no(const struct worker *w, uint32_t k)
+{
+    return k ? 1u + RUN_LOCAL_TASKS * w->cpu + (k - 1u) : 0u; /* 0: this CPU's idle task */
+}
+
+static void local_check(struct worker *w, const struct local_map *m)
+{
+    check_page(w, m->v, w->R->base + (hm_pfn_t)m->idx, w->R->ver[m->idx]);
+}
+
+static int local_switch(struct worker *w, struct local_task *tasks, uint32_t *cur, uint32_t next)
+{
+    int rc = hm_switch(w->R->m.ctx, w->cpu, local_task_no(w, next));
+    if (rc != HM_OK) {
+        CALL_FAILED(w, "switch of cpu %" PRIu32 " to task %" PRIu32 " failed: %s", w->cpu,
+                    local_task_no(w, next), hm_strerror(rc));
+        return rc;
+    }
+    *cur = next;
+    for (uint32_t j = 0; j < tasks[next].n; j++)
+        local_check(w, &tasks[next].m[j]);
+    return HM_OK;
+}
+
+static void local_pop(struct worker *w, struct local_task *t)
+{
+    const struct local_map *top = &t->m[t->n - 1u];
+    int rc;
+    local_check(w, top);
+    rc = hm_kunmap_local(w->R->m.ctx, w->cpu, top->v);
+    if (rc != HM_OK) {
+        CALL_FAILED(w, "kunmap_local of 0x%08" PRIx64 " on cpu %" PRIu32 " failed: %s", top->v,
+                    w->cpu, hm_strerror(rc));
+        return;
+    }
+    t->n--;
+}
+
+static void local_push(struct worker *w, struct local_task *t)
+{
+    struct run *R = w->R;
+    uint64_t idx = thread_index(R, w->id, rng_below(&w->rng, thread_pages(R, w->id)));
+    hm_pfn_t pfn = R->base + (hm_pfn_t)idx;
+    hm_vaddr_t v;
+    int rc = hm_kmap_local_page(R->m.ctx, w->cpu, pfn, &v);
+    if (rc != HM_OK) {
+        CALL_FAILED(w, "kmap_local of pfn %" PRIu32 " on cpu %" PRIu32 " failed: %s", pfn, w->cpu,
+                    hm_strerror(rc));
+        return;
+    }
+    if (R->ver[idx] == 0) {
+        R->ver[idx] = 1;
+        fill_page(w, v, pfn, 1);
+    }
+    check_page(w, v, pfn, R->ver[idx]);
+    if (rng_below(&w->rng, 4) == 0) {
+        R->ver[idx]++;
+        fill_page(w, v, pfn, R->ver[idx]);
+    }
+    t->m[t->n].idx = idx;
+    t->m[t->n].v = v;
+    t->n++;
+}
+
+static void wl_local_switch(struct worker *w)
+{
+    struct local_task tasks[RUN_LOCAL_TASKS + 1u];
+    uint32_t cur = 0, k;
+    uint64_t i;
+
+    memset(tasks, 0, sizeof tasks);
+    for (i = 0; i < w->nops; i++) {
+        uint64_t pick = rng_below(&w->rng, 8);
+        struct local_task *t = &tasks[cur];
+        if (pick < 2)
+            (void)local_switch(w, tasks, &cur,
+                               (cur + 1u + (uint32_t)rng_below(&w->rng, RUN_LOCAL_TASKS)) %
+                                   (RUN_LOCAL_TASKS + 1u));
+        else if (pick < 5 && t->n < RUN_LOCAL_DEPTH)
+            local_push(w, t);
+        else if (t->n > 0)
+            local_pop(w, t);
+        op_done(w->R);
+    }
+    for (k = 0; k <= RUN_LOCAL_TASKS; k++) {
+        uint32_t n;
+        if (local_switch(w, tasks, &cur, k) != HM_OK)
+            return;
+        for (n = tasks[k].n; n > 0 && tasks[k].n == n; n--)
+            local_pop(w, &tasks[k]);
+    }
+    (void)local_switch(w, tasks, &cur, 0);
+}
+
 /* One trace command through the harness interpreter (the replay semantics: kmap never
  * sleeps), with the run's bookkeeping around it: the slot a kmap returned is held, the slot a
  * kunmap releases is looked up before the call. Returns HM_OK or the command's error. */
@@ -543,6 +653,9 @@ void *run_worker_main(void *arg)
         break;
     case KW_TRACE:
         wl_trace(w);
+        break;
+    case KW_LOCAL_SWITCH:
+        wl_local_switch(w);
         break;
     default:
         break;
