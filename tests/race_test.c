@@ -289,6 +289,34 @@ static void hit_after_the_flush_claims(const void *arg)
     close_machine();
 }
 
+/* The kmap of page(20) whose wrap flush has the actor kunmap victim (count 2 -> 1) from inside
+ * it: the kmap must take victim's slot, want_slot. Fast mode: the kunmap returns inside the flush
+ * and the kmap's re-check finds the slot without sleeping; kernel mode: the kunmap waits for
+ * kmap_lock, the kmap sleeps once and is woken once. Returns the kmap's address. */
+static hm_vaddr_t kmap_with_kunmap_inside_the_flush(int locking, hm_pfn_t victim, uint32_t want_slot)
+{
+    struct hm_stats st;
+    R.trigger_flush = 1;
+    R.op_next = ACT_KUNMAP;
+    R.pfn_next = victim;
+    hm_vaddr_t va = kmap_ok(page(20));
+    CHECK(R.fired, "the kmap's wrap flushed");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
+    CHECK(va == slot_addr(want_slot), "the new page took slot %u (got 0x%08" PRIx64 ")", want_slot, va);
+    hm_get_stats(R.hm.ctx, &st);
+    if (locking == HM_LOCKING_FAST) {
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
+        CHECK(st.sleeps == 0 && st.wakeups == 0, "no sleep (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    } else {
+        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
+        CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+              st.sleeps, st.wakeups);
+    }
+    return va;
+}
+
 /* A kunmap racing a kmap that is about to sleep. Every slot is held; the main thread's kmap of
  * a new page scans, wraps and flushes (nothing to free); from that flush's TLB flush, with
  * kmap_lock held by the main thread, the actor kunmaps page P (slot 3, not yet re-scanned).
@@ -300,30 +328,12 @@ static void hit_after_the_flush_claims(const void *arg)
 static void kunmap_before_the_sleep(const void *arg)
 {
     int locking = (int)(intptr_t)arg;
-    struct hm_stats st;
     if (open_machine(locking) != 0)
         return;
     for (uint32_t k = 0; k < SLOTS; k++)
         kmap_ok(page(10 + k)); /* slots 1, 2, 3, then 0 after a wrap */
-    hm_pfn_t p = page(12); /* slot 3, count 2: held once; the actor's kunmap drops it to 1 */
-    R.trigger_flush = 1;
-    R.op_next = ACT_KUNMAP;
-    R.pfn_next = p;
-    hm_vaddr_t va = kmap_ok(page(20));
-    CHECK(R.fired, "the kmap's wrap flushed");
-    wait_actor(0);
-    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
-    CHECK(va == slot_addr(3), "the new page took slot 3 (got 0x%08" PRIx64 ")", va);
-    hm_get_stats(R.hm.ctx, &st);
-    if (locking == HM_LOCKING_FAST) {
-        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
-        CHECK(st.sleeps == 0 && st.wakeups == 0, "no sleep (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
-              st.sleeps, st.wakeups);
-    } else {
-        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
-        CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
-              st.sleeps, st.wakeups);
-    }
+    /* page(12): slot 3, count 2: held once; the actor's kunmap drops it to 1 */
+    hm_vaddr_t va = kmap_with_kunmap_inside_the_flush(locking, page(12), 3);
     CHECK(hm_nr_waiters(R.hm.ctx) == 0, "no waiter left (%u)", hm_nr_waiters(R.hm.ctx));
     check_maps(va, page(20), 0x3c);
     check_invariants("after");
@@ -399,7 +409,6 @@ static void high_get_after_the_flush_claims(const void *arg)
 static void kunmap_before_the_sleep_coloured(const void *arg)
 {
     int locking = (int)(intptr_t)arg;
-    struct hm_stats st;
     uint32_t w0 = 9, w1 = 9;
     if (open_machine_of(locking, "xtensa", HM_KERNEL_2_6_24) != 0)
         return;
@@ -408,24 +417,7 @@ static void kunmap_before_the_sleep_coloured(const void *arg)
     CHECK(kmap_ok(page(11)) == slot_addr(3), "colour 1: slot 3");
     CHECK(kmap_ok(page(12)) == slot_addr(0), "colour 0: slot 0 after its wrap");
     CHECK(kmap_ok(page(13)) == slot_addr(1), "colour 1: slot 1 after its wrap");
-    R.trigger_flush = 1;
-    R.op_next = ACT_KUNMAP;
-    R.pfn_next = page(10); /* slot 2, count 2 -> 1 */
-    hm_vaddr_t va = kmap_ok(page(20));
-    CHECK(R.fired, "the kmap's wrap flushed");
-    wait_actor(0);
-    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
-    CHECK(va == slot_addr(2), "the new page took slot 2 (got 0x%08" PRIx64 ")", va);
-    hm_get_stats(R.hm.ctx, &st);
-    if (locking == HM_LOCKING_FAST) {
-        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
-        CHECK(st.sleeps == 0 && st.wakeups == 0, "no sleep (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
-              st.sleeps, st.wakeups);
-    } else {
-        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
-        CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
-              st.sleeps, st.wakeups);
-    }
+    hm_vaddr_t va = kmap_with_kunmap_inside_the_flush(locking, page(10), 2); /* slot 2, 2 -> 1 */
     CHECK(hm_pkmap_waiters(R.hm.ctx, 0, &w0) == HM_OK && hm_pkmap_waiters(R.hm.ctx, 1, &w1) == HM_OK &&
               w0 == 0 && w1 == 0,
           "no waiter left (%u, %u)", w0, w1);
