@@ -289,6 +289,12 @@ int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *va
 {
     return hm_kmap_default(ctx, pfn, may_sleep, vaddr);
 }
+int hm_core_kmap_no_irq(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
+{
+    if (hm_core_in_interrupt(ctx))
+        return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap", pfn);
+    return hm_kmap_default(ctx, pfn, may_sleep, vaddr);
+}
 int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     return hm_kunmap_high(ctx, pfn);

@@ -145,6 +145,9 @@ int hm_core_has_kmap_high_get(const struct hm_ctx *ctx);
 /* kmap() as x86 and ppc have it after might_sleep() (the core's default for a NULL kmap op):
  * a lowmem page's direct-map address, a highmem page through kmap_high. */
 int hm_core_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
+/* kmap() as sparc and xtensa have it: BUG_ON(in_interrupt()) (IN_INTERRUPT, HM_EINVAL, nothing
+ * changed) instead of might_sleep(), then as hm_core_kmap. */
+int hm_core_kmap_no_irq(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 
 /* Report a BUG condition: counts it, emits HM_EV_BUG, calls the embedder's hook, and returns
  * err so a front can write `return hm_core_bug(...)`. */

@@ -73,14 +73,6 @@ static hm_pfn_t sparc_pte_pfn(hm_pte_t pte)
     return ((uint32_t)pte & SRMMU_PTE_PMASK) >> 8;
 }
 
-/* kmap: BUG_ON(in_interrupt()) instead of might_sleep() */
-static int sparc_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
-{
-    if (hm_core_in_interrupt(ctx))
-        return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap", pfn);
-    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
-}
-
 static int sparc_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
                                   hm_pte_t prot, hm_vaddr_t *vaddr)
 {
@@ -180,7 +172,7 @@ const struct hm_arch hm_arch_sparc = {
     .mk_pte = sparc_mk_pte,
     .pte_none = sparc_pte_none,
     .pte_pfn = sparc_pte_pfn,
-    .kmap = sparc_kmap,
+    .kmap = hm_core_kmap_no_irq, /* BUG_ON(in_interrupt()), not might_sleep() */
     /* kunmap (NULL): BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = sparc_kmap_atomic_prot,
     .kunmap_atomic = sparc_kunmap_atomic,

@@ -60,14 +60,6 @@ static int xtensa_pte_none(hm_pte_t pte)
     return pte == 0 || pte == XTENSA_PAGE_INVALID;
 }
 
-/* kmap: BUG_ON(in_interrupt()) instead of might_sleep(), as the xtensa header has it */
-static int xtensa_kmap(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr)
-{
-    if (hm_core_in_interrupt(ctx))
-        return hm_core_bug(ctx, HM_BUG_IN_INTERRUPT, HM_EINVAL, "kmap", pfn);
-    return hm_core_kmap(ctx, pfn, may_sleep, vaddr);
-}
-
 /* kmap_idx(type, colour) = (type + KM_TYPE_NR * cpu) * DCACHE_N_COLORS + colour: the slot of the
  * page's colour among the DCACHE_N_COLORS slots of (cpu, type), from the core's uncoloured one. */
 static hm_vaddr_t xtensa_atomic_slot(struct hm_ctx *ctx, uint32_t cpu, unsigned type, uint32_t colour)
@@ -150,7 +142,7 @@ const struct hm_arch hm_arch_xtensa = {
     .layout = xtensa_layout,
     /* mk_pte, pte_pfn (NULL): pfn << PAGE_SHIFT | prot, and back */
     .pte_none = xtensa_pte_none,
-    .kmap = xtensa_kmap,
+    .kmap = hm_core_kmap_no_irq, /* BUG_ON(in_interrupt()), not might_sleep() */
     /* kunmap (NULL): BUG_ON(in_interrupt()); lowmem -> nothing; highmem -> kunmap_high */
     .kmap_atomic_prot = xtensa_kmap_atomic_prot,
     .kunmap_atomic = xtensa_kunmap_atomic,
@@ -158,11 +150,11 @@ const struct hm_arch hm_arch_xtensa = {
     .kmap_atomic_to_page = xtensa_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
     .pkmap_colours = XTENSA_DCACHE_N_COLORS,
-    /* the D-cache is virtually indexed, physically tagged and aliases (an 8 KiB way over 4 KiB
-     * pages): its colours are the pkmap's */
     /* 5.11 asm/highmem.h: local_flush_tlb_kernel_range of the page after a local unmap (the
      * colour-aware kmap_local slot of arch_kmap_local_map_idx is not modelled) */
     .kmap_local_post_unmap = hm_core_flush_tlb_page,
+    /* the D-cache is virtually indexed, physically tagged and aliases (an 8 KiB way over 4 KiB
+     * pages): its colours are the pkmap's */
     .cache_kind = HM_CACHE_VIPT_ALIASING,
     .cache_colours = XTENSA_DCACHE_N_COLORS,
 };
