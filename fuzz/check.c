@@ -25,7 +25,7 @@ void fail(struct run *r, const char *fmt, ...)
     va_list ap;
     fflush(stdout);
     fprintf(stderr, "\n==== kmap_ops: library and model disagree ====\n");
-    fop_print_machine(stderr, &r->m.cfg, r->L);
+    fop_print_machine(stderr, &r->m.cfg, r->L, r->dec.ext);
     for (uint32_t i = 0; i < r->nlog; i++)
         fop_print_op(stderr, &r->dec, 0, &r->log[i]);
     fprintf(stderr, "# ^^^ the last op above (#%u) is the one that failed:\n# ", r->nlog ? r->nlog - 1u : 0);
@@ -49,7 +49,8 @@ void fail(struct run *r, const char *fmt, ...)
 static int op_has_value(int op)
 {
     return op == FOP_KMAP || op == FOP_KMAP_ATOMIC || op == FOP_KMAP_ATOMIC_PFN || op == FOP_LOAD ||
-           op == FOP_KMAP_TO_PAGE || op == FOP_KMAP_ATOMIC_TO_PAGE || op == FOP_PAGE_ADDRESS;
+           op == FOP_KMAP_TO_PAGE || op == FOP_KMAP_ATOMIC_TO_PAGE || op == FOP_PAGE_ADDRESS ||
+           op == FOP_KMAP_HIGH_GET || op == FOP_KMAP_LOCAL;
 }
 
 static void check_events(struct run *r)
@@ -257,7 +258,8 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
     const struct model *m = &r->model;
     uint32_t page_addr = 0;
     int has_page = o->op == FOP_KMAP || o->op == FOP_KUNMAP || o->op == FOP_KMAP_ATOMIC ||
-                   o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS;
+                   o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS || o->op == FOP_KMAP_HIGH_GET ||
+                   o->op == FOP_KMAP_LOCAL;
 
     /* the result */
     if (o->err != mo->err)

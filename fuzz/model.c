@@ -10,6 +10,9 @@
 #define PAGE_SHIFT 12u
 #define PAGE_SIZE (1u << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1u))
+/* 2.6.30 brought need_flush into flush_all_zero_pkmaps for good (docs/generations.md, first
+ * row): from then on the config's need_flush no longer matters. */
+#define NEED_FLUSH(m) ((m)->cfg.need_flush || (m)->cfg.kernel >= HM_KERNEL_2_6_30)
 /* One past the last address of every modelled (32-bit) machine: the model's arithmetic is on
  * uint32_t addresses, which only addresses below this reach. */
 #define VA_END 0x100000000ull
@@ -382,6 +385,8 @@ int model_init(struct model *m, const struct model_config *cfg)
     m->mem = mem;
     m->capmem = capmem;
     m->cfg = *cfg;
+    if (cfg->kernel < HM_KERNEL_2_6_24 || cfg->kernel > HM_KERNEL_2_6_30) /* 5.11: not yet */
+        return -1;
     if (compute_layout(&m->L, cfg) != 0)
         return -1;
     S = m->L.S;
@@ -630,7 +635,7 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out, uint32_
         unset_page_address(m, page, out);
         freed++;
     }
-    if (!m->cfg.need_flush || freed) {
+    if (!NEED_FLUSH(m) || freed) {
         emit(m, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, model_pkmap_addr(m, 0), model_pkmap_addr(m, m->L.S), 0);
         tlb_forget_pkmap(m);
     }
@@ -1157,6 +1162,52 @@ void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
 {
     begin(m, out);
     m->in_interrupt = on != 0;
+}
+
+void model_kmap_high_get(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    /* mm/highmem.c compiles kmap_high_get only under ARCH_NEEDS_KMAP_HIGH_GET (2.6.30, ARM):
+     * absent before 2.6.30 and on x86, x86-pae, ppc, sparc and generic in every generation */
+    bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+}
+
+/* kmap_local and its kin before 5.11: the call does not exist. */
+static int local_unavailable(struct model *m, struct model_out *out)
+{
+    begin(m, out);
+    if (m->cfg.kernel >= HM_KERNEL_5_11)
+        return 0;
+    bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+    return 1;
+}
+
+void model_kmap_local(struct model *m, uint32_t cpu, uint32_t pfn, struct model_out *out)
+{
+    (void)cpu;
+    (void)pfn;
+    if (local_unavailable(m, out))
+        return;
+}
+
+void model_kunmap_local(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out)
+{
+    (void)cpu;
+    (void)vaddr;
+    if (local_unavailable(m, out))
+        return;
+}
+
+void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out *out)
+{
+    (void)cpu;
+    (void)task;
+    if (local_unavailable(m, out))
+        return;
 }
 
 void model_inject(struct model *m, int mode, struct model_out *out)

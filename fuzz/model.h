@@ -16,6 +16,9 @@ struct model_config {
     uint32_t nr_cpus;       /* 1.. */
     uint32_t highmem_pages; /* 0: the arch's default */
     int debug_highmem, need_flush;
+    int kernel;             /* enum hm_kernel (docs/generations.md): 2.6.24 or 2.6.30; 5.11 is
+                             * refused by model_init (not modelled yet) */
+    uint32_t nr_tasks;      /* 5.11's tasks (0: nr_cpus + 2) */
 };
 
 /* The machine as the model computes it from the spec formulas (§3.1, §4.1, §5.1) and the
@@ -111,6 +114,14 @@ void model_kmap_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
 void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
 void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
 void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
+/* The calls of later generations (docs/generations.md). kmap_high_get exists from 2.6.30 on an
+ * arch with ARCH_NEEDS_KMAP_HIGH_GET, none of the model's five: after the pfn check it is
+ * UNAVAILABLE (EINVAL) everywhere. kmap_local, kunmap_local and switch exist from 5.11:
+ * before, UNAVAILABLE (EINVAL) before any argument check. */
+void model_kmap_high_get(struct model *m, uint32_t pfn, struct model_out *out);
+void model_kmap_local(struct model *m, uint32_t cpu, uint32_t pfn, struct model_out *out);
+void model_kunmap_local(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out);
+void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out *out);
 /* The machine's PTE-write fault injection (sim.h hm_sim_inject): from now on the machine
  * refuses the next map (a present word), every map, the next clear or every clear; NONE ends
  * it. A refused write leaves the PTE as it was; the library call that made it reports it
