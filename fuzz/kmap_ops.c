@@ -83,8 +83,6 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     if (ext)
         cfg.kernel = fop_kernel(fz_back_range(in, 0, 255));
     cfg.locking = locking_of(size);
-    if (cfg.kernel >= HM_KERNEL_5_11)
-        return 0; /* the model does not know 5.11 yet: such inputs are skipped */
     if (!cfg.arch)
         return 0;
     if (harness_machine_open(&r->m, &cfg, &hooks, err, sizeof err) != 0) {
