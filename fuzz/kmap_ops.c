@@ -105,6 +105,7 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     check_layout(r);
 
     r->capev = 2u * r->S + 64u; /* a flush may refuse every clear: two events per slot */
+    r->capev += 14u * r->L->km_max_idx; /* a 5.11 switch: as model_init counts them */
     if (r->capev > sizeof r->ev / sizeof r->ev[0] || fop_decoder_init(&r->dec, r->L, &r->model, ext) != 0)
         fail(r, "machine too large for the harness's buffers");
     hm_sim_get_stats(r->sim, &r->st);

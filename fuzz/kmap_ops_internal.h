@@ -132,7 +132,7 @@ struct run {
     uint32_t natomic;
     int atomic_overflow;           /* more than FOP_ATOMIC_NOTED of them */
     /* not cleared between inputs (written before they are read): */
-    struct hm_event ev[2u * HM_MAX_PKMAP + 64u];
+    struct hm_event ev[2u * HM_MAX_PKMAP + 64u + 14u * HM_KM_MAX_IDX_DEBUG];
     struct fop_decoder dec;        /* fop_decoder_init */
     struct fop_rec log[FOP_MAX_OPS]; /* the sequence so far */
     /* kept from one input to the next and rebuilt in place (model_init, harness_machine_open

@@ -407,6 +407,9 @@ int model_init(struct model *m, const struct model_config *cfg)
     m->incr = m->L.km_max_idx == KM_MAX_IDX_DEBUG ? 2u : 1u;
     n_rec = m->L.km_max_idx ? m->ncpus + m->L.nr_tasks - 1u : 0u;
     m->capev = 2u * S + 16u; /* a flush: enter, cache flush, S clears each refused, TLB flush, done; + a BUG */
+    /* 5.11 switch: save and restore, each position cleared (pre hook, clear, refusal or post
+     * hook) and installed (set, refusal or post hook), and the undo of both: 14 per position */
+    m->capev += 14u * m->L.km_max_idx;
     /* one zeroed block: the event list, then every array of 32-bit words */
     n_count = S;
     n_atomic = m->nslots;
