@@ -1,6 +1,6 @@
 /* model.c - the reference model of kmap_ops, the executable statement of docs/kernel-highmem.md
- * §2-§9 (2.6.24): plain arrays, linear scans, per-arch rules; written without looking at core/
- * or arch/.
+ * §2-§9 (2.6.24) and of docs/generations.md's 2.6.30 and 5.11 rows (§10.1, §10.6): plain arrays,
+ * linear scans, per-arch rules; written without looking at core/ or arch/.
  * SPDX-License-Identifier: MIT */
 #include "model.h"
 

@@ -1,5 +1,6 @@
-/* model.h - interface of the kmap_ops reference model (spec §2-§9 semantics on five arches, TLBs
- * and physical memory to predict loads); shares no code with core/ or arch/.
+/* model.h - interface of the kmap_ops reference model (spec §2-§9 and the generations' §10.1 and
+ * §10.6 semantics on five arches, TLBs and physical memory to predict loads); shares no code
+ * with core/ or arch/.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_FUZZ_MODEL_H
 #define HM_FUZZ_MODEL_H
