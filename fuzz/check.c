@@ -25,7 +25,7 @@ void fail(struct run *r, const char *fmt, ...)
     va_list ap;
     fflush(stdout);
     fprintf(stderr, "\n==== kmap_ops: library and model disagree ====\n");
-    fop_print_machine(stderr, &r->m.cfg, r->L);
+    fop_print_machine(stderr, &r->m.cfg, r->L, r->dec.ext);
     for (uint32_t i = 0; i < r->nlog; i++)
         fop_print_op(stderr, &r->dec, 0, &r->log[i]);
     fprintf(stderr, "# ^^^ the last op above (#%u) is the one that failed:\n# ", r->nlog ? r->nlog - 1u : 0);
@@ -49,7 +49,8 @@ void fail(struct run *r, const char *fmt, ...)
 static int op_has_value(int op)
 {
     return op == FOP_KMAP || op == FOP_KMAP_ATOMIC || op == FOP_KMAP_ATOMIC_PFN || op == FOP_LOAD ||
-           op == FOP_KMAP_TO_PAGE || op == FOP_KMAP_ATOMIC_TO_PAGE || op == FOP_PAGE_ADDRESS;
+           op == FOP_KMAP_TO_PAGE || op == FOP_KMAP_ATOMIC_TO_PAGE || op == FOP_PAGE_ADDRESS ||
+           op == FOP_KMAP_HIGH_GET || op == FOP_KMAP_LOCAL;
 }
 
 static void check_events(struct run *r)
@@ -144,6 +145,25 @@ static void check_depths(struct run *r)
                  r->model.depth[c]);
 }
 
+/* 5.11: the task running on every CPU and every task's stack depth (kmap_ctrl.idx); before
+ * 5.11 both getters must say -1, as the model does. */
+static void check_tasks(struct run *r)
+{
+    const struct model *m = &r->model;
+    uint32_t ntasks = m->L.nr_tasks;
+    for (uint32_t c = 0; c < r->ncpus; c++) {
+        if (hm_cpu_task(r->ctx, c) != model_cpu_task(m, c))
+            fail(r, "cpu %u runs task %d, the model expects %d", c, hm_cpu_task(r->ctx, c), model_cpu_task(m, c));
+        if (hm_task_local_idx(r->ctx, 0, c) != model_task_local_idx(m, 0, c))
+            fail(r, "cpu %u's idle task: kmap_ctrl.idx %d, the model expects %d", c,
+                 hm_task_local_idx(r->ctx, 0, c), model_task_local_idx(m, 0, c));
+    }
+    for (uint32_t t = 1; t < ntasks; t++)
+        if (hm_task_local_idx(r->ctx, t, 0) != model_task_local_idx(m, t, 0))
+            fail(r, "task %u: kmap_ctrl.idx %d, the model expects %d", t, hm_task_local_idx(r->ctx, t, 0),
+                 model_task_local_idx(m, t, 0));
+}
+
 /* hm_check_invariants against the model: 0 while nobody wrote the page tables behind the
  * library's back, else the first invariant such a write broke. */
 static void check_invariants(struct run *r)
@@ -205,6 +225,7 @@ static void check_full(struct run *r, int full)
     if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
         fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
     check_depths(r);
+    check_tasks(r);
     if (full)
         check_invariants(r);
     for (uint32_t i = 0; i < r->S; i++) {
@@ -221,9 +242,9 @@ static void check_full(struct run *r, int full)
 
     /* the atomic slots a PTE event named (each other one: never written since the reset, none
      * in the sim and the model alike, check_writes); all of them if the list overflowed */
-    if (r->atomic_overflow) {
+    if (r->atomic_overflow) { /* every slot of a simulated CPU: each type's, 5.11 each position's */
         for (uint32_t c = 0; c < r->ncpus; c++)
-            for (uint32_t t = 0; t < r->ntypes; t++)
+            for (uint32_t t = 0; t < m->spc; t++)
                 check_pte(r, model_slot_addr(m, c, t), "full sweep, atomic");
     } else {
         for (uint32_t k = 0; k < r->natomic; k++)
@@ -257,7 +278,8 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
     const struct model *m = &r->model;
     uint32_t page_addr = 0;
     int has_page = o->op == FOP_KMAP || o->op == FOP_KUNMAP || o->op == FOP_KMAP_ATOMIC ||
-                   o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS;
+                   o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_PAGE_ADDRESS || o->op == FOP_KMAP_HIGH_GET ||
+                   o->op == FOP_KMAP_LOCAL;
 
     /* the result */
     if (o->err != mo->err)
@@ -311,6 +333,10 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
     if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN ||
         o->op == FOP_PROBE)
         check_depths(r);
+    /* the task stacks: the ops that push, pop or switch (5.11's kmap_atomic family too) */
+    if (o->op == FOP_KMAP_LOCAL || o->op == FOP_KUNMAP_LOCAL || o->op == FOP_SWITCH ||
+        (m->L.km_max_idx && (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN)))
+        check_tasks(r);
 
     /* (I9) the atomic slot the op named */
     if ((o->op == FOP_KMAP_ATOMIC || o->op == FOP_KUNMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN) &&

@@ -5,7 +5,7 @@
 
 #include "fuzz/kmap_ops_internal.h"
 
-int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const struct model *m)
+int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const struct model *m, int ext)
 {
     memset(d, 0, sizeof *d);
     d->L = L;
@@ -13,6 +13,8 @@ int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const str
     d->S = L->last_pkmap;
     d->ncpus = L->nr_cpus;
     d->ntypes = L->nr_km_types;
+    d->ntasks = L->nr_tasks ? L->nr_tasks : L->nr_cpus + 2u;
+    d->ext = ext;
     if (L->va_bits != 32u) /* the encoding makes 32-bit addresses */
         return -1;
     return (size_t)d->ncpus * d->ntypes > sizeof d->remembered / sizeof d->remembered[0] ? -1 : 0;
@@ -45,6 +47,11 @@ static uint32_t decode_cpu(const struct fop_decoder *d, uint8_t b)
     const uint32_t n = d->ncpus;
     const uint32_t bad[8] = {n, n + 1u, 4, 7, 63, 64, 1000, 0xffffffffu};
     return b < KCPU_BAD ? b % n : bad[b - KCPU_BAD];
+}
+
+static uint32_t decode_task(const struct fop_decoder *d, uint8_t b)
+{
+    return b < KTASK_BAD ? b % d->ntasks : d->ntasks + (uint32_t)(b - KTASK_BAD);
 }
 
 static uint32_t decode_type(const struct fop_decoder *d, uint8_t b)
@@ -139,12 +146,26 @@ void fop_decode(const struct fop_decoder *d, struct fz_input *in, struct fop_rec
     uint8_t s, a;
 
     memset(o, 0, sizeof *o);
-    o->op = fop_of_byte(fz_front_byte(in));
+    o->op = fop_of_byte_ext(fz_front_byte(in), d->ext);
     switch (o->op) {
     case FOP_KMAP:
     case FOP_KUNMAP:
     case FOP_PAGE_ADDRESS:
+    case FOP_KMAP_HIGH_GET:
         o->pfn = fop_decode_pfn(d, take(in, o));
+        break;
+    case FOP_KMAP_LOCAL:
+        o->cpu = decode_cpu(d, take(in, o));
+        o->pfn = fop_decode_pfn(d, take(in, o));
+        break;
+    case FOP_KUNMAP_LOCAL:
+        o->cpu = decode_cpu(d, take(in, o));
+        s = take(in, o);
+        o->vaddr = decode_addr(d, s, take(in, o));
+        break;
+    case FOP_SWITCH:
+        o->cpu = decode_cpu(d, take(in, o));
+        o->type = decode_task(d, take(in, o)); /* the task */
         break;
     case FOP_FLUSH:
         break;
@@ -206,12 +227,13 @@ void fop_decode(const struct fop_decoder *d, struct fz_input *in, struct fop_rec
 
 void fop_remember(struct fop_decoder *d, const struct fop_rec *o)
 {
-    if (o->err != HM_OK || (o->op != FOP_KMAP && o->op != FOP_KMAP_ATOMIC && o->op != FOP_KMAP_ATOMIC_PFN))
+    if (o->err != HM_OK || (o->op != FOP_KMAP && o->op != FOP_KMAP_ATOMIC && o->op != FOP_KMAP_ATOMIC_PFN &&
+                            o->op != FOP_KMAP_LOCAL && o->op != FOP_KMAP_HIGH_GET))
         return;
     /* o->val equals the model's (check_after compared them): a 32-bit address */
     d->recent[d->nrecent % FOP_RECENT] = fop_a32(o->val);
     d->nrecent++;
-    if (o->op != FOP_KMAP)
+    if (o->op != FOP_KMAP && o->op != FOP_KMAP_LOCAL && o->op != FOP_KMAP_HIGH_GET)
         d->remembered[o->cpu * d->ntypes + o->type] = fop_a32(o->val);
 }
 
@@ -219,7 +241,7 @@ void fop_remember(struct fop_decoder *d, const struct fop_rec *o)
  * Encoding: a search over the decoder itself, operand by operand.
  * ------------------------------------------------------------------------------------- */
 /* What an operand byte (or, for F_ADDR, pair) determines. */
-enum { F_CPU = 1, F_TYPE, F_PFN, F_ADDR, F_UA, F_VALUE, F_KIND, F_SLOT, F_POKE_PFN };
+enum { F_CPU = 1, F_TYPE, F_PFN, F_ADDR, F_UA, F_VALUE, F_KIND, F_SLOT, F_POKE_PFN, F_TASK };
 
 /* The operands of each op, in input order (0-terminated). */
 static const uint8_t operands[FOP__COUNT][5] = {
@@ -236,6 +258,10 @@ static const uint8_t operands[FOP__COUNT][5] = {
     [FOP_IRQ] = {F_VALUE},
     [FOP_PROBE] = {F_KIND, F_VALUE},
     [FOP_POKE] = {F_SLOT, F_POKE_PFN},
+    [FOP_KMAP_HIGH_GET] = {F_PFN},
+    [FOP_KMAP_LOCAL] = {F_CPU, F_PFN},
+    [FOP_KUNMAP_LOCAL] = {F_CPU, F_ADDR},
+    [FOP_SWITCH] = {F_CPU, F_TASK},
 };
 
 /* The classes of the main operands: byte ranges of kmap_ops.h (the first byte of an address). */
@@ -318,7 +344,8 @@ static int same_operand(uint8_t f, const struct fop_rec *x, const struct fop_rec
     case F_CPU: return x->cpu == want->cpu;
     case F_TYPE:
     case F_KIND:
-    case F_SLOT: return x->type == want->type;
+    case F_SLOT:
+    case F_TASK: return x->type == want->type;
     case F_PFN: return x->pfn == want->pfn;
     case F_ADDR:
     case F_UA: return x->vaddr == want->vaddr;
@@ -357,7 +384,9 @@ int fop_encode(const struct fop_decoder *d, const struct fop_rec *want, int cls,
     if (want->op < 0 || want->op >= FOP__COUNT)
         return -1;
     memset(out, 0, 1 + FOP_MAX_OPERANDS);
-    out[0] = fop_byte_of(want->op);
+    out[0] = fop_byte_of(want->op, d->ext);
+    if (fop_of_byte_ext(out[0], d->ext) != want->op)
+        return -1; /* a new op in an input without the ext byte */
     if (want->op == FOP_CONFIG) {
         memcpy(out + 1, want->raw, 5);
         return 6;
@@ -391,6 +420,8 @@ void fop_model_config(const struct hm_config *cfg, struct model_config *mc)
     mc->highmem_pages = cfg->highmem_pages;
     mc->debug_highmem = cfg->debug_highmem;
     mc->need_flush = cfg->need_flush;
+    mc->kernel = cfg->kernel;
+    mc->nr_tasks = cfg->nr_tasks;
 }
 
 void fop_model(struct model *m, const struct fop_rec *o, struct model_out *mo)
@@ -413,6 +444,10 @@ void fop_model(struct model *m, const struct fop_rec *o, struct model_out *mo)
         else
             model_set_in_interrupt(m, o->value, mo);
         break;
+    case FOP_KMAP_HIGH_GET: model_kmap_high_get(m, o->pfn, mo); break;
+    case FOP_KMAP_LOCAL: model_kmap_local(m, o->cpu, o->pfn, mo); break;
+    case FOP_KUNMAP_LOCAL: model_kunmap_local(m, o->cpu, o->vaddr, mo); break;
+    case FOP_SWITCH: model_switch(m, o->cpu, o->type, mo); break;
     case FOP_POKE:
         if (m->L.S) /* the page the PTE now maps, plus one (0: none) */
             model_poke_pte(m, o->type, o->value >= KPOKE_NONE ? o->pfn + 1u : 0u, mo);

@@ -43,13 +43,16 @@ static void op(const char *prefix, unsigned i, uint8_t opcode, int n, uint8_t a,
  * from the decoder's comparisons. */
 static void dict_kmap_ops(void)
 {
-    uint8_t kmap = fop_byte_of(FOP_KMAP), atomic = fop_byte_of(FOP_KMAP_ATOMIC);
-    uint8_t unmap_atomic = fop_byte_of(FOP_KUNMAP_ATOMIC), load = fop_byte_of(FOP_LOAD);
-    uint8_t irq = fop_byte_of(FOP_IRQ);
+    uint8_t kmap = fop_byte_of(FOP_KMAP, 0), atomic = fop_byte_of(FOP_KMAP_ATOMIC, 0);
+    uint8_t unmap_atomic = fop_byte_of(FOP_KUNMAP_ATOMIC, 0), load = fop_byte_of(FOP_LOAD, 0);
+    uint8_t irq = fop_byte_of(FOP_IRQ, 0);
 
     printf("# kmap_ops (fuzz/kmap_ops.h): one opcode byte, then the operand bytes\n");
     for (int o = 0; o < FOP__COUNT; o++)
-        op("opcode", (unsigned)o, fop_byte_of(o), 1, 0, 0, 0);
+        op("opcode", (unsigned)o, fop_byte_of(o, o >= FOP_KMAP_HIGH_GET), 1, 0, 0, 0);
+    /* the machine's tail with the ext byte (kmap_ops.h): ext (the generation), highmem, flags */
+    for (unsigned k = 0; k < FOP_NR_KERNELS - 1u; k++)
+        op("kernel", k, (uint8_t)k, 3, 0, FOP_FLAG_EXT, 0);
     for (unsigned k = 0; k < KPROBE__COUNT; k++)
         op("probe", k, FOP_EXT_BASE, 2, (uint8_t)k, 0, 0);
     for (unsigned m = 0; m < KIRQ_NR_MODES; m++)

@@ -49,7 +49,8 @@ static size_t encode(const char *path, const char *text, size_t len, uint8_t *ou
     struct hm_layout L;
     struct model_config mc;
     struct fop_decoder d;
-    uint8_t tail[5];
+    uint8_t tail[6];
+    int ntail = 0;
     size_t pos = 0, n = 0, llen, next;
     unsigned long line = 0;
     unsigned nops = 0;
@@ -71,11 +72,11 @@ static size_t encode(const char *path, const char *text, size_t len, uint8_t *ou
                 goto bad;
             if (rc == 0)
                 continue;
-            if (fop_parse_machine(&h, &cfg, tail, err, sizeof err) != 0)
+            if ((ntail = fop_parse_machine(&h, &cfg, tail, err, sizeof err)) < 0)
                 goto bad;
             fop_model_config(&cfg, &mc);
             if (hm_layout_compute(&cfg, &L) != HM_OK || model_init(&model, &mc) != 0 ||
-                fop_decoder_init(&d, &L, &model) != 0) {
+                fop_decoder_init(&d, &L, &model, ntail == 6) != 0) {
                 snprintf(err, sizeof err, "%lu: kmap_ops cannot run this machine", line);
                 goto bad;
             }
@@ -88,7 +89,7 @@ static size_t encode(const char *path, const char *text, size_t len, uint8_t *ou
         if (rc == 0)
             continue;
         if (nbytes > 0) { /* `#@ bytes`: exactly those, if they decode to the line's operands */
-            enc[0] = fop_byte_of(want.op);
+            enc[0] = fop_byte_of(want.op, d.ext);
             memcpy(enc + 1, bytes, (size_t)nbytes);
             k = 1 + nbytes;
         } else {
@@ -104,7 +105,7 @@ static size_t encode(const char *path, const char *text, size_t len, uint8_t *ou
                      cls >= 0 || nbytes ? "of the hint " : "");
             goto bad;
         }
-        if (++nops > FOP_MAX_OPS || n + (size_t)k + 5u > MAX_BYTES) {
+        if (++nops > FOP_MAX_OPS || n + (size_t)k + 6u > MAX_BYTES) {
             snprintf(err, sizeof err, "%lu: more than %u ops", line, FOP_MAX_OPS);
             goto bad;
         }
@@ -121,8 +122,8 @@ static size_t encode(const char *path, const char *text, size_t len, uint8_t *ou
         snprintf(err, sizeof err, "no `%s` header", TRACE_HEADER_PREFIX);
         goto bad;
     }
-    memcpy(out + n, tail, 5); /* the machine: arch is the last byte */
-    return n + 5u;
+    memcpy(out + n, tail, (size_t)ntail); /* the machine: arch is the last byte */
+    return n + (size_t)ntail;
 bad:
     fprintf(stderr, "gen_seeds: %s:%s\n", path, err);
     return 0;

@@ -68,16 +68,20 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     struct hm_layout L;
     struct model_config mc;
     uint32_t flags;
+    int ext;
     char err[160];
 
     memset(&cfg, 0, sizeof cfg);
     cfg.arch = hm_arch_at(fz_back_range(in, 0, FOP_NR_ARCHES - 1u));
     cfg.last_pkmap = fop_window(fz_back_range(in, 0, FOP_NR_WINDOWS - 1u));
     cfg.nr_cpus = fz_back_range(in, 1, 4);
-    flags = fz_back_range(in, 0, 3);
+    flags = fz_back_range(in, 0, 255); /* one byte, as (0, 3) took: bits 0-1 the same */
     cfg.debug_highmem = (flags & FOP_FLAG_DEBUG) != 0;
     cfg.need_flush = (flags & FOP_FLAG_NEED_FLUSH) != 0;
     cfg.highmem_pages = fop_highmem(fz_back_range(in, 0, FOP_NR_HIGHMEM - 1u));
+    ext = (flags & FOP_FLAG_EXT_MASK) == FOP_FLAG_EXT; /* the ext byte follows */
+    if (ext)
+        cfg.kernel = fop_kernel(fz_back_range(in, 0, 255));
     cfg.locking = locking_of(size);
     if (!cfg.arch)
         return 0;
@@ -101,11 +105,12 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     check_layout(r);
 
     r->capev = 2u * r->S + 64u; /* a flush may refuse every clear: two events per slot */
-    if (r->capev > sizeof r->ev / sizeof r->ev[0] || fop_decoder_init(&r->dec, r->L, &r->model) != 0)
+    r->capev += 14u * r->L->km_max_idx; /* a 5.11 switch: as model_init counts them */
+    if (r->capev > sizeof r->ev / sizeof r->ev[0] || fop_decoder_init(&r->dec, r->L, &r->model, ext) != 0)
         fail(r, "machine too large for the harness's buffers");
     hm_sim_get_stats(r->sim, &r->st);
     if (r->verbose)
-        fop_print_machine(stdout, &cfg, r->L);
+        fop_print_machine(stdout, &cfg, r->L, ext);
     return 1;
 }
 
@@ -152,6 +157,20 @@ static void run_library(struct run *r, struct fop_rec *o)
     case FOP_KMAP_ATOMIC_TO_PAGE:
         o->err = hm_kmap_atomic_to_page(r->ctx, o->vaddr, &p);
         o->val = p;
+        break;
+    case FOP_KMAP_HIGH_GET:
+        o->err = hm_kmap_high_get(r->ctx, o->pfn, &v);
+        o->val = v;
+        break;
+    case FOP_KMAP_LOCAL:
+        o->err = hm_kmap_local_page(r->ctx, o->cpu, o->pfn, &v);
+        o->val = v;
+        break;
+    case FOP_KUNMAP_LOCAL:
+        o->err = hm_kunmap_local(r->ctx, o->cpu, o->vaddr);
+        break;
+    case FOP_SWITCH:
+        o->err = hm_switch(r->ctx, o->cpu, o->type);
         break;
     case FOP_POKE: /* the embedder writes the PTE through the machine's own hook */
         if (!r->S)

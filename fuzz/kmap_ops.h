@@ -6,20 +6,49 @@
 
 #include <stdint.h>
 
+#include "highmem.h" /* enum hm_kernel */
+
 /* ---------------------------------------------------------------------------------------
  * The machine: five values from the END of the input, each one byte, read in this order
- * (so the last byte of the file is the arch):
+ * (so the last byte of the file is the arch), then a sixth one where the flags ask for it:
  *   arch      fz_back_range(0, 4)    index for hm_arch_at(): x86, x86-pae, ppc, sparc, generic
  *   window    fz_back_range(0, 15)   fop_window(): LAST_PKMAP, 0 = the arch's own
  *   cpus      fz_back_range(1, 4)
- *   flags     fz_back_range(0, 3)    bit 0 debug_highmem, bit 1 need_flush
+ *   flags     fz_back_range(0, 255)  bit 0 debug_highmem, bit 1 need_flush; bits 4-7 equal to
+ *                                    FOP_FLAG_EXT: the extension byte follows; bits 2-3 and
+ *                                    any other high nibble are ignored
  *   highmem   fz_back_range(0, 7)    fop_highmem(): highmem_pages, 0 = the arch's default
+ *   ext       fz_back_range(0, 255), only when the flags' high nibble is FOP_FLAG_EXT: bits
+ *                                    0-1 the kernel generation, fop_kernel(); bits 2-7 are
+ *                                    ignored (reserved: a later use must keep 0 meaning this)
+ * An input with the extension byte also decodes its opcodes with the extended table
+ * (fop_of_byte_ext: the ops of 2.6.30 and 5.11), in every generation, 2.6.24 included.
+ *
+ * Why this way: every byte of the five had a meaning or was ignored, and campaign inputs of
+ * the committed corpus set the ignored bits of the flags byte (values 4 to 253), never with
+ * the high nibble 8 (0x80-0x8f: checked over fuzz/corpus/kmap_ops when the extension was
+ * made). Reading the ext byte only behind that marker, and the extended opcode table only
+ * with it, leaves every committed input decoding as before (the fuzz regressions and
+ * HM_FUZZ_DIGEST of each input unchanged); the flags byte's bits 0-1 read as before
+ * (fz_back_range(0, 3) and (0, 255) both take one byte, and b % 4 == b & 3).
  * ------------------------------------------------------------------------------------- */
 #define FOP_NR_ARCHES 5u
 #define FOP_NR_WINDOWS 16u
 #define FOP_NR_HIGHMEM 8u
 #define FOP_FLAG_DEBUG 1u
 #define FOP_FLAG_NEED_FLUSH 2u
+#define FOP_FLAG_EXT 0x80u      /* the flags byte's high nibble that announces the ext byte */
+#define FOP_FLAG_EXT_MASK 0xf0u
+#define FOP_NR_KERNELS 4u
+
+/* The generation of ext byte e (enum hm_kernel): 2.6.24, 2.6.30, 5.11, 5.11 (5.11 twice: it
+ * has the most new behaviour). */
+static inline int fop_kernel(uint32_t e)
+{
+    static const uint8_t k[FOP_NR_KERNELS] = {HM_KERNEL_2_6_24, HM_KERNEL_2_6_30, HM_KERNEL_5_11,
+                                              HM_KERNEL_5_11};
+    return k[e % FOP_NR_KERNELS];
+}
 
 static inline uint32_t fop_window(uint32_t i)
 {
@@ -59,6 +88,11 @@ enum fuzz_op {
     FOP_POKE,                /* slot, pfn: the embedder writes the PTE of a pkmap slot itself
                               * (pfn byte < KPOKE_NONE: a none PTE; else a pfn below
                               * max_pfn + 8, decode_pfn's folded into range) */
+    /* the extended table's ops (inputs with the ext byte only: fop_of_byte_ext) */
+    FOP_KMAP_HIGH_GET,       /* pfn: hm_kmap_high_get (2.6.30 where the arch has it) */
+    FOP_KMAP_LOCAL,          /* cpu, pfn: hm_kmap_local_page (5.11) */
+    FOP_KUNMAP_LOCAL,        /* cpu, address (2 bytes): hm_kunmap_local (5.11) */
+    FOP_SWITCH,              /* cpu, task: hm_switch (5.11) */
     FOP__COUNT
 };
 
@@ -107,11 +141,30 @@ static inline int fop_of_byte(uint8_t b)
     return t[b % FOP_TABLE_SIZE];
 }
 
-/* The first byte value whose opcode is op (the encoder's choice). */
-static inline uint8_t fop_byte_of(int op)
+/* The opcode of byte b in an input with the ext byte: fop_of_byte's, but for six of its
+ * weight entries (b % 32 = 13, 14, 15: kmap; 17, 18: kunmap; 20: flush), which become the new
+ * ops: kmap_high_get, kmap_local twice, kunmap_local twice, switch. */
+static inline int fop_of_byte_ext(uint8_t b, int ext)
+{
+    if (ext && b < FOP_EXT_BASE)
+        switch (b % FOP_TABLE_SIZE) {
+        case 13: return FOP_KMAP_HIGH_GET;
+        case 14:
+        case 15: return FOP_KMAP_LOCAL;
+        case 17:
+        case 18: return FOP_KUNMAP_LOCAL;
+        case 20: return FOP_SWITCH;
+        default: break;
+        }
+    return fop_of_byte(b);
+}
+
+/* The first byte value whose opcode is op (the encoder's choice), in an input with (ext) or
+ * without the ext byte; 0 if none (the new ops without it). */
+static inline uint8_t fop_byte_of(int op, int ext)
 {
     for (unsigned b = 0; b < 256u; b++)
-        if (fop_of_byte((uint8_t)b) == op)
+        if (fop_of_byte_ext((uint8_t)b, ext) == op)
             return (uint8_t)b;
     return 0;
 }
@@ -174,6 +227,10 @@ static inline uint32_t fop_cfg_highmem(uint32_t i)
  * b < KTYPE_BAD: b % nr_km_types; else the bad index nr_km_types + (b - KTYPE_BAD). */
 #define KTYPE_USER 128u
 #define KTYPE_BAD 240u
+
+/* task (one byte b, FOP_SWITCH): b < KTASK_BAD: b % nr_tasks (the layout's; before 5.11, which
+ * has no tasks, nr_cpus + 2, what 5.11 would have); else the bad task nr_tasks + (b - KTASK_BAD). */
+#define KTASK_BAD 248u
 
 /* address for load/store/kmap_to_page/kmap_atomic_to_page (two bytes s, o):
  *   s < KADDR_PKMAP:   recent address (s % 8): 0 = the last one kmap/kmap_atomic returned,

@@ -40,14 +40,17 @@ struct fop_decoder {
     const struct hm_layout *L;
     const struct model *model; /* atomic slot addresses */
     uint32_t S, ncpus, ntypes;
+    uint32_t ntasks;           /* the layout's nr_tasks (5.11), else nr_cpus + 2 (kmap_ops.h, KTASK_BAD) */
+    int ext;                   /* the input has the ext byte: the extended opcode table */
     uint32_t recent[FOP_RECENT];
     uint32_t nrecent;
     uint32_t remembered[4u * 16u]; /* [cpu * ntypes + type]: vaddr, 0 = none (4 CPUs, 15 types) */
 };
 
 /* ---- decode.c: bytes -> ops, ops -> bytes ------------------------------------------------ */
-/* Start decoding an input on a machine; -1 if it has more atomic slots than remembered[]. */
-int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const struct model *m);
+/* Start decoding an input on a machine (ext: the input has the ext byte, kmap_ops.h); -1 if it
+ * has more atomic slots than remembered[]. */
+int fop_decoder_init(struct fop_decoder *d, const struct hm_layout *L, const struct model *m, int ext);
 /* Read the next op from the front of in into *o (zeroed first). */
 void fop_decode(const struct fop_decoder *d, struct fz_input *in, struct fop_rec *o);
 /* After the op ran (o->err, o->val): what the following ops' operands refer to. */
@@ -87,13 +90,15 @@ void fop_model_config(const struct hm_config *cfg, struct model_config *mc);
 void fop_model(struct model *m, const struct fop_rec *o, struct model_out *mo);
 
 /* ---- seed_text.c: ops as text (the trace language plus `#@` lines), both ways -------------- */
-/* The `# machine:` header and a `# layout:` comment. */
-void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L);
+/* The `# machine:` header (with `--kernel` when the input has the ext byte) and a `# layout:`
+ * comment. */
+void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext);
 /* One op with its result as a comment. With hint (d must then be the state o was decoded in),
  * a `#@` hint follows wherever the encoder would choose other operand bytes. */
 void fop_print_op(FILE *f, const struct fop_decoder *d, int hint, const struct fop_rec *o);
-/* A seed's machine header -> the config and the five machine bytes (input order). */
-int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8_t tail[5], char *err,
+/* A seed's machine header -> the config and the machine bytes (input order: the ext byte first
+ * when there is one, the arch last): returns how many (5, or 6 with `--kernel`), -1 with err. */
+int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8_t tail[6], char *err,
                       size_t errlen);
 /* One seed line -> *o (the operands wanted) and how to encode them: *cls, or *nbytes > 0
  * operand bytes given in bytes[]. Returns 1, 0 for a line without an op, -1 with err. */
@@ -127,7 +132,7 @@ struct run {
     uint32_t natomic;
     int atomic_overflow;           /* more than FOP_ATOMIC_NOTED of them */
     /* not cleared between inputs (written before they are read): */
-    struct hm_event ev[2u * HM_MAX_PKMAP + 64u];
+    struct hm_event ev[2u * HM_MAX_PKMAP + 64u + 14u * HM_KM_MAX_IDX_DEBUG];
     struct fop_decoder dec;        /* fop_decoder_init */
     struct fop_rec log[FOP_MAX_OPS]; /* the sequence so far */
     /* kept from one input to the next and rebuilt in place (model_init, harness_machine_open

@@ -1,6 +1,6 @@
 /* model.c - the reference model of kmap_ops, the executable statement of docs/kernel-highmem.md
- * §2-§9 (2.6.24): plain arrays, linear scans, per-arch rules; written without looking at core/
- * or arch/.
+ * §2-§9 (2.6.24) and of docs/generations.md's 2.6.30 and 5.11 rows (§10.1, §10.6): plain arrays,
+ * linear scans, per-arch rules; written without looking at core/ or arch/.
  * SPDX-License-Identifier: MIT */
 #include "model.h"
 
@@ -10,6 +10,9 @@
 #define PAGE_SHIFT 12u
 #define PAGE_SIZE (1u << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1u))
+/* 2.6.30 brought need_flush into flush_all_zero_pkmaps for good (docs/generations.md, first
+ * row): from then on the config's need_flush no longer matters. */
+#define NEED_FLUSH(m) ((m)->cfg.need_flush || (m)->cfg.kernel >= HM_KERNEL_2_6_30)
 /* One past the last address of every modelled (32-bit) machine: the model's arithmetic is on
  * uint32_t addresses, which only addresses below this reach. */
 #define VA_END 0x100000000ull
@@ -56,6 +59,9 @@
 #define SPARC_CONFIG_NR_CPUS 32u
 #define SPARC_KM_TYPES 13u
 #define SPARC_KMAP_PROT 0x9eu              /* SRMMU_ET_PTE | SRMMU_PRIV | SRMMU_CACHE */
+/* 5.11 kmap_local (include/asm-generic/kmap_size.h) */
+#define KM_MAX_IDX 16u
+#define KM_MAX_IDX_DEBUG 33u               /* DEBUG_KMAP_LOCAL: a guard below every mapping */
 /* generic (!CONFIG_HIGHMEM) */
 #define GENERIC_PAGE_OFFSET 0xc0000000u
 #define GENERIC_LOWMEM_PAGES 0x38000u
@@ -92,7 +98,8 @@ static int layout_x86(struct model_layout *L, const struct model_config *c, uint
     if (L->max_pfn > phys_pages)
         return -1;
     L->nr_km_types = X86_KM_TYPES;
-    L->km_type_nr = c->debug_highmem ? 2u * X86_KM_TYPES + 1u : X86_KM_TYPES; /* fences */
+    /* fences with DEBUG_HIGHMEM; 5.11: KM_MAX_IDX per CPU instead (no fences) */
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : c->debug_highmem ? 2u * X86_KM_TYPES + 1u : X86_KM_TYPES;
     L->config_nr_cpus = max_u32(X86_CONFIG_NR_CPUS, c->nr_cpus);
     L->fix_kmap_begin = X86_FIX_KMAP_BEGIN;
     end_permanent = X86_FIX_KMAP_BEGIN + L->km_type_nr * L->config_nr_cpus + X86_FIX_AFTER_KMAP;
@@ -120,12 +127,13 @@ static int layout_ppc(struct model_layout *L, const struct model_config *c)
 {
     if (L->max_pfn > (1u << 20) || (uint64_t)L->S * PAGE_SIZE > PPC_KMAP_FIX_OFFSET)
         return -1;
-    L->nr_km_types = L->km_type_nr = PPC_KM_TYPES;
+    L->nr_km_types = PPC_KM_TYPES;
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : PPC_KM_TYPES;
     L->config_nr_cpus = max_u32(PPC_CONFIG_NR_CPUS, c->nr_cpus);
     L->pkmap_base = PPC_HIGHMEM_START;
     L->kmap_fix_begin = L->atomic_idx0 = PPC_HIGHMEM_START + PPC_KMAP_FIX_OFFSET;
     L->pt_start = L->pkmap_base;
-    L->pt_end = (uint64_t)L->kmap_fix_begin + (uint64_t)PPC_KM_TYPES * L->config_nr_cpus * PAGE_SIZE;
+    L->pt_end = (uint64_t)L->kmap_fix_begin + (uint64_t)L->km_type_nr * L->config_nr_cpus * PAGE_SIZE;
     return 0;
 }
 
@@ -136,11 +144,12 @@ static int layout_sparc(struct model_layout *L, const struct model_config *c)
 
     if (L->max_pfn > (1u << 24))
         return -1;
-    L->nr_km_types = L->km_type_nr = SPARC_KM_TYPES;
+    L->nr_km_types = SPARC_KM_TYPES;
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : SPARC_KM_TYPES;
     L->config_nr_cpus = max_u32(SPARC_CONFIG_NR_CPUS, c->nr_cpus);
     L->pkmap_base = (nocache_end + SPARC_PMD_SIZE - 1u) & ~(SPARC_PMD_SIZE - 1u);
     L->fix_kmap_begin = SPARC_FIX_KMAP_BEGIN;
-    L->nr_fixmap = SPARC_FIX_KMAP_BEGIN + SPARC_KM_TYPES * L->config_nr_cpus;
+    L->nr_fixmap = SPARC_FIX_KMAP_BEGIN + L->km_type_nr * L->config_nr_cpus;
     L->fixaddr_top = SPARC_FIXADDR_TOP;
     L->fixaddr_start = SPARC_FIXADDR_TOP - L->nr_fixmap * PAGE_SIZE;
     L->atomic_idx0 = SPARC_FIXADDR_TOP - SPARC_FIX_KMAP_BEGIN * PAGE_SIZE;
@@ -168,8 +177,15 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
 
     memset(L, 0, sizeof *L);
     L->arch = arch_of(c->arch);
-    if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS)
+    if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS || c->kernel < HM_KERNEL_2_6_24 ||
+        c->kernel > HM_KERNEL_5_11)
         return -1;
+    if (c->kernel >= HM_KERNEL_5_11) { /* every arch, generic too, has the tasks */
+        if (c->nr_tasks > HM_MAX_TASKS)
+            return -1;
+        L->km_max_idx = c->debug_highmem ? KM_MAX_IDX_DEBUG : KM_MAX_IDX;
+        L->nr_tasks = c->nr_tasks ? c->nr_tasks : c->nr_cpus + 2u;
+    }
     if (L->arch == MA_GENERIC) { /* every page is lowmem, no pkmap window, no atomic slots */
         L->page_offset = GENERIC_PAGE_OFFSET;
         L->highmem_start_pfn = L->max_pfn = GENERIC_LOWMEM_PAGES;
@@ -219,7 +235,7 @@ uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
     switch (L->arch) {
     case MA_X86:
     case MA_X86_PAE:
-        if (m->cfg.debug_highmem)
+        if (m->cfg.debug_highmem && !L->km_max_idx)
             t = 2u * type + 1u;
         /* __fix_to_virt(FIX_KMAP_BEGIN + idx): descending */
         return L->fixaddr_top - (L->fix_kmap_begin + t + L->km_type_nr * cpu) * PAGE_SIZE;
@@ -286,14 +302,14 @@ static int atomic_slot_of(const struct model *m, uint32_t va, uint32_t *j)
     cpu = idx / L->km_type_nr;
     t = idx % L->km_type_nr;
     type = t;
-    if ((L->arch == MA_X86 || L->arch == MA_X86_PAE) && m->cfg.debug_highmem) {
+    if ((L->arch == MA_X86 || L->arch == MA_X86_PAE) && m->cfg.debug_highmem && !L->km_max_idx) {
         if (t % 2u == 0)
             return 0; /* a __KM_FENCE_n slot: never mapped */
         type = (t - 1u) / 2u;
     }
-    if (cpu >= m->ncpus || type >= L->nr_km_types || model_slot_addr(m, cpu, type) != va)
+    if (cpu >= m->ncpus || type >= m->spc || model_slot_addr(m, cpu, type) != va)
         return 0;
-    *j = cpu * L->nr_km_types + type;
+    *j = cpu * m->spc + type;
     return 1;
 }
 
@@ -368,7 +384,7 @@ uint32_t model_tlb_entries(const struct model *m, uint32_t cpu)
 int model_init(struct model *m, const struct model_config *cfg)
 {
     uint32_t S;
-    size_t n_count, n_atomic, n_tlb_pk, n_tlb_at, words, bytes;
+    size_t n_count, n_atomic, n_tlb_pk, n_tlb_at, n_rec, words, bytes;
     uint32_t *w;
     /* the allocations of a previous init, reused */
     void *block = m->block;
@@ -386,14 +402,22 @@ int model_init(struct model *m, const struct model_config *cfg)
         return -1;
     S = m->L.S;
     m->ncpus = cfg->nr_cpus;
-    m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->L.nr_km_types;
+    m->spc = m->L.km_max_idx ? m->L.km_max_idx : m->L.nr_km_types;
+    m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->spc;
+    m->incr = m->L.km_max_idx == KM_MAX_IDX_DEBUG ? 2u : 1u;
+    n_rec = m->L.km_max_idx ? m->ncpus + m->L.nr_tasks - 1u : 0u;
     m->capev = 2u * S + 16u; /* a flush: enter, cache flush, S clears each refused, TLB flush, done; + a BUG */
+    /* 5.11 switch: save and restore, each position cleared (pre hook, clear, refusal or post
+     * hook) and installed (set, refusal or post hook), and the undo of both: 14 per position */
+    m->capev += 14u * m->L.km_max_idx;
     /* one zeroed block: the event list, then every array of 32-bit words */
     n_count = S;
     n_atomic = m->nslots;
     n_tlb_pk = (size_t)m->ncpus * S;
     n_tlb_at = (size_t)m->ncpus * m->nslots;
     words = 4 * n_count + n_atomic + m->ncpus + n_tlb_pk + n_tlb_at;
+    if (n_rec) /* cur, then per record idx, home, on, and its pteval */
+        words += m->ncpus + n_rec * (3u + m->L.km_max_idx);
     bytes = m->capev * sizeof *m->ev + words * sizeof(uint32_t);
     if (bytes > m->block_size) {
         free(m->block);
@@ -425,6 +449,23 @@ int model_init(struct model *m, const struct model_config *cfg)
     m->tlb_pk = w;
     w += n_tlb_pk;
     m->tlb_at = w;
+    w += n_tlb_at;
+    if (n_rec) {
+        m->cur = w;
+        w += m->ncpus;
+        m->t_idx = (int32_t *)(void *)w;
+        w += n_rec;
+        m->t_home = w;
+        w += n_rec;
+        m->t_on = w;
+        w += n_rec;
+        m->t_pte = w;
+        for (uint32_t c = 0; c < m->ncpus; c++) { /* every CPU starts in its idle task */
+            m->cur[c] = c;
+            m->t_home[c] = c;
+            m->t_on[c] = c + 1u;
+        }
+    }
     return 0;
 }
 
@@ -630,7 +671,7 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out, uint32_
         unset_page_address(m, page, out);
         freed++;
     }
-    if (!m->cfg.need_flush || freed) {
+    if (!NEED_FLUSH(m) || freed) {
         emit(m, HM_EV_TLB_FLUSH_RANGE, HM_CPU_ALL, model_pkmap_addr(m, 0), model_pkmap_addr(m, m->L.S), 0);
         tlb_forget_pkmap(m);
     }
@@ -870,11 +911,19 @@ static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t p
     out->val = v;
 }
 
+static void local_kmap_atomic(struct model *m, uint32_t cpu, uint32_t pfn, int any, struct model_out *out);
+static void local_unmap(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out);
+static int local_to_page(struct model *m, uint32_t vaddr, struct model_out *out);
+
 void model_kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
 {
     begin(m, out);
     if (!atomic_pfn_args_ok(m, cpu, type, pfn, out))
         return;
+    if (m->L.km_max_idx) { /* 5.11: the wrapper, the type checked and ignored */
+        local_kmap_atomic(m, cpu, pfn, 0, out);
+        return;
+    }
     kmap_atomic(m, cpu, type, pfn, out);
 }
 
@@ -885,6 +934,10 @@ void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_
     begin(m, out);
     if (!atomic_pfn_args_ok(m, cpu, type, pfn, out))
         return;
+    if (m->L.km_max_idx) { /* 5.11: __kmap_local_pfn_prot, any pfn (lowmem too) on the stack */
+        local_kmap_atomic(m, cpu, pfn, 1, out);
+        return;
+    }
     if (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE) {
         uint32_t v = model_slot_addr(m, cpu, type);
         if (!map_atomic_slot(m, cpu, cpu * m->L.nr_km_types + type, v, pfn, out))
@@ -911,6 +964,12 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
     va = (uint32_t)vaddr & PAGE_MASK;
     if (m->depth[cpu] <= 0) {
         bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_UNBALANCED);
+        return;
+    }
+    if (m->L.km_max_idx) { /* 5.11: kunmap_local, then pagefault_enable (not on an error) */
+        local_unmap(m, cpu, (uint32_t)vaddr, out);
+        if (out->err == HM_OK)
+            m->depth[cpu]--;
         return;
     }
     if (m->L.arch == MA_GENERIC) { /* pagefault_enable() only */
@@ -962,6 +1021,302 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
     return;
 refused: /* the clear was refused: the slot stays mapped, no flush, pagefaults stay disabled */
     out->err = HM_EMACHINE;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * kmap_local (5.11; spec §10.6, docs/generations.md "kmap_local (5.11)"): a stack per task,
+ * position p of the task running on CPU c at fixmap slot p + KM_MAX_IDX * c, strict LIFO.
+ * ------------------------------------------------------------------------------------- */
+static int32_t *idx_of(struct model *m, uint32_t rec)
+{
+    return &m->t_idx[rec];
+}
+
+static uint32_t *pteval(struct model *m, uint32_t rec, uint32_t pos)
+{
+    return &m->t_pte[rec * m->L.km_max_idx + pos];
+}
+
+static int is_guard(const struct model *m, uint32_t pos)
+{
+    return m->incr == 2u && pos % 2u == 0; /* DEBUG_KMAP_LOCAL: KM_INCR 2, the even ones */
+}
+
+/* The task number of a record (0: an idle task). */
+static uint32_t task_of_record(const struct model *m, uint32_t rec)
+{
+    return rec < m->ncpus ? 0u : rec - m->ncpus + 1u;
+}
+
+/* Which kmap fixmap slot va's page is, over the config's NR_CPUS (the fixmap is sized for
+ * them, the simulated CPUs are the first): its CPU and stack position. */
+static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, uint32_t *pos)
+{
+    const struct model_layout *L = &m->L;
+    uint32_t page = va & PAGE_MASK, off;
+    if (!L->S || !L->km_max_idx)
+        return 0;
+    if (L->arch == MA_PPC) { /* ascending from KMAP_FIX_BEGIN */
+        if (page < L->atomic_idx0)
+            return 0;
+        off = (page - L->atomic_idx0) / PAGE_SIZE;
+    } else { /* x86, sparc: descending from __fix_to_virt(FIX_KMAP_BEGIN) */
+        if (page > L->atomic_idx0)
+            return 0;
+        off = (L->atomic_idx0 - page) / PAGE_SIZE;
+    }
+    if (off >= L->km_max_idx * L->config_nr_cpus)
+        return 0;
+    *cpu = off / L->km_max_idx;
+    *pos = off % L->km_max_idx;
+    return 1;
+}
+
+/* The arch's hooks around a local slot's PTE write (docs/generations.md's table): x86 flushes
+ * the page from this CPU's TLB after an unmap; ppc after a map and after an unmap; sparc
+ * flushes the whole cache before and the whole TLB (every CPU) after either. */
+static void hook_pre(struct model *m)
+{
+    if (m->L.arch == MA_SPARC)
+        emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+}
+
+static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
+{
+    uint32_t v = model_slot_addr(m, cpu, pos);
+    if (m->L.arch == MA_SPARC) {
+        emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+        tlb_forget_all(m);
+    } else if (m->L.arch == MA_PPC || (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE))) {
+        emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
+        tlb_forget_slot(m, cpu, cpu * m->spc + pos);
+    }
+}
+
+/* Clear position pos's slot on cpu (pre hook, the clear, post hook): 1 if refused (no post
+ * hook then). */
+static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos)
+{
+    hook_pre(m);
+    if (clear_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos)))
+        return 1;
+    hook_post(m, cpu, pos, 1);
+    return 0;
+}
+
+/* Map page (pteval page + 1) at position pos's slot on cpu (the write, the post hook): 1 if
+ * refused. The pre hook is the caller's (a push has one, a re-install at a switch none). */
+static int local_set_slot(struct model *m, uint32_t cpu, uint32_t pos, uint32_t page1)
+{
+    if (set_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos), page1 - 1u))
+        return 1;
+    hook_post(m, cpu, pos, 0);
+    return 0;
+}
+
+/* kmap_local_page / __kmap_local_pfn_prot on cpu, after the argument checks: a lowmem page
+ * (unless any: kmap_atomic_pfn) and every page without highmem is its direct-map address,
+ * nothing pushed; else the push: overflow, a busy slot, a refused write change nothing. */
+static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, struct model_out *out)
+{
+    uint32_t rec, pos;
+    int32_t idx;
+
+    if (!m->L.S || (!any && !is_highmem(m, pfn))) {
+        out->val = lowmem_address(m, pfn);
+        return;
+    }
+    rec = m->cur[cpu];
+    idx = *idx_of(m, rec) + (int32_t)m->incr;
+    if (idx >= (int32_t)m->L.km_max_idx) { /* BUG_ON(idx >= KM_MAX_IDX) */
+        bug(m, out, HM_EINVAL, HM_BUG_LOCAL_OVERFLOW);
+        return;
+    }
+    pos = (uint32_t)idx - 1u;
+    if (m->atomic_pte[cpu * m->spc + pos]) { /* BUG_ON(!pte_none(...)) */
+        bug(m, out, HM_EBUSY, HM_BUG_LOCAL_BUSY);
+        return;
+    }
+    hook_pre(m);
+    if (local_set_slot(m, cpu, pos, pfn + 1u)) {
+        out->err = HM_EMACHINE;
+        return;
+    }
+    *pteval(m, rec, pos) = pfn + 1u;
+    *idx_of(m, rec) = idx;
+    out->val = model_slot_addr(m, cpu, pos);
+}
+
+/* kunmap_local on cpu of a 32-bit address, after the argument checks. */
+static void local_unmap(struct model *m, uint32_t cpu, uint32_t vaddr, struct model_out *out)
+{
+    uint32_t c, pos, rec;
+    int32_t idx;
+
+    if (!m->L.S)
+        return; /* !CONFIG_HIGHMEM: nothing */
+    if (!local_fix_index(m, vaddr, &c, &pos)) {
+        /* no arch of the model has kmap_high_get: no kmap_high_unmap_local */
+        if ((vaddr & PAGE_MASK) < m->L.page_offset)
+            bug(m, out, HM_EINVAL, HM_BUG_LOCAL_BAD_ADDR);
+        return; /* a lowmem page's address: nothing was pushed */
+    }
+    rec = m->cur[cpu];
+    idx = *idx_of(m, rec);
+    if (idx < (int32_t)m->incr || c != cpu || pos != (uint32_t)idx - 1u) { /* strict LIFO */
+        bug(m, out, HM_EINVAL, HM_BUG_LOCAL_NOT_TOP);
+        return;
+    }
+    if (local_clear_slot(m, cpu, pos)) {
+        out->err = HM_EMACHINE; /* still mapped, still on the stack */
+        return;
+    }
+    *pteval(m, rec, pos) = 0;
+    *idx_of(m, rec) = idx - (int32_t)m->incr;
+}
+
+static void local_kmap_atomic(struct model *m, uint32_t cpu, uint32_t pfn, int any, struct model_out *out)
+{
+    m->depth[cpu]++; /* pagefault_disable, kept on success only */
+    local_map(m, cpu, pfn, any, out);
+    if (out->err != HM_OK)
+        m->depth[cpu]--;
+}
+
+/* kmap_to_page of a kmap fixmap address (5.11): the pteval of the task running on its CPU; 0
+ * if the address is not in that fixmap. */
+static int local_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
+{
+    uint32_t c, pos;
+    if (!local_fix_index(m, vaddr, &c, &pos))
+        return 0;
+    if (c < m->ncpus && (int32_t)pos < *idx_of(m, m->cur[c]) && *pteval(m, m->cur[c], pos))
+        out->val = *pteval(m, m->cur[c], pos) - 1u;
+    else
+        bug(m, out, HM_EFAULT, HM_BUG_NOT_MAPPED);
+    return 1;
+}
+
+/* The 5.11 calls' first checks: the generation, then the cpu. */
+static int local_args_ok(struct model *m, uint32_t cpu, struct model_out *out)
+{
+    begin(m, out);
+    if (!m->L.km_max_idx) {
+        bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+        return 0;
+    }
+    if (cpu >= m->ncpus) {
+        bug(m, out, HM_EINVAL, HM_BUG_BAD_ARG);
+        return 0;
+    }
+    return 1;
+}
+
+void model_kmap_local(struct model *m, uint32_t cpu, uint32_t pfn, struct model_out *out)
+{
+    if (!local_args_ok(m, cpu, out))
+        return;
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    local_map(m, cpu, pfn, 0, out);
+}
+
+void model_kunmap_local(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out)
+{
+    if (!local_args_ok(m, cpu, out))
+        return;
+    if (vaddr >= VA_END) {
+        bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        return;
+    }
+    local_unmap(m, cpu, (uint32_t)vaddr, out);
+}
+
+/* The positions below n, guards skipped, of cpu's slots: cleared (sched out), or re-installed
+ * from record rec's pteval (sched in). Each returns n, or the position the machine refused. */
+static uint32_t clear_below(struct model *m, uint32_t cpu, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++)
+        if (!is_guard(m, p) && local_clear_slot(m, cpu, p))
+            return p;
+    return n;
+}
+
+static uint32_t install_below(struct model *m, uint32_t cpu, uint32_t rec, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++)
+        if (!is_guard(m, p) && local_set_slot(m, cpu, p, *pteval(m, rec, p)))
+            return p;
+    return n;
+}
+
+/* schedule() on cpu to task: prepare_task_switch clears the outgoing task's slots
+ * (__kmap_local_sched_out), finish_task_switch re-installs the incoming one's
+ * (__kmap_local_sched_in). A task's kmap_ctrl is never corrupted here (only writes into the
+ * context's memory could do it), so LOCAL_CORRUPT is not predicted. */
+void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out *out)
+{
+    uint32_t prev, next, np, nn, done;
+
+    if (!local_args_ok(m, cpu, out))
+        return;
+    if (task >= m->L.nr_tasks) {
+        bug(m, out, HM_EINVAL, HM_BUG_BAD_ARG);
+        return;
+    }
+    if (m->in_interrupt || m->depth[cpu] > 0) { /* scheduling while atomic */
+        bug(m, out, HM_EINVAL, HM_BUG_SWITCH_ATOMIC);
+        return;
+    }
+    prev = m->cur[cpu];
+    next = task ? m->ncpus + task - 1u : cpu;
+    if (next == prev)
+        return;
+    if (m->t_on[next]) {
+        bug(m, out, HM_EINVAL, HM_BUG_TASK_RUNNING);
+        return;
+    }
+    if (*idx_of(m, next) != 0 && m->t_home[next] != cpu) { /* migrate_disable() */
+        bug(m, out, HM_EINVAL, HM_BUG_LOCAL_MIGRATE);
+        return;
+    }
+    np = (uint32_t)*idx_of(m, prev);
+    nn = (uint32_t)*idx_of(m, next);
+    if (np)
+        emit(m, HM_EV_LOCAL_SAVE, cpu, task_of_record(m, prev), 0, 0);
+    if ((done = clear_below(m, cpu, np)) != np) {
+        (void)install_below(m, cpu, prev, done); /* the outgoing task runs on */
+        out->err = HM_EMACHINE;
+        return;
+    }
+    if (nn)
+        emit(m, HM_EV_LOCAL_RESTORE, cpu, task, 0, 0);
+    if ((done = install_below(m, cpu, next, nn)) != nn) {
+        (void)clear_below(m, cpu, done);
+        (void)install_below(m, cpu, prev, np);
+        out->err = HM_EMACHINE;
+        return;
+    }
+    m->t_on[prev] = 0;
+    m->t_on[next] = cpu + 1u;
+    m->t_home[next] = cpu;
+    m->cur[cpu] = next;
+}
+
+int model_cpu_task(const struct model *m, uint32_t cpu)
+{
+    if (!m->L.km_max_idx || cpu >= m->ncpus)
+        return -1;
+    return (int)task_of_record(m, m->cur[cpu]);
+}
+
+int model_task_local_idx(const struct model *m, uint32_t task, uint32_t cpu)
+{
+    if (!m->L.km_max_idx || task >= m->L.nr_tasks || (task == 0 && cpu >= m->ncpus))
+        return -1;
+    return m->t_idx[task ? m->ncpus + task - 1u : cpu];
 }
 
 /* One byte through cpu's MMU, as the simulated hardware does it (sim/sim.h): an address past
@@ -1048,6 +1403,8 @@ void model_kmap_to_page(struct model *m, uint64_t vaddr64, struct model_out *out
         out->val = (vaddr - m->L.page_offset) >> PAGE_SHIFT;
         return;
     }
+    if (m->L.km_max_idx && local_to_page(m, vaddr, out))
+        return;
     if (vaddr >= m->L.pt_start && vaddr < m->L.pt_end) {
         p = pte_page_at(m, vaddr);
         if (!p) {
@@ -1159,6 +1516,18 @@ void model_set_in_interrupt(struct model *m, int on, struct model_out *out)
     m->in_interrupt = on != 0;
 }
 
+void model_kmap_high_get(struct model *m, uint32_t pfn, struct model_out *out)
+{
+    begin(m, out);
+    if (pfn >= m->L.max_pfn) {
+        bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
+        return;
+    }
+    /* mm/highmem.c compiles kmap_high_get only under ARCH_NEEDS_KMAP_HIGH_GET (2.6.30, ARM):
+     * absent before 2.6.30 and on x86, x86-pae, ppc, sparc and generic in every generation */
+    bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+}
+
 void model_inject(struct model *m, int mode, struct model_out *out)
 {
     begin(m, out);
@@ -1255,6 +1624,17 @@ int model_check_code(const struct model *m)
             return 2; /* I2: a record points at a free slot */
     if (m->nrec != in_use)
         return 6; /* I6: records and slots in use */
+    /* I13 (5.11): each CPU's local slots hold exactly what the stack of the task running there
+     * says (a stack itself is never inconsistent here); only a switch whose undo the machine
+     * also refused leaves a slot otherwise */
+    for (uint32_t c = 0; m->L.km_max_idx && m->L.S && c < m->ncpus; c++) {
+        uint32_t rec = m->cur[c];
+        for (uint32_t p = 0; p < m->L.km_max_idx; p++) {
+            uint32_t want = (int32_t)p < m->t_idx[rec] ? m->t_pte[rec * m->L.km_max_idx + p] : 0u;
+            if (m->atomic_pte[c * m->spc + p] != want)
+                return 13;
+        }
+    }
     return 0;
 }
 

@@ -1,5 +1,6 @@
-/* model.h - interface of the kmap_ops reference model (spec §2-§9 semantics on five arches, TLBs
- * and physical memory to predict loads); shares no code with core/ or arch/.
+/* model.h - interface of the kmap_ops reference model (spec §2-§9 and the generations' §10.1 and
+ * §10.6 semantics on five arches, TLBs and physical memory to predict loads); shares no code
+ * with core/ or arch/.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_FUZZ_MODEL_H
 #define HM_FUZZ_MODEL_H
@@ -16,6 +17,8 @@ struct model_config {
     uint32_t nr_cpus;       /* 1.. */
     uint32_t highmem_pages; /* 0: the arch's default */
     int debug_highmem, need_flush;
+    int kernel;             /* enum hm_kernel (docs/generations.md): 2.6.24, 2.6.30, 5.11 */
+    uint32_t nr_tasks;      /* 5.11's tasks (0: nr_cpus + 2) */
 };
 
 /* The machine as the model computes it from the spec formulas (§3.1, §4.1, §5.1) and the
@@ -27,6 +30,8 @@ struct model_layout {
     uint32_t S;                 /* LAST_PKMAP (0 on generic) */
     uint32_t pkmap_base;
     uint32_t nr_km_types;       /* real km_type members */
+    uint32_t km_max_idx;        /* 5.11: KM_MAX_IDX (16, 33 with DEBUG_KMAP_LOCAL); 0 before */
+    uint32_t nr_tasks;          /* 5.11: the tasks of switch (nr_cpus + 2 by default); 0 before */
     uint32_t km_type_nr;        /* KM_TYPE_NR, fences included */
     uint32_t config_nr_cpus;    /* NR_CPUS the fixmap is sized for */
     uint32_t fixaddr_top, fixaddr_start, fix_kmap_begin, nr_fixmap; /* x86, sparc */
@@ -62,7 +67,10 @@ struct model_byte {
 struct model {
     struct model_config cfg;
     struct model_layout L;
-    uint32_t ncpus, nslots;  /* nslots: atomic slots of the simulated CPUs (ncpus * types) */
+    uint32_t ncpus, nslots;  /* nslots: atomic slots of the simulated CPUs (ncpus * spc) */
+    uint32_t spc;            /* fixmap slots per CPU in the arrays below: nr_km_types (each
+                              * type's slot; x86's debug fences are never mapped), KM_MAX_IDX
+                              * in 5.11 (each stack position's) */
     /* mm/highmem.c */
     int32_t *count;          /* pkmap_count[S] */
     uint32_t *pk_pte;        /* [S]: the page the PTE of PKMAP_ADDR(i) maps, plus one (0: none) */
@@ -75,6 +83,14 @@ struct model {
     int in_interrupt;        /* what in_interrupt() answers */
     int fail_write;          /* the machine's PTE-write fault: a MODEL_INJECT_* mode (0: none) */
     uint32_t machine_fails;  /* PTE writes of the library the machine refused, since the set-up */
+    /* 5.11 kmap_local (spec §10.6, docs/generations.md): one kmap_ctrl per task record; record
+     * c < ncpus is CPU c's idle task (task 0 there), record ncpus + t - 1 is task t >= 1 */
+    uint32_t incr;           /* KM_INCR: 1, 2 with DEBUG_KMAP_LOCAL (even positions are guards) */
+    uint32_t *cur;           /* [cpu]: the record of the task running there */
+    int32_t *t_idx;          /* [record]: kmap_ctrl.idx */
+    uint32_t *t_pte;         /* [record * KM_MAX_IDX + pos]: pteval's page + 1 (0: none) */
+    uint32_t *t_home;        /* [record]: the CPU it last ran on (where its mappings live) */
+    uint32_t *t_on;          /* [record]: the CPU it runs on + 1 (0: switched out) */
     /* the hardware */
     uint32_t *tlb_pk;        /* [cpu * S + i]: pfn + 1 cached for PKMAP_ADDR(i), 0 = none */
     uint32_t *tlb_at;        /* [cpu * nslots + j]: likewise for atomic slot j */
@@ -111,6 +127,17 @@ void model_kmap_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
 void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr, struct model_out *out);
 void model_page_address(struct model *m, uint32_t pfn, struct model_out *out);
 void model_set_in_interrupt(struct model *m, int on, struct model_out *out);
+/* The calls of later generations (docs/generations.md). kmap_high_get exists from 2.6.30 on an
+ * arch with ARCH_NEEDS_KMAP_HIGH_GET, none of the model's five: after the pfn check it is
+ * UNAVAILABLE (EINVAL) everywhere. kmap_local, kunmap_local and switch exist from 5.11:
+ * before, UNAVAILABLE (EINVAL) before any argument check. */
+void model_kmap_high_get(struct model *m, uint32_t pfn, struct model_out *out);
+void model_kmap_local(struct model *m, uint32_t cpu, uint32_t pfn, struct model_out *out);
+void model_kunmap_local(struct model *m, uint32_t cpu, uint64_t vaddr, struct model_out *out);
+void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out *out);
+/* What hm_cpu_task and hm_task_local_idx must say (-1 before 5.11 or for a bad task or cpu). */
+int model_cpu_task(const struct model *m, uint32_t cpu);
+int model_task_local_idx(const struct model *m, uint32_t task, uint32_t cpu);
 /* The machine's PTE-write fault injection (sim.h hm_sim_inject): from now on the machine
  * refuses the next map (a present word), every map, the next clear or every clear; NONE ends
  * it. A refused write leaves the PTE as it was; the library call that made it reports it

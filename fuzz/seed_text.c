@@ -26,6 +26,10 @@ static const int trace_op_of[FOP__COUNT] = {
     [FOP_PROBE] = -1,
     [FOP_CONFIG] = -1,
     [FOP_POKE] = -1,
+    [FOP_KMAP_HIGH_GET] = KOP_KMAP_HIGH_GET,
+    [FOP_KMAP_LOCAL] = KOP_KMAP_LOCAL,
+    [FOP_KUNMAP_LOCAL] = KOP_KUNMAP_LOCAL,
+    [FOP_SWITCH] = KOP_SWITCH,
 };
 
 /* FOP_IRQ's inject modes (kmap_ops.h, KIRQ_INJECT + i) as trace `inject` modes. */
@@ -42,9 +46,11 @@ static const char *const probe_names[KPROBE__COUNT] = {
 /* ---------------------------------------------------------------------------------------
  * Printing.
  * ------------------------------------------------------------------------------------- */
-void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L)
+void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext)
 {
     fprintf(f, "%s --arch %s --cpus %u", TRACE_HEADER_PREFIX, hm_arch_name(cfg->arch), cfg->nr_cpus);
+    if (ext) /* the ext byte: also with 2.6.24, whose input then has the extended opcode table */
+        fprintf(f, " --kernel %s", hm_kernel_name(cfg->kernel));
     if (cfg->last_pkmap)
         fprintf(f, " --pkmap-entries %u", cfg->last_pkmap);
     if (cfg->highmem_pages)
@@ -92,7 +98,19 @@ static void to_cmd(const struct fop_decoder *d, const struct fop_rec *o, struct 
         break;
     case FOP_FLUSH:
         break;
-    default: /* kmap, kunmap, page_address */
+    case FOP_KMAP_LOCAL:
+        c->arg[c->nargs++] = o->cpu;
+        c->arg[c->nargs++] = o->pfn;
+        break;
+    case FOP_KUNMAP_LOCAL:
+        c->arg[c->nargs++] = o->cpu;
+        c->arg[c->nargs++] = o->vaddr;
+        break;
+    case FOP_SWITCH:
+        c->arg[c->nargs++] = o->cpu;
+        c->arg[c->nargs++] = o->type;
+        break;
+    default: /* kmap, kunmap, page_address, kmap_high_get */
         c->arg[c->nargs++] = o->pfn;
         break;
     }
@@ -173,6 +191,8 @@ void fop_print_op(FILE *f, const struct fop_decoder *d, int hint, const struct f
         case FOP_KMAP_ATOMIC:
         case FOP_KMAP_ATOMIC_PFN:
         case FOP_PAGE_ADDRESS:
+        case FOP_KMAP_HIGH_GET:
+        case FOP_KMAP_LOCAL:
             kbuf_printf(&b, " 0x%08" PRIx64, o->val);
             break;
         case FOP_LOAD:
@@ -313,6 +333,8 @@ static int from_cmd(const struct fop_decoder *d, const struct trace_cmd *c, unsi
         ;
     if (k == FOP__COUNT || trace_op_of[k] < 0)
         PARSE_ERR("'%s' is not an op of kmap_ops", trace_op_name(c->op));
+    if (k >= FOP_KMAP_HIGH_GET && !d->ext)
+        PARSE_ERR("'%s' needs the extended opcode table: `--kernel` in the machine header", trace_op_name(c->op));
     o->op = k;
     for (unsigned i = 0; i < c->nargs; i++)
         if (c->arg[i] > UINT32_MAX || (o->op == FOP_STORE && i == 2 && c->arg[i] > 255))
@@ -344,7 +366,19 @@ static int from_cmd(const struct fop_decoder *d, const struct trace_cmd *c, unsi
         break;
     case FOP_FLUSH:
         break;
-    default:
+    case FOP_KMAP_LOCAL:
+        o->cpu = (uint32_t)c->arg[0];
+        o->pfn = (uint32_t)c->arg[1];
+        break;
+    case FOP_KUNMAP_LOCAL:
+        o->cpu = (uint32_t)c->arg[0];
+        o->vaddr = (uint32_t)c->arg[1];
+        break;
+    case FOP_SWITCH:
+        o->cpu = (uint32_t)c->arg[0];
+        o->type = (uint32_t)c->arg[1];
+        break;
+    default: /* kmap, kunmap, page_address, kmap_high_get */
         o->pfn = (uint32_t)c->arg[0];
         break;
     }
@@ -401,12 +435,13 @@ int fop_parse_line(const struct fop_decoder *d, const char *s, size_t n, unsigne
     PARSE_ERR("bad hint (a class of the op's main operand, or `bytes B...`)");
 }
 
-int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8_t tail[5], char *err,
+int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8_t tail[6], char *err,
                       size_t errlen)
 {
     unsigned long line = h->line;
-    uint32_t arch = FOP_NR_ARCHES, window = 0, highmem = 0, flags = 0, i;
+    uint32_t arch = FOP_NR_ARCHES, window = 0, highmem = 0, flags = 0, i, gen = 0;
     uint64_t cpus = 1, v;
+    int ext = 0, n = 0;
 
     for (int k = 0; k < h->nwords; k++) {
         const char *o = h->words[k], *val = k + 1 < h->nwords ? h->words[k + 1] : "";
@@ -429,9 +464,14 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
             window = (uint32_t)v;
         } else if (strcmp(o, "--highmem-pages") == 0 && num(val, UINT32_MAX, &v) == 0) {
             highmem = (uint32_t)v;
+        } else if (strcmp(o, "--kernel") == 0 && hm_kernel_find(val) >= 0) {
+            /* the ext byte: the first value fop_kernel maps to this generation */
+            for (gen = 0; fop_kernel(gen) != hm_kernel_find(val); gen++)
+                ;
+            ext = 1;
         } else {
             PARSE_ERR("machine option '%s %s' (--arch, --cpus, --pkmap-entries, --highmem-pages, "
-                      "--debug-highmem, --need-flush)", o, val);
+                      "--debug-highmem, --need-flush, --kernel 2.6.24|2.6.30|5.11)", o, val);
         }
     }
     if (arch == FOP_NR_ARCHES)
@@ -443,18 +483,22 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
     cfg->highmem_pages = highmem;
     cfg->debug_highmem = (flags & FOP_FLAG_DEBUG) != 0;
     cfg->need_flush = (flags & FOP_FLAG_NEED_FLUSH) != 0;
+    cfg->kernel = ext ? fop_kernel(gen) : HM_KERNEL_2_6_24;
     /* the bytes fz_back_range reads, last byte of the input first */
-    tail[4] = (uint8_t)arch;
-    for (i = 0; i < FOP_NR_WINDOWS && fop_window(i) != window; i++)
-        ;
-    tail[3] = (uint8_t)i;
-    tail[2] = (uint8_t)(cpus - 1u);
-    tail[1] = (uint8_t)flags;
+    if (ext)
+        tail[n++] = (uint8_t)gen;
     for (i = 0; i < FOP_NR_HIGHMEM && fop_highmem(i) != highmem; i++)
         ;
-    tail[0] = (uint8_t)i;
-    if (tail[3] == FOP_NR_WINDOWS || tail[0] == FOP_NR_HIGHMEM)
-        PARSE_ERR("--pkmap-entries %u or --highmem-pages %u is not in kmap_ops.h's tables (omit it for the arch's own)",
-                  window, highmem);
-    return 0;
+    tail[n++] = (uint8_t)i;
+    if (i == FOP_NR_HIGHMEM)
+        PARSE_ERR("--highmem-pages %u is not in kmap_ops.h's table (omit it for the arch's own)", highmem);
+    tail[n++] = (uint8_t)(flags | (ext ? FOP_FLAG_EXT : 0u));
+    tail[n++] = (uint8_t)(cpus - 1u);
+    for (i = 0; i < FOP_NR_WINDOWS && fop_window(i) != window; i++)
+        ;
+    tail[n++] = (uint8_t)i;
+    if (i == FOP_NR_WINDOWS)
+        PARSE_ERR("--pkmap-entries %u is not in kmap_ops.h's table (omit it for the arch's own)", window);
+    tail[n++] = (uint8_t)arch;
+    return n;
 }
