@@ -90,6 +90,9 @@ Test(arm_layout, documented_defaults)
         cr_assert(eq(u64, l->pt_start, PKMAP_BASE));
         cr_assert(eq(u32, l->pt_pages, 0x401e0u));
         cr_assert(eq(u32, l->pte_bytes, 4));
+        /* mem_map[] 8 MiB into lowmem, 32-byte struct page: what hash_ptr hashes */
+        cr_assert(eq(u64, l->mem_map, 0xc0800000u));
+        cr_assert(eq(u32, l->struct_page_size, 32));
         tl_close(t);
     }
 }

@@ -639,6 +639,28 @@ Test(local, high_get_first_and_kunmap_high)
     tl_assert_invariants(t, "arm");
 }
 
+/* The first pkmap slot is a pkmap address too: on arm (VIVT, 5.11) a page that took slot 0 after
+ * the window wrapped is pinned by kmap_local through kmap_high_get, and kunmap_local of slot 0's
+ * address hands it to kunmap_high. */
+Test(local, high_get_of_slot_zero)
+{
+    struct hm_config c = local_cfg("arm", 1, 0);
+    struct tl *t;
+    c.last_pkmap = 4;
+    t = tl_open(&c);
+    hm_pfn_t base = t->layout.highmem_start_pfn;
+    for (uint32_t k = 1; k <= 4; k++)
+        tl_kmap(t, base + k); /* slots 1, 2, 3, then 0 after the wrap */
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 2), "page base + 4 in slot 0");
+    hm_vaddr_t v = kmap_local(t, 0, base + 4u);
+    cr_assert(eq(u64, v, tl_pkaddr(t, 0)), "the pinned address of slot 0");
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 3));
+    cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 0), "nothing pushed");
+    kunmap_local(t, 0, v);
+    cr_assert(eq(int, hm_pkmap_count(t->ctx, 0), 2), "kunmap_high of slot 0");
+    tl_assert_invariants(t, "arm slot 0");
+}
+
 /* A refusal in the middle of a switch: the wrapper machine makes the sim refuse the n-th PTE
  * write of a kind from now on, so a switch has done some of its work when it is refused. */
 static unsigned writes_left;

@@ -87,6 +87,7 @@ Test(xtensa_layout, documented_defaults)
     cr_assert(eq(u64, l->high_memory, 0xd8000000u));
     cr_assert(eq(u64, l->vmalloc_start, 0xc0000000u));
     cr_assert(eq(u64, l->vmalloc_end, 0xc7ff0000u));
+    cr_assert(eq(u64, l->mem_map, 0xd0400000u));              /* mem_map[] 4 MiB into lowmem */
     cr_assert(eq(u64, l->fixaddr_top, FIXADDR_TOP));
     cr_assert(eq(u32, l->config_nr_cpus, 4));
     cr_assert(eq(u32, l->km_type_nr, 13));
