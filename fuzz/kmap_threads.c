@@ -1,6 +1,7 @@
-/* kmap_threads.c - fuzz target: balanced kmap/kunmap(/kmap_try/flush_unused) scripts on 2..4 real pthreads,
- * kmap_atomic scripts on per-CPU threads and an inspector of the concurrent getters, in either locking
- * mode; then invariants, counts 0/1, balanced statistics, no waiters, no stale TLB. SPDX-License-Identifier: MIT */
+/* kmap_threads.c - fuzz target: balanced kmap/kunmap(/kmap_try/flush_unused/kmap_high_get) scripts on 2..4
+ * real pthreads, kmap_atomic(/kmap_local) scripts on per-CPU threads and an inspector of the concurrent
+ * getters, in either locking mode, on every highmem arch and kernel generation; then invariants, counts
+ * 0/1, balanced statistics, no waiters, no stale TLB. SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -20,6 +21,7 @@
 #include "fuzz/fuzz_input.h"
 #include "harness/machine.h"
 #include "highmem.h"
+#include "highmem_arch.h"
 #include "sim/sim.h"
 
 #define KT_MAX_WORKERS 4   /* the kmap/kunmap threads */
@@ -48,7 +50,18 @@
 #define FL_LOOKUP 0x08 /* page_address and kmap_to_page of the page just mapped (exact: it is held) */
 /* then one script per kmap_atomic thread: per byte, bits 0-1 the call (kmap_atomic,
  * kmap_atomic_prot, kmap_atomic_pfn, or kmap_atomic with a kmap_atomic_pfn nested in it) and
- * bits 2-7 the page (the lowmem page included). */
+ * bits 2-7 the page (the lowmem page included).
+ * Then, issue 16's machine byte: only a value 0x50..0x5f (XT_MARK in the high nibble, which no
+ * input committed before it has there: they end before it or hold another value, and run as
+ * they always did) means something; any other value, or no byte, is the old decoding. */
+#define XT_MARK 0x50
+#define XT_IS_MARK(b) (((b) & 0xf0u) == XT_MARK)
+#define XT_ARCH(b) ((b) & 3u)              /* 0: the arch from the back, 1 arm, 2 arm-vipt, 3 xtensa */
+#define XT_KERNEL(b) ((((b) >> 2) & 3u) % 3u) /* enum hm_kernel: 2.6.24, 2.6.30, 5.11 (3: 2.6.24) */
+/* and after a marked machine byte, the feature byte (ignored where the call does not exist): */
+#define FT_HIGH_GET(t) (1u << (t))         /* bits 0-3: worker t also calls hm_kmap_high_get (2.6.30+ arm) */
+#define FT_LOCAL(j) (1u << (4 + (j)))      /* bits 4-6: kmap_atomic thread j also uses kmap_local (5.11) */
+#define FT_INSPECT_GET 0x80u               /* the inspector pins every mapped page with hm_kmap_high_get */
 
 enum { OP_KMAP, OP_KUNMAP };
 enum { K_WORKER, K_CPU, K_INSPECTOR };
@@ -68,6 +81,9 @@ struct kt_thread {
     uint32_t cpu;                   /* its loads and stores go through this CPU */
     uint8_t last[KT_MAX_PAGES + 1]; /* what it last stored in its lane of each page */
     uint64_t kmaps, eagain, kunmaps; /* its highmem calls, for the balance against hm_stats */
+    uint64_t pins;     /* kmap_high_get pins it took (its own or kmap_atomic's), each released by a kunmap */
+    int high_get;      /* a worker (or the inspector) that also calls hm_kmap_high_get */
+    int local;         /* a kmap_atomic thread that also uses kmap_local */
     atomic_uint pos;   /* ops done so far (diagnostics) */
     atomic_int inkmap; /* 1 while inside hm_kmap (diagnostics) */
     pthread_t tid;
@@ -82,6 +98,9 @@ static struct {
     unsigned nthreads, npages; /* workers, highmem pages */
     unsigned ncpus, nall;      /* kmap_atomic threads; every thread */
     uint8_t mode;
+    uint8_t machine, features; /* issue 16's bytes (0 when unmarked) */
+    int has_high_get;          /* the context has kmap_high_get (arm from 2.6.30) */
+    int has_local;             /* the context has kmap_local (5.11) */
     struct kt_thread th[KT_MAX_THREADS];
     _Atomic hm_vaddr_t atomic_va[KT_MAX_THREADS]; /* a kmap_atomic thread's slot, once used */
     atomic_uint running;       /* workers and kmap_atomic threads not finished yet */
@@ -108,6 +127,25 @@ static int in_window(hm_vaddr_t va)
 {
     return va >= K.lay->pkmap_base && va < K.lay->pkmap_base + ((hm_vaddr_t)K.lay->last_pkmap << K.lay->page_shift) &&
            (va & (K.lay->page_size - 1u)) == 0;
+}
+
+/* va lies in the kmap_atomic (5.11: kmap_local) slots: the fixmap where the layout has one
+ * (above high_memory on x86 and sparc, above it too on arm, below PAGE_OFFSET on xtensa), else
+ * (ppc) the KM_TYPE_NR-per-CPU window from kmap_atomic_base in kmap_atomic_dir. */
+static int in_slots(hm_vaddr_t va)
+{
+    hm_vaddr_t lo, hi, n = (hm_vaddr_t)K.lay->km_type_nr * K.lay->config_nr_cpus << K.lay->page_shift;
+    if (K.lay->fixaddr_top > K.lay->fixaddr_start) {
+        lo = K.lay->fixaddr_start;
+        hi = K.lay->fixaddr_top;
+    } else if (K.lay->kmap_atomic_dir > 0) {
+        lo = K.lay->kmap_atomic_base;
+        hi = lo + n;
+    } else {
+        hi = K.lay->kmap_atomic_base + K.lay->page_size;
+        lo = hi - n;
+    }
+    return va >= lo && va < hi && (va & (K.lay->page_size - 1u)) == 0;
 }
 
 /* Page index -> pfn: the highmem pages, then the last lowmem page. */
@@ -160,6 +198,37 @@ static void check_bytes(struct kt_thread *t, unsigned i, unsigned page, hm_vaddr
 /* ---------------------------------------------------------------------------------------
  * The workers: kmap (or kmap_try) / kunmap scripts.
  * ------------------------------------------------------------------------------------- */
+/* kmap_high_get of a page: pins it (its pkmap address, HM_OK) only if it is mapped, else 0 and
+ * nothing changed; never sleeps. A pin's bytes are checked and it is released by hm_kunmap.
+ * Returns the address (0: not mapped). */
+static hm_vaddr_t high_get(struct kt_thread *t, unsigned i, unsigned page, int check)
+{
+    hm_pfn_t pfn = page_pfn(page);
+    hm_vaddr_t va = 1;
+    int rc = hm_kmap_high_get(K.ctx, pfn, &va);
+    if (rc != HM_OK || (va != 0 && !in_window(va)))
+        KT_FAIL("cpu %u op %u: kmap_high_get(pfn 0x%x): %s, 0x%08" PRIx64, t->cpu, i, pfn, hm_strerror(rc), va);
+    if (va == 0)
+        return 0;
+    t->pins++;
+    if (check)
+        check_bytes(t, i, page, va);
+    if ((rc = hm_kunmap(K.ctx, pfn)) != HM_OK)
+        KT_FAIL("cpu %u op %u: kunmap of a kmap_high_get pin (pfn 0x%x): %s", t->cpu, i, pfn, hm_strerror(rc));
+    return va;
+}
+
+/* The kmap_high_get worker, holding page at va: a pin of it must give va; a pin of another page
+ * may or may not be taken, whatever the other threads do. */
+static void worker_high_get(struct kt_thread *t, unsigned i, unsigned page, hm_vaddr_t va)
+{
+    hm_vaddr_t got = high_get(t, i, page, 1);
+    if (got != va)
+        KT_FAIL("cpu %u op %u: kmap_high_get(pfn 0x%x) = 0x%08" PRIx64 " while it is held at 0x%08" PRIx64, t->cpu, i,
+                page_pfn(page), got, va);
+    (void)high_get(t, i, (page + 1 + i) % K.npages, 1);
+}
+
 static void worker_kmap(struct kt_thread *t, unsigned i, unsigned nheld)
 {
     unsigned page = t->ops[i].page;
@@ -200,6 +269,8 @@ static void worker_kmap(struct kt_thread *t, unsigned i, unsigned nheld)
             KT_FAIL("cpu %u op %u: nested kunmap(pfn 0x%x): %s", t->cpu, i, pfn, hm_strerror(rc));
         t->kunmaps++;
     }
+    if (t->high_get)
+        worker_high_get(t, i, page, va);
     sched_yield(); /* hold the page a little: the others run into full slots */
 }
 
@@ -229,9 +300,42 @@ static void run_worker(struct kt_thread *t)
 /* ---------------------------------------------------------------------------------------
  * The kmap_atomic threads: their own CPU's slots only.
  * ------------------------------------------------------------------------------------- */
-static hm_vaddr_t atomic_map(struct kt_thread *t, unsigned i, unsigned page, unsigned type, unsigned how, int depth)
+/* Where a kmap_atomic or kmap_local call put page (va): a lowmem page's direct-map address, a
+ * slot of the kmap fixmap (whose PTE maps it), or where pins_ok, its pkmap address (a pin taken
+ * by kmap_high_get, released by the unmap: counted in pins). Then its bytes. */
+static void check_local_va(struct kt_thread *t, unsigned i, unsigned page, hm_vaddr_t va, int pins_ok, const char *call)
 {
     hm_pfn_t pfn = page_pfn(page), back = 0;
+    hm_vaddr_t pa = 0;
+
+    if (page == K.npages && va == K.lay->page_offset + ((hm_vaddr_t)pfn << K.lay->page_shift) &&
+        va < K.lay->high_memory) {
+        /* a lowmem page through the direct map */
+    } else if (in_slots(va)) {
+        if (atomic_load(&K.atomic_va[t - K.th]) == 0)
+            atomic_store(&K.atomic_va[t - K.th], va);
+        if (hm_kmap_atomic_to_page(K.ctx, va, &back) != HM_OK || back != pfn)
+            KT_FAIL("cpu %u op %u: kmap_atomic_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i, va, back,
+                    pfn);
+        back = 0;
+        if (hm_kmap_to_page(K.ctx, va, &back) != HM_OK || back != pfn)
+            KT_FAIL("cpu %u op %u: kmap_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i, va, back, pfn);
+    } else if (pins_ok && page < K.npages && in_window(va)) {
+        t->pins++; /* the page is pinned: its address is exact */
+        if (hm_page_address(K.ctx, pfn, &pa) != HM_OK || pa != va)
+            KT_FAIL("cpu %u op %u: page_address(pfn 0x%x) = 0x%08" PRIx64 " while %s pins it at 0x%08" PRIx64, t->cpu,
+                    i, pfn, pa, call, va);
+        if (hm_kmap_to_page(K.ctx, va, &back) != HM_OK || back != pfn)
+            KT_FAIL("cpu %u op %u: kmap_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i, va, back, pfn);
+    } else {
+        KT_FAIL("cpu %u op %u: %s(pfn 0x%x) gave 0x%08" PRIx64, t->cpu, i, call, pfn, va);
+    }
+    check_bytes(t, i, page, va);
+}
+
+static hm_vaddr_t atomic_map(struct kt_thread *t, unsigned i, unsigned page, unsigned type, unsigned how, int depth)
+{
+    hm_pfn_t pfn = page_pfn(page);
     hm_vaddr_t va = 0;
     int rc;
 
@@ -246,21 +350,8 @@ static hm_vaddr_t atomic_map(struct kt_thread *t, unsigned i, unsigned page, uns
                 hm_strerror(rc));
     if (hm_pagefault_depth(K.ctx, t->cpu) != depth)
         KT_FAIL("cpu %u op %u: pagefault depth %d, want %d", t->cpu, i, hm_pagefault_depth(K.ctx, t->cpu), depth);
-    if (va == K.lay->page_offset + ((hm_vaddr_t)pfn << K.lay->page_shift) && page == K.npages) {
-        /* a lowmem page through the direct map */
-    } else if (va >= K.lay->high_memory) {
-        if (atomic_load(&K.atomic_va[t - K.th]) == 0)
-            atomic_store(&K.atomic_va[t - K.th], va);
-        if (hm_kmap_atomic_to_page(K.ctx, va, &back) != HM_OK || back != pfn)
-            KT_FAIL("cpu %u op %u: kmap_atomic_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i, va, back,
-                    pfn);
-        back = 0;
-        if (hm_kmap_to_page(K.ctx, va, &back) != HM_OK || back != pfn)
-            KT_FAIL("cpu %u op %u: kmap_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i, va, back, pfn);
-    } else {
-        KT_FAIL("cpu %u op %u: kmap_atomic(pfn 0x%x) gave 0x%08" PRIx64, t->cpu, i, pfn, va);
-    }
-    check_bytes(t, i, page, va);
+    /* a pkmap address: arm from 2.6.30 pins a kmapped page (kmap_high_get), never for _pfn */
+    check_local_va(t, i, page, va, how != 2 && K.has_high_get, "kmap_atomic");
     return va;
 }
 
@@ -274,18 +365,50 @@ static void atomic_unmap(struct kt_thread *t, unsigned i, hm_vaddr_t va, unsigne
                 hm_pagefault_depth(K.ctx, t->cpu), depth);
 }
 
+/* kmap_local_page (5.11) of page on the thread's CPU, which runs its idle task throughout: the
+ * pagefault depth stays as it was (depth). On arm a kmapped page may come back pinned at its
+ * pkmap address (arch_kmap_local_high_get; kunmap_local releases it through kunmap_high). */
+static hm_vaddr_t local_map(struct kt_thread *t, unsigned i, unsigned page, int depth)
+{
+    hm_vaddr_t va = 0;
+    int rc = hm_kmap_local_page(K.ctx, t->cpu, page_pfn(page), &va);
+    if (rc != HM_OK)
+        KT_FAIL("cpu %u op %u: kmap_local_page(pfn 0x%x): %s", t->cpu, i, page_pfn(page), hm_strerror(rc));
+    if (hm_pagefault_depth(K.ctx, t->cpu) != depth)
+        KT_FAIL("cpu %u op %u: pagefault depth %d after kmap_local_page, want %d", t->cpu, i,
+                hm_pagefault_depth(K.ctx, t->cpu), depth);
+    check_local_va(t, i, page, va, K.has_high_get, "kmap_local_page"); /* arm: arch_kmap_local_high_get */
+    return va;
+}
+
+static void local_unmap(struct kt_thread *t, unsigned i, hm_vaddr_t va)
+{
+    int rc = hm_kunmap_local(K.ctx, t->cpu, va);
+    if (rc != HM_OK)
+        KT_FAIL("cpu %u op %u: kunmap_local(0x%08" PRIx64 "): %s", t->cpu, i, va, hm_strerror(rc));
+}
+
+/* Per op: the kmap_atomic call (and the nested kmap_atomic_pfn), and with kmap_local a
+ * kmap_local_page of another page around it (odd ops) or inside it (even ops): LIFO on the CPU. */
 static void run_cpu(struct kt_thread *t)
 {
     uint32_t ntypes = K.lay->nr_km_types;
     for (unsigned i = 0; i < t->nops; i++) {
         unsigned how = t->ops[i].kind, page = t->ops[i].page;
-        unsigned t1 = i % ntypes, t2 = (t1 + 1) % ntypes;
-        hm_vaddr_t va = atomic_map(t, i, page, t1, how == 3 ? 0 : how, 1);
+        unsigned t1 = i % ntypes, t2 = (t1 + 1) % ntypes, lpage = (page + 2) % (K.npages + 1);
+        hm_vaddr_t va, lva = 0;
+        if (t->local && (i & 1))
+            lva = local_map(t, i, lpage, 0);
+        va = atomic_map(t, i, page, t1, how == 3 ? 0 : how, 1);
         if (how == 3)
             atomic_unmap(t, i, atomic_map(t, i, (page + 1) % (K.npages + 1), t2, 2, 2), t2, 1);
+        if (t->local && !(i & 1))
+            local_unmap(t, i, local_map(t, i, lpage, 1));
         if (i & 1)
             sched_yield();
         atomic_unmap(t, i, va, t1, 0);
+        if (lva)
+            local_unmap(t, i, lva);
         atomic_store(&t->pos, i + 1);
     }
 }
@@ -317,7 +440,7 @@ static void inspect_once(void)
     if (st.bugs != 0 || st.machine_fails != 0)
         KT_FAIL("inspector: hm_get_stats: %" PRIu64 " bugs, %" PRIu64 " machine fails", st.bugs, st.machine_fails);
     for (uint32_t s = 0; s < K.lay->last_pkmap; s++)
-        if (counts[s] < 0 || counts[s] > 1 + KT_MAX_WORKERS * (KT_MAX_HOLD_TRY + 1))
+        if (counts[s] < 0 || counts[s] > 1 + KT_MAX_WORKERS * (KT_MAX_HOLD_TRY + 1) + KT_MAX_THREADS)
             KT_FAIL("inspector: hm_pkmap_count(%u) = %d", s, counts[s]);
     if (last_nr >= K.lay->last_pkmap || waiters > K.nthreads)
         KT_FAIL("inspector: last_pkmap_nr %u, %u waiters", last_nr, waiters);
@@ -345,6 +468,9 @@ static void inspect_once(void)
             KT_FAIL("inspector: kmap_atomic_to_page(cpu %u's slot 0x%08" PRIx64 "): %s, pfn 0x%x", K.th[c].cpu, slot,
                     hm_strerror(rc), pfn);
     }
+    if (K.has_high_get && (K.features & FT_INSPECT_GET)) /* its lanes unchecked: it never stores */
+        for (unsigned p = 0; p < K.npages; p++)
+            (void)high_get(&K.th[K.nall - 1], 0, p, 0);
     if ((K.mode & MD_INSPECT_FLUSH) && (rc = hm_kmap_flush_unused(K.ctx)) != HM_OK)
         KT_FAIL("inspector: hm_kmap_flush_unused: %s", hm_strerror(rc));
 }
@@ -409,7 +535,8 @@ static void make_scripts(struct fz_input *in, unsigned nops, unsigned hold, unsi
 }
 
 /* The extension after the workers' scripts (zeros when absent): the mode, the workers'
- * flavours, the kmap_atomic threads' scripts. Read first, from a copy of in: every script byte
+ * flavours, the kmap_atomic threads' scripts, the machine byte (and after a marked one the
+ * feature byte). Read first, from a copy of in: every script byte
  * is one op, so the extension starts nthreads * nops bytes on. */
 static void read_extension(struct fz_input in_copy, unsigned nops)
 {
@@ -432,6 +559,12 @@ static void read_extension(struct fz_input in_copy, unsigned nops)
         th->nops = nops;
     }
     K.nall = K.nthreads + K.ncpus;
+    K.machine = fz_front_byte(in);
+    K.features = 0;
+    if (XT_IS_MARK(K.machine))
+        K.features = fz_front_byte(in);
+    else
+        K.machine = 0;
     if (K.mode & MD_INSPECTOR) {
         struct kt_thread *th = &K.th[K.nall++];
         th->kind = K_INSPECTOR;
@@ -453,6 +586,10 @@ static void print_threads(void)
                 th->kind == K_INSPECTOR ? ": inspector" : th->kind == K_CPU ? ": kmap_atomic" : "");
         if (th->kind == K_WORKER && th->flavour)
             fprintf(stderr, " flavour 0x%02x", th->flavour);
+        if (th->high_get)
+            fprintf(stderr, " kmap_high_get");
+        if (th->local)
+            fprintf(stderr, " kmap_local");
         fputc(':', stderr);
         for (unsigned i = 0; i < th->nops; i++) {
             if (th->kind == K_CPU)
@@ -491,7 +628,7 @@ static void final_checks(void)
 {
     struct hm_sim_stats ss;
     struct hm_stats st;
-    uint64_t kmaps = 0, eagain = 0, kunmaps = 0;
+    uint64_t kmaps = 0, eagain = 0, kunmaps = 0, pins = 0;
     uint32_t in_use = 0, hashed = 0;
     char msg[256];
     int rc;
@@ -517,16 +654,18 @@ static void final_checks(void)
     hm_get_stats(K.ctx, &st);
     if (st.bugs != 0 || atomic_load(&K.bugs) != 0 || st.machine_fails != 0)
         KT_FAIL("%" PRIu64 " BUG conditions reported, %" PRIu64 " machine fails", st.bugs, st.machine_fails);
-    for (unsigned t = 0; t < K.nthreads; t++) {
+    for (unsigned t = 0; t < K.nall; t++) {
         kmaps += K.th[t].kmaps;
         eagain += K.th[t].eagain;
         kunmaps += K.th[t].kunmaps;
+        pins += K.th[t].pins;
     }
-    if (st.kmap_calls != kmaps || st.kmap_eagain != eagain || st.kunmap_calls != kunmaps ||
+    /* a kmap_high_get pin is no kmap call; its release is a kunmap (kunmap_high) */
+    if (st.kmap_calls != kmaps || st.kmap_eagain != eagain || st.kunmap_calls != kunmaps + pins ||
         st.kmap_hits + st.kmap_new + st.kmap_eagain != st.kmap_calls)
         KT_FAIL("hm_stats: kmap_calls %" PRIu64 " (hits %" PRIu64 " new %" PRIu64 " eagain %" PRIu64 ") kunmap_calls %"
-                PRIu64 "; the threads made %" PRIu64 " kmaps, %" PRIu64 " EAGAIN, %" PRIu64 " kunmaps", st.kmap_calls,
-                st.kmap_hits, st.kmap_new, st.kmap_eagain, st.kunmap_calls, kmaps, eagain, kunmaps);
+                PRIu64 "; the threads made %" PRIu64 " kmaps, %" PRIu64 " EAGAIN, %" PRIu64 " kunmaps, %" PRIu64 " pins",
+                st.kmap_calls, st.kmap_hits, st.kmap_new, st.kmap_eagain, st.kunmap_calls, kmaps, eagain, kunmaps, pins);
     hm_sim_get_stats(K.sim, &ss);
     if (ss.stale_pte_writes != 0 || ss.stale_tlb_hits != 0 || atomic_load(&K.stale) != 0)
         KT_FAIL("stale translations: %" PRIu64 " stale PTE writes, %" PRIu64 " stale TLB hits", ss.stale_pte_writes,
@@ -546,8 +685,9 @@ static void final_checks(void)
         }
     }
     if (verbose)
-        fprintf(stderr, "kmap_threads: ok, %" PRIu64 " kmaps (%" PRIu64 " EAGAIN), %" PRIu64 " sleeps, %" PRIu64
-                " wakeups, %" PRIu64 " flushes\n", st.kmap_calls, st.kmap_eagain, st.sleeps, st.wakeups, st.flushes);
+        fprintf(stderr, "kmap_threads: ok, %" PRIu64 " kmaps (%" PRIu64 " EAGAIN), %" PRIu64 " kmap_high_get pins, %"
+                PRIu64 " sleeps, %" PRIu64 " wakeups, %" PRIu64 " flushes\n", st.kmap_calls, st.kmap_eagain, pins,
+                st.sleeps, st.wakeups, st.flushes);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -567,10 +707,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unlocked_inspect = harness_fast_locking_built();
     fz_init(&in, data, size);
 
-    /* the highmem arches among the registry's first five (x86, x86-pae, ppc, sparc, generic: the
-     * 2.6.24 machines, whose atomic slots lie above high_memory as the checks below assume; the
-     * arches registered after them, arm and xtensa, are not driven here yet), so that an input
-     * picks the same arch whatever else the registry holds */
+    /* the highmem arches among the registry's first five (x86, x86-pae, ppc, sparc, generic), so
+     * that an input picks the same arch from the back whatever else the registry holds; arm,
+     * arm-vipt and xtensa (and the generations) come by name from the marked machine byte */
     memset(&cfg, 0, sizeof cfg);
     for (unsigned i = 0; i < 5u && hm_arch_at(i) && narch < 8; i++) {
         struct hm_layout l;
@@ -595,16 +734,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         K.th[t].cpu = t;
     }
     read_extension(in, nops);
+    if (K.machine) {
+        static const char *const names[] = {NULL, "arm", "arm-vipt", "xtensa"};
+        if (XT_ARCH(K.machine) && !(cfg.arch = hm_arch_find(names[XT_ARCH(K.machine)])))
+            KT_FAIL("no arch %s in the registry", names[XT_ARCH(K.machine)]);
+        cfg.kernel = (int)XT_KERNEL(K.machine);
+    }
+    K.has_high_get = cfg.arch->needs_kmap_high_get && cfg.kernel >= HM_KERNEL_2_6_30;
+    K.has_local = cfg.kernel >= HM_KERNEL_5_11;
+    for (unsigned t = 0; t < K.nall; t++) {
+        K.th[t].high_get = K.has_high_get && K.th[t].kind == K_WORKER && (K.features & FT_HIGH_GET(t));
+        K.th[t].local = K.has_local && K.th[t].kind == K_CPU && (K.features & FT_LOCAL(t - K.nthreads));
+    }
     /* deadlock freedom: with every blocking worker waiting while holding hold-1 pages, a slot
-     * is free. An FL_TRY worker sleeps only holding nothing (its other kmaps are kmap_try) and
-     * a nested kmap is a hit: neither counts. */
+     * is free, of the colour it waits for on a coloured pkmap (xtensa: a page takes only a slot
+     * of its colour, so all hold-1 pages of every worker may be of that colour). An FL_TRY
+     * worker sleeps only holding nothing (its other kmaps are kmap_try), a nested kmap is a hit
+     * and a kmap_high_get pin never sleeps and is released at once: none of them counts. */
     for (unsigned t = 0; t < K.nthreads; t++)
         blocking += !(K.th[t].flavour & FL_TRY);
-    hold = 1 + (cfg.last_pkmap - 1) / (blocking ? blocking : 1);
+    cfg.nr_cpus = K.nthreads + K.ncpus;
+    {
+        struct hm_layout l;
+        if (hm_layout_compute(&cfg, &l) != HM_OK || l.pkmap_colours == 0)
+            KT_FAIL("%s (last_pkmap %u, kernel %d): no layout", hm_arch_name(cfg.arch), cfg.last_pkmap, cfg.kernel);
+        hold = 1 + (cfg.last_pkmap / l.pkmap_colours - 1) / (blocking ? blocking : 1);
+    }
     if (hold > KT_MAX_HOLD)
         hold = KT_MAX_HOLD;
     make_scripts(&in, nops, hold, KT_MAX_HOLD_TRY);
-    cfg.nr_cpus = K.nthreads + K.ncpus;
     cfg.locking = K.mode & MD_KERNEL ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
     cfg.debug_highmem = (K.mode & MD_DEBUG) != 0;
 
@@ -617,9 +775,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         KT_FAIL("%s: only %u highmem pages", hm_arch_name(cfg.arch),
                 K.lay->max_pfn - K.lay->highmem_start_pfn);
     if (verbose) {
-        fprintf(stderr, "kmap_threads: %s last_pkmap %u need_flush %d debug %d threads %u pages %u hold %u "
-                "inspection %s\n", hm_arch_name(cfg.arch), cfg.last_pkmap, cfg.need_flush, cfg.debug_highmem,
-                K.nthreads, K.npages, hold, unlocked_inspect ? "unlocked" : "under kmap_lock");
+        fprintf(stderr, "kmap_threads: %s kernel %s last_pkmap %u need_flush %d debug %d threads %u pages %u hold %u "
+                "inspection %s machine 0x%02x features 0x%02x\n", hm_arch_name(cfg.arch), hm_kernel_name(cfg.kernel),
+                cfg.last_pkmap, cfg.need_flush, cfg.debug_highmem, K.nthreads, K.npages, hold,
+                unlocked_inspect ? "unlocked" : "under kmap_lock", K.machine, K.features);
         print_threads();
     }
 
