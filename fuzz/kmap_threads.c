@@ -754,8 +754,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned t = 0; t < K.nthreads; t++)
         blocking += !(K.th[t].flavour & FL_TRY);
     cfg.nr_cpus = K.nthreads + K.ncpus;
+    cfg.locking = K.mode & MD_KERNEL ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
+    cfg.debug_highmem = (K.mode & MD_DEBUG) != 0;
     {
         struct hm_layout l;
+        /* the one marked machine the layout refuses: arm's 224-page fixmap holds 5.11's 33
+         * debug slots (KM_MAX_IDX with DEBUG_KMAP_LOCAL) for 6 CPUs only; it runs without
+         * debug_highmem */
+        if (K.machine && hm_layout_compute(&cfg, &l) == HM_EINVAL)
+            cfg.debug_highmem = 0;
         if (hm_layout_compute(&cfg, &l) != HM_OK || l.pkmap_colours == 0)
             KT_FAIL("%s (last_pkmap %u, kernel %d): no layout", hm_arch_name(cfg.arch), cfg.last_pkmap, cfg.kernel);
         hold = 1 + (cfg.last_pkmap / l.pkmap_colours - 1) / (blocking ? blocking : 1);
@@ -763,11 +770,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hold > KT_MAX_HOLD)
         hold = KT_MAX_HOLD;
     make_scripts(&in, nops, hold, KT_MAX_HOLD_TRY);
-    cfg.locking = K.mode & MD_KERNEL ? HM_LOCKING_KERNEL : HM_LOCKING_FAST;
-    cfg.debug_highmem = (K.mode & MD_DEBUG) != 0;
 
     if (harness_machine_open(&K.m, &cfg, &hooks, msg, sizeof msg) != 0)
-        KT_FAIL("%s (last_pkmap %u): %s", hm_arch_name(cfg.arch), cfg.last_pkmap, msg);
+        KT_FAIL("%s (last_pkmap %u, kernel %s, %u cpus, debug %d): %s", hm_arch_name(cfg.arch), cfg.last_pkmap,
+                hm_kernel_name(cfg.kernel), cfg.nr_cpus, cfg.debug_highmem, msg);
     K.ctx = K.m.ctx;
     K.sim = K.m.sim;
     K.lay = &K.m.layout;
