@@ -9,7 +9,7 @@
 
 #include "highmem.h" /* types, error codes, bug and event names only */
 
-enum model_arch { MA_X86, MA_X86_PAE, MA_PPC, MA_SPARC, MA_GENERIC };
+enum model_arch { MA_X86, MA_X86_PAE, MA_PPC, MA_SPARC, MA_GENERIC, MA_ARM, MA_ARM_VIPT };
 
 struct model_config {
     const char *arch;       /* "x86", "x86-pae", "ppc", "sparc", "generic" */
@@ -188,5 +188,9 @@ uint32_t model_hash_long32(uint32_t val, unsigned bits);
 /* Whether the library accepts a config (nr_cpus 0 meaning 1; generic ignores the window and
  * highmem size); 0 and *out (may be NULL) if so, else -1. */
 int model_config_valid(const struct model_config *cfg, struct model_layout *out);
+
+/* 1 if the model predicts machines of this arch (hm_arch_name) and generation (enum hm_kernel):
+ * every one but arm and arm-vipt at 5.11 and xtensa (fuzz/README.md: what it leaves out). */
+int model_knows(const char *arch, int kernel);
 
 #endif /* HM_FUZZ_MODEL_H */
