@@ -1191,7 +1191,7 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
     uint32_t page = va & PAGE_MASK, off;
     if (!L->S || !L->km_max_idx)
         return 0;
-    if (L->arch == MA_PPC) { /* ascending from KMAP_FIX_BEGIN */
+    if (L->arch == MA_PPC || L->arch == MA_ARM || L->arch == MA_ARM_VIPT) { /* ascending */
         if (page < L->atomic_idx0)
             return 0;
         off = (page - L->atomic_idx0) / PAGE_SIZE;
@@ -1208,12 +1208,15 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
 }
 
 /* The arch's hooks around a local slot's PTE write (docs/generations.md's table): x86 flushes
- * the page from this CPU's TLB after an unmap; ppc after a map and after an unmap; sparc
- * flushes the whole cache before and the whole TLB (every CPU) after either. */
-static void hook_pre(struct model *m)
+ * the page from this CPU's TLB after an unmap; ppc and arm after a map and after an unmap;
+ * sparc flushes the whole cache before and the whole TLB (every CPU) after either; arm (VIVT)
+ * flushes the page's dcache on this CPU before an unmap. */
+static void hook_pre(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
 {
     if (m->L.arch == MA_SPARC)
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+    else if (m->L.arch == MA_ARM && unmap)
+        emit(m, HM_EV_CACHE_FLUSH_PAGE, cpu, model_slot_addr(m, cpu, pos), 0, 0);
 }
 
 static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
@@ -1222,7 +1225,7 @@ static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
     if (m->L.arch == MA_SPARC) {
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
-    } else if (m->L.arch == MA_PPC || (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE))) {
+    } else if (m->L.arch == MA_PPC || IS_ARM(m) || (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE))) {
         emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
         tlb_forget_slot(m, cpu, cpu * m->spc + pos);
     }
@@ -1232,7 +1235,7 @@ static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
  * hook then). */
 static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos)
 {
-    hook_pre(m);
+    hook_pre(m, cpu, pos, 1);
     if (clear_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos)))
         return 1;
     hook_post(m, cpu, pos, 1);
@@ -1261,6 +1264,15 @@ static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, stru
         out->val = lowmem_address(m, pfn);
         return;
     }
+    if (!any && m->L.arch == MA_ARM && HAS_HIGH_GET(m)) { /* VIVT: arch_kmap_local_high_get */
+        uint32_t v;
+        if (high_get(m, pfn, &v, out))
+            return;
+        if (v) { /* pinned at its pkmap address: nothing pushed */
+            out->val = v;
+            return;
+        }
+    }
     rec = m->cur[cpu];
     idx = *idx_of(m, rec) + (int32_t)m->incr;
     if (idx >= (int32_t)m->L.km_max_idx) { /* BUG_ON(idx >= KM_MAX_IDX) */
@@ -1272,7 +1284,7 @@ static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, stru
         bug(m, out, HM_EBUSY, HM_BUG_LOCAL_BUSY);
         return;
     }
-    hook_pre(m);
+    hook_pre(m, cpu, pos, 0);
     if (local_set_slot(m, cpu, pos, pfn + 1u)) {
         out->err = HM_EMACHINE;
         return;
@@ -1291,8 +1303,17 @@ static void local_unmap(struct model *m, uint32_t cpu, uint32_t vaddr, struct mo
     if (!m->L.S)
         return; /* !CONFIG_HIGHMEM: nothing */
     if (!local_fix_index(m, vaddr, &c, &pos)) {
-        /* no arch of the model has kmap_high_get: no kmap_high_unmap_local */
-        if ((vaddr & PAGE_MASK) < m->L.page_offset)
+        uint32_t va = vaddr & PAGE_MASK;
+        if (HAS_HIGH_GET(m) && va >= m->L.pkmap_base && (va - m->L.pkmap_base) / PAGE_SIZE < m->L.S) {
+            /* kmap_high_unmap_local: kunmap_high of the page the slot's PTE maps */
+            uint32_t p = m->pk_pte[(va - m->L.pkmap_base) / PAGE_SIZE];
+            if (!p || !is_highmem(m, p - 1u))
+                bug(m, out, HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED);
+            else
+                kunmap_high(m, p - 1u, out);
+            return;
+        }
+        if (va < m->L.page_offset)
             bug(m, out, HM_EINVAL, HM_BUG_LOCAL_BAD_ADDR);
         return; /* a lowmem page's address: nothing was pushed */
     }
@@ -1744,7 +1765,8 @@ const char *model_arch_name(int i)
 int model_knows(const char *arch, int kernel)
 {
     int a = arch_of(arch);
-    return a >= 0 && !((a == MA_ARM || a == MA_ARM_VIPT) && kernel >= HM_KERNEL_5_11);
+    (void)kernel; /* every generation of each */
+    return a >= 0;
 }
 
 uint32_t model_hash_long32(uint32_t val, unsigned bits)

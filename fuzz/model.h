@@ -190,7 +190,7 @@ uint32_t model_hash_long32(uint32_t val, unsigned bits);
 int model_config_valid(const struct model_config *cfg, struct model_layout *out);
 
 /* 1 if the model predicts machines of this arch (hm_arch_name) and generation (enum hm_kernel):
- * every one but arm and arm-vipt at 5.11 and xtensa (fuzz/README.md: what it leaves out). */
+ * every generation of x86, x86-pae, ppc, sparc, generic, arm and arm-vipt; not xtensa (yet). */
 int model_knows(const char *arch, int kernel);
 
 #endif /* HM_FUZZ_MODEL_H */
