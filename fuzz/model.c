@@ -77,6 +77,17 @@
 #define ARM_CONFIG_NR_CPUS 4u
 #define ARM_KM_TYPES 14u                   /* the common 13 and KM_L2_CACHE */
 #define ARM_PAGE_KERNEL 0x2cfu             /* PRESENT YOUNG WRITEBACK DIRTY WRITE EXEC */
+/* xtensa (docs/arches.md "xtensa"): the coloured pkmap of 3.17/3.18 */
+#define XTENSA_PAGE_OFFSET 0xd0000000u     /* the MMUv2 cached KSEG */
+#define XTENSA_LOWMEM_PAGES 0x8000u        /* 128 MiB */
+#define XTENSA_HIGHMEM_PAGES 0x10000u
+#define XTENSA_COLOURS 2u                  /* DCACHE_N_COLORS: an 8 KiB way, 4 KiB pages */
+#define XTENSA_LAST_PKMAP 2048u            /* PTRS_PER_PTE * DCACHE_N_COLORS */
+#define XTENSA_FIXADDR_TOP 0xbffff000u     /* VMALLOC_START - PAGE_SIZE */
+#define XTENSA_PMD_SIZE (4u << 20)
+#define XTENSA_CONFIG_NR_CPUS 4u
+#define XTENSA_KM_TYPES 13u
+#define XTENSA_PAGE_KERNEL_EXEC 0x107u     /* CA_WB ACCESSED HW_WRITE HW_EXEC */
 #define IS_ARM(m) ((m)->L.arch == MA_ARM || (m)->L.arch == MA_ARM_VIPT)
 /* kmap_high_get exists (ARCH_NEEDS_KMAP_HIGH_GET): ARM from 2.6.30 */
 #define HAS_HIGH_GET(m) (IS_ARM(m) && (m)->cfg.kernel >= HM_KERNEL_2_6_30)
@@ -96,8 +107,8 @@ static int is_pow2(uint32_t v)
  * ------------------------------------------------------------------------------------- */
 static int arch_of(const char *name)
 {
-    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt"};
-    for (int i = 0; i < 7; i++)
+    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt", "xtensa"};
+    for (int i = 0; i < 8; i++)
         if (name && strcmp(name, names[i]) == 0)
             return i;
     return -1;
@@ -195,6 +206,25 @@ static int layout_arm(struct model_layout *L, const struct model_config *c)
     return 0;
 }
 
+/* xtensa (3.17/3.18): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
+ * ending at FIXADDR_TOP, its start rounded down to a PMD; the pkmap window below it,
+ * (FIXADDR_START - (LAST_PKMAP + 1) pages) rounded down to a PMD; 20-bit physical frames. */
+static int layout_xtensa(struct model_layout *L, const struct model_config *c)
+{
+    if (L->max_pfn > (1u << 20) || L->S < XTENSA_COLOURS)
+        return -1;
+    L->nr_km_types = L->km_type_nr = XTENSA_KM_TYPES;
+    L->config_nr_cpus = max_u32(XTENSA_CONFIG_NR_CPUS, c->nr_cpus);
+    L->nr_fixmap = L->km_type_nr * L->config_nr_cpus * XTENSA_COLOURS;
+    L->fixaddr_top = XTENSA_FIXADDR_TOP;
+    L->fixaddr_start = (XTENSA_FIXADDR_TOP - L->nr_fixmap * PAGE_SIZE) & ~(XTENSA_PMD_SIZE - 1u);
+    L->pkmap_base = (L->fixaddr_start - (L->S + 1u) * PAGE_SIZE) & ~(XTENSA_PMD_SIZE - 1u);
+    L->atomic_idx0 = L->fixaddr_start;
+    L->pt_start = L->pkmap_base;
+    L->pt_end = (uint64_t)L->fixaddr_start + (uint64_t)L->nr_fixmap * PAGE_SIZE;
+    return 0;
+}
+
 /* The memory of the highmem arches: PAGE_OFFSET, lowmem pages, and the defaults of the
  * highmem pages and of LAST_PKMAP. */
 static const struct {
@@ -207,6 +237,7 @@ static const struct {
     [MA_GENERIC] = {0, 0, 0, 0},
     [MA_ARM] = {ARM_PAGE_OFFSET, ARM_LOWMEM_PAGES, ARM_HIGHMEM_PAGES, ARM_PTRS_PER_PTE},
     [MA_ARM_VIPT] = {ARM_PAGE_OFFSET, ARM_LOWMEM_PAGES, ARM_HIGHMEM_PAGES, ARM_PTRS_PER_PTE},
+    [MA_XTENSA] = {XTENSA_PAGE_OFFSET, XTENSA_LOWMEM_PAGES, XTENSA_HIGHMEM_PAGES, XTENSA_LAST_PKMAP},
 };
 
 static int compute_layout(struct model_layout *L, const struct model_config *c)
@@ -218,6 +249,8 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
     if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS || c->kernel < HM_KERNEL_2_6_24 ||
         c->kernel > HM_KERNEL_5_11)
         return -1;
+    if (L->arch == MA_XTENSA && c->kernel >= HM_KERNEL_5_11)
+        return -1; /* not modelled (model_knows) */
     if (c->kernel >= HM_KERNEL_5_11) { /* every arch, generic too, has the tasks */
         if (c->nr_tasks > HM_MAX_TASKS)
             return -1;
@@ -253,6 +286,8 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
     case MA_ARM:
     case MA_ARM_VIPT:
         return layout_arm(L, c);
+    case MA_XTENSA:
+        return layout_xtensa(L, c);
     default:
         return layout_sparc(L, c);
     }
@@ -288,6 +323,8 @@ uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
     case MA_ARM:
     case MA_ARM_VIPT: /* __fix_to_virt(idx) = FIXADDR_START + idx pages: ascending */
         return L->atomic_idx0 + (t + L->km_type_nr * cpu) * PAGE_SIZE;
+    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair */
+        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * XTENSA_COLOURS * PAGE_SIZE;
     default:
         return 0; /* generic: there are no atomic slots */
     }
@@ -308,6 +345,8 @@ uint64_t model_pte_word(const struct model *m, uint32_t pfn)
     case MA_ARM:
     case MA_ARM_VIPT:
         return (uint32_t)(pfn << PAGE_SHIFT) | ARM_PAGE_KERNEL;
+    case MA_XTENSA:
+        return (uint32_t)(pfn << PAGE_SHIFT) | XTENSA_PAGE_KERNEL_EXEC;
     default:
         return 0;
     }
@@ -330,6 +369,12 @@ static int atomic_slot_of(const struct model *m, uint32_t va, uint32_t *j)
     const struct model_layout *L = &m->L;
     uint32_t idx, cpu, t, type;
 
+    if (L->arch == MA_XTENSA) { /* (type + KM_TYPE_NR * cpu) * colours + colour, ascending */
+        if (va < L->atomic_idx0 || (va - L->atomic_idx0) / PAGE_SIZE / m->spc >= m->ncpus)
+            return 0;
+        *j = (va - L->atomic_idx0) / PAGE_SIZE;
+        return 1;
+    }
     switch (L->arch) {
     case MA_X86:
     case MA_X86_PAE:
@@ -452,6 +497,12 @@ int model_init(struct model *m, const struct model_config *cfg)
     S = m->L.S;
     m->ncpus = cfg->nr_cpus;
     m->spc = m->L.km_max_idx ? m->L.km_max_idx : m->L.nr_km_types;
+    m->colours = 1;
+    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type) */
+        m->colours = XTENSA_COLOURS;
+        m->spc *= XTENSA_COLOURS;
+        m->last_nr1 = 1; /* colour c's cursor starts at c */
+    }
     m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->spc;
     m->incr = m->L.km_max_idx == KM_MAX_IDX_DEBUG ? 2u : 1u;
     n_rec = m->L.km_max_idx ? m->ncpus + m->L.nr_tasks - 1u : 0u;
@@ -700,7 +751,7 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out, uint32_
             return HM_BUG_FLUSH_PTE_NONE;
     emit(m, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
     /* flush_cache_kmaps = flush_cache_all; arm-vipt: nothing (ARM commit 7e5a69e83ba7) */
-    if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC || m->L.arch == MA_ARM)
+    if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC || m->L.arch == MA_ARM || m->L.arch == MA_XTENSA)
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
     for (uint32_t i = 0; i < m->L.S; i++) {
         uint32_t page, j;
@@ -738,11 +789,16 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
     int slot = slot_of_page(m, pfn);
 
     if (slot < 0) {
-        uint32_t budget = m->L.S, i, kept = 0;
+        /* colouring (§10.3; 1 colour: the plain scan): the page's colour c = pfn % colours,
+         * c's own cursor stepping by the colour count over c's slots, its wrap at c's first
+         * slot, a budget of c's share of the window; the flush still covers every slot */
+        uint32_t n = m->colours, c = pfn & (n - 1u);
+        uint32_t *cur = c ? &m->last_nr1 : &m->last_nr;
+        uint32_t budget = m->L.S / n, i, kept = 0;
         uint64_t word;
         for (;;) {
-            m->last_nr = (m->last_nr + 1u) & (m->L.S - 1u); /* pre-increment (§9.1) */
-            if (m->last_nr == 0) {                          /* wrapped: flush (§9.2) */
+            *cur = (*cur + n) & (m->L.S - 1u); /* pre-increment (§9.1) */
+            if (*cur < n) {                    /* wrapped: flush (§9.2) */
                 int b;
                 kept = 0;
                 b = flush_all_zero_pkmaps(m, out, &kept);
@@ -750,16 +806,16 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
                     bug(m, out, HM_EFAULT, b);
                     return;
                 }
-                budget = m->L.S;                            /* and a new budget (§9.3) */
+                budget = m->L.S / n;           /* and a new budget (§9.3) */
             }
-            if (m->count[m->last_nr] == 0)
+            if (m->count[*cur] == 0)
                 break;
             if (--budget == 0) {
                 out->err = kept ? HM_EMACHINE : HM_EAGAIN; /* the kernel would sleep here */
                 return;
             }
         }
-        i = m->last_nr;
+        i = *cur;
         if (m->nrec == m->L.S) { /* set_page_address would find the pool empty: BUG first */
             bug(m, out, HM_EINVAL, HM_BUG_POOL_EMPTY);
             return;
@@ -819,7 +875,7 @@ void model_kmap(struct model *m, uint32_t pfn, struct model_out *out)
         bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
         return;
     }
-    if (m->L.arch == MA_SPARC && m->in_interrupt) { /* §5.2: BUG_ON(in_interrupt()) */
+    if ((m->L.arch == MA_SPARC || m->L.arch == MA_XTENSA) && m->in_interrupt) { /* §5.2: BUG_ON(in_interrupt()) */
         bug(m, out, HM_EINVAL, HM_BUG_IN_INTERRUPT);
         return;
     }
@@ -962,6 +1018,17 @@ static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t p
         out->val = lowmem_address(m, pfn);
         return;
     }
+    if (m->L.arch == MA_XTENSA) { /* the slot of the page's colour; no TLB flush on map */
+        j = (cpu * m->L.nr_km_types + type) * XTENSA_COLOURS + (pfn & (XTENSA_COLOURS - 1u));
+        v = m->L.atomic_idx0 + j * PAGE_SIZE;
+        if (m->cfg.debug_highmem && m->atomic_pte[j]) {
+            bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+            return;
+        }
+        if (!map_atomic_slot(m, cpu, j, v, pfn, out))
+            out->val = v;
+        return;
+    }
     if (IS_ARM(m)) {
         /* from 2.6.30 kmap_high_get first (a VIPT cache with DEBUG_HIGHMEM forces the slot):
          * a kmapped page is pinned at its pkmap address */
@@ -1085,6 +1152,23 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
     }
     slot = model_slot_addr(m, cpu, type);
     j = cpu * m->L.nr_km_types + type;
+    if (m->L.arch == MA_XTENSA) {
+        if (va >= m->L.fixaddr_start && va < m->L.fixaddr_top) {
+            /* the (cpu, type) slot of the address's own colour, or ATOMIC_BAD_ADDR */
+            j = (cpu * m->L.nr_km_types + type) * XTENSA_COLOURS + (va / PAGE_SIZE) % XTENSA_COLOURS;
+            slot = m->L.atomic_idx0 + j * PAGE_SIZE;
+            if (va != slot) {
+                bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
+                return;
+            }
+            if (clear_atomic_pte(m, j, slot))
+                goto refused;
+            emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
+            tlb_forget_slot(m, cpu, j);
+        } /* else lowmem: pagefault_enable only */
+        m->depth[cpu]--;
+        return;
+    }
     if (IS_ARM(m)) {
         if (va >= m->L.fixaddr_start) { /* the fixmap and above */
             if (m->L.arch == MA_ARM) /* VIVT: the page's dcache first */
@@ -1623,6 +1707,12 @@ void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr64, struct model_o
         else
             out->val = fix_pte_pfn(m, vaddr);
         return;
+    case MA_XTENSA: /* a kmap fixmap page: its PTE's page; else the direct map */
+        if (vaddr < L->fixaddr_start || vaddr - L->fixaddr_start >= L->nr_fixmap * PAGE_SIZE)
+            virt_to_page(m, vaddr, out);
+        else
+            out->val = fix_pte_pfn(m, vaddr);
+        return;
     case MA_ARM:
     case MA_ARM_VIPT:
         if (vaddr < L->fixaddr_start) /* pkmap addresses too: below PAGE_OFFSET, refused */
@@ -1765,8 +1855,24 @@ const char *model_arch_name(int i)
 int model_knows(const char *arch, int kernel)
 {
     int a = arch_of(arch);
-    (void)kernel; /* every generation of each */
-    return a >= 0;
+    return a >= 0 && !(a == MA_XTENSA && kernel >= HM_KERNEL_5_11);
+}
+
+uint32_t model_row_slot_addr(const struct model *m, uint32_t cpu, uint32_t k)
+{
+    if (m->L.arch == MA_XTENSA)
+        return m->L.atomic_idx0 + (cpu * m->spc + k) * PAGE_SIZE;
+    return model_slot_addr(m, cpu, k);
+}
+
+void model_pkmap_cursor(struct model *m, uint32_t c, int waiters, struct model_out *out)
+{
+    begin(m, out);
+    if (c >= m->colours) {
+        bug(m, out, HM_EINVAL, HM_BUG_COLOUR_RANGE);
+        return;
+    }
+    out->val = waiters ? 0u : c ? m->last_nr1 : m->last_nr;
 }
 
 uint32_t model_hash_long32(uint32_t val, unsigned bits)
@@ -1782,7 +1888,7 @@ uint32_t model_page_bucket(const struct model *m, uint32_t pfn)
 {
     /* hash_ptr(&mem_map[pfn], 7) with 32-byte struct pages at docs/arches.md's mem_map */
     static const uint32_t mem_map[] = {0xc1000000u, 0xc1000000u, 0xc0400000u, 0xf0400000u, 0xc1000000u,
-                                       0xc0800000u, 0xc0800000u};
+                                       0xc0800000u, 0xc0800000u, 0xd0400000u};
     return model_hash_long32(mem_map[m->L.arch] + pfn * 32u, 7);
 }
 

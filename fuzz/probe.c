@@ -118,6 +118,28 @@ static void probe_getters(struct run *r, struct fop_rec *o, struct model_out *mo
              model_hash_long32(x, bits));
     if (!L || memcmp(L, r->L, sizeof *L) != 0)
         fail(r, "hm_ctx_layout differs from hm_layout_compute's layout");
+    if (m->colours > 1) { /* a coloured pkmap (xtensa): every colour's cursor and waiters, then
+                           * one colour past the end (COLOUR_RANGE, the op's result) */
+        struct model_out t;
+        for (uint32_t c = 0; c < m->colours; c++)
+            for (int w = 0; w < 2; w++) {
+                uint32_t got = 0x5a5a5a5au;
+                int rc = w ? hm_pkmap_waiters(r->ctx, c, &got) : hm_pkmap_cursor(r->ctx, c, &got);
+                model_pkmap_cursor(&r->model, c, w, &t);
+                if (rc != t.err || got != t.val)
+                    fail(r, "hm_pkmap_%s(%u) = %d, %u; the model expects %d, %u", w ? "waiters" : "cursor", c, rc,
+                         got, t.err, (uint32_t)t.val);
+            }
+        {
+            uint32_t c = m->colours + v % 3u, got = 0x5a5a5a5au;
+            int w = (v >> 2) & 1;
+            o->err = w ? hm_pkmap_waiters(r->ctx, c, &got) : hm_pkmap_cursor(r->ctx, c, &got);
+            if (got != 0x5a5a5a5au)
+                fail(r, "hm_pkmap_%s(%u) of a colour out of range wrote its out pointer", w ? "waiters" : "cursor", c);
+            model_pkmap_cursor(&r->model, c, w, mo);
+        }
+        return;
+    }
     o->err = HM_OK;
     model_no_op(&r->model, mo);
 }
