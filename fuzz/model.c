@@ -1,6 +1,8 @@
 /* model.c - the reference model of kmap_ops, the executable statement of docs/kernel-highmem.md
- * §2-§9 (2.6.24) and of docs/generations.md's 2.6.30 and 5.11 rows (§10.1, §10.6): plain arrays,
- * linear scans, per-arch rules; written without looking at core/ or arch/.
+ * §2-§9 (2.6.24), of docs/generations.md's 2.6.30, 3.17 (colours) and 5.11 rows (§10.1, §10.3,
+ * §10.6) and of docs/arches.md's arm and xtensa tables: plain arrays, linear scans, per-arch
+ * rules; written from those pages (arch/arm and arch/xtensa were read only for which behaviours
+ * exist, never to transcribe them).
  * SPDX-License-Identifier: MIT */
 #include "model.h"
 
