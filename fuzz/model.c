@@ -208,14 +208,16 @@ static int layout_arm(struct model_layout *L, const struct model_config *c)
     return 0;
 }
 
-/* xtensa (3.17/3.18): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
+/* xtensa (3.17/3.18; 5.11 sizes it with KM_MAX_IDX, its local slots uncoloured as the library's
+ * are, docs/arches.md): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
  * ending at FIXADDR_TOP, its start rounded down to a PMD; the pkmap window below it,
  * (FIXADDR_START - (LAST_PKMAP + 1) pages) rounded down to a PMD; 20-bit physical frames. */
 static int layout_xtensa(struct model_layout *L, const struct model_config *c)
 {
     if (L->max_pfn > (1u << 20) || L->S < XTENSA_COLOURS)
         return -1;
-    L->nr_km_types = L->km_type_nr = XTENSA_KM_TYPES;
+    L->nr_km_types = XTENSA_KM_TYPES;
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : XTENSA_KM_TYPES; /* 5.11: KM_MAX_IDX */
     L->config_nr_cpus = max_u32(XTENSA_CONFIG_NR_CPUS, c->nr_cpus);
     L->nr_fixmap = L->km_type_nr * L->config_nr_cpus * XTENSA_COLOURS;
     L->fixaddr_top = XTENSA_FIXADDR_TOP;
@@ -251,8 +253,6 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
     if (L->arch < 0 || c->nr_cpus < 1 || c->nr_cpus > HM_MAX_CPUS || c->kernel < HM_KERNEL_2_6_24 ||
         c->kernel > HM_KERNEL_5_11)
         return -1;
-    if (L->arch == MA_XTENSA && c->kernel >= HM_KERNEL_5_11)
-        return -1; /* not modelled (model_knows) */
     if (c->kernel >= HM_KERNEL_5_11) { /* every arch, generic too, has the tasks */
         if (c->nr_tasks > HM_MAX_TASKS)
             return -1;
@@ -325,8 +325,8 @@ uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
     case MA_ARM:
     case MA_ARM_VIPT: /* __fix_to_virt(idx) = FIXADDR_START + idx pages: ascending */
         return L->atomic_idx0 + (t + L->km_type_nr * cpu) * PAGE_SIZE;
-    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair */
-        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * XTENSA_COLOURS * PAGE_SIZE;
+    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair; 5.11: position t */
+        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * (L->km_max_idx ? 1u : XTENSA_COLOURS) * PAGE_SIZE;
     default:
         return 0; /* generic: there are no atomic slots */
     }
@@ -500,9 +500,10 @@ int model_init(struct model *m, const struct model_config *cfg)
     m->ncpus = cfg->nr_cpus;
     m->spc = m->L.km_max_idx ? m->L.km_max_idx : m->L.nr_km_types;
     m->colours = 1;
-    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type) */
+    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type); not 5.11's */
         m->colours = XTENSA_COLOURS;
-        m->spc *= XTENSA_COLOURS;
+        if (!m->L.km_max_idx)
+            m->spc *= XTENSA_COLOURS;
         m->last_nr1 = 1; /* colour c's cursor starts at c */
     }
     m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->spc;
@@ -1277,7 +1278,7 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
     uint32_t page = va & PAGE_MASK, off;
     if (!L->S || !L->km_max_idx)
         return 0;
-    if (L->arch == MA_PPC || L->arch == MA_ARM || L->arch == MA_ARM_VIPT) { /* ascending */
+    if (L->arch == MA_PPC || L->arch == MA_ARM || L->arch == MA_ARM_VIPT || L->arch == MA_XTENSA) { /* ascending */
         if (page < L->atomic_idx0)
             return 0;
         off = (page - L->atomic_idx0) / PAGE_SIZE;
@@ -1294,7 +1295,7 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
 }
 
 /* The arch's hooks around a local slot's PTE write (docs/generations.md's table): x86 flushes
- * the page from this CPU's TLB after an unmap; ppc and arm after a map and after an unmap;
+ * the page from this CPU's TLB after an unmap, as xtensa does; ppc and arm after a map and after an unmap;
  * sparc flushes the whole cache before and the whole TLB (every CPU) after either; arm (VIVT)
  * flushes the page's dcache on this CPU before an unmap. */
 static void hook_pre(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
@@ -1311,7 +1312,8 @@ static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
     if (m->L.arch == MA_SPARC) {
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
-    } else if (m->L.arch == MA_PPC || IS_ARM(m) || (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE))) {
+    } else if (m->L.arch == MA_PPC || IS_ARM(m) ||
+               (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE || m->L.arch == MA_XTENSA))) {
         emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
         tlb_forget_slot(m, cpu, cpu * m->spc + pos);
     }
@@ -1856,8 +1858,8 @@ const char *model_arch_name(int i)
 
 int model_knows(const char *arch, int kernel)
 {
-    int a = arch_of(arch);
-    return a >= 0 && !(a == MA_XTENSA && kernel >= HM_KERNEL_5_11);
+    (void)kernel; /* every generation of each */
+    return arch_of(arch) >= 0;
 }
 
 uint32_t model_row_slot_addr(const struct model *m, uint32_t cpu, uint32_t k)

@@ -192,8 +192,7 @@ uint32_t model_hash_long32(uint32_t val, unsigned bits);
 int model_config_valid(const struct model_config *cfg, struct model_layout *out);
 
 /* 1 if the model predicts machines of this arch (hm_arch_name) and generation (enum hm_kernel):
- * every generation of x86, x86-pae, ppc, sparc, generic, arm and arm-vipt; xtensa at 2.6.24 and
- * 2.6.30 (its 5.11 kmap_local fixmap is not modelled: those inputs are skipped). */
+ * every generation of each of the eight arches (a later arch: 0, its inputs skipped). */
 int model_knows(const char *arch, int kernel);
 /* The address of slot k (k < spc) of cpu's row of the atomic arrays (xtensa: type k / 2 of colour
  * k % 2; elsewhere model_slot_addr's type k). */
