@@ -224,6 +224,13 @@ static void check_full(struct run *r, int full)
     check_writes(r, &st);
     if (r->S && hm_last_pkmap_nr(r->ctx) != m->last_nr)
         fail(r, "last_pkmap_nr = %u, the model expects %u", hm_last_pkmap_nr(r->ctx), m->last_nr);
+    if (m->colours > 1) { /* xtensa: colour 1's cursor too (colour 0's is last_pkmap_nr) */
+        uint32_t nr = 0;
+        if (hm_pkmap_colours(r->ctx) != m->colours || hm_pkmap_cursor(r->ctx, 1, &nr) != HM_OK ||
+            nr != m->last_nr1)
+            fail(r, "pkmap colours %u, colour 1's cursor %u; the model expects %u, %u",
+                 hm_pkmap_colours(r->ctx), nr, m->colours, m->last_nr1);
+    }
     check_depths(r);
     check_tasks(r);
     if (full)
@@ -245,7 +252,7 @@ static void check_full(struct run *r, int full)
     if (r->atomic_overflow) { /* every slot of a simulated CPU: each type's, 5.11 each position's */
         for (uint32_t c = 0; c < r->ncpus; c++)
             for (uint32_t t = 0; t < m->spc; t++)
-                check_pte(r, model_slot_addr(m, c, t), "full sweep, atomic");
+                check_pte(r, model_row_slot_addr(m, c, t), "full sweep, atomic");
     } else {
         for (uint32_t k = 0; k < r->natomic; k++)
             check_pte(r, r->atomic[k], "full sweep, atomic");

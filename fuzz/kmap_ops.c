@@ -80,11 +80,15 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     cfg.need_flush = (flags & FOP_FLAG_NEED_FLUSH) != 0;
     cfg.highmem_pages = fop_highmem(fz_back_range(in, 0, FOP_NR_HIGHMEM - 1u));
     ext = (flags & FOP_FLAG_EXT_MASK) == FOP_FLAG_EXT; /* the ext byte follows */
-    if (ext)
-        cfg.kernel = fop_kernel(fz_back_range(in, 0, 255));
+    if (ext) {
+        uint32_t e = fz_back_range(in, 0, 255);
+        cfg.kernel = fop_kernel(e);
+        if (fop_ext_arch(e) >= 0) /* arm, arm-vipt, xtensa: the ext byte's bits 2-3 */
+            cfg.arch = hm_arch_at((unsigned)fop_ext_arch(e));
+    }
     cfg.locking = locking_of(size);
-    if (!cfg.arch)
-        return 0;
+    if (!cfg.arch || !model_knows(hm_arch_name(cfg.arch), cfg.kernel))
+        return 0; /* the model does not know this machine (yet): the input is skipped */
     if (harness_machine_open(&r->m, &cfg, &hooks, err, sizeof err) != 0) {
         if (hm_layout_compute(&cfg, &L) != HM_OK)
             return 0;

@@ -19,8 +19,11 @@
  *                                    any other high nibble are ignored
  *   highmem   fz_back_range(0, 7)    fop_highmem(): highmem_pages, 0 = the arch's default
  *   ext       fz_back_range(0, 255), only when the flags' high nibble is FOP_FLAG_EXT: bits
- *                                    0-1 the kernel generation, fop_kernel(); bits 2-7 are
- *                                    ignored (reserved: a later use must keep 0 meaning this)
+ *                                    0-1 the kernel generation, fop_kernel(); bits 2-3 the
+ *                                    arch of the registry's second part, fop_ext_arch(): 0 =
+ *                                    the arch byte's (as before), 1 arm, 2 arm-vipt, 3 xtensa
+ *                                    (hm_arch_at 5, 6, 7; the arch byte is then ignored);
+ *                                    bits 4-7 are ignored (reserved: 0 must keep this meaning)
  * An input with the extension byte also decodes its opcodes with the extended table
  * (fop_of_byte_ext: the ops of 2.6.30 and 5.11), in every generation, 2.6.24 included.
  *
@@ -40,6 +43,15 @@
 #define FOP_FLAG_EXT 0x80u      /* the flags byte's high nibble that announces the ext byte */
 #define FOP_FLAG_EXT_MASK 0xf0u
 #define FOP_NR_KERNELS 4u
+#define FOP_EXT_ARCH_SHIFT 2u
+#define FOP_NR_EXT_ARCHES 4u   /* the arch byte's, arm, arm-vipt, xtensa */
+
+/* The hm_arch_at index an ext byte e selects, or -1: the arch byte's choice (bits 2-3 zero). */
+static inline int fop_ext_arch(uint32_t e)
+{
+    uint32_t sel = (e >> FOP_EXT_ARCH_SHIFT) % FOP_NR_EXT_ARCHES;
+    return sel ? (int)(FOP_NR_ARCHES - 1u + sel) : -1;
+}
 
 /* The generation of ext byte e (enum hm_kernel): 2.6.24, 2.6.30, 5.11, 5.11 (5.11 twice: it
  * has the most new behaviour). */

@@ -1,6 +1,8 @@
 /* model.c - the reference model of kmap_ops, the executable statement of docs/kernel-highmem.md
- * §2-§9 (2.6.24) and of docs/generations.md's 2.6.30 and 5.11 rows (§10.1, §10.6): plain arrays,
- * linear scans, per-arch rules; written without looking at core/ or arch/.
+ * §2-§9 (2.6.24), of docs/generations.md's 2.6.30, 3.17 (colours) and 5.11 rows (§10.1, §10.3,
+ * §10.6) and of docs/arches.md's arm and xtensa tables: plain arrays, linear scans, per-arch
+ * rules; written from those pages (arch/arm and arch/xtensa were read only for which behaviours
+ * exist, never to transcribe them).
  * SPDX-License-Identifier: MIT */
 #include "model.h"
 
@@ -66,6 +68,31 @@
 #define GENERIC_PAGE_OFFSET 0xc0000000u
 #define GENERIC_LOWMEM_PAGES 0x38000u
 #define GENERIC_KM_TYPES 13u
+/* 32-bit ARM, arm (VIVT) and arm-vipt (docs/arches.md "arm and arm-vipt") */
+#define ARM_PAGE_OFFSET 0xc0000000u        /* VMSPLIT_3G */
+#define ARM_LOWMEM_PAGES 0x37000u          /* 880 MiB */
+#define ARM_HIGHMEM_PAGES 0x10000u
+#define ARM_PKMAP_BASE 0xbfe00000u         /* PAGE_OFFSET - PMD_SIZE (2 MiB) */
+#define ARM_PTRS_PER_PTE 512u              /* LAST_PKMAP's default and its limit */
+#define ARM_FIXADDR_START 0xfff00000u      /* FIX_KMAP_BEGIN 0, ascending */
+#define ARM_FIXADDR_TOP 0xfffe0000u
+#define ARM_CONFIG_NR_CPUS 4u
+#define ARM_KM_TYPES 14u                   /* the common 13 and KM_L2_CACHE */
+#define ARM_PAGE_KERNEL 0x2cfu             /* PRESENT YOUNG WRITEBACK DIRTY WRITE EXEC */
+/* xtensa (docs/arches.md "xtensa"): the coloured pkmap of 3.17/3.18 */
+#define XTENSA_PAGE_OFFSET 0xd0000000u     /* the MMUv2 cached KSEG */
+#define XTENSA_LOWMEM_PAGES 0x8000u        /* 128 MiB */
+#define XTENSA_HIGHMEM_PAGES 0x10000u
+#define XTENSA_COLOURS 2u                  /* DCACHE_N_COLORS: an 8 KiB way, 4 KiB pages */
+#define XTENSA_LAST_PKMAP 2048u            /* PTRS_PER_PTE * DCACHE_N_COLORS */
+#define XTENSA_FIXADDR_TOP 0xbffff000u     /* VMALLOC_START - PAGE_SIZE */
+#define XTENSA_PMD_SIZE (4u << 20)
+#define XTENSA_CONFIG_NR_CPUS 4u
+#define XTENSA_KM_TYPES 13u
+#define XTENSA_PAGE_KERNEL_EXEC 0x107u     /* CA_WB ACCESSED HW_WRITE HW_EXEC */
+#define IS_ARM(m) ((m)->L.arch == MA_ARM || (m)->L.arch == MA_ARM_VIPT)
+/* kmap_high_get exists (ARCH_NEEDS_KMAP_HIGH_GET): ARM from 2.6.30 */
+#define HAS_HIGH_GET(m) (IS_ARM(m) && (m)->cfg.kernel >= HM_KERNEL_2_6_30)
 
 static uint32_t max_u32(uint32_t a, uint32_t b)
 {
@@ -82,8 +109,8 @@ static int is_pow2(uint32_t v)
  * ------------------------------------------------------------------------------------- */
 static int arch_of(const char *name)
 {
-    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
-    for (int i = 0; i < 5; i++)
+    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt", "xtensa"};
+    for (int i = 0; i < 8; i++)
         if (name && strcmp(name, names[i]) == 0)
             return i;
     return -1;
@@ -160,6 +187,48 @@ static int layout_sparc(struct model_layout *L, const struct model_config *c)
     return 0;
 }
 
+/* arm (docs/arches.md): pkmap one 2 MiB PMD below PAGE_OFFSET, at most one PTE page of slots;
+ * the atomic slots ascend from FIXADDR_START and KM_TYPE_NR * NR_CPUS must fit the 224 fixmap
+ * pages below FIXADDR_TOP; 32-bit physical addresses. */
+static int layout_arm(struct model_layout *L, const struct model_config *c)
+{
+    if (L->max_pfn > (1u << 20) || L->S > ARM_PTRS_PER_PTE)
+        return -1;
+    L->nr_km_types = ARM_KM_TYPES;
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : ARM_KM_TYPES;
+    L->config_nr_cpus = max_u32(ARM_CONFIG_NR_CPUS, c->nr_cpus);
+    if (L->km_type_nr * L->config_nr_cpus > (ARM_FIXADDR_TOP - ARM_FIXADDR_START) / PAGE_SIZE)
+        return -1;
+    L->pkmap_base = ARM_PKMAP_BASE;
+    L->fixaddr_start = ARM_FIXADDR_START;
+    L->fixaddr_top = ARM_FIXADDR_TOP;
+    L->atomic_idx0 = ARM_FIXADDR_START;
+    L->pt_start = ARM_PKMAP_BASE;
+    L->pt_end = ARM_FIXADDR_TOP;
+    return 0;
+}
+
+/* xtensa (3.17/3.18; 5.11 sizes it with KM_MAX_IDX, its local slots uncoloured as the library's
+ * are, docs/arches.md): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
+ * ending at FIXADDR_TOP, its start rounded down to a PMD; the pkmap window below it,
+ * (FIXADDR_START - (LAST_PKMAP + 1) pages) rounded down to a PMD; 20-bit physical frames. */
+static int layout_xtensa(struct model_layout *L, const struct model_config *c)
+{
+    if (L->max_pfn > (1u << 20) || L->S < XTENSA_COLOURS)
+        return -1;
+    L->nr_km_types = XTENSA_KM_TYPES;
+    L->km_type_nr = L->km_max_idx ? L->km_max_idx : XTENSA_KM_TYPES; /* 5.11: KM_MAX_IDX */
+    L->config_nr_cpus = max_u32(XTENSA_CONFIG_NR_CPUS, c->nr_cpus);
+    L->nr_fixmap = L->km_type_nr * L->config_nr_cpus * XTENSA_COLOURS;
+    L->fixaddr_top = XTENSA_FIXADDR_TOP;
+    L->fixaddr_start = (XTENSA_FIXADDR_TOP - L->nr_fixmap * PAGE_SIZE) & ~(XTENSA_PMD_SIZE - 1u);
+    L->pkmap_base = (L->fixaddr_start - (L->S + 1u) * PAGE_SIZE) & ~(XTENSA_PMD_SIZE - 1u);
+    L->atomic_idx0 = L->fixaddr_start;
+    L->pt_start = L->pkmap_base;
+    L->pt_end = (uint64_t)L->fixaddr_start + (uint64_t)L->nr_fixmap * PAGE_SIZE;
+    return 0;
+}
+
 /* The memory of the highmem arches: PAGE_OFFSET, lowmem pages, and the defaults of the
  * highmem pages and of LAST_PKMAP. */
 static const struct {
@@ -169,6 +238,10 @@ static const struct {
     [MA_X86_PAE] = {X86_PAGE_OFFSET, X86_LOWMEM_PAGES, X86_PAE_HIGHMEM_PAGES, 512u},
     [MA_PPC] = {PPC_PAGE_OFFSET, PPC_LOWMEM_PAGES, PPC_HIGHMEM_PAGES, 1024u},
     [MA_SPARC] = {SPARC_PAGE_OFFSET, SPARC_LOWMEM_PAGES, SPARC_HIGHMEM_PAGES, 1024u},
+    [MA_GENERIC] = {0, 0, 0, 0},
+    [MA_ARM] = {ARM_PAGE_OFFSET, ARM_LOWMEM_PAGES, ARM_HIGHMEM_PAGES, ARM_PTRS_PER_PTE},
+    [MA_ARM_VIPT] = {ARM_PAGE_OFFSET, ARM_LOWMEM_PAGES, ARM_HIGHMEM_PAGES, ARM_PTRS_PER_PTE},
+    [MA_XTENSA] = {XTENSA_PAGE_OFFSET, XTENSA_LOWMEM_PAGES, XTENSA_HIGHMEM_PAGES, XTENSA_LAST_PKMAP},
 };
 
 static int compute_layout(struct model_layout *L, const struct model_config *c)
@@ -212,6 +285,11 @@ static int compute_layout(struct model_layout *L, const struct model_config *c)
         return layout_x86(L, c, X86_PAE_PMD_SIZE, (uint64_t)1 << 24);
     case MA_PPC:
         return layout_ppc(L, c);
+    case MA_ARM:
+    case MA_ARM_VIPT:
+        return layout_arm(L, c);
+    case MA_XTENSA:
+        return layout_xtensa(L, c);
     default:
         return layout_sparc(L, c);
     }
@@ -244,6 +322,11 @@ uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
         return L->kmap_fix_begin + (t + L->km_type_nr * cpu) * PAGE_SIZE;
     case MA_SPARC:
         return L->fixaddr_top - (L->fix_kmap_begin + t + L->km_type_nr * cpu) * PAGE_SIZE;
+    case MA_ARM:
+    case MA_ARM_VIPT: /* __fix_to_virt(idx) = FIXADDR_START + idx pages: ascending */
+        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * PAGE_SIZE;
+    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair; 5.11: position t */
+        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * (L->km_max_idx ? 1u : XTENSA_COLOURS) * PAGE_SIZE;
     default:
         return 0; /* generic: there are no atomic slots */
     }
@@ -261,6 +344,11 @@ uint64_t model_pte_word(const struct model *m, uint32_t pfn)
         return (uint32_t)(pfn << PAGE_SHIFT) | PPC_PAGE_KERNEL;
     case MA_SPARC:
         return ((pfn << 8) & 0xffffff00u) | SPARC_KMAP_PROT;
+    case MA_ARM:
+    case MA_ARM_VIPT:
+        return (uint32_t)(pfn << PAGE_SHIFT) | ARM_PAGE_KERNEL;
+    case MA_XTENSA:
+        return (uint32_t)(pfn << PAGE_SHIFT) | XTENSA_PAGE_KERNEL_EXEC;
     default:
         return 0;
     }
@@ -283,6 +371,12 @@ static int atomic_slot_of(const struct model *m, uint32_t va, uint32_t *j)
     const struct model_layout *L = &m->L;
     uint32_t idx, cpu, t, type;
 
+    if (L->arch == MA_XTENSA) { /* (type + KM_TYPE_NR * cpu) * colours + colour, ascending */
+        if (va < L->atomic_idx0 || (va - L->atomic_idx0) / PAGE_SIZE / m->spc >= m->ncpus)
+            return 0;
+        *j = (va - L->atomic_idx0) / PAGE_SIZE;
+        return 1;
+    }
     switch (L->arch) {
     case MA_X86:
     case MA_X86_PAE:
@@ -292,6 +386,8 @@ static int atomic_slot_of(const struct model *m, uint32_t va, uint32_t *j)
         idx = (L->atomic_idx0 - va) / PAGE_SIZE;
         break;
     case MA_PPC: /* ascending from KMAP_FIX_BEGIN */
+    case MA_ARM:
+    case MA_ARM_VIPT: /* ascending from FIXADDR_START */
         if (va < L->atomic_idx0)
             return 0;
         idx = (va - L->atomic_idx0) / PAGE_SIZE;
@@ -403,6 +499,13 @@ int model_init(struct model *m, const struct model_config *cfg)
     S = m->L.S;
     m->ncpus = cfg->nr_cpus;
     m->spc = m->L.km_max_idx ? m->L.km_max_idx : m->L.nr_km_types;
+    m->colours = 1;
+    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type); not 5.11's */
+        m->colours = XTENSA_COLOURS;
+        if (!m->L.km_max_idx)
+            m->spc *= XTENSA_COLOURS;
+        m->last_nr1 = 1; /* colour c's cursor starts at c */
+    }
     m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->spc;
     m->incr = m->L.km_max_idx == KM_MAX_IDX_DEBUG ? 2u : 1u;
     n_rec = m->L.km_max_idx ? m->ncpus + m->L.nr_tasks - 1u : 0u;
@@ -650,7 +753,8 @@ static int flush_all_zero_pkmaps(struct model *m, struct model_out *out, uint32_
         if (m->count[i] == 1 && m->pk_pte[i] == 0)
             return HM_BUG_FLUSH_PTE_NONE;
     emit(m, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
-    if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC) /* flush_cache_kmaps = flush_cache_all */
+    /* flush_cache_kmaps = flush_cache_all; arm-vipt: nothing (ARM commit 7e5a69e83ba7) */
+    if (m->L.arch == MA_PPC || m->L.arch == MA_SPARC || m->L.arch == MA_ARM || m->L.arch == MA_XTENSA)
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
     for (uint32_t i = 0; i < m->L.S; i++) {
         uint32_t page, j;
@@ -688,11 +792,16 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
     int slot = slot_of_page(m, pfn);
 
     if (slot < 0) {
-        uint32_t budget = m->L.S, i, kept = 0;
+        /* colouring (§10.3; 1 colour: the plain scan): the page's colour c = pfn % colours,
+         * c's own cursor stepping by the colour count over c's slots, its wrap at c's first
+         * slot, a budget of c's share of the window; the flush still covers every slot */
+        uint32_t n = m->colours, c = pfn & (n - 1u);
+        uint32_t *cur = c ? &m->last_nr1 : &m->last_nr;
+        uint32_t budget = m->L.S / n, i, kept = 0;
         uint64_t word;
         for (;;) {
-            m->last_nr = (m->last_nr + 1u) & (m->L.S - 1u); /* pre-increment (§9.1) */
-            if (m->last_nr == 0) {                          /* wrapped: flush (§9.2) */
+            *cur = (*cur + n) & (m->L.S - 1u); /* pre-increment (§9.1) */
+            if (*cur < n) {                    /* wrapped: flush (§9.2) */
                 int b;
                 kept = 0;
                 b = flush_all_zero_pkmaps(m, out, &kept);
@@ -700,16 +809,16 @@ static void kmap_high(struct model *m, uint32_t pfn, struct model_out *out)
                     bug(m, out, HM_EFAULT, b);
                     return;
                 }
-                budget = m->L.S;                            /* and a new budget (§9.3) */
+                budget = m->L.S / n;           /* and a new budget (§9.3) */
             }
-            if (m->count[m->last_nr] == 0)
+            if (m->count[*cur] == 0)
                 break;
             if (--budget == 0) {
                 out->err = kept ? HM_EMACHINE : HM_EAGAIN; /* the kernel would sleep here */
                 return;
             }
         }
-        i = m->last_nr;
+        i = *cur;
         if (m->nrec == m->L.S) { /* set_page_address would find the pool empty: BUG first */
             bug(m, out, HM_EINVAL, HM_BUG_POOL_EMPTY);
             return;
@@ -769,7 +878,7 @@ void model_kmap(struct model *m, uint32_t pfn, struct model_out *out)
         bug(m, out, HM_ERANGE, HM_BUG_PFN_RANGE);
         return;
     }
-    if (m->L.arch == MA_SPARC && m->in_interrupt) { /* §5.2: BUG_ON(in_interrupt()) */
+    if ((m->L.arch == MA_SPARC || m->L.arch == MA_XTENSA) && m->in_interrupt) { /* §5.2: BUG_ON(in_interrupt()) */
         bug(m, out, HM_EINVAL, HM_BUG_IN_INTERRUPT);
         return;
     }
@@ -789,7 +898,9 @@ void model_kunmap(struct model *m, uint32_t pfn, struct model_out *out)
     }
     if (m->L.arch == MA_GENERIC)
         return; /* §6: a no-op */
-    if (m->in_interrupt) { /* §3.2, §4.2, §5.2: BUG if in_interrupt(), before the lowmem test */
+    /* §3.2, §4.2, §5.2: BUG if in_interrupt(), before the lowmem test; not where kmap_high_get
+     * exists (kunmap_high may run in any context, and is how its pin is released) */
+    if (m->in_interrupt && !HAS_HIGH_GET(m)) {
         bug(m, out, HM_EINVAL, HM_BUG_IN_INTERRUPT);
         return;
     }
@@ -864,6 +975,42 @@ static int map_atomic_slot(struct model *m, uint32_t cpu, uint32_t j, uint32_t v
     return 1;
 }
 
+/* kmap_high_get (2.6.30, where it exists) of a highmem page: a page with a pkmap address is
+ * pinned there (its count raised; a count below 1 is the kernel's BUG), else nothing happens
+ * and the address is 0. No PTE write, no event. Returns 1 on a BUG (reported). */
+static int high_get(struct model *m, uint32_t pfn, uint32_t *va, struct model_out *out)
+{
+    int slot = slot_of_page(m, pfn);
+    *va = 0;
+    if (slot < 0)
+        return 0;
+    if (m->count[slot] < 1) {
+        bug(m, out, HM_EINVAL, HM_BUG_KMAP_HIGH_GET_COUNT);
+        return 1;
+    }
+    m->count[slot]++;
+    *va = model_pkmap_addr(m, (uint32_t)slot);
+    return 0;
+}
+
+/* ARM's dedicated slot (kmap_atomic, kmap_atomic_pfn): with DEBUG_HIGHMEM it must be empty;
+ * the PTE is written (over what a non-debug kunmap_atomic left), then this CPU alone flushes
+ * the page from its TLB. 1 if it failed (reported or EMACHINE). */
+static int arm_map_slot(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
+{
+    uint32_t j = cpu * m->L.nr_km_types + type, v = model_slot_addr(m, cpu, type);
+    if (m->cfg.debug_highmem && m->atomic_pte[j]) {
+        bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+        return 1;
+    }
+    if (map_atomic_slot(m, cpu, j, v, pfn, out))
+        return 1;
+    emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
+    tlb_forget_slot(m, cpu, j);
+    out->val = v;
+    return 0;
+}
+
 /* kmap_atomic (§3.3, §4.2, §5.2, §6), after the argument checks. */
 static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t pfn, struct model_out *out)
 {
@@ -872,6 +1019,32 @@ static void kmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint32_t p
     if (m->L.arch == MA_GENERIC || !is_highmem(m, pfn)) {
         m->depth[cpu]++; /* the lowmem shortcut still disables pagefaults (§9.18) */
         out->val = lowmem_address(m, pfn);
+        return;
+    }
+    if (m->L.arch == MA_XTENSA) { /* the slot of the page's colour; no TLB flush on map */
+        j = (cpu * m->L.nr_km_types + type) * XTENSA_COLOURS + (pfn & (XTENSA_COLOURS - 1u));
+        v = m->L.atomic_idx0 + j * PAGE_SIZE;
+        if (m->cfg.debug_highmem && m->atomic_pte[j]) {
+            bug(m, out, HM_EBUSY, HM_BUG_ATOMIC_BUSY);
+            return;
+        }
+        if (!map_atomic_slot(m, cpu, j, v, pfn, out))
+            out->val = v;
+        return;
+    }
+    if (IS_ARM(m)) {
+        /* from 2.6.30 kmap_high_get first (a VIPT cache with DEBUG_HIGHMEM forces the slot):
+         * a kmapped page is pinned at its pkmap address */
+        if (HAS_HIGH_GET(m) && (m->L.arch == MA_ARM || !m->cfg.debug_highmem)) {
+            if (high_get(m, pfn, &v, out))
+                return;
+            if (v) {
+                m->depth[cpu]++;
+                out->val = v;
+                return;
+            }
+        }
+        arm_map_slot(m, cpu, type, pfn, out);
         return;
     }
     v = model_slot_addr(m, cpu, type);
@@ -944,6 +1117,10 @@ void model_kmap_atomic_pfn(struct model *m, uint32_t cpu, uint32_t type, uint32_
             out->val = v;
         return;
     }
+    if (IS_ARM(m)) { /* the slot: no highmem test, no kmap_high_get */
+        arm_map_slot(m, cpu, type, pfn, out);
+        return;
+    }
     kmap_atomic(m, cpu, type, pfn, out);
 }
 
@@ -978,6 +1155,51 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
     }
     slot = model_slot_addr(m, cpu, type);
     j = cpu * m->L.nr_km_types + type;
+    if (m->L.arch == MA_XTENSA) {
+        if (va >= m->L.fixaddr_start && va < m->L.fixaddr_top) {
+            /* the (cpu, type) slot of the address's own colour, or ATOMIC_BAD_ADDR */
+            j = (cpu * m->L.nr_km_types + type) * XTENSA_COLOURS + (va / PAGE_SIZE) % XTENSA_COLOURS;
+            slot = m->L.atomic_idx0 + j * PAGE_SIZE;
+            if (va != slot) {
+                bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
+                return;
+            }
+            if (clear_atomic_pte(m, j, slot))
+                goto refused;
+            emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
+            tlb_forget_slot(m, cpu, j);
+        } /* else lowmem: pagefault_enable only */
+        m->depth[cpu]--;
+        return;
+    }
+    if (IS_ARM(m)) {
+        if (va >= m->L.fixaddr_start) { /* the fixmap and above */
+            if (m->L.arch == MA_ARM) /* VIVT: the page's dcache first */
+                emit(m, HM_EV_CACHE_FLUSH_PAGE, cpu, va, 0, 0);
+            if (m->cfg.debug_highmem) {
+                if (va != slot) {
+                    bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
+                    return;
+                }
+                if (clear_atomic_pte(m, j, slot))
+                    goto refused;
+                emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
+                tlb_forget_slot(m, cpu, j);
+            } /* else the PTE stays */
+        } else if (va >= m->L.pkmap_base && (va - m->L.pkmap_base) / PAGE_SIZE < m->L.S) {
+            /* a kmap_high_get pin: kunmap_high of the page the slot's PTE maps */
+            uint32_t p = m->pk_pte[(va - m->L.pkmap_base) / PAGE_SIZE];
+            if (!p || !is_highmem(m, p - 1u)) {
+                bug(m, out, HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED);
+                return;
+            }
+            kunmap_high(m, p - 1u, out);
+            if (out->err != HM_OK)
+                return;
+        } /* else a lowmem address: pagefault_enable only */
+        m->depth[cpu]--;
+        return;
+    }
     switch (m->L.arch) {
     case MA_X86:
     case MA_X86_PAE:
@@ -1056,7 +1278,7 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
     uint32_t page = va & PAGE_MASK, off;
     if (!L->S || !L->km_max_idx)
         return 0;
-    if (L->arch == MA_PPC) { /* ascending from KMAP_FIX_BEGIN */
+    if (L->arch == MA_PPC || L->arch == MA_ARM || L->arch == MA_ARM_VIPT || L->arch == MA_XTENSA) { /* ascending */
         if (page < L->atomic_idx0)
             return 0;
         off = (page - L->atomic_idx0) / PAGE_SIZE;
@@ -1073,12 +1295,15 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
 }
 
 /* The arch's hooks around a local slot's PTE write (docs/generations.md's table): x86 flushes
- * the page from this CPU's TLB after an unmap; ppc after a map and after an unmap; sparc
- * flushes the whole cache before and the whole TLB (every CPU) after either. */
-static void hook_pre(struct model *m)
+ * the page from this CPU's TLB after an unmap, as xtensa does; ppc and arm after a map and after an unmap;
+ * sparc flushes the whole cache before and the whole TLB (every CPU) after either; arm (VIVT)
+ * flushes the page's dcache on this CPU before an unmap. */
+static void hook_pre(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
 {
     if (m->L.arch == MA_SPARC)
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
+    else if (m->L.arch == MA_ARM && unmap)
+        emit(m, HM_EV_CACHE_FLUSH_PAGE, cpu, model_slot_addr(m, cpu, pos), 0, 0);
 }
 
 static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
@@ -1087,7 +1312,8 @@ static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
     if (m->L.arch == MA_SPARC) {
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
-    } else if (m->L.arch == MA_PPC || (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE))) {
+    } else if (m->L.arch == MA_PPC || IS_ARM(m) ||
+               (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE || m->L.arch == MA_XTENSA))) {
         emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
         tlb_forget_slot(m, cpu, cpu * m->spc + pos);
     }
@@ -1097,7 +1323,7 @@ static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
  * hook then). */
 static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos)
 {
-    hook_pre(m);
+    hook_pre(m, cpu, pos, 1);
     if (clear_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos)))
         return 1;
     hook_post(m, cpu, pos, 1);
@@ -1126,6 +1352,15 @@ static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, stru
         out->val = lowmem_address(m, pfn);
         return;
     }
+    if (!any && m->L.arch == MA_ARM && HAS_HIGH_GET(m)) { /* VIVT: arch_kmap_local_high_get */
+        uint32_t v;
+        if (high_get(m, pfn, &v, out))
+            return;
+        if (v) { /* pinned at its pkmap address: nothing pushed */
+            out->val = v;
+            return;
+        }
+    }
     rec = m->cur[cpu];
     idx = *idx_of(m, rec) + (int32_t)m->incr;
     if (idx >= (int32_t)m->L.km_max_idx) { /* BUG_ON(idx >= KM_MAX_IDX) */
@@ -1137,7 +1372,7 @@ static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, stru
         bug(m, out, HM_EBUSY, HM_BUG_LOCAL_BUSY);
         return;
     }
-    hook_pre(m);
+    hook_pre(m, cpu, pos, 0);
     if (local_set_slot(m, cpu, pos, pfn + 1u)) {
         out->err = HM_EMACHINE;
         return;
@@ -1156,8 +1391,17 @@ static void local_unmap(struct model *m, uint32_t cpu, uint32_t vaddr, struct mo
     if (!m->L.S)
         return; /* !CONFIG_HIGHMEM: nothing */
     if (!local_fix_index(m, vaddr, &c, &pos)) {
-        /* no arch of the model has kmap_high_get: no kmap_high_unmap_local */
-        if ((vaddr & PAGE_MASK) < m->L.page_offset)
+        uint32_t va = vaddr & PAGE_MASK;
+        if (HAS_HIGH_GET(m) && va >= m->L.pkmap_base && (va - m->L.pkmap_base) / PAGE_SIZE < m->L.S) {
+            /* kmap_high_unmap_local: kunmap_high of the page the slot's PTE maps */
+            uint32_t p = m->pk_pte[(va - m->L.pkmap_base) / PAGE_SIZE];
+            if (!p || !is_highmem(m, p - 1u))
+                bug(m, out, HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED);
+            else
+                kunmap_high(m, p - 1u, out);
+            return;
+        }
+        if (va < m->L.page_offset)
             bug(m, out, HM_EINVAL, HM_BUG_LOCAL_BAD_ADDR);
         return; /* a lowmem page's address: nothing was pushed */
     }
@@ -1467,6 +1711,21 @@ void model_kmap_atomic_to_page(struct model *m, uint64_t vaddr64, struct model_o
         else
             out->val = fix_pte_pfn(m, vaddr);
         return;
+    case MA_XTENSA: /* a kmap fixmap page: its PTE's page; else the direct map */
+        if (vaddr < L->fixaddr_start || vaddr - L->fixaddr_start >= L->nr_fixmap * PAGE_SIZE)
+            virt_to_page(m, vaddr, out);
+        else
+            out->val = fix_pte_pfn(m, vaddr);
+        return;
+    case MA_ARM:
+    case MA_ARM_VIPT:
+        if (vaddr < L->fixaddr_start) /* pkmap addresses too: below PAGE_OFFSET, refused */
+            virt_to_page(m, vaddr, out);
+        else if (vaddr >= L->fixaddr_top) /* the vectors and cache-flush pages */
+            bug(m, out, HM_ERANGE, HM_BUG_BAD_ADDR);
+        else
+            out->val = fix_pte_pfn(m, vaddr);
+        return;
     case MA_SPARC:
         if (vaddr < SPARC_NOCACHE_VADDR)
             virt_to_page(m, vaddr, out);
@@ -1525,7 +1784,19 @@ void model_kmap_high_get(struct model *m, uint32_t pfn, struct model_out *out)
     }
     /* mm/highmem.c compiles kmap_high_get only under ARCH_NEEDS_KMAP_HIGH_GET (2.6.30, ARM):
      * absent before 2.6.30 and on x86, x86-pae, ppc, sparc and generic in every generation */
-    bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+    if (!HAS_HIGH_GET(m)) {
+        bug(m, out, HM_EINVAL, HM_BUG_UNAVAILABLE);
+        return;
+    }
+    if (!is_highmem(m, pfn)) { /* its callers pass highmem pages only */
+        bug(m, out, HM_EINVAL, HM_BUG_BAD_ARG);
+        return;
+    }
+    {
+        uint32_t v;
+        if (!high_get(m, pfn, &v, out))
+            out->val = v;
+    }
 }
 
 void model_inject(struct model *m, int mode, struct model_out *out)
@@ -1568,15 +1839,44 @@ const char *model_event_name(int kind)
     return kind > 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : NULL;
 }
 
+/* The registry (highmem_arch.h): the five arches, then arm, arm-vipt and xtensa. */
+static const char *const registry[] = {"x86", "x86-pae", "ppc", "sparc", "generic", "arm", "arm-vipt", "xtensa"};
+#define REGISTRY_SIZE ((int)(sizeof registry / sizeof registry[0]))
+
 int model_arch_index(const char *name)
 {
-    return arch_of(name);
+    for (int i = 0; i < REGISTRY_SIZE; i++)
+        if (name && strcmp(name, registry[i]) == 0)
+            return i;
+    return -1;
 }
 
 const char *model_arch_name(int i)
 {
-    static const char *const names[] = {"x86", "x86-pae", "ppc", "sparc", "generic"};
-    return i >= 0 && i < 5 ? names[i] : NULL;
+    return i >= 0 && i < REGISTRY_SIZE ? registry[i] : NULL;
+}
+
+int model_knows(const char *arch, int kernel)
+{
+    (void)kernel; /* every generation of each */
+    return arch_of(arch) >= 0;
+}
+
+uint32_t model_row_slot_addr(const struct model *m, uint32_t cpu, uint32_t k)
+{
+    if (m->L.arch == MA_XTENSA)
+        return m->L.atomic_idx0 + (cpu * m->spc + k) * PAGE_SIZE;
+    return model_slot_addr(m, cpu, k);
+}
+
+void model_pkmap_cursor(struct model *m, uint32_t c, int waiters, struct model_out *out)
+{
+    begin(m, out);
+    if (c >= m->colours) {
+        bug(m, out, HM_EINVAL, HM_BUG_COLOUR_RANGE);
+        return;
+    }
+    out->val = waiters ? 0u : c ? m->last_nr1 : m->last_nr;
 }
 
 uint32_t model_hash_long32(uint32_t val, unsigned bits)
@@ -1591,7 +1891,8 @@ uint32_t model_hash_long32(uint32_t val, unsigned bits)
 uint32_t model_page_bucket(const struct model *m, uint32_t pfn)
 {
     /* hash_ptr(&mem_map[pfn], 7) with 32-byte struct pages at docs/arches.md's mem_map */
-    static const uint32_t mem_map[] = {0xc1000000u, 0xc1000000u, 0xc0400000u, 0xf0400000u, 0xc1000000u};
+    static const uint32_t mem_map[] = {0xc1000000u, 0xc1000000u, 0xc0400000u, 0xf0400000u, 0xc1000000u,
+                                       0xc0800000u, 0xc0800000u, 0xd0400000u};
     return model_hash_long32(mem_map[m->L.arch] + pfn * 32u, 7);
 }
 

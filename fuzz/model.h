@@ -9,7 +9,7 @@
 
 #include "highmem.h" /* types, error codes, bug and event names only */
 
-enum model_arch { MA_X86, MA_X86_PAE, MA_PPC, MA_SPARC, MA_GENERIC };
+enum model_arch { MA_X86, MA_X86_PAE, MA_PPC, MA_SPARC, MA_GENERIC, MA_ARM, MA_ARM_VIPT, MA_XTENSA };
 
 struct model_config {
     const char *arch;       /* "x86", "x86-pae", "ppc", "sparc", "generic" */
@@ -76,7 +76,9 @@ struct model {
     uint32_t *pk_pte;        /* [S]: the page the PTE of PKMAP_ADDR(i) maps, plus one (0: none) */
     uint32_t *rec_page, *rec_slot; /* the page_address records: page -> PKMAP_ADDR(slot) */
     uint32_t nrec;           /* records in use (at most S: the pool holds the rest) */
-    uint32_t last_nr;        /* last_pkmap_nr */
+    uint32_t last_nr;        /* last_pkmap_nr (of colour 0 where the pkmap is coloured) */
+    uint32_t last_nr1;       /* xtensa: colour 1's cursor, last_pkmap_nr_arr[1] + 1 */
+    uint32_t colours;        /* pkmap colours: 2 on xtensa (DCACHE_N_COLORS), else 1 */
     /* kmap_atomic */
     uint32_t *atomic_pte;    /* [cpu * types + type]: pfn + 1, 0 = none */
     int32_t *depth;          /* [cpu]: pagefault-disable depth */
@@ -188,5 +190,15 @@ uint32_t model_hash_long32(uint32_t val, unsigned bits);
 /* Whether the library accepts a config (nr_cpus 0 meaning 1; generic ignores the window and
  * highmem size); 0 and *out (may be NULL) if so, else -1. */
 int model_config_valid(const struct model_config *cfg, struct model_layout *out);
+
+/* 1 if the model predicts machines of this arch (hm_arch_name) and generation (enum hm_kernel):
+ * every generation of each of the eight arches (a later arch: 0, its inputs skipped). */
+int model_knows(const char *arch, int kernel);
+/* The address of slot k (k < spc) of cpu's row of the atomic arrays (xtensa: type k / 2 of colour
+ * k % 2; elsewhere model_slot_addr's type k). */
+uint32_t model_row_slot_addr(const struct model *m, uint32_t cpu, uint32_t k);
+/* hm_pkmap_cursor / hm_pkmap_waiters of colour c: the cursor (waiters: always 0, the model
+ * never sleeps) in *val; a colour at or past the layout's count is COLOUR_RANGE. */
+void model_pkmap_cursor(struct model *m, uint32_t c, int waiters, struct model_out *out);
 
 #endif /* HM_FUZZ_MODEL_H */

@@ -278,7 +278,7 @@ static int parse_directive(char w[MAX_WORDS][64], int nw, unsigned long line, st
         int a = model_arch_index(w[1]);
         o->op = FOP_CONFIG;
         o->nraw = 5;
-        if (a >= 0)
+        if (a >= 0 && a < (int)FOP_NR_ARCHES) /* the config op's arch byte: the first five */
             v[0] = (uint64_t)a;
         else if (num(w[1], 255, &v[0]) != 0)
             PARSE_ERR("config: ARCH is an arch name or a byte (%u + broken descriptor)", KCFG_BAD_DESC);
@@ -455,7 +455,9 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
         }
         k++;
         if (strcmp(o, "--arch") == 0) {
-            for (arch = 0; arch < FOP_NR_ARCHES && strcmp(hm_arch_name(hm_arch_at(arch)), val) != 0; arch++)
+            for (arch = 0; arch < FOP_NR_ARCHES + FOP_NR_EXT_ARCHES - 1u &&
+                           strcmp(hm_arch_name(hm_arch_at(arch)), val) != 0;
+                 arch++)
                 ;
         } else if (strcmp(o, "--cpus") == 0) {
             if (num(val, 4, &cpus) != 0 || cpus < 1)
@@ -474,8 +476,13 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
                       "--debug-highmem, --need-flush, --kernel 2.6.24|2.6.30|5.11)", o, val);
         }
     }
-    if (arch == FOP_NR_ARCHES)
-        PARSE_ERR("the machine header needs --arch with one of the five arches");
+    if (arch == FOP_NR_ARCHES + FOP_NR_EXT_ARCHES - 1u)
+        PARSE_ERR("the machine header needs --arch with one of the eight arches");
+    if (arch >= FOP_NR_ARCHES) { /* arm, arm-vipt, xtensa: the ext byte's bits 2-3 name them */
+        if (!ext) /* 2.6.24 unless --kernel says otherwise */
+            ext = 1, gen = 0;
+        gen |= (arch - FOP_NR_ARCHES + 1u) << FOP_EXT_ARCH_SHIFT;
+    }
     memset(cfg, 0, sizeof *cfg);
     cfg->arch = hm_arch_at(arch);
     cfg->nr_cpus = (uint32_t)cpus;
@@ -499,6 +506,6 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
     tail[n++] = (uint8_t)i;
     if (i == FOP_NR_WINDOWS)
         PARSE_ERR("--pkmap-entries %u is not in kmap_ops.h's table (omit it for the arch's own)", window);
-    tail[n++] = (uint8_t)arch;
+    tail[n++] = (uint8_t)(arch < FOP_NR_ARCHES ? arch : 0u);
     return n;
 }
