@@ -963,6 +963,17 @@ static int clear_atomic_pte(struct model *m, uint32_t j, uint32_t vaddr)
     return 0;
 }
 
+/* kpte_clear_flush: clear atomic slot j's PTE, then flush its TLB entry on cpu (HM_CPU_ALL: on
+ * every CPU). 1 when the clear was refused (nothing flushed). */
+static int clear_flush_atomic_slot(struct model *m, uint32_t cpu, uint32_t j, uint32_t slot)
+{
+    if (clear_atomic_pte(m, j, slot))
+        return 1;
+    emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
+    tlb_forget_slot(m, cpu, j);
+    return 0;
+}
+
 /* pagefault_disable() and the slot's PTE; a refused write puts the depth back (EMACHINE). */
 static int map_atomic_slot(struct model *m, uint32_t cpu, uint32_t j, uint32_t vaddr, uint32_t pfn,
                            struct model_out *out)
@@ -1164,10 +1175,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
                 bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
                 return;
             }
-            if (clear_atomic_pte(m, j, slot))
+            if (clear_flush_atomic_slot(m, cpu, j, slot))
                 goto refused;
-            emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
-            tlb_forget_slot(m, cpu, j);
         } /* else lowmem: pagefault_enable only */
         m->depth[cpu]--;
         return;
@@ -1181,10 +1190,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
                     bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR);
                     return;
                 }
-                if (clear_atomic_pte(m, j, slot))
+                if (clear_flush_atomic_slot(m, cpu, j, slot))
                     goto refused;
-                emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
-                tlb_forget_slot(m, cpu, j);
             } /* else the PTE stays */
         } else if (va >= m->L.pkmap_base && (va - m->L.pkmap_base) / PAGE_SIZE < m->L.S) {
             /* a kmap_high_get pin: kunmap_high of the page the slot's PTE maps */
@@ -1204,10 +1211,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
     case MA_X86:
     case MA_X86_PAE:
         if (va == slot) { /* kpte_clear_flush: clear, then invlpg on this CPU only */
-            if (clear_atomic_pte(m, j, slot))
+            if (clear_flush_atomic_slot(m, cpu, j, slot))
                 goto refused;
-            emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, slot, 0, 0);
-            tlb_forget_slot(m, cpu, j);
         } else if (m->cfg.debug_highmem && (va < m->L.page_offset || va >= m->L.high_memory)) {
             bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR); /* must be a lowmem address */
             return;
@@ -1220,10 +1225,8 @@ void model_kunmap_atomic(struct model *m, uint32_t cpu, uint32_t type, uint64_t 
             bug(m, out, HM_EINVAL, HM_BUG_ATOMIC_BAD_ADDR); /* wrong type or CPU */
             return;
         }
-        if (clear_atomic_pte(m, j, slot))
+        if (clear_flush_atomic_slot(m, HM_CPU_ALL, j, slot))
             goto refused;
-        emit(m, HM_EV_TLB_FLUSH_PAGE, HM_CPU_ALL, slot, 0, 0);
-        tlb_forget_slot(m, HM_CPU_ALL, j);
         break;
     default: /* sparc: without DEBUG_HIGHMEM the PTE stays */
         if (!m->cfg.debug_highmem || va < m->L.fixaddr_start)
