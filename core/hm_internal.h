@@ -34,23 +34,13 @@ struct hm_slot {
     uint64_t reuse1;  /* of those, at count 1 (kmap_reuse_count1) */
     uint64_t kunmaps; /* kunmaps that dropped a reference here (kunmap_calls) */
 };
-/* The few helpers every per-slot loop calls (hm_check_invariants, flush_all_zero_pkmaps, the
- * fast path): inlined even where a build's instrumentation (ASan, UBSan, coverage) makes the
- * compiler keep them out of line, which cost the fuzz build a sixth of its instructions
- * (fuzz/README.md, Throughput part 5). */
-#if defined(__GNUC__)
-#define HM_HOT_INLINE static inline __attribute__((always_inline))
-#else
-#define HM_HOT_INLINE static inline
-#endif
-
 #define HM_NO_PAGE UINT32_MAX /* never a pfn: pfn < max_pfn <= UINT32_MAX */
 #define HM_WORD(page, count) (((uint64_t)(page) << 32) | (uint32_t)(count))
-HM_HOT_INLINE int32_t hm_word_count(uint64_t w)
+static inline int32_t hm_word_count(uint64_t w)
 {
     return (int32_t)(uint32_t)w;
 }
-HM_HOT_INLINE hm_pfn_t hm_word_page(uint64_t w)
+static inline hm_pfn_t hm_word_page(uint64_t w)
 {
     return (hm_pfn_t)(w >> 32);
 }
@@ -124,13 +114,13 @@ struct hm_ctx {
 };
 
 /* Slot nr (< last_pkmap): slots nr and nr + last_pkmap/2 share a cache line, neighbours do not. */
-HM_HOT_INLINE struct hm_slot *hm_slot(const struct hm_ctx *ctx, uint32_t nr)
+static inline struct hm_slot *hm_slot(const struct hm_ctx *ctx, uint32_t nr)
 {
     uint32_t half = ctx->last_pkmap >> 1;
     return &ctx->slots[((nr & (half - 1u)) << 1) | (nr >> ctx->slot_half_shift)];
 }
 /* pkmap_count[nr]. */
-HM_HOT_INLINE int32_t hm_slot_count(const struct hm_ctx *ctx, uint32_t nr)
+static inline int32_t hm_slot_count(const struct hm_ctx *ctx, uint32_t nr)
 {
     return hm_word_count(HM_LOAD64(&hm_slot(ctx, nr)->word));
 }
