@@ -1,7 +1,7 @@
 /* hm_arch_xtensa.c - the xtensa backend (MMUv2, 3.17/3.18 highmem on the test_mmuhifi_c3 core: a
  * 16 KiB 2-way D-cache, so two cache colours): a coloured pkmap of PTRS_PER_PTE * DCACHE_N_COLORS
- * slots below an ascending fixmap whose kmap_atomic slot also has the page's colour.
- * SPDX-License-Identifier: MIT */
+ * slots below an ascending fixmap whose kmap_atomic (5.11: kmap_local) slot also has the page's
+ * colour. SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
 /* PTE: PPN in bits 31..12, software bits 11..6, ring 5..4, cache attribute 3..0; CA = 3 is
