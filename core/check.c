@@ -71,11 +71,17 @@ static int check_local(const struct hm_ctx *ctx, char *msg, size_t msg_len)
         if (t->cpu != c)
             return fail(13, "the running task does not say so on cpu", c, msg, msg_len);
         for (uint32_t j = 0; ctx->last_pkmap && j < l->km_max_idx; j++) { /* no slots without highmem */
-            hm_pte_t want = (int32_t)j < t->idx ? t->pteval[j] : 0;
-            if (hm_pte_get(ctx, hm_core_atomic_slot(ctx, c, j)) != want)
-                return fail(13, want ? "a local slot's PTE is not its pteval, slot"
-                                     : "a local slot is mapped that the running task does not hold, slot",
-                            c * l->km_max_idx + j, msg, msg_len);
+            hm_pte_t held = (int32_t)j < t->idx ? t->pteval[j] : 0;
+            hm_vaddr_t at = hm_local_slot(ctx, c, j, hm_pte_page(ctx, held));
+            /* each slot of (c, j), one per colour: the pteval at its page's slot, none elsewhere */
+            for (uint32_t q = 0; q < hm_local_slot_colours(ctx); q++) {
+                hm_vaddr_t v = hm_local_slot(ctx, c, j, q);
+                hm_pte_t want = v == at ? held : 0;
+                if (hm_pte_get(ctx, v) != want)
+                    return fail(13, want ? "a local slot's PTE is not its pteval, slot"
+                                         : "a local slot is mapped that the running task does not hold, slot",
+                                c * l->km_max_idx + j, msg, msg_len);
+            }
         }
     }
     return 0;

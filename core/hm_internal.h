@@ -339,6 +339,11 @@ int hm_local_kmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_pte_
 int hm_local_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr);
 int hm_local_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn);
 int hm_local_stack_bad(const struct hm_ctx *ctx, const struct hm_task *t, uint32_t *pos);
+/* The kmap fixmap slot of stack position pos on cpu for pfn (the arch's kmap_local_slot, else
+ * the uncoloured pos + KM_MAX_IDX * cpu), and how many slots each (cpu, pos) has (the layout's
+ * pkmap_colours where the arch colours them, else 1): pfn 0..n-1 name each of them once. */
+hm_vaddr_t hm_local_slot(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pfn_t pfn);
+uint32_t hm_local_slot_colours(const struct hm_ctx *ctx);
 
 
 #endif /* HM_INTERNAL_H */

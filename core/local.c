@@ -10,21 +10,36 @@ static struct hm_task *local_current(const struct hm_ctx *ctx, uint32_t cpu)
     return hm_task_of(ctx, ctx->cpus[cpu].task, cpu);
 }
 
-/* The fixmap slot of stack position pos on cpu: kmap_local_calc_idx(pos) = pos + KM_MAX_IDX *
- * cpu slots from the kmap window's base (hm_core_atomic_slot, with KM_TYPE_NR = KM_MAX_IDX). */
-static hm_vaddr_t local_slot(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos)
+hm_vaddr_t hm_local_slot(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pfn_t pfn)
 {
+    /* arch_kmap_local_map_idx; its default kmap_local_calc_idx(pos) = pos + KM_MAX_IDX * cpu
+     * slots from the kmap window's base (hm_core_atomic_slot, with KM_TYPE_NR = KM_MAX_IDX) */
+    if (ctx->arch->kmap_local_slot)
+        return ctx->arch->kmap_local_slot(ctx, cpu, pos, pfn);
     return hm_core_atomic_slot(ctx, cpu, pos);
 }
 
-/* Whether v's page lies in the kmap fixmap, FIX_KMAP_BEGIN..FIX_KMAP_END (KM_MAX_IDX slots for
- * each of the config's NR_CPUS); if so, the CPU and stack position whose slot it is. */
+uint32_t hm_local_slot_colours(const struct hm_ctx *ctx)
+{
+    return ctx->arch->kmap_local_slot && ctx->layout.pkmap_colours > 1u ? ctx->layout.pkmap_colours : 1u;
+}
+
+/* The slot of a saved pteval (the page it maps picks the slot where the arch colours them). */
+static hm_vaddr_t local_slot(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pte_t pte)
+{
+    return hm_local_slot(ctx, cpu, pos, hm_pte_page(ctx, pte));
+}
+
+/* Whether v's page lies in the kmap fixmap, FIX_KMAP_BEGIN..FIX_KMAP_END (KM_MAX_IDX slots, of
+ * each colour where the arch colours them, for each of the config's NR_CPUS); if so, the CPU
+ * and stack position whose slot (of some colour) it is. */
 static int local_slot_index(const struct hm_ctx *ctx, hm_vaddr_t v, uint32_t *cpu, uint32_t *pos)
 {
     const struct hm_layout *l = &ctx->layout;
     hm_vaddr_t page = hm_page_base(l, v);
     uint64_t off;
-    uint32_t n = l->km_max_idx * l->config_nr_cpus;
+    uint32_t colours = hm_local_slot_colours(ctx);
+    uint32_t n = l->km_max_idx * l->config_nr_cpus * colours;
 
     if (!ctx->last_pkmap || !l->km_max_idx)
         return 0; /* no highmem: no kmap fixmap */
@@ -39,6 +54,7 @@ static int local_slot_index(const struct hm_ctx *ctx, hm_vaddr_t v, uint32_t *cp
     }
     if (off >= n)
         return 0;
+    off /= colours;
     *cpu = (uint32_t)off / l->km_max_idx; /* off < n: 32-bit division */
     *pos = (uint32_t)off % l->km_max_idx;
     return 1;
@@ -53,10 +69,10 @@ static void local_hook(struct hm_ctx *ctx, void (*hook)(struct hm_ctx *, uint32_
 
 /* One position's clear, as kunmap_local_indexed and __kmap_local_sched_out make it: the
  * arch's pre_unmap, pte_clear, post_unmap. HM_EMACHINE when the machine refused the clear (no
- * post_unmap then: the PTE did not change). */
-static int local_clear(struct hm_ctx *ctx, uint32_t cpu, uint32_t pos)
+ * post_unmap then: the PTE did not change). pte: the position's saved pteval. */
+static int local_clear(struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pte_t pte)
 {
-    hm_vaddr_t v = local_slot(ctx, cpu, pos);
+    hm_vaddr_t v = local_slot(ctx, cpu, pos, pte);
     local_hook(ctx, ctx->arch->kmap_local_pre_unmap, cpu, v);
     if (hm_core_pte_clear(ctx, v) != HM_OK)
         return HM_EMACHINE;
@@ -68,7 +84,7 @@ static int local_clear(struct hm_ctx *ctx, uint32_t cpu, uint32_t pos)
  * __kmap_local_sched_in make it: set_pte, then the arch's post_map. */
 static int local_install(struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pte_t pte)
 {
-    hm_vaddr_t v = local_slot(ctx, cpu, pos);
+    hm_vaddr_t v = local_slot(ctx, cpu, pos, pte);
     if (hm_core_set_pte(ctx, v, pte) != HM_OK)
         return HM_EMACHINE;
     local_hook(ctx, ctx->arch->kmap_local_post_map, cpu, v);
@@ -107,7 +123,7 @@ static int local_map_pfn(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, hm_pte_
     if (idx >= (int32_t)ctx->layout.km_max_idx) /* BUG_ON(idx >= KM_MAX_IDX) after the push */
         return hm_core_bug(ctx, HM_BUG_LOCAL_OVERFLOW, HM_EINVAL, "kmap_local_idx_push", pfn);
     pos = (uint32_t)idx - 1u;
-    v = local_slot(ctx, cpu, pos);
+    v = hm_local_slot(ctx, cpu, pos, pfn); /* arch_kmap_local_map_idx(idx, pfn) */
     if (!hm_core_pte_none(ctx, hm_core_get_pte(ctx, v))) /* BUG_ON(!pte_none(*(kmap_pte - idx))) */
         return hm_core_bug(ctx, HM_BUG_LOCAL_BUSY, HM_EBUSY, "__kmap_local_pfn_prot", v);
     pte = hm_core_mk_pte(ctx, pfn, prot);
@@ -171,12 +187,14 @@ int hm_local_unmap(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
         return HM_OK; /* !CONFIG_HIGHMEM: kunmap_local does nothing */
     if (!local_slot_index(ctx, vaddr, &c, &pos))
         return local_unmap_other(ctx, vaddr);
-    /* The kernel WARNs when the address is not the top's slot and clears the top anyway: here
+    /* The kernel WARNs when the address is not the top's slot (arch_kmap_local_unmap_idx: of
+     * the address's colour where the arch colours them) and clears the top anyway: here
      * strict LIFO, nothing changes. An empty stack (the pop's BUG) is the same error. */
     if (t->idx < incr || t->idx > (int32_t)ctx->layout.km_max_idx || c != cpu ||
-        pos != (uint32_t)t->idx - 1u)
+        pos != (uint32_t)t->idx - 1u ||
+        hm_page_base(&ctx->layout, vaddr) != local_slot(ctx, cpu, pos, t->pteval[pos]))
         return hm_core_bug(ctx, HM_BUG_LOCAL_NOT_TOP, HM_EINVAL, "kunmap_local_indexed", vaddr);
-    if (local_clear(ctx, cpu, pos) != HM_OK)
+    if (local_clear(ctx, cpu, pos, t->pteval[pos]) != HM_OK)
         return HM_EMACHINE; /* still mapped and still on the stack */
     t->pteval[pos] = 0;
     HM_STORE(&t->idx, t->idx - incr);
@@ -206,10 +224,10 @@ int hm_local_kunmap_atomic(struct hm_ctx *ctx, uint32_t cpu, hm_vaddr_t vaddr)
 /* The positions below n of a task's stack on cpu, guards skipped: cleared as
  * __kmap_local_sched_out does, or re-installed from pteval as __kmap_local_sched_in does.
  * Each returns n, or the position whose write the machine refused. */
-static uint32_t local_clear_upto(struct hm_ctx *ctx, uint32_t cpu, uint32_t n)
+static uint32_t local_clear_upto(struct hm_ctx *ctx, uint32_t cpu, const struct hm_task *t, uint32_t n)
 {
     for (uint32_t j = 0; j < n; j++)
-        if (!hm_local_guard(ctx, j) && local_clear(ctx, cpu, j) != HM_OK)
+        if (!hm_local_guard(ctx, j) && local_clear(ctx, cpu, j, t->pteval[j]) != HM_OK)
             return j;
     return n;
 }
@@ -246,7 +264,7 @@ int hm_local_switch(struct hm_ctx *ctx, uint32_t cpu, uint32_t task)
     /* prepare_task_switch: __kmap_local_sched_out when the outgoing task has mappings */
     if (np)
         hm_emit(ctx, HM_EV_LOCAL_SAVE, cpu, prev_task, 0, 0);
-    if ((done = local_clear_upto(ctx, cpu, np)) != np) {
+    if ((done = local_clear_upto(ctx, cpu, prev, np)) != np) {
         (void)local_install_upto(ctx, cpu, prev, done); /* the outgoing task runs on */
         return HM_EMACHINE;
     }
@@ -254,7 +272,7 @@ int hm_local_switch(struct hm_ctx *ctx, uint32_t cpu, uint32_t task)
     if (nn)
         hm_emit(ctx, HM_EV_LOCAL_RESTORE, cpu, task, 0, 0);
     if ((done = local_install_upto(ctx, cpu, next, nn)) != nn) {
-        (void)local_clear_upto(ctx, cpu, done);
+        (void)local_clear_upto(ctx, cpu, next, done);
         (void)local_install_upto(ctx, cpu, prev, np);
         return HM_EMACHINE;
     }
@@ -272,7 +290,8 @@ int hm_local_to_page(struct hm_ctx *ctx, hm_vaddr_t vaddr, hm_pfn_t *pfn)
         return HM_ERANGE;
     if (cpu < ctx->layout.nr_cpus) {
         const struct hm_task *t = local_current(ctx, cpu);
-        if ((int32_t)pos < HM_LOAD(&t->idx) && !hm_pte_is_none(ctx, t->pteval[pos])) {
+        if ((int32_t)pos < HM_LOAD(&t->idx) && !hm_pte_is_none(ctx, t->pteval[pos]) &&
+            hm_page_base(&ctx->layout, vaddr) == local_slot(ctx, cpu, pos, t->pteval[pos])) {
             *pfn = hm_pte_page(ctx, t->pteval[pos]);
             return HM_OK;
         }

@@ -208,8 +208,8 @@ static int layout_arm(struct model_layout *L, const struct model_config *c)
     return 0;
 }
 
-/* xtensa (3.17/3.18; 5.11 sizes it with KM_MAX_IDX, its local slots uncoloured as the library's
- * are, docs/arches.md): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
+/* xtensa (3.17/3.18; 5.11 sizes it with KM_MAX_IDX, a local slot of each colour per stack
+ * position, docs/arches.md): an ascending fixmap of KM_TYPE_NR * NR_CPUS * DCACHE_N_COLORS pages
  * ending at FIXADDR_TOP, its start rounded down to a PMD; the pkmap window below it,
  * (FIXADDR_START - (LAST_PKMAP + 1) pages) rounded down to a PMD; 20-bit physical frames. */
 static int layout_xtensa(struct model_layout *L, const struct model_config *c)
@@ -325,8 +325,8 @@ uint32_t model_slot_addr(const struct model *m, uint32_t cpu, uint32_t type)
     case MA_ARM:
     case MA_ARM_VIPT: /* __fix_to_virt(idx) = FIXADDR_START + idx pages: ascending */
         return L->atomic_idx0 + (t + L->km_type_nr * cpu) * PAGE_SIZE;
-    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair; 5.11: position t */
-        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * (L->km_max_idx ? 1u : XTENSA_COLOURS) * PAGE_SIZE;
+    case MA_XTENSA: /* kmap_idx(type, colour 0): the first of the pair; 5.11: of position t */
+        return L->atomic_idx0 + (t + L->km_type_nr * cpu) * XTENSA_COLOURS * PAGE_SIZE;
     default:
         return 0; /* generic: there are no atomic slots */
     }
@@ -500,10 +500,9 @@ int model_init(struct model *m, const struct model_config *cfg)
     m->ncpus = cfg->nr_cpus;
     m->spc = m->L.km_max_idx ? m->L.km_max_idx : m->L.nr_km_types;
     m->colours = 1;
-    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type); not 5.11's */
+    if (m->L.arch == MA_XTENSA) { /* a slot of each colour per (cpu, type), 5.11 per position */
         m->colours = XTENSA_COLOURS;
-        if (!m->L.km_max_idx)
-            m->spc *= XTENSA_COLOURS;
+        m->spc *= XTENSA_COLOURS;
         m->last_nr1 = 1; /* colour c's cursor starts at c */
     }
     m->nslots = m->L.arch == MA_GENERIC ? 0 : m->ncpus * m->spc;
@@ -1250,7 +1249,8 @@ refused: /* the clear was refused: the slot stays mapped, no flush, pagefaults s
 
 /* ---------------------------------------------------------------------------------------
  * kmap_local (5.11; spec §10.6, docs/generations.md "kmap_local (5.11)"): a stack per task,
- * position p of the task running on CPU c at fixmap slot p + KM_MAX_IDX * c, strict LIFO.
+ * position p of the task running on CPU c at fixmap slot p + KM_MAX_IDX * c (xtensa: one slot
+ * per colour there, the page's), strict LIFO.
  * ------------------------------------------------------------------------------------- */
 static int32_t *idx_of(struct model *m, uint32_t rec)
 {
@@ -1273,6 +1273,29 @@ static uint32_t task_of_record(const struct model *m, uint32_t rec)
     return rec < m->ncpus ? 0u : rec - m->ncpus + 1u;
 }
 
+/* Local slots per stack position: xtensa's arch_kmap_local_map_idx gives each position one per
+ * cache colour, kmap_idx(pos, colour) = (pos + KM_MAX_IDX * cpu) * DCACHE_N_COLORS + colour in
+ * this ascending fixmap (the page's colour at the address); elsewhere the one. */
+static uint32_t local_colours(const struct model *m)
+{
+    return m->L.arch == MA_XTENSA ? XTENSA_COLOURS : 1u;
+}
+
+/* The row index (cpu * spc + ...) of the slot position pos on cpu uses for page page1 - 1 (0:
+ * none, colour 0), and its address. */
+static uint32_t local_slot_j(const struct model *m, uint32_t cpu, uint32_t pos, uint32_t page1)
+{
+    uint32_t n = local_colours(m);
+    return cpu * m->spc + pos * n + (page1 ? (page1 - 1u) & (n - 1u) : 0u);
+}
+
+static uint32_t local_slot_va(const struct model *m, uint32_t cpu, uint32_t pos, uint32_t page1)
+{
+    if (m->L.arch == MA_XTENSA)
+        return m->L.atomic_idx0 + local_slot_j(m, cpu, pos, page1) * PAGE_SIZE;
+    return model_slot_addr(m, cpu, pos);
+}
+
 /* Which kmap fixmap slot va's page is, over the config's NR_CPUS (the fixmap is sized for
  * them, the simulated CPUs are the first): its CPU and stack position. */
 static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, uint32_t *pos)
@@ -1290,8 +1313,9 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
             return 0;
         off = (L->atomic_idx0 - page) / PAGE_SIZE;
     }
-    if (off >= L->km_max_idx * L->config_nr_cpus)
+    if (off >= L->km_max_idx * L->config_nr_cpus * local_colours(m))
         return 0;
+    off /= local_colours(m);
     *cpu = off / L->km_max_idx;
     *pos = off % L->km_max_idx;
     return 1;
@@ -1301,35 +1325,36 @@ static int local_fix_index(const struct model *m, uint32_t va, uint32_t *cpu, ui
  * the page from this CPU's TLB after an unmap, as xtensa does; ppc and arm after a map and after an unmap;
  * sparc flushes the whole cache before and the whole TLB (every CPU) after either; arm (VIVT)
  * flushes the page's dcache on this CPU before an unmap. */
-static void hook_pre(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
+static void hook_pre(struct model *m, uint32_t cpu, uint32_t v, int unmap)
 {
     if (m->L.arch == MA_SPARC)
         emit(m, HM_EV_CACHE_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
     else if (m->L.arch == MA_ARM && unmap)
-        emit(m, HM_EV_CACHE_FLUSH_PAGE, cpu, model_slot_addr(m, cpu, pos), 0, 0);
+        emit(m, HM_EV_CACHE_FLUSH_PAGE, cpu, v, 0, 0);
 }
 
-static void hook_post(struct model *m, uint32_t cpu, uint32_t pos, int unmap)
+/* (j, v: the slot's row index and address) */
+static void hook_post(struct model *m, uint32_t cpu, uint32_t j, uint32_t v, int unmap)
 {
-    uint32_t v = model_slot_addr(m, cpu, pos);
     if (m->L.arch == MA_SPARC) {
         emit(m, HM_EV_TLB_FLUSH_ALL, HM_CPU_ALL, 0, 0, 0);
         tlb_forget_all(m);
     } else if (m->L.arch == MA_PPC || IS_ARM(m) ||
                (unmap && (m->L.arch == MA_X86 || m->L.arch == MA_X86_PAE || m->L.arch == MA_XTENSA))) {
         emit(m, HM_EV_TLB_FLUSH_PAGE, cpu, v, 0, 0);
-        tlb_forget_slot(m, cpu, cpu * m->spc + pos);
+        tlb_forget_slot(m, cpu, j);
     }
 }
 
-/* Clear position pos's slot on cpu (pre hook, the clear, post hook): 1 if refused (no post
- * hook then). */
-static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos)
+/* Clear position pos's slot on cpu for its pteval page1 (pre hook, the clear, post hook): 1 if
+ * refused (no post hook then). */
+static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos, uint32_t page1)
 {
-    hook_pre(m, cpu, pos, 1);
-    if (clear_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos)))
+    uint32_t j = local_slot_j(m, cpu, pos, page1), v = local_slot_va(m, cpu, pos, page1);
+    hook_pre(m, cpu, v, 1);
+    if (clear_atomic_pte(m, j, v))
         return 1;
-    hook_post(m, cpu, pos, 1);
+    hook_post(m, cpu, j, v, 1);
     return 0;
 }
 
@@ -1337,9 +1362,10 @@ static int local_clear_slot(struct model *m, uint32_t cpu, uint32_t pos)
  * refused. The pre hook is the caller's (a push has one, a re-install at a switch none). */
 static int local_set_slot(struct model *m, uint32_t cpu, uint32_t pos, uint32_t page1)
 {
-    if (set_atomic_pte(m, cpu * m->spc + pos, model_slot_addr(m, cpu, pos), page1 - 1u))
+    uint32_t j = local_slot_j(m, cpu, pos, page1), v = local_slot_va(m, cpu, pos, page1);
+    if (set_atomic_pte(m, j, v, page1 - 1u))
         return 1;
-    hook_post(m, cpu, pos, 0);
+    hook_post(m, cpu, j, v, 0);
     return 0;
 }
 
@@ -1371,18 +1397,18 @@ static void local_map(struct model *m, uint32_t cpu, uint32_t pfn, int any, stru
         return;
     }
     pos = (uint32_t)idx - 1u;
-    if (m->atomic_pte[cpu * m->spc + pos]) { /* BUG_ON(!pte_none(...)) */
+    if (m->atomic_pte[local_slot_j(m, cpu, pos, pfn + 1u)]) { /* BUG_ON(!pte_none(...)) */
         bug(m, out, HM_EBUSY, HM_BUG_LOCAL_BUSY);
         return;
     }
-    hook_pre(m, cpu, pos, 0);
+    hook_pre(m, cpu, local_slot_va(m, cpu, pos, pfn + 1u), 0);
     if (local_set_slot(m, cpu, pos, pfn + 1u)) {
         out->err = HM_EMACHINE;
         return;
     }
     *pteval(m, rec, pos) = pfn + 1u;
     *idx_of(m, rec) = idx;
-    out->val = model_slot_addr(m, cpu, pos);
+    out->val = local_slot_va(m, cpu, pos, pfn + 1u);
 }
 
 /* kunmap_local on cpu of a 32-bit address, after the argument checks. */
@@ -1410,11 +1436,12 @@ static void local_unmap(struct model *m, uint32_t cpu, uint32_t vaddr, struct mo
     }
     rec = m->cur[cpu];
     idx = *idx_of(m, rec);
-    if (idx < (int32_t)m->incr || c != cpu || pos != (uint32_t)idx - 1u) { /* strict LIFO */
+    if (idx < (int32_t)m->incr || c != cpu || pos != (uint32_t)idx - 1u ||
+        (vaddr & PAGE_MASK) != local_slot_va(m, cpu, pos, *pteval(m, rec, pos))) { /* strict LIFO */
         bug(m, out, HM_EINVAL, HM_BUG_LOCAL_NOT_TOP);
         return;
     }
-    if (local_clear_slot(m, cpu, pos)) {
+    if (local_clear_slot(m, cpu, pos, *pteval(m, rec, pos))) {
         out->err = HM_EMACHINE; /* still mapped, still on the stack */
         return;
     }
@@ -1437,7 +1464,8 @@ static int local_to_page(struct model *m, uint32_t vaddr, struct model_out *out)
     uint32_t c, pos;
     if (!local_fix_index(m, vaddr, &c, &pos))
         return 0;
-    if (c < m->ncpus && (int32_t)pos < *idx_of(m, m->cur[c]) && *pteval(m, m->cur[c], pos))
+    if (c < m->ncpus && (int32_t)pos < *idx_of(m, m->cur[c]) && *pteval(m, m->cur[c], pos) &&
+        (vaddr & PAGE_MASK) == local_slot_va(m, c, pos, *pteval(m, m->cur[c], pos)))
         out->val = *pteval(m, m->cur[c], pos) - 1u;
     else
         bug(m, out, HM_EFAULT, HM_BUG_NOT_MAPPED);
@@ -1483,10 +1511,10 @@ void model_kunmap_local(struct model *m, uint32_t cpu, uint64_t vaddr, struct mo
 
 /* The positions below n, guards skipped, of cpu's slots: cleared (sched out), or re-installed
  * from record rec's pteval (sched in). Each returns n, or the position the machine refused. */
-static uint32_t clear_below(struct model *m, uint32_t cpu, uint32_t n)
+static uint32_t clear_below(struct model *m, uint32_t cpu, uint32_t rec, uint32_t n)
 {
     for (uint32_t p = 0; p < n; p++)
-        if (!is_guard(m, p) && local_clear_slot(m, cpu, p))
+        if (!is_guard(m, p) && local_clear_slot(m, cpu, p, *pteval(m, rec, p)))
             return p;
     return n;
 }
@@ -1533,7 +1561,7 @@ void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out
     nn = (uint32_t)*idx_of(m, next);
     if (np)
         emit(m, HM_EV_LOCAL_SAVE, cpu, task_of_record(m, prev), 0, 0);
-    if ((done = clear_below(m, cpu, np)) != np) {
+    if ((done = clear_below(m, cpu, prev, np)) != np) {
         (void)install_below(m, cpu, prev, done); /* the outgoing task runs on */
         out->err = HM_EMACHINE;
         return;
@@ -1541,7 +1569,7 @@ void model_switch(struct model *m, uint32_t cpu, uint32_t task, struct model_out
     if (nn)
         emit(m, HM_EV_LOCAL_RESTORE, cpu, task, 0, 0);
     if ((done = install_below(m, cpu, next, nn)) != nn) {
-        (void)clear_below(m, cpu, done);
+        (void)clear_below(m, cpu, next, done);
         (void)install_below(m, cpu, prev, np);
         out->err = HM_EMACHINE;
         return;
@@ -1934,9 +1962,12 @@ int model_check_code(const struct model *m)
     for (uint32_t c = 0; m->L.km_max_idx && m->L.S && c < m->ncpus; c++) {
         uint32_t rec = m->cur[c];
         for (uint32_t p = 0; p < m->L.km_max_idx; p++) {
-            uint32_t want = (int32_t)p < m->t_idx[rec] ? m->t_pte[rec * m->L.km_max_idx + p] : 0u;
-            if (m->atomic_pte[c * m->spc + p] != want)
-                return 13;
+            uint32_t held = (int32_t)p < m->t_idx[rec] ? m->t_pte[rec * m->L.km_max_idx + p] : 0u;
+            for (uint32_t q = 0; q < local_colours(m); q++) { /* the page's slot holds it */
+                uint32_t j = local_slot_j(m, c, p, q + 1u); /* page q: colour q's slot */
+                if (m->atomic_pte[j] != (j == local_slot_j(m, c, p, held) ? held : 0u))
+                    return 13;
+            }
         }
     }
     return 0;

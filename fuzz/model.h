@@ -70,7 +70,7 @@ struct model {
     uint32_t ncpus, nslots;  /* nslots: atomic slots of the simulated CPUs (ncpus * spc) */
     uint32_t spc;            /* fixmap slots per CPU in the arrays below: nr_km_types (each
                               * type's slot; x86's debug fences are never mapped), KM_MAX_IDX
-                              * in 5.11 (each stack position's) */
+                              * in 5.11 (each stack position's); xtensa: times its colours */
     /* mm/highmem.c */
     int32_t *count;          /* pkmap_count[S] */
     uint32_t *pk_pte;        /* [S]: the page the PTE of PKMAP_ADDR(i) maps, plus one (0: none) */

@@ -98,6 +98,14 @@ struct hm_arch {
      * returned as is. kunmap_local hands a pkmap address to kunmap_high where the context has
      * kmap_high_get. */
     int (*kmap_local_high_get)(struct hm_ctx *ctx, hm_pfn_t pfn, hm_vaddr_t *vaddr);
+    /* arch_kmap_local_map_idx (5.11): NULL, or the address of the fixmap slot that stack
+     * position pos on cpu uses for pfn (xtensa: the slot of the page's colour among the
+     * layout's pkmap_colours slots of (cpu, pos), which the layout op sizes its fixmap for).
+     * NULL is kmap_local_calc_idx, the uncoloured slot pos + KM_MAX_IDX * cpu. The core asks it
+     * for every local slot: a map, a switch's re-install and clear (from the saved pteval's
+     * pfn), kunmap_local's top-of-stack check (arch_kmap_local_unmap_idx: the address must be
+     * the top's slot) and kmap_to_page. */
+    hm_vaddr_t (*kmap_local_slot)(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pfn_t pfn);
 };
 
 /* How a CPU's data cache is indexed and tagged (hm_arch.cache_kind, hm_layout.cache_kind). */

@@ -568,4 +568,9 @@ assert "km_max_idx" not in o and "nr_tasks" not in o, o
 ' "$tmp/l511.json" "$tmp/l511d.json" "$tmp/l2630.json" 2>"$tmp/py.err" && [ "$rc" -eq 0 ] &&
   grep -q "^kmap_local: slot idx = stack position + KM_MAX_IDX 16\*cpu" "$tmp/l511.txt"
 judge $? "layout --kernel 5.11: km_max_idx and nr_tasks, the kmap_local line" "layout 5.11 (exit $rc): $(tail -n 1 "$tmp/py.err")"
+# xtensa 5.11 (arch_kmap_local_map_idx): each stack position has a slot per colour, 2 * 16 * 4
+rc=0
+"$KMAPSIM" layout --arch xtensa --kernel 5.11 >"$tmp/lx511.txt" 2>/dev/null || rc=$?
+[ "$rc" -eq 0 ] && grep -q "^kmap_local: slot idx = (stack position + KM_MAX_IDX 16\*cpu)\*2 + the page's colour at 0xbfc00000 + idx\*4096 (upward), 128 slots for NR_CPUS 4;" "$tmp/lx511.txt"
+judge $? "layout --arch xtensa --kernel 5.11: the coloured kmap_local line" "layout xtensa 5.11 (exit $rc): $(grep kmap_local "$tmp/lx511.txt")"
 finish

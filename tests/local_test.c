@@ -769,3 +769,112 @@ Test(local, switch_skips_guards_and_makes_the_arch_flushes)
     }
     tl_assert_invariants(t, "ppc");
 }
+
+/* ---------------------------------------------------------------------------------------
+ * xtensa's coloured local slot (5.11 arch_kmap_local_map_idx / arch_kmap_local_unmap_idx):
+ * position pos on cpu has one slot per colour, (pos + 16 * cpu) * 2 + colour pages above
+ * FIXADDR_START (the layout's fixmap, KM_MAX_IDX 16 * NR_CPUS 4 * 2 colours = 128 pages, so
+ * (0xbffff000 - 0x80000) & ~(4M - 1) = 0xbfc00000).
+ * ------------------------------------------------------------------------------------- */
+#define XT_HIGH0 0x8000u /* highmem from the end of the 128 MiB KSEG */
+#define XT_PG(n) (XT_HIGH0 + 0x100u + (uint32_t)(n)) /* colour n & 1 */
+#define XT_KPTE(pfn) ((((hm_pte_t)(pfn)) << 12) | 0x107u)
+#define XT_FIXADDR_START 0xbfc00000u
+
+static hm_vaddr_t xt_slot(uint32_t cpu, uint32_t pos, uint32_t colour)
+{
+    return XT_FIXADDR_START + ((((hm_vaddr_t)pos + 16u * cpu) * 2u + colour) << 12);
+}
+
+/* The xtensa 5.11 context with task 1 running on cpu 0. */
+static struct tl *open_xtensa_local(void)
+{
+    struct tl *t = open_local("xtensa", 2, 0);
+    cr_assert(eq(u32, t->layout.highmem_start_pfn, XT_HIGH0));
+    cr_assert(eq(u64, t->layout.fixaddr_start, XT_FIXADDR_START));
+    cr_assert(eq(u32, t->layout.nr_fixmap, 16u * 4u * 2u)); /* KM_MAX_IDX * NR_CPUS * colours */
+    do_switch(t, 0, 1);
+    return t;
+}
+
+Test(local, xtensa_slot_has_the_page_colour)
+{
+    struct tl *t = open_xtensa_local();
+    hm_vaddr_t a = kmap_local(t, 0, XT_PG(1)), b = kmap_local(t, 0, XT_PG(2)), c;
+    hm_pfn_t pfn = 0;
+
+    cr_assert(eq(u64, a, xt_slot(0, 0, 1)), "colour 1 at position 0: the colour-1 slot");
+    cr_assert(eq(u64, b, xt_slot(0, 1, 0)), "colour 0 at position 1: the colour-0 slot");
+    cr_assert(eq(u64, hm_sim_pte(t->sim, a), XT_KPTE(XT_PG(1))));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, b), XT_KPTE(XT_PG(2))));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, xt_slot(0, 0, 0)), 0), "the other colour's slot untouched");
+    c = kmap_local(t, 1, XT_PG(3));
+    cr_assert(eq(u64, c, xt_slot(1, 0, 1)), "cpu 1's position 0, colour 1");
+    tl_assert_invariants(t, "xtensa coloured slots");
+
+    /* kmap_to_page: the slot of the page's colour, not the other slot of its position */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, a + 0x10u, &pfn), HM_OK));
+    cr_assert(eq(u64, pfn, XT_PG(1)));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, b, &pfn), HM_OK));
+    cr_assert(eq(u64, pfn, XT_PG(2)));
+    EXPECT_REFUSED(t, hm_kmap_to_page(t->ctx, xt_slot(0, 0, 0), &pfn), HM_EFAULT, HM_BUG_NOT_MAPPED,
+                   "kmap_to_page of position 0's colour-0 slot");
+}
+
+Test(local, xtensa_switch_reinstalls_at_the_colour_slot)
+{
+    struct tl *t = open_xtensa_local();
+    hm_vaddr_t a = kmap_local(t, 0, XT_PG(1));
+    hm_pfn_t pfn = 0;
+    size_t from = t->nev;
+
+    do_switch(t, 0, 2);
+    cr_assert(eq(u64, hm_sim_pte(t->sim, a), 0), "sched-out clears the colour-1 slot");
+    tl_assert_invariants(t, "xtensa switched out");
+    do_switch(t, 0, 1);
+    {
+        static const int kinds[] = {HM_EV_LOCAL_SAVE, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_PAGE,
+                                    HM_EV_LOCAL_RESTORE, HM_EV_PTE_SET};
+        tl_assert_ev_kinds(t, from, kinds, 5, "xtensa switches");
+        cr_assert(eq(u64, t->ev[from + 1].a, a));
+        tl_assert_pte_set_ev(t, from + 4, a, XT_PG(1), XT_KPTE(XT_PG(1)));
+    }
+    cr_assert(eq(u64, hm_sim_pte(t->sim, a), XT_KPTE(XT_PG(1))));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, xt_slot(0, 0, 0)), 0));
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, a, &pfn), HM_OK));
+    cr_assert(eq(u64, pfn, XT_PG(1)));
+    tl_assert_invariants(t, "xtensa switched back");
+}
+
+Test(local, xtensa_kunmap_local_takes_the_colour_slot_only)
+{
+    struct tl *t = open_xtensa_local();
+    hm_vaddr_t a = kmap_local(t, 0, XT_PG(1));
+
+    /* arch_kmap_local_unmap_idx of the colour-0 slot of the top position: not the top's slot */
+    EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, xt_slot(0, 0, 0)), HM_EINVAL, HM_BUG_LOCAL_NOT_TOP,
+                   "the other colour's slot");
+    EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, xt_slot(0, 1, 1)), HM_EINVAL, HM_BUG_LOCAL_NOT_TOP,
+                   "the next position's slot of the same colour");
+    kunmap_local(t, 0, a + 0x123u);
+    cr_assert(eq(u64, hm_sim_pte(t->sim, a), 0));
+    cr_assert(eq(int, hm_task_local_idx(t->ctx, 1, 0), 0));
+    tl_assert_invariants(t, "xtensa unmapped");
+}
+
+/* I13 asks the same slot function: the colour slot holds the pteval, the other one none. */
+Test(local, xtensa_i13_checks_both_colour_slots)
+{
+    struct tl *t = open_xtensa_local();
+    hm_vaddr_t a = kmap_local(t, 0, XT_PG(1));
+    char msg[128];
+
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, xt_slot(0, 0, 0), XT_KPTE(XT_PG(1))), 0));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), 13));
+    cr_assert(eq(str, msg, "I13: a local slot is mapped that the running task does not hold, slot 0"));
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, xt_slot(0, 0, 0), 0), 0));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, NULL, 0), 0));
+    cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, a, 0), 0));
+    cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), 13));
+    cr_assert(eq(str, msg, "I13: a local slot's PTE is not its pteval, slot 0"));
+}

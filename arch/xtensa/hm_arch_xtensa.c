@@ -1,7 +1,7 @@
 /* hm_arch_xtensa.c - the xtensa backend (MMUv2, 3.17/3.18 highmem on the test_mmuhifi_c3 core: a
  * 16 KiB 2-way D-cache, so two cache colours): a coloured pkmap of PTRS_PER_PTE * DCACHE_N_COLORS
- * slots below an ascending fixmap whose kmap_atomic slot also has the page's colour.
- * SPDX-License-Identifier: MIT */
+ * slots below an ascending fixmap whose kmap_atomic (5.11: kmap_local) slot also has the page's
+ * colour. SPDX-License-Identifier: MIT */
 #include "highmem_arch.h"
 
 /* PTE: PPN in bits 31..12, software bits 11..6, ring 5..4, cache attribute 3..0; CA = 3 is
@@ -62,11 +62,20 @@ static int xtensa_pte_none(hm_pte_t pte)
 
 /* kmap_idx(type, colour) = (type + KM_TYPE_NR * cpu) * DCACHE_N_COLORS + colour: the slot of the
  * page's colour among the DCACHE_N_COLORS slots of (cpu, type), from the core's uncoloured one. */
-static hm_vaddr_t xtensa_atomic_slot(struct hm_ctx *ctx, uint32_t cpu, unsigned type, uint32_t colour)
+static hm_vaddr_t xtensa_atomic_slot(const struct hm_ctx *ctx, uint32_t cpu, unsigned type, uint32_t colour)
 {
     const struct hm_layout *l = hm_ctx_layout(ctx);
     hm_vaddr_t idx = (hm_core_atomic_slot(ctx, cpu, type) - l->kmap_atomic_base) >> l->page_shift;
     return l->kmap_atomic_base + ((idx * l->pkmap_colours + colour) << l->page_shift);
+}
+
+/* 5.11 arch_kmap_local_map_idx(pos, pfn) = kmap_idx(pos, DCACHE_ALIAS(pfn << PAGE_SHIFT)), with
+ * KM_MAX_IDX in KM_TYPE_NR's place: stack position pos's slot of the page's colour (its
+ * address has that colour; the kernel's fixmap descends, hence its DCACHE_N_COLORS - 1 -
+ * colour, this layout's ascends). arch_kmap_local_unmap_idx takes the colour of the address. */
+static hm_vaddr_t xtensa_kmap_local_slot(const struct hm_ctx *ctx, uint32_t cpu, uint32_t pos, hm_pfn_t pfn)
+{
+    return xtensa_atomic_slot(ctx, cpu, pos, (uint32_t)pfn & (hm_ctx_layout(ctx)->pkmap_colours - 1u));
 }
 
 static int xtensa_kmap_atomic_prot(struct hm_ctx *ctx, uint32_t cpu, hm_pfn_t pfn, unsigned type,
@@ -150,11 +159,11 @@ const struct hm_arch hm_arch_xtensa = {
     .kmap_atomic_to_page = xtensa_kmap_atomic_to_page,
     .flush_cache_kmaps = hm_core_flush_cache_all, /* flush_cache_kmaps() = flush_cache_all() */
     .pkmap_colours = XTENSA_DCACHE_N_COLORS,
-    /* 5.11 asm/highmem.h: local_flush_tlb_kernel_range of the page after a local unmap (the
-     * colour-aware kmap_local slot of arch_kmap_local_map_idx is not modelled) */
+    /* 5.11 asm/highmem.h: local_flush_tlb_kernel_range of the page after a local unmap */
     .kmap_local_post_unmap = hm_core_flush_tlb_page,
     /* the D-cache is virtually indexed, physically tagged and aliases (an 8 KiB way over 4 KiB
      * pages): its colours are the pkmap's */
     .cache_kind = HM_CACHE_VIPT_ALIASING,
     .cache_colours = XTENSA_DCACHE_N_COLORS,
+    .kmap_local_slot = xtensa_kmap_local_slot, /* arch_kmap_local_{map,unmap}_idx (5.11) */
 };

@@ -205,7 +205,16 @@ static void layout_table(struct kbuf *b, const struct hm_config *cfg, const stru
     kbuf_printf(b, "virtual kernel memory layout:\n");
     for (i = 0; i < n; i++)
         row(b, &r[i]);
-    if (atomic_window(l, &lo, &hi) && l->km_max_idx)
+    if (atomic_window(l, &lo, &hi) && l->km_max_idx && cfg->arch->kmap_local_slot && l->pkmap_colours > 1u)
+        kbuf_printf(b, /* xtensa's arch_kmap_local_map_idx: a slot per colour, the page's */
+                    "kmap_local: slot idx = (stack position + KM_MAX_IDX %" PRIu32 "*cpu)*%" PRIu32
+                    " + the page's colour at 0x%08" PRIx64
+                    " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32
+                    "; kmap_atomic maps there too; tasks 0..%" PRIu32 " (0: each CPU's idle task)\n",
+                    l->km_max_idx, l->pkmap_colours, l->kmap_atomic_base, l->kmap_atomic_dir > 0 ? '+' : '-',
+                    l->page_size, l->kmap_atomic_dir > 0 ? "upward" : "downward",
+                    atomic_slots(l), l->config_nr_cpus, l->nr_tasks - 1u);
+    else if (atomic_window(l, &lo, &hi) && l->km_max_idx)
         kbuf_printf(b,
                     "kmap_local: slot idx = stack position + KM_MAX_IDX %" PRIu32 "*cpu at 0x%08" PRIx64
                     " %c idx*%" PRIu32 " (%s), %" PRIu64 " slots for NR_CPUS %" PRIu32
