@@ -229,6 +229,17 @@ static void check_invariants(const char *when)
     CHECK(inv == 0, "%s: invariants: %s", when, msg);
 }
 
+/* Fast mode, after the actor's hit or pin (what) of page P in slot 2 raced a flush that claimed
+ * slot 1 first: the raise returned without kmap_lock, kept slot 2 (count 2), and the flush freed
+ * only slot 1. */
+static void check_fast_raise_kept_slot2(const char *what, const struct hm_stats *st)
+{
+    CHECK(R.returned_seen && !R.blocked_seen, "the fast %s returned without waiting for kmap_lock", what);
+    CHECK(R.va == slot_addr(2), "the %s kept slot 2 (got 0x%08" PRIx64 ")", what, R.va);
+    CHECK(st->slots_freed == 1, "the flush freed only slot 1 (freed %" PRIu64 ")", st->slots_freed);
+    CHECK(hm_pkmap_count(R.hm.ctx, 2) == 2, "slot 2 count %d, want 2", hm_pkmap_count(R.hm.ctx, 2));
+}
+
 /* A kmap hit on page P (slot 2, count 1) while hm_kmap_flush_unused tears the window down. The
  * actor is asked from the PTE clear of slot 1, which the flush claims first: in the fast mode
  * it raises slot 2's count before the flush reaches it, so the flush must leave slot 2 mapped
@@ -250,10 +261,7 @@ static void hit_before_the_flush_claims(const void *arg)
     CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
     hm_get_stats(R.hm.ctx, &st);
     if (locking == HM_LOCKING_FAST) {
-        CHECK(R.returned_seen && !R.blocked_seen, "the fast hit returned without waiting for kmap_lock");
-        CHECK(R.va == slot_addr(2), "the hit kept slot 2 (got 0x%08" PRIx64 ")", R.va);
-        CHECK(st.slots_freed == 1, "the flush freed only slot 1 (freed %" PRIu64 ")", st.slots_freed);
-        CHECK(hm_pkmap_count(R.hm.ctx, 2) == 2, "slot 2 count %d, want 2", hm_pkmap_count(R.hm.ctx, 2));
+        check_fast_raise_kept_slot2("hit", &st);
     } else {
         CHECK(R.blocked_seen, "the kernel-mode kmap waited for kmap_lock");
         CHECK(st.slots_freed == 2, "the flush freed slots 1 and 2 (freed %" PRIu64 ")", st.slots_freed);
@@ -362,10 +370,7 @@ static void high_get_before_the_flush_claims(const void *arg)
     CHECK(R.rc == HM_OK, "actor kmap_high_get: %s", hm_strerror(R.rc));
     hm_get_stats(R.hm.ctx, &st);
     if (locking == HM_LOCKING_FAST) {
-        CHECK(R.returned_seen && !R.blocked_seen, "the fast pin returned without waiting for kmap_lock");
-        CHECK(R.va == slot_addr(2), "the pin kept slot 2 (got 0x%08" PRIx64 ")", R.va);
-        CHECK(st.slots_freed == 1, "the flush freed only slot 1 (freed %" PRIu64 ")", st.slots_freed);
-        CHECK(hm_pkmap_count(R.hm.ctx, 2) == 2, "slot 2 count %d, want 2", hm_pkmap_count(R.hm.ctx, 2));
+        check_fast_raise_kept_slot2("pin", &st);
         check_maps(R.va, p, 0x6b);
         kunmap_ok(p); /* the pin's release */
     } else {
