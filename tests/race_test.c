@@ -15,6 +15,7 @@
 #include "harness/machine.h"
 #include "highmem.h"
 #include "sim/sim.h"
+#include "testenv.h"
 #include "threadlib.h"
 
 #define SLOTS 4u
@@ -159,7 +160,7 @@ static int open_machine_of(int locking, const char *arch, int kernel)
 }
 static int open_machine(int locking)
 {
-    return open_machine_of(locking, "x86", HM_KERNEL_2_6_24);
+    return open_machine_of(locking, "x86", test_env_kernel());
 }
 
 static void close_machine(void)

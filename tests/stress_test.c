@@ -17,6 +17,7 @@
 #include "harness/machine.h"
 #include "highmem.h"
 #include "sim/sim.h"
+#include "testenv.h"
 #include "threadlib.h"
 
 /* ---------------------------------------------------------------------------------------
@@ -631,6 +632,7 @@ static int stress_setup(const struct stress_cfg *c)
     cfg.need_flush = c->need_flush;
     cfg.debug_highmem = c->debug_highmem;
     cfg.locking = c->locking;
+    cfg.kernel = test_env_kernel();
     if (!cfg.arch || harness_machine_open(&W.hm, &cfg, &hooks, err, sizeof err) != 0) {
         CHECK(0, "%s: %s", c->arch, cfg.arch ? err : "no such arch");
         tt_teardown();

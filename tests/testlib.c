@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "testlib.h"
+#include "testenv.h"
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -152,6 +153,7 @@ struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus)
     c.arch = hm_arch_find(arch);
     c.last_pkmap = last_pkmap;
     c.nr_cpus = nr_cpus;
+    c.kernel = test_env_kernel();
     return c;
 }
 
@@ -186,9 +188,8 @@ static void adapt(void *cookie, struct hm_machine *hw)
 static struct hm_config test_locking(const struct hm_config *cfg)
 {
     struct hm_config c = *cfg;
-    const char *env = getenv("HM_TEST_LOCKING");
-    if (c.locking == HM_LOCKING_FAST && env && strcmp(env, "kernel") == 0)
-        c.locking = HM_LOCKING_KERNEL;
+    if (c.locking == HM_LOCKING_FAST)
+        c.locking = test_env_locking();
     return c;
 }
 

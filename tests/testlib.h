@@ -61,7 +61,9 @@ struct tl {
     size_t nbugs;
 };
 
-/* A config for a backend by name ("x86", "generic"), default everything else. */
+/* A config for a backend by name ("x86", "generic"), default everything else, in the kernel
+ * generation of the run (HM_TEST_KERNEL, tests/testenv.h; 2.6.24 without it). A test about one
+ * generation assigns .kernel itself; every other test holds in each generation. */
 struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus);
 
 /* Open the fixture's machine through harness_machine_open (asserts it opens) and return it.

@@ -18,6 +18,7 @@
 
 #include "machine/kmap_wait.h"
 #include "sim/sim.h"
+#include "testenv.h"
 
 struct tt_world W;
 
@@ -94,6 +95,7 @@ int tt_setup(uint32_t nr_cpus, uint32_t last_pkmap)
     cfg.arch = hm_arch_find("x86");
     cfg.nr_cpus = nr_cpus;
     cfg.last_pkmap = last_pkmap;
+    cfg.kernel = test_env_kernel();
     if (!cfg.arch) {
         CHECK(0, "no x86 backend");
         return -1;
