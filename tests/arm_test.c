@@ -2,7 +2,8 @@
  * layout figures of arch/arm (PKMAP_BASE = PAGE_OFFSET - PMD_SIZE, the upward fixmap), the Linux
  * PTE, kmap_atomic / kunmap_atomic with and without DEBUG_HIGHMEM, kmap_atomic pinning a kmapped
  * page through kmap_high_get (2.6.30) and kunmap_atomic unpinning it, a refused set_pte, the
- * BUGs. SPDX-License-Identifier: MIT */
+ * BUGs; in 5.11 the kmap_local wrapper with ARM's hooks. Each test runs in the generation of the
+ * run (HM_TEST_KERNEL) unless it pins the one it is about. SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -27,6 +28,12 @@
 #define PKMAP_BASE 0xbfe00000u /* PAGE_OFFSET - PMD_SIZE (2 MiB) */
 #define FIXADDR_START 0xfff00000u
 #define FIXADDR_TOP 0xfffe0000u
+/* 5.11: KM_MAX_IDX slots per CPU in the fixmap's kmap range (include/asm-generic/kmap_size.h),
+ * 33 with DEBUG_KMAP_LOCAL */
+#define KM_MAX_IDX 16u
+#define KM_MAX_IDX_DEBUG 33u
+/* open_arm's kernel for a test that holds in every generation: tl_cfg's, the run's */
+#define RUN_KERNEL (-1)
 
 TestSuite(arm_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(arm_atomic, .fini = tl_fini, .timeout = 60);
@@ -36,7 +43,8 @@ static struct tl *open_arm(const char *arch, uint32_t last_pkmap, uint32_t cpus,
 {
     struct hm_config c = tl_cfg(arch, last_pkmap, cpus);
     c.debug_highmem = debug;
-    c.kernel = kernel;
+    if (kernel != RUN_KERNEL)
+        c.kernel = kernel; /* pinned: the caller says why */
     return tl_open(&c);
 }
 
@@ -53,6 +61,21 @@ static hm_pte_t kpte(hm_pfn_t pfn)
 
 static const struct tl_arch_hand hand = {kpte, slot_of, +1, FIXADDR_START - 1u};
 
+/* 5.11: __fix_to_virt(FIX_KMAP_BEGIN + pos + KM_MAX_IDX * cpu) = 0xfff00000 + (pos +
+ * KM_MAX_IDX*cpu)*4K, pos the running task's stack position (kmap_local_calc_idx, mm/highmem.c
+ * 5.11) */
+static hm_vaddr_t local_slot(uint32_t km_max_idx, uint32_t cpu, uint32_t pos)
+{
+    return FIXADDR_START + ((pos + km_max_idx * cpu) << 12);
+}
+
+static hm_vaddr_t local_slot_of(uint32_t cpu, unsigned pos)
+{
+    return local_slot(KM_MAX_IDX, cpu, pos);
+}
+
+static const struct tl_arch_hand hand_local = {kpte, local_slot_of, +1, FIXADDR_START - 1u};
+
 /* ---------------------------------------------------------------------------------------
  * Layout.
  * ------------------------------------------------------------------------------------- */
@@ -60,7 +83,7 @@ Test(arm_layout, documented_defaults)
 {
     static const char *const arches[] = {"arm", "arm-vipt"};
     for (size_t i = 0; i < 2; i++) {
-        struct tl *t = open_arm(arches[i], 0, 1, 0, HM_KERNEL_2_6_24);
+        struct tl *t = open_arm(arches[i], 0, 1, 0, RUN_KERNEL);
         const struct hm_layout *l = &t->layout;
         cr_assert(eq(str, (char *)hm_arch_name(t->cfg.arch), (char *)arches[i]));
         cr_assert(eq(u64, l->page_offset, PAGE_OFFSET));
@@ -76,7 +99,8 @@ Test(arm_layout, documented_defaults)
         cr_assert(eq(u32, l->fix_kmap_begin, 0));
         cr_assert(eq(u64, l->kmap_atomic_base, FIXADDR_START));
         cr_assert(eq(int, l->kmap_atomic_dir, 1));
-        cr_assert(eq(u32, l->km_type_nr, KM_TYPE_NR));
+        /* the kmap slots per CPU: KM_TYPE_NR, 5.11 KM_MAX_IDX */
+        cr_assert(eq(u32, l->km_type_nr, t->cfg.kernel >= HM_KERNEL_5_11 ? KM_MAX_IDX : KM_TYPE_NR));
         cr_assert(eq(u32, l->nr_km_types, KM_TYPE_NR));
         cr_assert(eq(u32, l->config_nr_cpus, 4));
         /* 880 MiB of lowmem, 256 MiB of highmem */
@@ -105,11 +129,13 @@ Test(arm_layout, window_cpus_and_memory_limits)
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
     c.last_pkmap = 512;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    /* KM_TYPE_NR * NR_CPUS slots in 224 fixmap pages: 16 CPUs fit, 17 do not */
-    c.nr_cpus = 16;
+    /* KM_TYPE_NR * NR_CPUS slots in 224 fixmap pages: 14 * 16 = 224 fit, 17 CPUs do not; 5.11's
+     * KM_MAX_IDX * NR_CPUS: 16 * 14 = 224 fit, 15 CPUs do not */
+    uint32_t most = c.kernel >= HM_KERNEL_5_11 ? 14u : 16u;
+    c.nr_cpus = most;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_OK));
-    cr_assert(eq(u32, l.config_nr_cpus, 16));
-    c.nr_cpus = 17;
+    cr_assert(eq(u32, l.config_nr_cpus, most));
+    c.nr_cpus = most + 1u;
     cr_assert(eq(int, hm_layout_compute(&c, &l), HM_EINVAL));
     /* 32-bit physical addresses: max_pfn up to 2^20 */
     c.nr_cpus = 1;
@@ -118,14 +144,14 @@ Test(arm_layout, window_cpus_and_memory_limits)
 
 Test(arm_layout, km_type_names_in_order)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 1, 0, RUN_KERNEL);
     tl_expect_km_type_names(t, 13);
     cr_assert(eq(str, (char *)t->layout.km_types[13], "KM_L2_CACHE"));
 }
 
 Test(arm_layout, pte_round_trip_every_pfn)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 1, 0, RUN_KERNEL);
     tl_assert_pte_every_pfn(t, &hand, 1u << 20, 0);
     /* by hand: pfn 0x12345 -> 0x123452cf; prot bits above the flags are dropped */
     cr_assert(eq(u64, hm_mk_kmap_pte(t->ctx, 0x12345u), 0x123452cfull));
@@ -136,28 +162,39 @@ Test(arm_layout, pte_round_trip_every_pfn)
 /* ---------------------------------------------------------------------------------------
  * kmap_atomic / kunmap_atomic: the dedicated slots.
  * ------------------------------------------------------------------------------------- */
+/* 2.6.24 and 2.6.30 (none of the pages is kmapped: no kmap_high_get pin): the slot of (cpu,
+ * type); 5.11: of the stack position (the 14 nested types take positions 0..13 of each CPU's
+ * stack). */
 Test(arm_atomic, slot_addresses_ascend_with_type_and_cpu)
 {
-    struct tl *t = open_arm("arm", 8, 4, 0, HM_KERNEL_2_6_24);
-    tl_map_every_atomic_slot(t, &hand, 4, KM_TYPE_NR, PG(0));
+    struct tl *t = open_arm("arm", 8, 4, 0, RUN_KERNEL);
+    tl_map_every_atomic_slot(t, tl_arch_hand_of(t, &hand, &hand_local), 4, KM_TYPE_NR, PG(0));
     /* by hand: cpu 0 KM_USER0 at 0xfff03000; cpu 1 KM_USER0: 3 + 14 = 17 -> 0xfff11000;
      * cpu 3 KM_L2_CACHE: 13 + 42 = 55 -> 0xfff37000 */
     cr_assert(eq(u64, slot_of(0, KM_USER0), 0xfff03000u));
     cr_assert(eq(u64, slot_of(1, KM_USER0), 0xfff11000u));
     cr_assert(eq(u64, slot_of(3, 13), 0xfff37000u));
+    /* 5.11 by hand: cpu 1 position 3: 3 + 16 = 19 -> 0xfff13000; cpu 3 position 13: 13 + 48 =
+     * 61 -> 0xfff3d000 */
+    cr_assert(eq(u64, local_slot_of(1, 3), 0xfff13000u));
+    cr_assert(eq(u64, local_slot_of(3, 13), 0xfff3d000u));
 }
 
-/* Map: set the PTE, then flush this CPU's TLB entry (the previous mapping may still be cached).
- * Unmap without DEBUG_HIGHMEM: the PTE stays, no flush. */
-Test(arm_atomic, map_sets_and_flushes_locally_unmap_leaves_it)
+/* Map: set the PTE, then flush this CPU's TLB entry (the previous mapping may still be cached);
+ * the same in 5.11 (arch_kmap_local_post_map: local_flush_tlb_kernel_page). Unmap without
+ * DEBUG_HIGHMEM: the PTE stays, no flush; 5.11's kunmap_local always clears it and flushes this
+ * CPU's entry (post_unmap). On a VIVT cache the page's dcache is flushed first in both. */
+Test(arm_atomic, map_sets_and_flushes_locally_then_unmap)
 {
-    struct tl *t = open_arm("arm", 8, 2, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 2, 0, RUN_KERNEL);
     static const int map_ev[] = {HM_EV_PTE_SET, HM_EV_TLB_FLUSH_PAGE};
+    int local = tl_atomic_is_local(t);
     hm_vaddr_t v = 0, v2 = 0;
     tl_mark(t, PG(0), 0x0a);
     tl_mark(t, PG(1), 0x0b);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u64, v, 0xfff11000u));
+    /* cpu 1 KM_USER0: 3 + 14 = 17 -> 0xfff11000; 5.11, cpu 1 position 0: 16 -> 0xfff10000 */
+    cr_assert(eq(u64, v, local ? 0xfff10000u : 0xfff11000u));
     tl_assert_ev_kinds(t, 0, map_ev, 2, "kmap_atomic");
     tl_assert_pte_set_ev(t, 0, v, PG(0), KPTE(PG(0)));
     cr_assert(eq(u32, t->ev[1].cpu, 1));
@@ -165,12 +202,17 @@ Test(arm_atomic, map_sets_and_flushes_locally_unmap_leaves_it)
     cr_assert(eq(u8, tl_load(t, 1, v), 0x0a));
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v, KM_USER0), HM_OK));
-    /* VIVT: the page's dcache is flushed (on this CPU) before the unmap, nothing else */
-    cr_assert(eq(sz, t->nev, 1));
+    /* VIVT: the page's dcache is flushed (on this CPU) before the unmap */
     cr_assert(eq(int, t->ev[0].kind, HM_EV_CACHE_FLUSH_PAGE));
     cr_assert(eq(u32, t->ev[0].cpu, 1));
     cr_assert(eq(u64, t->ev[0].a, v));
-    cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    if (local) {
+        tl_assert_clear_flush_page_ev(t, 1, v, 1, "5.11 kunmap_atomic");
+        cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
+    } else {
+        cr_assert(eq(sz, t->nev, 1)); /* nothing else */
+        cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
+    }
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
     /* the next map of the slot overwrites the PTE and drops the cached entry: no stale read */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(1), KM_USER0, &v2), HM_OK));
@@ -181,11 +223,18 @@ Test(arm_atomic, map_sets_and_flushes_locally_unmap_leaves_it)
     cr_assert(eq(u64, tl_sim_stats(t).cache_flushes, 0));
 }
 
+/* The same sequence in 5.11 (pre_unmap's dcache flush on VIVT, clear, post_unmap's local TLB
+ * flush), at the DEBUG_KMAP_LOCAL position 1. */
 Test(arm_atomic, debug_unmap_clears_and_flushes_locally)
 {
-    struct tl *t = open_arm("arm", 8, 2, 1, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 2, 1, RUN_KERNEL);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER1, &v), HM_OK));
+    /* KM_USER1 on cpu 1: 4 + 14 = 18 -> 0xfff12000; 5.11, DEBUG_KMAP_LOCAL: position 1 + 33 = 34
+     * -> 0xfff22000 */
+    cr_assert(eq(u64, v, tl_atomic_is_local(t) ? 0xfff22000u : 0xfff12000u));
+    cr_assert(eq(u64, v, tl_atomic_is_local(t) ? local_slot(KM_MAX_IDX_DEBUG, 1, tl_local_pos(1, 0))
+                                               : slot_of(1, KM_USER1)));
     cr_assert(eq(u8, tl_load(t, 1, v), 0));
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v + 0x123u, KM_USER1), HM_OK));
@@ -197,19 +246,26 @@ Test(arm_atomic, debug_unmap_clears_and_flushes_locally)
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 0));
 }
 
-/* arm-vipt: no alias to flush, so kunmap_atomic flushes no cache. */
+/* arm-vipt: no alias to flush, so kunmap_atomic flushes no cache: without DEBUG_HIGHMEM it makes
+ * no event at all; 5.11's clears and flushes this CPU's TLB entry (no pre_unmap on VIPT). */
 Test(arm_atomic, vipt_unmap_flushes_no_cache)
 {
-    struct tl *t = open_arm("arm-vipt", 8, 2, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm-vipt", 8, 2, 0, RUN_KERNEL);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(0), KM_USER0, &v), HM_OK));
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v, KM_USER0), HM_OK));
-    cr_assert(eq(sz, t->nev, 0));
+    if (tl_atomic_is_local(t))
+        tl_assert_clear_flush_page_ev(t, 0, v, 1, "5.11 kunmap_atomic");
+    else
+        cr_assert(eq(sz, t->nev, 0));
+    cr_assert(eq(sz, tl_ev_count(t, HM_EV_CACHE_FLUSH_PAGE), 0));
+    cr_assert(eq(sz, tl_ev_count(t, HM_EV_CACHE_FLUSH_ALL), 0));
 }
 
 Test(arm_atomic, debug_bugs_busy_wrong_slot_unbalanced)
 {
+    /* ARM's DEBUG_HIGHMEM checks of the type's slot; 5.11's wrapper: slot_addresses_ascend_with_type_and_cpu, map_sets_and_flushes_locally_then_unmap */
     struct tl *t = open_arm("arm", 8, 2, 1, HM_KERNEL_2_6_24);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
@@ -226,6 +282,7 @@ Test(arm_atomic, debug_bugs_busy_wrong_slot_unbalanced)
 /* Without debug nothing is checked: a nested map overwrites, a wrong unmap is accepted. */
 Test(arm_atomic, no_debug_checks_nothing)
 {
+    /* the unchecked type slots of the 2.6 fronts; 5.11 pushes and checks: local_test out_of_order_unmap_is_refused */
     struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
     hm_vaddr_t v = 0, v2 = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
@@ -239,11 +296,12 @@ Test(arm_atomic, no_debug_checks_nothing)
 }
 
 /* A refused set_pte: HM_EMACHINE, no TLB flush, the PTE and the depth as they were; a refused
- * clear (debug unmap): still mapped, pagefaults still disabled, the call may be repeated. */
+ * clear (where kunmap_atomic clears: with debug, and always in 5.11): still mapped, pagefaults
+ * still disabled, the call may be repeated. */
 Test(arm_atomic, refused_set_pte_and_clear)
 {
     for (int debug = 0; debug <= 1; debug++) {
-        struct tl *t = open_arm("arm-vipt", 8, 1, debug, HM_KERNEL_2_6_30);
+        struct tl *t = open_arm("arm-vipt", 8, 1, debug, RUN_KERNEL);
         static const int want[] = {HM_EV_PTE_SET, HM_EV_MACHINE_FAIL};
         hm_vaddr_t v = 0x5au;
         struct tl_snap s;
@@ -260,7 +318,7 @@ Test(arm_atomic, refused_set_pte_and_clear)
         cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, PG(0), KM_USER0, &v), HM_EMACHINE));
         cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
         cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-        if (debug) {
+        if (debug || tl_atomic_is_local(t)) {
             hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_CLEAR);
             cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_EMACHINE));
             cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
@@ -277,7 +335,7 @@ Test(arm_atomic, refused_set_pte_and_clear)
  * no page), the slot's PTE in the fixmap, nothing above FIXADDR_TOP. */
 Test(arm_atomic, kmap_atomic_to_page_regions)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 1, 0, RUN_KERNEL);
     hm_pfn_t pfn = 0;
     hm_vaddr_t av = 0, pv = tl_kmap(t, PG(6));
     cr_assert(eq(u64, pv, PKMAP_BASE + 0x1000u));
@@ -303,6 +361,7 @@ Test(arm_high_get, kmap_atomic_reuses_the_pkmap_address)
 {
     static const char *const arches[] = {"arm", "arm-vipt"};
     for (size_t i = 0; i < 2; i++) {
+        /* the 2.6.30 fronts; 5.11's arch_kmap_local_high_get (VIVT only): local_test high_get_first_and_kunmap_high */
         struct tl *t = open_arm(arches[i], 8, 2, 0, HM_KERNEL_2_6_30);
         hm_vaddr_t pv = tl_kmap(t, PG(0)), v = 0;
         cr_assert(eq(int, hm_pkmap_count(t->ctx, 1), 2));
@@ -333,7 +392,7 @@ Test(arm_high_get, kmap_atomic_reuses_the_pkmap_address)
 /* 2.6.24 has no kmap_high_get: kmap_atomic of a kmapped page takes its dedicated slot. */
 Test(arm_high_get, not_before_2_6_30)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24); /* the generation without it */
     hm_vaddr_t pv = tl_kmap(t, PG(0)), v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     cr_assert(eq(u64, v, slot_of(0, KM_USER0)));
@@ -346,7 +405,7 @@ Test(arm_high_get, not_before_2_6_30)
 /* DEBUG_HIGHMEM on a VIPT cache forces the dedicated slot; a VIVT cache still pins. */
 Test(arm_high_get, debug_vipt_forces_the_slot)
 {
-    struct tl *t = open_arm("arm-vipt", 8, 1, 1, HM_KERNEL_2_6_30);
+    struct tl *t = open_arm("arm-vipt", 8, 1, 1, HM_KERNEL_2_6_30); /* the 2.6.30 front's choice */
     hm_vaddr_t pv = tl_kmap(t, PG(0)), v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     cr_assert(eq(u64, v, slot_of(0, KM_USER0)));
@@ -366,7 +425,7 @@ Test(arm_high_get, debug_vipt_forces_the_slot)
  * kunmap itself is allowed (kunmap_high's irq-safe lock), where kmap_high_get exists. */
 Test(arm_high_get, interrupt_context)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_30);
+    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_30); /* kmap_high_get's first generation */
     hm_vaddr_t pv = tl_kmap(t, PG(0)), v = 0, g = 0;
     tl_kmap(t, PG(0)); /* count 3 */
     hm_sim_set_in_interrupt(t->sim, 1);
@@ -382,7 +441,7 @@ Test(arm_high_get, interrupt_context)
     hm_sim_set_in_interrupt(t->sim, 0);
     tl_close(t);
     /* 2.6.24 (no kmap_high_get on the arch yet): kunmap in interrupt context BUGs */
-    t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24);
+    t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_24); /* the generation without kmap_high_get */
     tl_kmap(t, PG(0));
     hm_sim_set_in_interrupt(t->sim, 1);
     tl_assert_kunmap_in_interrupt_bugs(t, PG(0), 1);
@@ -402,7 +461,7 @@ static void assert_kunmap_high_bug(struct tl *t, hm_vaddr_t vaddr, int bug, cons
  * with no page): kunmap_high's BUG, nothing changed, pagefaults still disabled. */
 Test(arm_high_get, kunmap_atomic_of_an_unpinned_pkmap_address)
 {
-    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_30);
+    struct tl *t = open_arm("arm", 8, 1, 0, HM_KERNEL_2_6_30); /* the 2.6.30 kunmap_atomic front */
     hm_vaddr_t pv = tl_kmap(t, PG(0)), v = 0;
     tl_kunmap(t, PG(0)); /* count 1: cached, not held */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
@@ -422,12 +481,12 @@ Test(arm_high_get, flush_cache_kmaps_per_cache_kind)
                                   HM_EV_TLB_FLUSH_RANGE, HM_EV_FLUSH_DONE};
     static const int vipt_ev[] = {HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_EV_PTE_CLEAR, HM_EV_TLB_FLUSH_RANGE,
                                   HM_EV_FLUSH_DONE};
-    struct tl *t = open_arm("arm", 4, 1, 0, HM_KERNEL_2_6_24);
+    struct tl *t = open_arm("arm", 4, 1, 0, RUN_KERNEL);
     tl_kmap(t, PG(0));
     tl_kunmap(t, PG(0));
     tl_assert_flush_unused_events(t, vivt_ev, 5, "arm kmap_flush_unused");
     tl_close(t);
-    t = open_arm("arm-vipt", 4, 1, 0, HM_KERNEL_2_6_24);
+    t = open_arm("arm-vipt", 4, 1, 0, RUN_KERNEL);
     tl_kmap(t, PG(0));
     tl_kunmap(t, PG(0));
     tl_assert_flush_unused_events(t, vipt_ev, 4, "arm-vipt kmap_flush_unused");
@@ -437,7 +496,7 @@ Test(arm_high_get, flush_cache_kmaps_per_cache_kind)
  * the direct map's pfn 0, never one PTE past the pkmap table; the last slot is still a slot. */
 Test(arm_atomic, kmap_to_page_pkmap_bound)
 {
-    struct tl *t = open_arm("arm", 0, 1, 0, HM_KERNEL_5_11);
+    struct tl *t = open_arm("arm", 0, 1, 0, HM_KERNEL_5_11); /* the bound of 5.11's kmap_to_page */
     hm_pfn_t pfn = 0x77u;
     for (uint32_t i = 0; i < 511; i++)
         tl_kmap(t, PG(i)); /* slots 1..511 */

@@ -655,3 +655,36 @@ void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slo
     tl_kunmap(t, pfn);
     cr_assert(eq(int, hm_pkmap_count(t->ctx, slot), 1));
 }
+
+/* ---- helpers of the per-arch suites across the generations --------------------------------- */
+
+int tl_atomic_is_local(const struct tl *t)
+{
+    return t->cfg.kernel >= HM_KERNEL_5_11;
+}
+
+const struct tl_arch_hand *tl_arch_hand_of(const struct tl *t, const struct tl_arch_hand *per_type,
+                                           const struct tl_arch_hand *local)
+{
+    return tl_atomic_is_local(t) ? local : per_type;
+}
+
+uint32_t tl_local_pos(int debug, uint32_t n)
+{
+    return debug ? 2u * n + 1u : n;
+}
+
+int tl_flush_only_when_freed(const struct tl *t)
+{
+    return t->cfg.kernel >= HM_KERNEL_2_6_30 || t->cfg.need_flush;
+}
+
+void tl_assert_kunmap_atomic_refused(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
+                                     const char *function, const char *what)
+{
+    struct tl_snap s;
+    tl_snap_take(t, &s);
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, cpu, vaddr, type), HM_EINVAL), "%s", what);
+    tl_assert_last_bug(t, bug, HM_EINVAL, function);
+    tl_snap_assert_same(t, &s, what);
+}

@@ -194,4 +194,27 @@ void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t 
  * works and the count drops to 1. */
 void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slot);
 
+/* ---- helpers of the per-arch suites across the generations (docs/generations.md) -------- */
+
+/* Whether the fixture's kmap_atomic family is 5.11's: wrappers around kmap_local, whose slot is
+ * the running task's stack position (pos + KM_MAX_IDX * cpu), the km_type ignored. */
+int tl_atomic_is_local(const struct tl *t);
+/* The hand of the fixture's generation for tl_map_every_atomic_slot: `local` where
+ * tl_atomic_is_local (that helper nests the types in order on each CPU's empty stack, so the
+ * stack position is the type and local->slot_of(cpu, pos) is position pos's slot), else
+ * `per_type` (the type's own slot). */
+const struct tl_arch_hand *tl_arch_hand_of(const struct tl *t, const struct tl_arch_hand *per_type,
+                                           const struct tl_arch_hand *local);
+/* 5.11: the kmap_local stack position of the n-th mapping (from 0) pushed on an empty stack: n,
+ * or 2n + 1 with debug_highmem (DEBUG_KMAP_LOCAL: KM_INCR 2, every even position a guard). */
+uint32_t tl_local_pos(int debug, uint32_t n);
+/* Whether the fixture's flush_all_zero_pkmaps makes its TLB flush only when it freed a slot
+ * (need_flush): from 2.6.30 on, or where the config asks for it; else always. */
+int tl_flush_only_when_freed(const struct tl *t);
+/* kunmap_atomic(cpu, vaddr, type) refused with HM_EINVAL and a `bug` report from `function`, the
+ * state unchanged (tl_snap); `what` names the call. For the bugs of 5.11's kunmap_local
+ * (LOCAL_NOT_TOP, LOCAL_BAD_ADDR from "kunmap_local_indexed"). */
+void tl_assert_kunmap_atomic_refused(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
+                                     const char *function, const char *what);
+
 #endif /* HM_TESTLIB_H */

@@ -1,6 +1,7 @@
 /* x86_test.c - Criterion tests of the x86 (non-PAE) backend: layout from the spec's formulas
- * (§3.1), PTE format, km_type names, the kmap_atomic family (§3.3-§3.7, §9.15-§9.21) and the
- * stale-TLB hazard on the simulated MMU. SPDX-License-Identifier: MIT */
+ * (§3.1), PTE format, km_type names, the kmap_atomic family (§3.3-§3.7, §9.15-§9.21; 5.11's
+ * kmap_local wrapper, §10.6) and the stale-TLB hazard on the simulated MMU, in the generation of
+ * the run (HM_TEST_KERNEL) unless a test pins one. SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -21,6 +22,11 @@
 #define FIX_KMAP_BEGIN 70u /* HOLE, VDSO, DBGP, EARLYCON, APIC, 64 IO_APIC, F00F_IDT */
 #define FIX_AFTER_KMAP 6u  /* 4 ACPI, PCIE_MCFG, PARAVIRT_BOOTMAP */
 #define NR_FIX_BTMAPS 16u
+/* 5.11: the fixmap's kmap range holds KM_MAX_IDX slots per CPU (include/asm-generic/kmap_size.h),
+ * 33 with DEBUG_KMAP_LOCAL (debug_highmem), instead of KM_TYPE_NR (13, 27 with the 2.6.24
+ * CONFIG_DEBUG_HIGHMEM fences) */
+#define KM_MAX_IDX 16u
+#define KM_MAX_IDX_DEBUG 33u
 
 TestSuite(x86_layout, .fini = tl_fini, .timeout = 30);
 TestSuite(x86_atomic, .fini = tl_fini, .timeout = 30);
@@ -44,6 +50,28 @@ static hm_pte_t kpte(hm_pfn_t pfn)
 }
 
 static const struct tl_arch_hand hand = {kpte, slot_of, -1, FIXADDR_TOP};
+
+/* 5.11: __fix_to_virt(FIX_KMAP_BEGIN + kmap_local_calc_idx(pos)), kmap_local_calc_idx(pos) =
+ * pos + KM_MAX_IDX * cpu, pos the running task's stack position (mm/highmem.c 5.11) */
+static hm_vaddr_t local_slot(uint32_t km_max_idx, uint32_t cpu, uint32_t pos)
+{
+    return FIXADDR_TOP - ((FIX_KMAP_BEGIN + pos + km_max_idx * cpu) << 12);
+}
+
+static hm_vaddr_t local_slot_of(uint32_t cpu, unsigned pos)
+{
+    return local_slot(KM_MAX_IDX, cpu, pos);
+}
+
+static const struct tl_arch_hand hand_local = {kpte, local_slot_of, -1, FIXADDR_TOP};
+
+/* The kmap slots per CPU of the fixmap in generation `kernel`. */
+static uint32_t km_slots(int kernel, int debug)
+{
+    if (kernel >= HM_KERNEL_5_11)
+        return debug ? KM_MAX_IDX_DEBUG : KM_MAX_IDX;
+    return debug ? 27u : 13u;
+}
 
 /* The spec's formulas (§3.1), for one (KM_TYPE_NR, NR_CPUS, LAST_PKMAP). */
 struct want_layout {
@@ -94,14 +122,28 @@ Test(x86_layout, documented_defaults)
     struct tl *t = open_x86(0, 1, 0);
     const struct hm_layout *l = hm_ctx_layout(t->ctx);
     cr_assert(not(eq(ptr, (void *)l, NULL)));
-    check_layout(l, 13, 8, 1024);
-    /* By hand: end_permanent = 70 + 13*8 + 6 = 180, end_fixed = 180 + 17 = 197;
-     * FIXADDR_START = 0xfffff000 - 180*4K = 0xfff4b000;
-     * FIXADDR_BOOT_START = 0xfffff000 - 197*4K = 0xfff3a000;
-     * PKMAP_BASE = (0xfff3a000 - 1025*4K = 0xffb39000) & 0xffc00000 = 0xff800000. */
-    cr_assert(eq(u32, l->nr_fixmap, 197));
-    cr_assert(eq(u32, l->fixaddr_start, 0xfff4b000u));
-    cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff3a000u));
+    check_layout(l, km_slots(t->cfg.kernel, 0), 8, 1024);
+    if (t->cfg.kernel >= HM_KERNEL_5_11) {
+        /* By hand, KM_MAX_IDX 16: end_permanent = 70 + 16*8 + 6 = 204, end_fixed = 204 + 17 = 221;
+         * FIXADDR_START = 0xfffff000 - 204*4K (0xcc000) = 0xfff33000;
+         * FIXADDR_BOOT_START = 0xfffff000 - 221*4K (0xdd000) = 0xfff22000;
+         * PKMAP_BASE = (0xfff22000 - 1025*4K = 0xffb21000) & 0xffc00000 = 0xff800000. */
+        cr_assert(eq(u32, l->km_type_nr, 16));
+        cr_assert(eq(u32, l->km_max_idx, 16));
+        cr_assert(eq(u32, l->nr_fixmap, 221));
+        cr_assert(eq(u32, l->fixaddr_start, 0xfff33000u));
+        cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff22000u));
+    } else {
+        /* By hand: end_permanent = 70 + 13*8 + 6 = 180, end_fixed = 180 + 17 = 197;
+         * FIXADDR_START = 0xfffff000 - 180*4K = 0xfff4b000;
+         * FIXADDR_BOOT_START = 0xfffff000 - 197*4K = 0xfff3a000;
+         * PKMAP_BASE = (0xfff3a000 - 1025*4K = 0xffb39000) & 0xffc00000 = 0xff800000. */
+        cr_assert(eq(u32, l->km_type_nr, 13));
+        cr_assert(eq(u32, l->km_max_idx, 0));
+        cr_assert(eq(u32, l->nr_fixmap, 197));
+        cr_assert(eq(u32, l->fixaddr_start, 0xfff4b000u));
+        cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff3a000u));
+    }
     cr_assert(eq(u32, l->pkmap_base, 0xff800000u));
     cr_assert(eq(u32, l->kmap_atomic_base, 0xfffb9000u)); /* 0xfffff000 - 70*4K */
     /* memory: PAGE_OFFSET 0xc0000000, 896 MiB lowmem (pfn 0x38000), 1 GiB in all */
@@ -123,43 +165,62 @@ Test(x86_layout, documented_defaults)
 Test(x86_layout, small_window)
 {
     struct tl *t = open_x86(16, 1, 0);
-    check_layout(&t->layout, 13, 8, 16);
-    /* (0xfff3a000 - 17*4K = 0xfff29000) & 0xffc00000 = 0xffc00000: a 16-page window rounds
-     * down only to the 4 MiB boundary just below the boot fixmaps */
+    check_layout(&t->layout, km_slots(t->cfg.kernel, 0), 8, 16);
+    /* (0xfff3a000 - 17*4K = 0xfff29000) & 0xffc00000 = 0xffc00000 (5.11: (0xfff22000 - 17*4K =
+     * 0xfff11000) & 0xffc00000, the same): a 16-page window rounds down only to the 4 MiB
+     * boundary just below the boot fixmaps */
     cr_assert(eq(u32, t->layout.pkmap_base, 0xffc00000u));
     cr_assert(eq(u32, t->layout.vmalloc_end, 0xffbfe000u));
 }
 
+/* debug_highmem widens the kmap range: 2.6.24's CONFIG_DEBUG_HIGHMEM puts a fence before every
+ * type (KM_TYPE_NR 27), 5.11's DEBUG_KMAP_LOCAL a guard before every stack position (KM_MAX_IDX
+ * 33). */
 Test(x86_layout, debug_highmem_fences)
 {
     struct tl *t = open_x86(0, 1, 1);
-    check_layout(&t->layout, 27, 8, 1024);
-    /* end_permanent = 70 + 27*8 + 6 = 292 -> FIXADDR_START = 0xfffff000 - 0x124000 = 0xffedb000;
-     * end_fixed = 309 -> FIXADDR_BOOT_START = 0xfffff000 - 0x135000 = 0xffeca000;
-     * PKMAP_BASE = (0xffeca000 - 0x401000 = 0xffac9000) & 0xffc00000 = 0xff800000 */
-    cr_assert(eq(u32, t->layout.km_type_nr, 27));
+    check_layout(&t->layout, km_slots(t->cfg.kernel, 1), 8, 1024);
+    if (t->cfg.kernel >= HM_KERNEL_5_11) {
+        /* end_permanent = 70 + 33*8 + 6 = 340 -> FIXADDR_START = 0xfffff000 - 0x154000 = 0xffeab000;
+         * end_fixed = 357 -> FIXADDR_BOOT_START = 0xfffff000 - 0x165000 = 0xffe9a000;
+         * PKMAP_BASE = (0xffe9a000 - 0x401000 = 0xffa99000) & 0xffc00000 = 0xff800000 */
+        cr_assert(eq(u32, t->layout.km_type_nr, 33));
+        cr_assert(eq(u32, t->layout.km_max_idx, 33));
+        cr_assert(eq(u32, t->layout.fixaddr_start, 0xffeab000u));
+        cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffe9a000u));
+    } else {
+        /* end_permanent = 70 + 27*8 + 6 = 292 -> FIXADDR_START = 0xfffff000 - 0x124000 = 0xffedb000;
+         * end_fixed = 309 -> FIXADDR_BOOT_START = 0xfffff000 - 0x135000 = 0xffeca000;
+         * PKMAP_BASE = (0xffeca000 - 0x401000 = 0xffac9000) & 0xffc00000 = 0xff800000 */
+        cr_assert(eq(u32, t->layout.km_type_nr, 27));
+        cr_assert(eq(u32, t->layout.fixaddr_start, 0xffedb000u));
+        cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffeca000u));
+    }
     cr_assert(eq(u32, t->layout.nr_km_types, 13));
-    cr_assert(eq(u32, t->layout.fixaddr_start, 0xffedb000u));
-    cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffeca000u));
     cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
 }
 
 Test(x86_layout, nr_cpus_raised_when_larger)
 {
     struct tl *t = open_x86(0, 4, 0);
-    check_layout(&t->layout, 13, 8, 1024); /* 4 < 8: NR_CPUS stays 8 */
+    int local = t->cfg.kernel >= HM_KERNEL_5_11;
+    uint32_t km = km_slots(t->cfg.kernel, 0);
+    check_layout(&t->layout, km, 8, 1024); /* 4 < 8: NR_CPUS stays 8 */
     cr_assert(eq(u32, t->layout.nr_cpus, 4));
     t = open_x86(0, 16, 0);
-    check_layout(&t->layout, 13, 16, 1024);
-    /* end_permanent = 70 + 208 + 6 = 284 -> 0xfffff000 - 0x11c000 = 0xffee3000 */
-    cr_assert(eq(u32, t->layout.fixaddr_start, 0xffee3000u));
+    check_layout(&t->layout, km, 16, 1024);
+    /* end_permanent = 70 + 13*16 + 6 = 284 -> 0xfffff000 - 0x11c000 = 0xffee3000;
+     * 5.11: 70 + 16*16 + 6 = 332 -> 0xfffff000 - 0x14c000 = 0xffeb3000 */
+    cr_assert(eq(u32, t->layout.fixaddr_start, local ? 0xffeb3000u : 0xffee3000u));
     cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
     t = open_x86(0, 64, 0);
-    check_layout(&t->layout, 13, 64, 1024);
-    /* end_fixed = 70 + 832 + 6 + 17 = 925 -> 0xfffff000 - 0x39d000 = 0xffc62000;
-     * (0xffc62000 - 0x401000 = 0xff861000) & 0xffc00000 = 0xff800000 */
-    cr_assert(eq(u32, t->layout.fixaddr_boot_start, 0xffc62000u));
-    cr_assert(eq(u32, t->layout.pkmap_base, 0xff800000u));
+    check_layout(&t->layout, km, 64, 1024);
+    /* end_fixed = 70 + 13*64 + 6 + 17 = 925 -> 0xfffff000 - 0x39d000 = 0xffc62000;
+     * (0xffc62000 - 0x401000 = 0xff861000) & 0xffc00000 = 0xff800000.
+     * 5.11: 70 + 16*64 + 6 + 17 = 1117 -> 0xfffff000 - 0x45d000 = 0xffba2000;
+     * (0xffba2000 - 0x401000 = 0xff7a1000) & 0xffc00000 = 0xff400000: the window moves down */
+    cr_assert(eq(u32, t->layout.fixaddr_boot_start, local ? 0xffba2000u : 0xffc62000u));
+    cr_assert(eq(u32, t->layout.pkmap_base, local ? 0xff400000u : 0xff800000u));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -192,21 +253,42 @@ Test(x86_layout, km_type_names_in_order)
 /* ---------------------------------------------------------------------------------------
  * Atomic slot addresses.
  * ------------------------------------------------------------------------------------- */
+/* 2.6.24: the slot of (cpu, type); 5.11: the slot of the running task's stack position (the 13
+ * types nested on each CPU take positions 0..12), unmapped in LIFO order only. */
 Test(x86_atomic, slot_addresses_descend_with_type_and_cpu)
 {
     struct tl *t = open_x86(8, 8, 0);
-    tl_map_every_atomic_slot(t, &hand, 8, 13, PG(0));
-    /* cpu 0, KM_USER0 by hand: 0xfffff000 - 73*4K = 0xfffb6000 */
     hm_vaddr_t v = 0;
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfffb6000u, KM_USER0), HM_OK));
-    cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfffb6000u), 0));
-    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(99), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfffb6000u));
+    tl_map_every_atomic_slot(t, tl_arch_hand_of(t, &hand, &hand_local), 8, 13, PG(0));
+    if (tl_atomic_is_local(t)) {
+        /* cpu 0's KM_USER0 slot of 2.6.24, 0xfffff000 - 73*4K = 0xfffb6000, is position 3's: not
+         * the top (WARN_ON_ONCE in kunmap_local_indexed; refused here) */
+        cr_assert(eq(u32, local_slot_of(0, 3), 0xfffb6000u));
+        tl_assert_kunmap_atomic_refused(t, 0, 0xfffb6000u, KM_USER0, HM_BUG_LOCAL_NOT_TOP,
+                                        "kunmap_local_indexed", "kunmap_atomic below the top");
+        /* the top, position 12: 0xfffff000 - (70 + 12)*4K = 0xfffad000, whatever the type */
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfffad000u, KM_USER0), HM_OK));
+        cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfffad000u), 0));
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(99), KM_USER0, &v), HM_OK));
+        cr_assert(eq(u32, v, 0xfffad000u));
+        /* cpu 7's last position, 12: 70 + 12 + 16*7 = 194 -> 0xfffff000 - 0xc2000 = 0xfff3d000 */
+        cr_assert(eq(u32, local_slot_of(7, 12), 0xfff3d000u));
+    } else {
+        /* cpu 0, KM_USER0 by hand: 0xfffff000 - 73*4K = 0xfffb6000 */
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, 0xfffb6000u, KM_USER0), HM_OK));
+        cr_assert(eq(u64, hm_sim_pte(t->sim, 0xfffb6000u), 0));
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(99), KM_USER0, &v), HM_OK));
+        cr_assert(eq(u32, v, 0xfffb6000u));
+    }
 }
 
+/* The km_type values between the CONFIG_DEBUG_HIGHMEM fences: a 2.6.24 subject. */
 Test(x86_atomic, debug_highmem_uses_odd_type_values)
 {
-    struct tl *t = open_x86(8, 2, 1);
+    struct hm_config c = tl_cfg("x86", 8, 2);
+    c.debug_highmem = 1;
+    c.kernel = HM_KERNEL_2_6_24; /* km_types and fences; 5.11's guards: local_test switch_skips_guards_and_makes_the_arch_flushes */
+    struct tl *t = tl_open(&c);
     for (uint32_t cpu = 0; cpu < 2; cpu++) {
         for (unsigned type = 0; type < 13; type++) {
             hm_vaddr_t v = 0;
@@ -226,13 +308,16 @@ Test(x86_atomic, debug_highmem_uses_odd_type_values)
 /* ---------------------------------------------------------------------------------------
  * kmap_atomic / kunmap_atomic events and TLB effects (§3.3, §3.5, §9.15).
  * ------------------------------------------------------------------------------------- */
+/* The same events in both generations: 5.11's x86 hooks are none after a map and
+ * flush_tlb_one_kernel (this CPU's entry) after an unmap (arch/x86/include/asm/highmem.h). */
 Test(x86_atomic, map_sets_one_pte_and_unmap_flushes_local_cpu_only)
 {
     struct tl *t = open_x86(8, 2, 0);
     tl_mark(t, PG(0), 0x5e);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    cr_assert(eq(u32, v, 0xfffb6000u));
+    /* KM_USER0: 0xfffff000 - 73*4K; 5.11, position 0: 0xfffff000 - 70*4K */
+    cr_assert(eq(u32, v, tl_atomic_is_local(t) ? 0xfffb9000u : 0xfffb6000u));
     cr_assert(eq(sz, t->nev, 1));
     tl_assert_pte_set_ev(t, 0, v, PG(0), KPTE(PG(0)));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
@@ -276,17 +361,32 @@ Test(x86_atomic, lowmem_shortcut_still_disables_pagefaults)
     cr_assert(eq(sz, t->nev, 0));
 }
 
-Test(x86_atomic, nested_same_type_is_busy_and_changes_nothing)
+/* 2.6.24: a nested kmap_atomic of the same type finds its slot busy (BUG_ON(!pte_none()),
+ * nothing changed), another type is fine. 5.11: the wrapper ignores the type and pushes the
+ * nested mapping one position (one page) further down the stack. */
+Test(x86_atomic, nested_same_type_is_busy_or_pushed)
 {
     struct tl *t = open_x86(8, 1, 0);
     hm_vaddr_t v = 0, v2 = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    tl_assert_kmap_atomic_busy(t, 0, PG(1), KM_USER0, "kmap_atomic_prot", "nested kmap_atomic");
-    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    if (tl_atomic_is_local(t)) {
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER0, &v2), HM_OK));
+        cr_assert(eq(u32, v2, local_slot_of(0, 1)));
+        cr_assert(eq(u32, v2, v - 4096u));
+        cr_assert(eq(u64, hm_sim_pte(t->sim, v2), KPTE(PG(1))));
+        cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2));
+        cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 2));
+        cr_assert(eq(sz, t->nbugs, 0));
+    } else {
+        tl_assert_kmap_atomic_busy(t, 0, PG(1), KM_USER0, "kmap_atomic_prot", "nested kmap_atomic");
+        cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
+    }
     cr_assert(eq(u64, hm_sim_pte(t->sim, v), KPTE(PG(0))));
-    /* another type on the same cpu is fine */
-    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(1), KM_USER1, &v2), HM_OK));
-    cr_assert(eq(u32, v2, v - 4096u));
+    /* another type on the same cpu is fine: its own slot, one page below KM_USER0's; 5.11: the
+     * next position again */
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(2), KM_USER1, &v2), HM_OK));
+    cr_assert(eq(u32, v2, tl_atomic_is_local(t) ? v - 2u * 4096u : v - 4096u));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v2), KPTE(PG(2))));
 }
 
 Test(x86_atomic, same_type_on_different_cpus)
@@ -295,9 +395,15 @@ Test(x86_atomic, same_type_on_different_cpus)
     hm_vaddr_t v0 = 0, v1 = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v0), HM_OK));
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(1), KM_USER0, &v1), HM_OK));
-    /* cpu 1: 70 + 3 + 13 = 86 -> 0xfffff000 - 0x56000 = 0xfffa9000 */
-    cr_assert(eq(u32, v0, 0xfffb6000u));
-    cr_assert(eq(u32, v1, 0xfffa9000u));
+    if (tl_atomic_is_local(t)) {
+        /* position 0 of each CPU's stack: 70 -> 0xfffb9000; cpu 1: 70 + 0 + 16 = 86 -> 0xfffa9000 */
+        cr_assert(eq(u32, v0, 0xfffb9000u));
+        cr_assert(eq(u32, v1, 0xfffa9000u));
+    } else {
+        /* cpu 0: 70 + 3 = 73 -> 0xfffb6000; cpu 1: 70 + 3 + 13 = 86 -> 0xfffff000 - 0x56000 = 0xfffa9000 */
+        cr_assert(eq(u32, v0, 0xfffb6000u));
+        cr_assert(eq(u32, v1, 0xfffa9000u));
+    }
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 1));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
     cr_assert(eq(u64, hm_sim_pte(t->sim, v1), KPTE(PG(1))));
@@ -306,7 +412,9 @@ Test(x86_atomic, same_type_on_different_cpus)
 /* §9.17: the wrong type silently skips the clear without DEBUG_HIGHMEM. */
 Test(x86_atomic, wrong_type_unmap_skips_clear_without_debug)
 {
-    struct tl *t = open_x86(8, 1, 0);
+    struct hm_config c = tl_cfg("x86", 8, 1);
+    c.kernel = HM_KERNEL_2_6_24; /* the km_type picks the slot; 5.11 ignores it: local_test kmap_atomic_is_a_wrapper */
+    struct tl *t = tl_open(&c);
     hm_vaddr_t v = 0, v2 = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
     tl_ev_clear(t);
@@ -320,15 +428,31 @@ Test(x86_atomic, wrong_type_unmap_skips_clear_without_debug)
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BUSY));
 }
 
+/* 2.6.24 with DEBUG_HIGHMEM: an address that is neither the (cpu, type) slot nor lowmem BUGs.
+ * 5.11 (debug or not): an address in the kmap fixmap that is not the top's slot is LOCAL_NOT_TOP,
+ * one below PAGE_OFFSET LOCAL_BAD_ADDR (kunmap_local_indexed's WARNs), nothing changed. */
 Test(x86_atomic, wrong_address_is_a_bug_with_debug)
 {
     struct tl *t = open_x86(8, 1, 1);
     hm_vaddr_t v = 0, lv = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
-    /* a pkmap address is not lowmem either */
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.pkmap_base, KM_USER0), HM_EINVAL));
-    cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BAD_ADDR));
+    if (tl_atomic_is_local(t)) {
+        /* DEBUG_KMAP_LOCAL: the first mapping at position 1, 0xfffff000 - 71*4K = 0xfffb8000; the
+         * guard position 0 just above it is a kmap slot but not the top */
+        cr_assert(eq(u32, v, 0xfffb8000u));
+        cr_assert(eq(u32, v, local_slot(KM_MAX_IDX_DEBUG, 0, tl_local_pos(1, 0))));
+        tl_assert_kunmap_atomic_refused(t, 0, v + 4096u, KM_USER0, HM_BUG_LOCAL_NOT_TOP,
+                                        "kunmap_local_indexed", "guard kunmap_atomic");
+        tl_assert_kunmap_atomic_refused(t, 0, 0x08048000u, KM_USER0, HM_BUG_LOCAL_BAD_ADDR,
+                                        "kunmap_local_indexed", "user-space kunmap_atomic");
+    } else {
+        /* KM_USER0 = 7 between the fences: 0xfffff000 - 77*4K */
+        cr_assert(eq(u32, v, 0xfffb2000u));
+        tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER1, HM_BUG_ATOMIC_BAD_ADDR, "wrong-type kunmap_atomic");
+        /* a pkmap address is not lowmem either */
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, t->layout.pkmap_base, KM_USER0), HM_EINVAL));
+        cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_ATOMIC_BAD_ADDR));
+    }
     /* a lowmem address (the shortcut's) is accepted */
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, LOWPFN, KM_USER1, &lv), HM_OK));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, lv, KM_USER1), HM_OK));
@@ -349,7 +473,9 @@ Test(x86_atomic, unbalanced_unmap)
 /* §9.21: kmap_atomic_pfn has no highmem test and no busy check. */
 Test(x86_atomic, kmap_atomic_pfn_maps_lowmem_and_skips_busy_check)
 {
-    struct tl *t = open_x86(8, 1, 0);
+    struct hm_config c = tl_cfg("x86", 8, 1);
+    c.kernel = HM_KERNEL_2_6_24; /* x86's own kmap_atomic_pfn; 5.11's (any pfn, next position): local_test kmap_atomic_is_a_wrapper */
+    struct tl *t = tl_open(&c);
     tl_mark(t, LOWPFN, 0x11);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic_pfn(t->ctx, 0, LOWPFN, KM_USER0, &v), HM_OK));
@@ -371,7 +497,9 @@ Test(x86_atomic, kmap_atomic_pfn_maps_lowmem_and_skips_busy_check)
 /* A missed kunmap_atomic leaves a TLB entry behind: the next mapping reads the old page. */
 Test(x86_atomic, stale_tlb_without_kunmap)
 {
-    struct tl *t = open_x86(8, 1, 0);
+    struct hm_config c = tl_cfg("x86", 8, 1);
+    c.kernel = HM_KERNEL_2_6_24; /* the type's slot reused unflushed; 5.11 pushes the next position: local_test stale_tlb_without_the_sched_out_flush */
+    struct tl *t = tl_open(&c);
     tl_mark(t, PG(0), 0xaa);
     tl_mark(t, PG(1), 0xbb);
     hm_vaddr_t v = 0;
@@ -441,7 +569,8 @@ Test(x86_atomic, kmap_to_page_every_region)
     tl_bugs_clear(t);
     cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xff805000u, &pfn), HM_EFAULT));
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_NOT_MAPPED));
-    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xfffb6000u, &pfn), HM_EFAULT)); /* KM_USER0 idle */
+    /* KM_USER0's slot, idle (5.11: position 3, above the top) */
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xfffb6000u, &pfn), HM_EFAULT));
     /* vmalloc space: no region */
     cr_assert(eq(int, hm_kmap_to_page(t->ctx, 0xf9000000u, &pfn), HM_ERANGE));
     cr_assert(eq(int, tl_last_bug(t)->bug, HM_BUG_BAD_ADDR));

@@ -1,7 +1,8 @@
 /* xtensa_test.c - Criterion tests of the xtensa backend and of the core's pkmap colouring (spec
  * §10.3): the layout figures, the PTE, the coloured map_new_virtual (per-colour slots, cursors,
- * exhaustion and waking), the wrap flush over every slot, the coloured kmap_atomic slots, the
- * colour getters' COLOUR_RANGE error, in both locking modes. SPDX-License-Identifier: MIT */
+ * exhaustion and waking), the wrap flush over every slot, the coloured kmap_atomic slots (5.11:
+ * the coloured kmap_local slot of the stack position), the colour getters' COLOUR_RANGE error, in
+ * both locking modes and in the generation of the run (HM_TEST_KERNEL). SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -24,6 +25,10 @@
 #define FIXADDR_START 0xbfc00000u
 /* (0xbfc00000 - (2048 + 1) * 4K = 0xbf3ff000) & ~(4M - 1) */
 #define PKMAP_BASE 0xbf000000u
+/* 5.11: KM_MAX_IDX slots per CPU (include/asm-generic/kmap_size.h): FIXADDR_SIZE = 16 * 4 * 2 =
+ * 128 pages (0x80000); (0xbffff000 - 0x80000 = 0xbff7f000) & ~(4M - 1) = 0xbfc00000, the same
+ * FIXADDR_START and PKMAP_BASE */
+#define KM_MAX_IDX 16u
 
 TestSuite(xtensa_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(xtensa_colour, .fini = tl_fini, .timeout = 60);
@@ -58,6 +63,19 @@ static hm_pte_t kpte(hm_pfn_t pfn)
 }
 static const struct tl_arch_hand hand = {kpte, slot_of, +1, FIXADDR_START - 0x1000u};
 
+/* 5.11: arch_kmap_local_map_idx(pos, pfn) = kmap_idx(pos, DCACHE_ALIAS(pfn << PAGE_SHIFT)):
+ * (pos + 16 * cpu) * 2 + colour pages above FIXADDR_START (the ascending fixmap of this layout,
+ * docs/generations.md), pos the running task's stack position */
+static hm_vaddr_t local_slot_col(uint32_t cpu, unsigned pos, uint32_t colour)
+{
+    return FIXADDR_START + ((((hm_vaddr_t)pos + KM_MAX_IDX * cpu) * COLOURS + colour) << 12);
+}
+static hm_vaddr_t local_slot_of(uint32_t cpu, unsigned pos)
+{
+    return local_slot_col(cpu, pos, pos & 1u); /* tl_map_every_atomic_slot maps PG(pos) at pos */
+}
+static const struct tl_arch_hand hand_local = {kpte, local_slot_of, +1, FIXADDR_START - 0x1000u};
+
 static uint32_t cursor(struct tl *t, uint32_t colour)
 {
     uint32_t nr = 0xdeadu;
@@ -90,27 +108,33 @@ Test(xtensa_layout, documented_defaults)
     cr_assert(eq(u64, l->mem_map, 0xd0400000u));              /* mem_map[] 4 MiB into lowmem */
     cr_assert(eq(u64, l->fixaddr_top, FIXADDR_TOP));
     cr_assert(eq(u32, l->config_nr_cpus, 4));
-    cr_assert(eq(u32, l->km_type_nr, 13));
     cr_assert(eq(u32, l->fix_kmap_begin, 0));
-    cr_assert(eq(u32, l->nr_fixmap, 104));
+    if (t->cfg.kernel >= HM_KERNEL_5_11) {
+        cr_assert(eq(u32, l->km_type_nr, 16)); /* KM_MAX_IDX */
+        cr_assert(eq(u32, l->nr_fixmap, 128)); /* 16 * 4 CPUs * 2 colours */
+    } else {
+        cr_assert(eq(u32, l->km_type_nr, 13));
+        cr_assert(eq(u32, l->nr_fixmap, 104));
+    }
     cr_assert(eq(u64, l->fixaddr_start, FIXADDR_START));
     cr_assert(eq(u64, l->kmap_atomic_base, FIXADDR_START)); /* __fix_to_virt(0), ascending */
     cr_assert(eq(int, l->kmap_atomic_dir, 1));
     cr_assert(eq(u64, l->pkmap_base, PKMAP_BASE));
     /* PKMAP_ADDR(2048) = 0xbf800000 lies below the fixmap */
     cr_assert(le(u64, l->pkmap_base + ((uint64_t)l->last_pkmap << 12), FIXADDR_START));
-    /* page tables from PKMAP_BASE to the last fixmap page: 3072 + 104 pages */
+    /* page tables from PKMAP_BASE to the last fixmap page: 3072 + 104 pages (5.11: + 128) */
     cr_assert(eq(u64, l->pt_start, PKMAP_BASE));
-    cr_assert(eq(u32, l->pt_pages, 3176));
+    cr_assert(eq(u32, l->pt_pages, t->cfg.kernel >= HM_KERNEL_5_11 ? 3200u : 3176u));
     cr_assert(eq(u32, hm_pkmap_colours(t->ctx), 2));
 }
 
 Test(xtensa_layout, window_override_and_cpus_raise_the_fixmap)
 {
     struct tl *t = open_xtensa(16, 8, 0);
-    /* 13 * 8 * 2 = 208 pages = 0xd0000: (0xbffff000 - 0xd0000) & ~(4M - 1) = 0xbfc00000 still;
+    /* 13 * 8 * 2 = 208 pages = 0xd0000: (0xbffff000 - 0xd0000) & ~(4M - 1) = 0xbfc00000 still
+     * (5.11: 16 * 8 * 2 = 256 pages = 0x100000, (0xbffff000 - 0x100000) & ~(4M - 1) likewise);
      * PKMAP_BASE = (0xbfc00000 - 17 pages) & ~(4M - 1) = 0xbf800000 */
-    cr_assert(eq(u32, t->layout.nr_fixmap, 208));
+    cr_assert(eq(u32, t->layout.nr_fixmap, t->cfg.kernel >= HM_KERNEL_5_11 ? 256u : 208u));
     cr_assert(eq(u64, t->layout.fixaddr_start, FIXADDR_START));
     cr_assert(eq(u64, t->layout.pkmap_base, 0xbf800000u));
     cr_assert(eq(u32, t->layout.pkmap_colours, 2));
@@ -385,15 +409,23 @@ Test(xtensa_colour, colour_out_of_range)
 /* ---------------------------------------------------------------------------------------
  * kmap_atomic: the fixmap slot has the page's colour.
  * ------------------------------------------------------------------------------------- */
+/* 2.6.24: the slot of (cpu, type) of the page's colour; 5.11: of the stack position (the 13
+ * nested types take positions 0..12 of each CPU's stack), of the page's colour. */
 Test(xtensa_atomic, slot_addresses_ascend_with_colour_type_and_cpu)
 {
     struct tl *t = open_xtensa(8, 4, 0);
-    tl_map_every_atomic_slot(t, &hand, 4, KM_TYPE_NR, PG(0));
+    tl_map_every_atomic_slot(t, tl_arch_hand_of(t, &hand, &hand_local), 4, KM_TYPE_NR, PG(0));
     /* by hand: cpu 0 KM_USER0 colour 0: idx 6 -> 0xbfc06000; colour 1: 0xbfc07000; cpu 3
      * KM_SOFTIRQ1 colour 0: (12 + 39) * 2 = 102 -> 0xbfc66000, the last page but one */
     cr_assert(eq(u64, slot_col(0, KM_USER0, 0), 0xbfc06000u));
     cr_assert(eq(u64, slot_col(0, KM_USER0, 1), 0xbfc07000u));
     cr_assert(eq(u64, slot_col(3, 12, 0), 0xbfc66000u));
+    /* 5.11 by hand: cpu 0 position 3 colour 1: 3 * 2 + 1 = 7 -> 0xbfc07000; cpu 3 position 12
+     * colour 0: (12 + 48) * 2 = 120 -> 0xbfc78000; cpu 3 position 15 colour 1, 127, is the last
+     * page of the fixmap */
+    cr_assert(eq(u64, local_slot_col(0, 3, 1), 0xbfc07000u));
+    cr_assert(eq(u64, local_slot_col(3, 12, 0), 0xbfc78000u));
+    cr_assert(eq(u64, local_slot_col(3, 15, 1), FIXADDR_START + 127u * 0x1000u));
 }
 
 Test(xtensa_atomic, map_sets_the_pte_of_the_colour_slot_and_unmap_clears_it)
@@ -403,13 +435,16 @@ Test(xtensa_atomic, map_sets_the_pte_of_the_colour_slot_and_unmap_clears_it)
     hm_vaddr_t v0 = 0, v1 = 0;
     tl_mark(t, PG(1), 0x3c);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 1, PG(1), KM_USER0, &v1), HM_OK));
-    cr_assert(eq(u64, v1, slot_col(1, KM_USER0, 1)));
-    cr_assert(eq(u64, v1, 0xbfc21000u)); /* (3 + 13) * 2 + 1 = 33 */
+    /* (3 + 13) * 2 + 1 = 33; 5.11, cpu 1 position 0: (0 + 16) * 2 + 1 = 33 as well */
+    cr_assert(eq(u64, v1, tl_atomic_is_local(t) ? local_slot_col(1, 0, 1) : slot_col(1, KM_USER0, 1)));
+    cr_assert(eq(u64, v1, 0xbfc21000u));
     tl_assert_ev_kinds(t, 0, map_ev, 1, "kmap_atomic (no TLB flush)");
     tl_assert_pte_set_ev(t, 0, v1, PG(1), KPTE(PG(1)));
     cr_assert(eq(u8, tl_load(t, 1, v1), 0x3c));
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(4), KM_USER0, &v0), HM_OK));
-    cr_assert(eq(u64, v0, slot_col(0, KM_USER0, 0)));
+    /* 3 * 2 = 6 -> 0xbfc06000; 5.11, cpu 0 position 0 colour 0: FIXADDR_START itself */
+    cr_assert(eq(u64, v0, tl_atomic_is_local(t) ? local_slot_col(0, 0, 0) : slot_col(0, KM_USER0, 0)));
+    cr_assert(eq(u64, v0, tl_atomic_is_local(t) ? 0xbfc00000u : 0xbfc06000u));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 1), 1));
     hm_pfn_t back = 0;
     cr_assert(eq(int, hm_kmap_atomic_to_page(t->ctx, v1 + 0x20u, &back), HM_OK));
@@ -423,6 +458,7 @@ Test(xtensa_atomic, map_sets_the_pte_of_the_colour_slot_and_unmap_clears_it)
     tl_bugs_clear(t);
     tl_ev_clear(t);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 1, v1 + 0x20u, KM_USER0), HM_OK));
+    /* 5.11: kunmap_local's post_unmap, local_flush_tlb_kernel_range of the page: the same */
     tl_assert_clear_flush_page_ev(t, 0, v1, 1, "kunmap_atomic");
     cr_assert(eq(u64, hm_sim_pte(t->sim, v1), 0));
     cr_assert(eq(int, hm_sim_tlb_lookup(t->sim, 1, v1, NULL), 0));
@@ -437,40 +473,77 @@ Test(xtensa_atomic, map_sets_the_pte_of_the_colour_slot_and_unmap_clears_it)
     cr_assert(eq(sz, t->nbugs, 0));
 }
 
-/* A fixmap page that is not the (cpu, type) slot of its own colour: a BUG, nothing changed.
- * (The other colour's slot of the same (cpu, type) is that slot for its colour: the kernel
- * clears it, as the model does.) */
+/* 2.6.24: a fixmap page that is not the (cpu, type) slot of its own colour: a BUG, nothing
+ * changed. (The other colour's slot of the same (cpu, type) is that slot for its colour: the
+ * kernel clears it, as the model does.) 5.11: the type is ignored; arch_kmap_local_unmap_idx
+ * takes the colour of the address, so the top position's slot of the other colour is not the
+ * top's slot (LOCAL_NOT_TOP), and an address past the kmap slots, below PAGE_OFFSET, is
+ * LOCAL_BAD_ADDR; nothing changed. */
 Test(xtensa_atomic, unmap_of_another_slot_bugs)
 {
     struct tl *t = open_xtensa(8, 1, 0);
     hm_vaddr_t v = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(0), KM_USER0, &v), HM_OK));
-    tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER0 + 1u, HM_BUG_ATOMIC_BAD_ADDR, "other type");
-    tl_assert_kunmap_atomic_bug(t, 0, FIXADDR_TOP - 0x1000u, KM_USER0, HM_BUG_ATOMIC_BAD_ADDR, "past the slots");
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    if (tl_atomic_is_local(t)) {
+        cr_assert(eq(u64, v, local_slot_col(0, 0, 0)));
+        tl_assert_kunmap_atomic_refused(t, 0, local_slot_col(0, 0, 1), KM_USER0, HM_BUG_LOCAL_NOT_TOP,
+                                        "kunmap_local_indexed", "the other colour's slot");
+        tl_assert_kunmap_atomic_refused(t, 0, FIXADDR_TOP - 0x1000u, KM_USER0, HM_BUG_LOCAL_BAD_ADDR,
+                                        "kunmap_local_indexed", "past the slots");
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0 + 1u), HM_OK)); /* any type */
+    } else {
+        tl_assert_kunmap_atomic_bug(t, 0, v, KM_USER0 + 1u, HM_BUG_ATOMIC_BAD_ADDR, "other type");
+        tl_assert_kunmap_atomic_bug(t, 0, FIXADDR_TOP - 0x1000u, KM_USER0, HM_BUG_ATOMIC_BAD_ADDR,
+                                    "past the slots");
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    }
+    cr_assert(eq(u64, hm_sim_pte(t->sim, v), 0));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
 }
 
-Test(xtensa_atomic, debug_busy_slot_and_refused_writes)
+/* 2.6.24 with debug: a nested kmap_atomic of the same type and colour finds its slot busy, the
+ * other colour's slot of the type is free. 5.11: each nested mapping is pushed to the next odd
+ * position (DEBUG_KMAP_LOCAL), in the slot of its page's colour. Then, in both, a refused clear
+ * and a refused map change nothing. */
+Test(xtensa_atomic, debug_busy_or_pushed_and_refused_writes)
 {
     struct tl *t = open_xtensa(8, 1, 1);
-    hm_vaddr_t v = 0, w = 0;
+    int local = tl_atomic_is_local(t);
+    hm_vaddr_t v = 0, v2 = 0, w = 0;
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(2), KM_USER0, &v), HM_OK));
-    tl_assert_kmap_atomic_busy(t, 0, PG(4), KM_USER0, "kmap_atomic", "same colour, same slot");
-    /* the other colour's slot of the same type is free */
-    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(3), KM_USER0, &w), HM_OK));
-    cr_assert(eq(u64, w, v + 0x1000u));
+    if (local) {
+        /* positions 1, 3, 5: colour 0 at 1 * 2 = 2 and 3 * 2 = 6, colour 1 at 5 * 2 + 1 = 11 pages */
+        cr_assert(eq(u64, v, FIXADDR_START + 2u * 0x1000u));
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(4), KM_USER0, &v2), HM_OK));
+        cr_assert(eq(u64, v2, FIXADDR_START + 6u * 0x1000u));
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(3), KM_USER0, &w), HM_OK));
+        cr_assert(eq(u64, w, FIXADDR_START + 11u * 0x1000u));
+        cr_assert(eq(u64, w, local_slot_col(0, tl_local_pos(1, 2), 1)));
+        cr_assert(eq(sz, t->nbugs, 0));
+    } else {
+        tl_assert_kmap_atomic_busy(t, 0, PG(4), KM_USER0, "kmap_atomic", "same colour, same slot");
+        /* the other colour's slot of the same type is free */
+        cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(3), KM_USER0, &w), HM_OK));
+        cr_assert(eq(u64, w, v + 0x1000u));
+    }
     /* a refused clear: nothing changes, the call may be repeated */
+    int depth = local ? 3 : 2;
     hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_CLEAR);
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, w, KM_USER0), HM_EMACHINE));
     cr_assert(eq(u64, hm_sim_pte(t->sim, w), KPTE(PG(3))));
-    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 2));
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), depth));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, w, KM_USER0), HM_OK));
+    if (local)
+        cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v2, KM_USER0), HM_OK));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
-    /* a refused map: depth back, PTE none */
+    /* a refused map: depth back, PTE none (PG(5) is of colour 1: KM_USER0's slot of colour 1;
+     * 5.11: position 1's) */
     hm_sim_inject(t->sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
     cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, PG(5), KM_USER0, &w), HM_EMACHINE));
     cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
-    cr_assert(eq(u64, hm_sim_pte(t->sim, slot_col(0, KM_USER0, 1)), 0));
+    cr_assert(eq(u64, hm_sim_pte(t->sim, local ? local_slot_col(0, 1, 1) : slot_col(0, KM_USER0, 1)), 0));
+    if (local)
+        cr_assert(eq(int, hm_task_local_idx(t->ctx, 0, 0), 0));
 }
 
 /* kmap and kunmap BUG in interrupt context (BUG_ON(in_interrupt()) in both). */
