@@ -215,7 +215,7 @@ static struct at_case at_cases[] = {
 /* The case's figures in the fixture's generation. */
 static const struct at_expect *at_want(const struct tl *t, const struct at_case *c)
 {
-    return &c->gen[hm_ctx_kernel(t->ctx) >= HM_KERNEL_5_11];
+    return &c->gen[tl_atomic_is_local(t)];
 }
 
 #define AT_CASE(name) CASE_TEST(fault_atomic, struct at_case, at_cases, name)

@@ -43,16 +43,11 @@ static int flushes_cache_kmaps(const struct tl *t)
     return is_arch(t, "ppc") || is_sparc(t) || is_arch(t, "arm");
 }
 
-static int is_5_11(const struct tl *t)
-{
-    return hm_ctx_kernel(t->ctx) >= HM_KERNEL_5_11;
-}
-
 /* Whether kunmap_atomic clears the slot's PTE: kunmap_local always does (5.11); before, sparc
  * and arm leave it without DEBUG_HIGHMEM. */
 static int unmap_clears(const struct tl *t)
 {
-    return is_5_11(t) || t->cfg.debug_highmem || !(is_sparc(t) || is_arch(t, "arm") || is_arch(t, "arm-vipt"));
+    return tl_atomic_is_local(t) || t->cfg.debug_highmem || !(is_sparc(t) || is_arch(t, "arm") || is_arch(t, "arm-vipt"));
 }
 
 /* Where kmap_atomic(KM_USER0) on an empty CPU maps: the slot of (cpu, KM_USER0); from 5.11,
@@ -60,7 +55,7 @@ static int unmap_clears(const struct tl *t)
  * DEBUG_KMAP_LOCAL, whose pushes step by 2 and leave a guard slot before each mapping. */
 static hm_vaddr_t first_atomic_slot(const struct tl *t, uint32_t cpu)
 {
-    unsigned idx = is_5_11(t) ? (t->cfg.debug_highmem ? 1u : 0u) : KM_USER0;
+    unsigned idx = tl_atomic_is_local(t) ? tl_local_pos(t->cfg.debug_highmem, 0) : KM_USER0;
     return hm_core_atomic_slot(t->ctx, cpu, idx);
 }
 

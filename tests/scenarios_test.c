@@ -119,13 +119,6 @@ static uint32_t other_colours_records(const struct arch_case *c)
     return c->last_pkmap - nslots(c);
 }
 
-/* Whether a flush_all_zero_pkmaps that freed nothing still flushes the TLB: only 2.6.24 without
- * need_flush (spec §9.4; 2.6.30 made need_flush the rule, docs/generations.md). */
-static int flushes_when_nothing_freed(const struct tl *t, int need_flush)
-{
-    return !need_flush && hm_ctx_kernel(t->ctx) == HM_KERNEL_2_6_24;
-}
-
 /* The flush's TLB range covers the whole window, every colour's slots. */
 static void assert_window_range(const struct tl *t, const struct arch_case *c, size_t r)
 {
@@ -218,7 +211,7 @@ SCENARIO(fill_window_then_slot_0_after_flush)
     cr_assert(eq(int, count(t, c, 0), 0));
     tl_ev_clear(t);
     cr_assert(eq(u64, tl_kmap(t, pg(c, S)), pkaddr(c, 0)), "%s S=%u", W);
-    int flushed = flushes_when_nothing_freed(t, 0);
+    int flushed = !tl_flush_only_when_freed(t); /* 2.6.24: always (spec §9.4) */
     size_t n = wrap_kinds(c, 0, flushed, k);
     tl_assert_ev_kinds(t, 0, k, n, "wrap of a full window");
     if (flushed)

@@ -625,11 +625,7 @@ void tl_assert_kmap_atomic_busy(struct tl *t, uint32_t cpu, hm_pfn_t pfn, unsign
 void tl_assert_kunmap_atomic_bug(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
                                  const char *what)
 {
-    struct tl_snap s;
-    tl_snap_take(t, &s);
-    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, cpu, vaddr, type), HM_EINVAL), "%s", what);
-    tl_assert_last_bug(t, bug, HM_EINVAL, "kunmap_atomic");
-    tl_snap_assert_same(t, &s, what);
+    tl_assert_kunmap_atomic_refused(t, cpu, vaddr, type, bug, "kunmap_atomic", what);
 }
 
 void tl_assert_pkmap_atomic_to_page_quirk(struct tl *t, hm_vaddr_t pv, hm_pfn_t pfn, hm_pfn_t garbage,
