@@ -327,7 +327,7 @@ static const struct optdef options[] = {
     {"--debug-highmem", SC_ALL | MACHINE, 0, set_debug},
     {"--need-flush", SC_ALL | MACHINE, 0, set_need_flush},
     {"--kernel", SC_ALL | MACHINE, 1, set_kernel},
-    {"--cache", SC_REPLAY | MACHINE, 1, set_cache},
+    {"--cache", SC_REPLAY | SC_RUN | MACHINE, 1, set_cache},
     {"--json", SC_LAYOUT | SC_RUN, 0, set_json},
     {"--format", SC_REPLAY, 1, set_format},
     {"--threads", SC_RUN, 1, set_threads},
@@ -755,6 +755,7 @@ static int cmd_run(int argc, char **argv)
     ro.progress = !o.no_progress && isatty(2);
     ro.trace = w == KW_TRACE ? &t : NULL;
     ro.machine = o.machine;
+    ro.cache = o.cache;
 
     options_config(&o, &base);
     if (!o.cpus)
