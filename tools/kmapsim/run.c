@@ -487,11 +487,15 @@ static int run_open(struct run *R, const struct hm_config *cfg_in, char *err, si
     hooks.on_event = on_event;
     hooks.event_cookie = R;
     hooks.cache = R->o.cache;
+    hooks.adapt = R->o.adapt;
+    hooks.adapt_cookie = R->o.adapt_cookie;
     if (R->o.machine == KMAPSIM_MACHINE_HOST) {
         if (run_open_host(R, cfg, err, errlen) != 0)
             return -1;
     } else if (harness_machine_open(&R->m, cfg, &hooks, err, errlen) != 0) {
         return -1;
+    } else {
+        hm_sim_machine(R->m.sim, &R->sim_hw); /* the hooks before any adapt */
     }
     R->L = R->m.layout.last_pkmap;
     R->colours = R->L && R->m.layout.pkmap_colours > 1u ? R->m.layout.pkmap_colours : 1u;

@@ -68,6 +68,11 @@ struct kmapsim_run_opts {
     int cache;             /* --cache: enum harness_cache (harness/machine.h): the sim's data
                               cache model on (HARNESS_CACHE_ON) or off (0 or OFF: the default);
                               the sim only (kmapsim_run_resolve refuses it on the host) */
+    /* Tests: called with the sim's hooks before the context is built (harness_hooks.adapt), to
+     * wrap or drop some of them, e.g. a cache flush, to see --cache on catch its absence. The
+     * workloads' own cache maintenance (bounce's DMA) uses the sim's hooks as they were. */
+    void (*adapt)(void *cookie, struct hm_machine *hw);
+    void *adapt_cookie;
 };
 
 /* --machine: what the workload runs on. */

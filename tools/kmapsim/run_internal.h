@@ -42,6 +42,7 @@ struct run {
     struct kmapsim_run_opts o;
     struct harness_machine m; /* the machine: layout, sim (NULL on the host), context */
     struct hm_host *host;     /* --machine host: the host machine, NULL on the sim */
+    struct hm_machine sim_hw; /* the sim's own hooks (R->m.hw may be adapted: o.adapt) */
     struct worker *ws;        /* the o.threads workers */
 
     hm_pfn_t base;          /* page index i is pfn base + i */

@@ -271,11 +271,12 @@ static void wl_random(struct worker *w)
  * would be read instead of the new data. A coherent machine's bus snoops those copies away, a
  * non-coherent one's driver writes them back and invalidates them when it maps the buffer for
  * the device (dma_map_page, DMA_FROM_DEVICE); here, the machine's flush_cache_page hook on every
- * CPU. That is the driver's maintenance, not the arch's kmap flushes, so it is counted apart
- * (dma_flushes). Without the model there is nothing to maintain. */
+ * CPU (the sim's own, even when a test has adapted the library's). That is the driver's
+ * maintenance, not the arch's kmap flushes, so it is counted apart (dma_flushes). Without the
+ * model there is nothing to maintain. */
 static void dma_map_for_device(struct worker *w, hm_vaddr_t bvaddr)
 {
-    const struct hm_machine *hw = &w->R->m.hw;
+    const struct hm_machine *hw = &w->R->sim_hw;
     if (!w->R->m.cache_on)
         return;
     hw->flush_cache_page(hw->m, HM_CPU_ALL, bvaddr);
