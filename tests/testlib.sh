@@ -6,8 +6,8 @@
 # tests/run/run_cache_cli_test.sh and fuzz/campaign_test.sh, each of which looks for it next to
 # itself (or in tests/ of its checkout) first, then beside the file its own path resolves to:
 # under Bazel the first is the runfiles copy, when the target lists this file as data; by hand,
-# from tools/cross-check or from .ci/run the second is the checkout's. tools/consumers-check and tools/bazel-consumer-check
-# source the checkout's.
+# from tools/cross-check or from .ci/run the second is the checkout's. tools/consumers-check and
+# tools/bazel-consumer-check source the checkout's.
 #
 #   pass MSG, fail MSG   count one check and print "PASS MSG" or "FAIL MSG"
 #   testlib_tmpdir NAME  sets tmp to a new directory $TEST_TMPDIR/NAME.XXXXXX (else under /tmp),
