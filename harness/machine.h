@@ -26,8 +26,8 @@ struct harness_hooks {
 
 /* Whether harness_machine_open turns the sim's cache model on (hm_sim_set_cache). */
 enum harness_cache {
-    HARNESS_CACHE_DEFAULT = 0, /* off: the examples, corpora, workloads and the fuzz model have no
-                                * cache and no callers' flush_dcache_page (docs/arches.md) */
+    HARNESS_CACHE_DEFAULT = 0, /* off: the examples, corpora and the fuzz model were recorded
+                                * without a cache (docs/arches.md, "Data caches") */
     HARNESS_CACHE_OFF = 1,
     HARNESS_CACHE_ON = 2
 };

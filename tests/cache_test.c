@@ -14,7 +14,7 @@
 #include "highmem_arch.h"
 #include "sim/sim.h"
 
-#include "sim_fixture.h"
+#include "sim_criterion.h" /* sim_fixture.h, sim_stats, sim_load_ok */
 
 /* ---------------------------------------------------------------------------------------
  * The sim on its own: sim_fixture.h's machine with a cache of the kind each test asks for.
@@ -72,20 +72,6 @@ static void close_cache(void)
     sim = NULL;
 }
 
-static struct hm_sim_stats stats(void)
-{
-    struct hm_sim_stats st;
-    hm_sim_get_stats(sim, &st);
-    return st;
-}
-
-static uint8_t load(uint32_t cpu, hm_vaddr_t va)
-{
-    uint8_t v = 0xee;
-    cr_assert(eq(int, hm_sim_load(sim, cpu, va, &v), HM_OK), "load cpu %u at 0x%" PRIx64, cpu, va);
-    return v;
-}
-
 static void store(uint32_t cpu, hm_vaddr_t va, uint8_t v)
 {
     cr_assert(eq(int, hm_sim_store(sim, cpu, va, v), HM_OK), "store cpu %u at 0x%" PRIx64, cpu, va);
@@ -103,23 +89,23 @@ static uint8_t phys(hm_pfn_t pfn, uint32_t off)
 static void alias_then_flush(uint32_t kind)
 {
     open_cache(kind, 4);
-    cr_assert(eq(u8, load(0, V2 + 5), 0xAA)); /* V2's line holds the old byte */
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0xAA)); /* V2's line holds the old byte */
     store(0, V1 + 5, 0x11);
     cr_assert(eq(u8, phys(HIGH_A, 5), 0xAA), "write-back: memory still has the old byte");
-    cr_assert(eq(u8, load(0, V2 + 5), 0xAA), "the alias reads its own, older copy");
-    cr_assert(eq(u64, stats().stale_cache_reads, 1));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0xAA), "the alias reads its own, older copy");
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 1));
     cr_assert(eq(u32, rec.stale_cache, 1));
     cr_assert(eq(u32, rec.last.cpu, 0));
     cr_assert(eq(u64, rec.last.a, V2 + 5));
     cr_assert(eq(u64, rec.last.b, HIGH_A));
-    cr_assert(eq(u8, load(0, V1 + 5), 0x11), "the storing alias sees its store");
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0x11), "the storing alias sees its store");
 
     mach.flush_cache_all(mach.m);
     cr_assert(eq(u8, phys(HIGH_A, 5), 0x11), "flush_cache_all wrote the line back");
-    cr_assert(eq(u8, load(0, V2 + 5), 0x11));
-    cr_assert(eq(u8, load(1, V2 + 5), 0x11));
-    cr_assert(eq(u64, stats().stale_cache_reads, 1), "no stale read after the flush");
-    cr_assert(eq(u64, stats().cache_flushes, 1));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0x11));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V2 + 5), 0x11));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 1), "no stale read after the flush");
+    cr_assert(eq(u64, sim_stats(sim).cache_flushes, 1));
     close_cache();
 }
 
@@ -138,8 +124,8 @@ Test(cache, vivt_alias_miss_reads_memory)
 {
     open_cache(HM_CACHE_VIVT, 4);
     store(0, V1 + 5, 0x22);
-    cr_assert(eq(u8, load(0, V2 + 5), 0xAA));
-    cr_assert(eq(u64, stats().stale_cache_reads, 1));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0xAA));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 1));
     close_cache();
 }
 
@@ -148,8 +134,8 @@ Test(cache, vipt_same_colour_is_coherent)
 {
     open_cache(HM_CACHE_VIPT_ALIASING, 4);
     store(0, V1 + 5, 0x33);
-    cr_assert(eq(u8, load(0, V5 + 5), 0x33));
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V5 + 5), 0x33));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     cr_assert(eq(u32, rec.n, 0));
     close_cache();
 }
@@ -160,21 +146,21 @@ Test(cache, vipt_same_colour_is_coherent)
 Test(cache, vivt_remap_without_flush_reads_old_page)
 {
     open_cache(HM_CACHE_VIVT, 4);
-    cr_assert(eq(u8, load(0, V1 + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xAA));
     cr_assert(eq(int, mach.set_pte(mach.m, V1, PTE(HIGH_B)), 0));
     mach.flush_tlb_page(mach.m, HM_CPU_ALL, V1); /* the TLB is right: only the cache is stale */
-    cr_assert(eq(u8, load(0, V1 + 5), 0xAA), "the old page's byte");
-    cr_assert(eq(u64, stats().stale_cache_reads, 1));
-    cr_assert(eq(u64, stats().stale_tlb_hits, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xAA), "the old page's byte");
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 1));
+    cr_assert(eq(u64, sim_stats(sim).stale_tlb_hits, 0));
     cr_assert(eq(u64, rec.last.b, HIGH_A));
-    cr_assert(eq(u8, load(1, V1 + 5), 0xBB), "CPU 1 never cached V1");
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V1 + 5), 0xBB), "CPU 1 never cached V1");
 
     mach.flush_cache_page(mach.m, 1, V1); /* another CPU's flush leaves CPU 0's line */
-    cr_assert(eq(u8, load(0, V1 + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xAA));
     mach.flush_cache_page(mach.m, 0, V1);
-    cr_assert(eq(u8, load(0, V1 + 5), 0xBB));
-    cr_assert(eq(u64, stats().cache_page_flushes, 2));
-    cr_assert(eq(u64, stats().stale_cache_reads, 2));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xBB));
+    cr_assert(eq(u64, sim_stats(sim).cache_page_flushes, 2));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 2));
     close_cache();
 }
 
@@ -198,11 +184,11 @@ Test(cache, vivt_write_back_goes_to_the_lines_frame)
 Test(cache, vipt_remap_needs_no_cache_flush)
 {
     open_cache(HM_CACHE_VIPT_ALIASING, 4);
-    cr_assert(eq(u8, load(0, V1 + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xAA));
     cr_assert(eq(int, mach.set_pte(mach.m, V1, PTE(HIGH_B)), 0));
     mach.flush_tlb_page(mach.m, HM_CPU_ALL, V1);
-    cr_assert(eq(u8, load(0, V1 + 5), 0xBB));
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0xBB));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     close_cache();
 }
 
@@ -215,8 +201,8 @@ Test(cache, vipt_flush_cache_page_writes_back)
     cr_assert(eq(u8, phys(HIGH_A, 5), 0xAA));
     mach.flush_cache_page(mach.m, HM_CPU_ALL, V1);
     cr_assert(eq(u8, phys(HIGH_A, 5), 0x55));
-    cr_assert(eq(u8, load(0, V2 + 5), 0x55));
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0x55));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     close_cache();
 }
 
@@ -224,16 +210,16 @@ Test(cache, vipt_flush_cache_page_writes_back)
 Test(cache, cpus_coherent_for_the_same_line)
 {
     open_cache(HM_CACHE_VIVT, 4);
-    cr_assert(eq(u8, load(1, V1 + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V1 + 5), 0xAA));
     store(0, V1 + 5, 0x66);
-    cr_assert(eq(u8, load(1, V1 + 5), 0x66));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V1 + 5), 0x66));
     store(1, V1 + 5, 0x67);
-    cr_assert(eq(u8, load(0, V1 + 5), 0x67));
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0x67));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     /* memory has 0x67 (CPU 0's load had CPU 1's dirty line written back first) */
     store(0, V1 + 5, 0x68);
-    cr_assert(eq(u8, load(1, V2 + 5), 0x67), "another CPU's alias is still incoherent");
-    cr_assert(eq(u64, stats().stale_cache_reads, 1));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V2 + 5), 0x67), "another CPU's alias is still incoherent");
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 1));
     close_cache();
 }
 
@@ -241,14 +227,14 @@ Test(cache, cpus_coherent_for_the_same_line)
 Test(cache, pipt_never_stale)
 {
     open_cache(HM_CACHE_PIPT, 4);
-    cr_assert(eq(u8, load(0, V2 + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0xAA));
     store(0, V1 + 5, 0x77);
-    cr_assert(eq(u8, load(0, V2 + 5), 0x77));
-    cr_assert(eq(u8, load(1, V5 + 5), 0x77));
-    cr_assert(eq(u8, load(0, 0xc0000000u + 7), 0), "the direct map goes through the cache too");
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0x77));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, V5 + 5), 0x77));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, 0xc0000000u + 7), 0), "the direct map goes through the cache too");
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     cr_assert(eq(u32, rec.n, 0));
-    cr_assert(gt(u64, stats().cache_hits + stats().cache_misses, 0));
+    cr_assert(gt(u64, sim_stats(sim).cache_hits + sim_stats(sim).cache_misses, 0));
     close_cache();
 }
 
@@ -261,7 +247,7 @@ Test(cache, off_writes_back)
     cr_assert(eq(int, hm_sim_set_cache(sim, 0), HM_OK));
     cr_assert(eq(int, hm_sim_cache_on(sim), 0));
     cr_assert(eq(u8, phys(HIGH_A, 5), 0x88));
-    cr_assert(eq(u8, load(0, V2 + 5), 0x88));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V2 + 5), 0x88));
     close_cache();
 }
 
@@ -273,17 +259,17 @@ Test(cache, reset_clears_the_cache)
     store(0, V1 + 5, 0x99);
     cr_assert(eq(int, hm_sim_reset(sim, &layout, &test_arch, record, &rec), HM_OK));
     cr_assert(eq(int, hm_sim_cache_on(sim), 0));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.cache_hits + st.cache_misses + st.cache_writebacks + st.stale_cache_reads, 0));
     cr_assert(eq(int, hm_sim_set_cache(sim, 1), HM_OK));
     cr_assert(eq(int, mach.set_pte(mach.m, V1, PTE(HIGH_A)), 0));
     cr_assert(eq(int, mach.set_pte(mach.m, V2, PTE(HIGH_A)), 0));
-    cr_assert(eq(u8, load(0, V1 + 5), 0), "no line survived: memory is zero again");
+    cr_assert(eq(u8, sim_load_ok(sim, 0, V1 + 5), 0), "no line survived: memory is zero again");
     cr_assert(eq(u8, phys(HIGH_A, 5), 0));
     mach.flush_cache_all(mach.m);
     cr_assert(eq(u8, phys(HIGH_A, 5), 0), "no dirty line came back after the reset");
-    cr_assert(eq(u64, stats().cache_misses, 1));
-    cr_assert(eq(u64, stats().stale_cache_reads, 0));
+    cr_assert(eq(u64, sim_stats(sim).cache_misses, 1));
+    cr_assert(eq(u64, sim_stats(sim).stale_cache_reads, 0));
     close_cache();
 }
 
@@ -340,13 +326,6 @@ static void open_arch(const char *arch, int cache, int drop)
     cr_assert(eq(int, harness_machine_open(&hm, &cfg, &hooks, err, sizeof err), 0), "%s", err);
 }
 
-static struct hm_sim_stats hm_stats(void)
-{
-    struct hm_sim_stats st;
-    hm_sim_get_stats(hm.sim, &st);
-    return st;
-}
-
 /* kmap a highmem page, store through its pkmap address on CPU 0, then kmap_atomic it on
  * CPU 0 (KM_USER0) and load through the atomic slot: the byte read. */
 static uint8_t store_kmap_load_atomic(void)
@@ -367,8 +346,8 @@ Test(cache_arch, sparc_kmap_atomic_flush_gives_the_right_byte)
     open_arch("sparc", HARNESS_CACHE_ON, 0);
     cr_assert(eq(int, hm_sim_cache_on(hm.sim), 1));
     cr_assert(eq(u8, store_kmap_load_atomic(), 0x5A));
-    cr_assert(eq(u64, hm_stats().stale_cache_reads, 0));
-    cr_assert(ge(u64, hm_stats().cache_flushes, 1));
+    cr_assert(eq(u64, sim_stats(hm.sim).stale_cache_reads, 0));
+    cr_assert(ge(u64, sim_stats(hm.sim).cache_flushes, 1));
     harness_machine_close(&hm);
 }
 
@@ -376,8 +355,8 @@ Test(cache_arch, sparc_kmap_atomic_without_its_flush_reads_the_old_byte)
 {
     open_arch("sparc", HARNESS_CACHE_ON, 1);
     cr_assert(eq(u8, store_kmap_load_atomic(), 0), "the pkmap alias's store is still in its line");
-    cr_assert(eq(u64, hm_stats().stale_cache_reads, 1));
-    cr_assert(eq(u64, hm_stats().cache_flushes, 0));
+    cr_assert(eq(u64, sim_stats(hm.sim).stale_cache_reads, 1));
+    cr_assert(eq(u64, sim_stats(hm.sim).cache_flushes, 0));
     cr_assert(eq(u64, hm.stale_cache, 1), "the harness counts the event");
     harness_machine_close(&hm);
 }
@@ -397,7 +376,7 @@ Test(cache_arch, sparc_kunmap_atomic_leaves_the_store_in_the_slot_line)
     cr_assert(eq(int, hm_kunmap_atomic(hm.ctx, 0, at, 3), HM_OK));
     cr_assert(eq(int, hm_sim_load(hm.sim, 0, pk, &v), HM_OK));
     cr_assert(eq(u8, v, 0));
-    cr_assert(eq(u64, hm_stats().stale_cache_reads, 1));
+    cr_assert(eq(u64, sim_stats(hm.sim).stale_cache_reads, 1));
     hm_core_flush_cache_all(hm.ctx);
     cr_assert(eq(int, hm_sim_load(hm.sim, 0, pk, &v), HM_OK));
     cr_assert(eq(u8, v, 0x3C));
@@ -432,8 +411,8 @@ Test(cache_arch, x86_with_the_model_on_is_unaffected)
     open_arch("x86", HARNESS_CACHE_ON, 0);
     cr_assert(eq(int, hm_sim_cache_on(hm.sim), 1));
     cr_assert(eq(u8, store_kmap_load_atomic(), 0x5A));
-    cr_assert(eq(u64, hm_stats().stale_cache_reads, 0));
-    cr_assert(eq(u64, hm_stats().cache_flushes, 0));
+    cr_assert(eq(u64, sim_stats(hm.sim).stale_cache_reads, 0));
+    cr_assert(eq(u64, sim_stats(hm.sim).cache_flushes, 0));
     harness_machine_close(&hm);
 }
 
@@ -465,7 +444,7 @@ Test(cache_arch, flush_cache_page_service)
     char want[64];
     snprintf(want, sizeof want, "cache_flush_page 0x%" PRIx64, pk);
     cr_assert(eq(str, buf, want));
-    cr_assert(eq(u64, hm_stats().cache_page_flushes, 1));
+    cr_assert(eq(u64, sim_stats(hm.sim).cache_page_flushes, 1));
     uint8_t v = 0;
     cr_assert(eq(int, hm_sim_phys_read(hm.sim, hm.layout.highmem_start_pfn, 0, &v), HM_OK));
     cr_assert(eq(u8, v, 0x42), "the hook wrote CPU 1's line back");
@@ -491,7 +470,7 @@ Test(cache_arch, flush_cache_page_service)
         page_flush_events = 0;
         hm_core_flush_cache_page(ctx, HM_CPU_ALL, 0xc0000000u);
         cr_assert(eq(u32, page_flush_events, 1), "the event, without a hook");
-        cr_assert(eq(u64, hm_stats().cache_page_flushes, 0), "no hook was called");
+        cr_assert(eq(u64, sim_stats(hm.sim).cache_page_flushes, 0), "no hook was called");
         free(mem);
     }
     harness_machine_close(&hm);

@@ -1,5 +1,6 @@
-/* sim_fixture.h - the machine the sim-only suites (sim_test, sim_reset_test) run on: an
- * x86-like layout (1024-slot window at 0xff800000) and a tiny PTE format (pfn << 12 | 0x63).
+/* sim_fixture.h - the machine the sim-only tests (sim_test, sim_reset_test, cache_test,
+ * cache_threads_test) run on: an x86-like layout (1024-slot window at 0xff800000) and a tiny PTE
+ * format (pfn << 12 | 0x63). No Criterion here; sim_criterion.h adds the suites' helpers.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_SIM_FIXTURE_H
 #define HM_SIM_FIXTURE_H

@@ -17,7 +17,7 @@
 /* ---------------------------------------------------------------------------------------
  * Fixture: an x86-like layout, a tiny PTE format (pfn << 12 | flags), an event recorder.
  * ------------------------------------------------------------------------------------- */
-#include "sim_fixture.h"
+#include "sim_criterion.h" /* sim_fixture.h, sim_stats, sim_load_ok */
 
 struct recorder {
     unsigned n;
@@ -52,24 +52,10 @@ static void teardown(void)
     sim = NULL;
 }
 
-static struct hm_sim_stats stats(void)
-{
-    struct hm_sim_stats st;
-    hm_sim_get_stats(sim, &st);
-    return st;
-}
-
-static uint8_t load_ok(uint32_t cpu, hm_vaddr_t va)
-{
-    uint8_t v = 0xee;
-    cr_assert(eq(int, hm_sim_load(sim, cpu, va, &v), HM_OK), "load cpu %u at 0x%" PRIx64, cpu, va);
-    return v;
-}
-
 /* Neither detector reported anything: no stale TLB hit counted, no event recorded. */
 static void assert_no_stale_reports(void)
 {
-    cr_assert(eq(u64, stats().stale_tlb_hits, 0));
+    cr_assert(eq(u64, sim_stats(sim).stale_tlb_hits, 0));
     cr_assert(eq(u32, rec.n, 0));
 }
 
@@ -102,7 +88,7 @@ Test(sim, memory_is_zero_filled)
     cr_assert(eq(int, hm_sim_phys_read(sim, 8, 100, &v), HM_OK));
     cr_assert(eq(u8, v, 0));
     /* Through the direct map too. */
-    cr_assert(eq(u8, load_ok(0, 0xc0123456u), 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, 0xc0123456u), 0));
 }
 
 Test(sim, phys_range_errors)
@@ -123,13 +109,13 @@ Test(sim, direct_map_store_load)
     uint8_t v = 0;
     cr_assert(eq(int, hm_sim_phys_read(sim, 1, 0x234, &v), HM_OK));
     cr_assert(eq(u8, v, 0x42));
-    cr_assert(eq(u8, load_ok(1, 0xc0001234u), 0x42));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, 0xc0001234u), 0x42));
     /* Last lowmem byte. */
     cr_assert(eq(int, hm_sim_store(sim, 1, 0xf7ffffffu, 0x99), HM_OK));
     cr_assert(eq(int, hm_sim_phys_read(sim, 0x37fff, 4095, &v), HM_OK));
     cr_assert(eq(u8, v, 0x99));
     /* The direct map is never cached and never counts as a TLB access. */
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_hits, 0));
     cr_assert(eq(u64, st.tlb_misses, 0));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 0), 0));
@@ -180,7 +166,7 @@ Test(sim, pte_window)
     cr_assert(eq(u64, hm_sim_pte(sim, 0xc0000000u), 0));
     mach.set_pte(mach.m, PKMAP_ADDR(1), 0);
     cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(1)), 0));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.pte_sets, 2));
     cr_assert(eq(u64, st.pte_clears, 1));
     cr_assert(eq(u64, st.pte_out_of_window, 3));
@@ -195,13 +181,13 @@ Test(sim, window_ending_at_4g)
     hm_sim_machine(sim, &mach);
     mach.set_pte(mach.m, 0xfffff000u, PTE(HIGH_A));
     cr_assert(eq(int, hm_sim_phys_write(sim, HIGH_A, 0xfff, 0x77), HM_OK));
-    cr_assert(eq(u8, load_ok(1, 0xffffffffu), 0x77));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, 0xffffffffu), 0x77));
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
     mach.flush_tlb_range(mach.m, 0xfffff000u, 0); /* end below start: an empty range */
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 1));
     mach.flush_tlb_range(mach.m, 0xfffff000u, 0x100000000u); /* up to 4 GiB */
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, 0xfffff000u, NULL), 0));
-    cr_assert(eq(u64, stats().tlb_entries_dropped, 1));
+    cr_assert(eq(u64, sim_stats(sim).tlb_entries_dropped, 1));
 }
 
 /* An address at or past 4 GiB is outside the sim's space however its low half reads: loads
@@ -215,8 +201,8 @@ Test(sim, addresses_past_4g_refused)
     const size_t n = sizeof wide / sizeof wide[0];
     mark_pages();
     mach.set_pte(mach.m, PKMAP_ADDR(1), PTE(HIGH_A));
-    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(1) + 5u), 0xAA)); /* cpu 0 caches the page */
-    struct hm_sim_stats before = stats();
+    cr_assert(eq(u8, sim_load_ok(sim, 0, PKMAP_ADDR(1) + 5u), 0xAA)); /* cpu 0 caches the page */
+    struct hm_sim_stats before = sim_stats(sim);
     for (size_t i = 0; i < n; i++) {
         uint8_t v = 0x5a;
         hm_pfn_t pfn = 0x5b;
@@ -231,7 +217,7 @@ Test(sim, addresses_past_4g_refused)
         mach.flush_tlb_page(mach.m, HM_CPU_ALL, wide[i]);
     }
     mach.flush_tlb_range(mach.m, hi + PKMAP_ADDR(0), hi + PKMAP_ADDR(4));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.loads, before.loads));
     cr_assert(eq(u64, st.stores, before.stores));
     cr_assert(eq(u64, st.pte_sets, before.pte_sets));
@@ -240,7 +226,7 @@ Test(sim, addresses_past_4g_refused)
     /* the window page of the low half is as it was: its PTE, its TLB entry, its bytes */
     cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(1)), PTE(HIGH_A)));
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, PKMAP_ADDR(1), NULL), 1));
-    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(1) + 5u), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, PKMAP_ADDR(1) + 5u), 0xAA));
     assert_no_stale_reports();
 }
 
@@ -249,8 +235,8 @@ Test(sim, load_fills_tlb)
     mark_pages();
     mach.set_pte(mach.m, PKMAP_ADDR(2), PTE(HIGH_A));
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 0, PKMAP_ADDR(2), NULL), 0));
-    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(2) + 5), 0xAA));
-    struct hm_sim_stats st = stats();
+    cr_assert(eq(u8, sim_load_ok(sim, 0, PKMAP_ADDR(2) + 5), 0xAA));
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_misses, 1));
     cr_assert(eq(u64, st.tlb_hits, 0));
     hm_pfn_t pfn = 0;
@@ -258,13 +244,13 @@ Test(sim, load_fills_tlb)
     cr_assert(eq(u32, pfn, HIGH_A));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 0), 1));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 1), 0)); /* per-CPU */
-    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(2) + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, PKMAP_ADDR(2) + 5), 0xAA));
     /* A store through the cached translation reaches the page. */
     cr_assert(eq(int, hm_sim_store(sim, 0, PKMAP_ADDR(2) + 6, 0x31), HM_OK));
     uint8_t v = 0;
     cr_assert(eq(int, hm_sim_phys_read(sim, HIGH_A, 6, &v), HM_OK));
     cr_assert(eq(u8, v, 0x31));
-    st = stats();
+    st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_misses, 1));
     cr_assert(eq(u64, st.tlb_hits, 2));
     assert_no_stale_reports();
@@ -274,12 +260,12 @@ Test(sim, stale_tlb_hit_reads_old_page)
 {
     mark_pages();
     mach.set_pte(mach.m, FIX_ADDR, PTE(HIGH_A));
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xAA));
     /* Remap without a flush: the TLB still serves the old page. */
     mach.set_pte(mach.m, FIX_ADDR, PTE(HIGH_B));
     cr_assert(eq(u32, rec.n, 0)); /* not the pkmap window: no write-time report */
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xAA));
-    struct hm_sim_stats st = stats();
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xAA));
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.stale_tlb_hits, 1));
     cr_assert(eq(u64, st.tlb_hits, 1));
     cr_assert(eq(u32, rec.n, 1));
@@ -294,9 +280,9 @@ Test(sim, stale_tlb_hit_reads_old_page)
     cr_assert(eq(u8, v, 0x11));
     cr_assert(eq(int, hm_sim_phys_read(sim, HIGH_B, 9, &v), HM_OK));
     cr_assert(eq(u8, v, 0));
-    cr_assert(eq(u64, stats().stale_tlb_hits, 2));
+    cr_assert(eq(u64, sim_stats(sim).stale_tlb_hits, 2));
     /* CPU 0 never cached it: it sees the new page, with no report. */
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xBB));
     cr_assert(eq(u32, rec.n, 2));
 }
 
@@ -304,10 +290,10 @@ Test(sim, stale_hit_after_clear)
 {
     mark_pages();
     mach.set_pte(mach.m, FIX_ADDR, PTE(HIGH_A));
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xAA));
     mach.set_pte(mach.m, FIX_ADDR, 0); /* pte_clear, no flush */
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xAA));
-    cr_assert(eq(u64, stats().stale_tlb_hits, 1));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xAA));
+    cr_assert(eq(u64, sim_stats(sim).stale_tlb_hits, 1));
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     /* After the flush the none PTE faults. */
@@ -321,8 +307,8 @@ static void cache_then_remap(hm_vaddr_t va)
 {
     mark_pages();
     mach.set_pte(mach.m, va, PTE(HIGH_A));
-    cr_assert(eq(u8, load_ok(0, va + 5), 0xAA));
-    cr_assert(eq(u8, load_ok(1, va + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, va + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, va + 5), 0xAA));
     mach.set_pte(mach.m, va, PTE(HIGH_B));
 }
 
@@ -330,9 +316,9 @@ Test(sim, flush_tlb_range_drops_entries)
 {
     cache_then_remap(FIX_ADDR);
     mach.flush_tlb_range(mach.m, FIX_ADDR, FIX_ADDR + 4096);
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xBB));
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xBB));
-    struct hm_sim_stats st = stats();
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xBB));
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_flush_ranges, 1));
     cr_assert(eq(u64, st.tlb_entries_dropped, 2));
     assert_no_stale_reports();
@@ -344,7 +330,7 @@ Test(sim, flush_tlb_range_bounds)
     mach.set_pte(mach.m, PKMAP_ADDR(1), PTE(HIGH_A + 1));
     mach.set_pte(mach.m, PKMAP_ADDR(2), PTE(HIGH_A + 2));
     for (unsigned i = 0; i < 3; i++)
-        (void)load_ok(0, PKMAP_ADDR(i));
+        (void)sim_load_ok(sim, 0, PKMAP_ADDR(i));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 0), 3));
     /* [PKMAP_ADDR(1), PKMAP_ADDR(2)): end is exclusive. */
     mach.flush_tlb_range(mach.m, PKMAP_ADDR(1), PKMAP_ADDR(2));
@@ -357,7 +343,7 @@ Test(sim, flush_tlb_range_bounds)
     /* The whole pkmap window. */
     mach.flush_tlb_range(mach.m, PKMAP_BASE, PKMAP_ADDR(1024));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 0), 0));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_flush_ranges, 3));
     cr_assert(eq(u64, st.tlb_entries_dropped, 3));
 }
@@ -370,17 +356,17 @@ Test(sim, flush_tlb_page_is_per_cpu)
     hm_pfn_t pfn = 0;
     cr_assert(eq(int, hm_sim_tlb_lookup(sim, 1, FIX_ADDR, &pfn), 1));
     cr_assert(eq(u32, pfn, HIGH_A));
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xBB));
     cr_assert(eq(u32, rec.n, 0));
     /* CPU 1 still has the stale entry. */
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xAA));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xAA));
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
     /* HM_CPU_ALL drops it everywhere. */
     mach.flush_tlb_page(mach.m, HM_CPU_ALL, FIX_ADDR);
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xBB));
     cr_assert(eq(u32, rec.n, 1));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_flush_pages, 2));
     cr_assert(eq(u64, st.tlb_entries_dropped, 3)); /* cpu0, then cpu0 (refilled) + cpu1 */
     cr_assert(eq(u64, st.stale_tlb_hits, 1));
@@ -390,15 +376,15 @@ Test(sim, flush_tlb_all_and_cache)
 {
     cache_then_remap(FIX_ADDR);
     mach.set_pte(mach.m, PKMAP_ADDR(9), PTE(HIGH_A));
-    (void)load_ok(1, PKMAP_ADDR(9));
+    (void)sim_load_ok(sim, 1, PKMAP_ADDR(9));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 1), 2));
     mach.flush_tlb_all(mach.m);
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 0), 0));
     cr_assert(eq(u32, hm_sim_tlb_size(sim, 1), 0));
-    cr_assert(eq(u8, load_ok(0, FIX_ADDR + 5), 0xBB));
-    cr_assert(eq(u8, load_ok(1, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, FIX_ADDR + 5), 0xBB));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, FIX_ADDR + 5), 0xBB));
     mach.flush_cache_all(mach.m);
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.tlb_flush_alls, 1));
     cr_assert(eq(u64, st.tlb_entries_dropped, 3));
     cr_assert(eq(u64, st.cache_flushes, 1));
@@ -413,7 +399,7 @@ Test(sim, stale_pte_write_in_pkmap_window)
     hm_vaddr_t va = PKMAP_ADDR(17);
     mark_pages();
     mach.set_pte(mach.m, va, PTE(HIGH_A));
-    cr_assert(eq(u8, load_ok(1, va), 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 1, va), 0));
     /* Rewriting the same page is harmless. */
     mach.set_pte(mach.m, va, PTE(HIGH_A));
     cr_assert(eq(u32, rec.n, 0));
@@ -428,7 +414,7 @@ Test(sim, stale_pte_write_in_pkmap_window)
     cr_assert(eq(u64, rec.ev[0].a, va));
     cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     cr_assert(eq(u64, rec.ev[0].pte, PTE(HIGH_B)));
-    cr_assert(eq(u64, stats().stale_pte_writes, 1));
+    cr_assert(eq(u64, sim_stats(sim).stale_pte_writes, 1));
     /* The PTE was still written. */
     cr_assert(eq(u64, hm_sim_pte(sim, va), PTE(HIGH_B)));
 }
@@ -442,7 +428,7 @@ Test(sim, stale_pte_write_every_cpu)
     cr_assert(eq(u32, rec.ev[1].cpu, 1));
     cr_assert(eq(u64, rec.ev[0].b, HIGH_A));
     cr_assert(eq(u64, rec.ev[1].b, HIGH_A));
-    cr_assert(eq(u64, stats().stale_pte_writes, 2));
+    cr_assert(eq(u64, sim_stats(sim).stale_pte_writes, 2));
 }
 
 Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
@@ -452,25 +438,25 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
     cr_assert(eq(u32, rec.n, 0));
     cache_then_remap(FIX_ADDR);
     cr_assert(eq(u32, rec.n, 0));
-    cr_assert(eq(u64, stats().stale_pte_writes, 0));
+    cr_assert(eq(u64, sim_stats(sim).stale_pte_writes, 0));
     /* Inside the window, but flushed first. */
     hm_vaddr_t va = PKMAP_ADDR(5);
     mach.set_pte(mach.m, va, PTE(HIGH_A));
-    (void)load_ok(0, va);
-    (void)load_ok(1, va);
+    (void)sim_load_ok(sim, 0, va);
+    (void)sim_load_ok(sim, 1, va);
     mach.set_pte(mach.m, va, 0);
     mach.flush_tlb_range(mach.m, PKMAP_BASE, PKMAP_ADDR(1024));
     mach.set_pte(mach.m, va, PTE(HIGH_B));
     cr_assert(eq(u32, rec.n, 0));
     /* Flushed on CPU 0 only: CPU 1 is still reported. */
-    (void)load_ok(0, va);
-    (void)load_ok(1, va);
+    (void)sim_load_ok(sim, 0, va);
+    (void)sim_load_ok(sim, 1, va);
     mach.flush_tlb_page(mach.m, 0, va);
     mach.set_pte(mach.m, va, PTE(HIGH_A));
     cr_assert(eq(u32, rec.n, 1));
     cr_assert(eq(u32, rec.ev[0].cpu, 1));
     cr_assert(eq(u64, rec.ev[0].b, HIGH_B));
-    cr_assert(eq(u64, stats().stale_pte_writes, 1));
+    cr_assert(eq(u64, sim_stats(sim).stale_pte_writes, 1));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -479,7 +465,7 @@ Test(sim, no_stale_pte_write_outside_pkmap_or_after_flush)
 /* The sim's PTE-write counters: done and refused, maps and clears. */
 static void expect_pte_writes(uint64_t sets, uint64_t clears, uint64_t sets_refused, uint64_t clears_refused)
 {
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     uint64_t got[4] = {st.pte_sets, st.pte_clears, st.pte_sets_refused, st.pte_clears_refused};
     uint64_t want[4] = {sets, clears, sets_refused, clears_refused};
     for (int i = 0; i < 4; i++)
@@ -492,7 +478,7 @@ Test(sim, fail_next_map_refuses_one_map)
 {
     hm_vaddr_t va = PKMAP_ADDR(3);
     cr_assert(eq(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
-    cr_assert(eq(u8, load_ok(1, va), 0)); /* CPU 1 caches HIGH_A */
+    cr_assert(eq(u8, sim_load_ok(sim, 1, va), 0)); /* CPU 1 caches HIGH_A */
     hm_sim_inject(sim, HM_SIM_FAULT_FAIL_NEXT_MAP);
     cr_assert(ne(int, mach.set_pte(mach.m, 0xc0000000u, PTE(HIGH_B)), 0)); /* outside anyway */
     cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(4), 0), 0));          /* a clear: done */
@@ -502,8 +488,8 @@ Test(sim, fail_next_map_refuses_one_map)
     cr_assert(eq(int, mach.set_pte(mach.m, PKMAP_ADDR(5), PTE(HIGH_B)), 0));
     cr_assert(eq(u64, hm_sim_pte(sim, PKMAP_ADDR(5)), PTE(HIGH_B)), "only the next map is refused");
     expect_pte_writes(2, 1, 1, 0);
-    cr_assert(eq(u64, stats().pte_out_of_window, 1));
-    cr_assert(eq(u64, stats().stale_pte_writes, 0));
+    cr_assert(eq(u64, sim_stats(sim).pte_out_of_window, 1));
+    cr_assert(eq(u64, sim_stats(sim).stale_pte_writes, 0));
 }
 
 /* FAIL_ALL_MAPS until NONE; FAIL_NEXT_CLEAR and FAIL_ALL_CLEARS refuse clears only. */
@@ -538,7 +524,7 @@ Test(sim, write_and_flush_faults_are_independent)
 {
     hm_vaddr_t va = PKMAP_ADDR(9);
     cr_assert(eq(int, mach.set_pte(mach.m, va, PTE(HIGH_A)), 0));
-    cr_assert(eq(u8, load_ok(0, va), 0));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, va), 0));
     hm_sim_inject(sim, HM_SIM_FAULT_DROP_ALL_FLUSHES);
     hm_sim_inject(sim, HM_SIM_FAULT_FAIL_ALL_MAPS);
     mach.flush_tlb_all(mach.m);
@@ -638,7 +624,7 @@ Test(sim, machine_hooks_filled)
         mach.lock(mach.m, id);
         mach.unlock(mach.m, id);
     }
-    cr_assert(eq(u64, stats().lock_acquires, HM_NR_LOCKS));
+    cr_assert(eq(u64, sim_stats(sim).lock_acquires, HM_NR_LOCKS));
 }
 
 Test(sim, in_interrupt_flag)
@@ -660,7 +646,7 @@ Test(sim, large_pfn_range)
     hm_pfn_t top = (1u << 24) - 1;
     cr_assert(eq(int, hm_sim_phys_write(sim, top, 4095, 0x3c), HM_OK));
     mach.set_pte(mach.m, PKMAP_ADDR(0), PTE(top));
-    cr_assert(eq(u8, load_ok(0, PKMAP_ADDR(0) + 4095), 0x3c));
+    cr_assert(eq(u8, sim_load_ok(sim, 0, PKMAP_ADDR(0) + 4095), 0x3c));
     uint8_t v = 0;
     cr_assert(eq(int, hm_sim_phys_read(sim, top - 1, 4095, &v), HM_OK));
     cr_assert(eq(u8, v, 0));
@@ -744,7 +730,7 @@ Test(sim, sleep_until_wake_all)
     cr_assert(wait_flag(&sl.done));
     cr_assert(eq(int, pthread_join(t, NULL), 0));
 
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.sleeps, 1));
     cr_assert(eq(u64, st.wakes, 2));
 }
@@ -787,7 +773,7 @@ Test(sim, wake_all_wakes_every_sleeper)
     cr_assert(eq(int, atomic_load(&woken_count), N));
     for (int i = 0; i < N; i++)
         cr_assert(eq(int, pthread_join(t[i], NULL), 0));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.sleeps, N));
     cr_assert(eq(u64, st.wakes, 1));
 }
@@ -827,7 +813,7 @@ Test(sim, concurrent_cpus)
         cr_assert(eq(int, pthread_join(t[i], NULL), 0));
     cr_assert(eq(int, ca[0].errors, 0));
     cr_assert(eq(int, ca[1].errors, 0));
-    struct hm_sim_stats st = stats();
+    struct hm_sim_stats st = sim_stats(sim);
     cr_assert(eq(u64, st.stale_pte_writes, 0));
     cr_assert(eq(u64, st.pte_sets, 4000));
     cr_assert(eq(u64, st.pte_clears, 4000));

@@ -2,12 +2,12 @@
 # directory removed on exit, and the closing "N passed, N failed" line with the exit status.
 # SPDX-License-Identifier: MIT
 #
-# Sourced by tests/kmapsim_examples_test.sh, tests/docs_links_test.sh, tests/run/run_cli_test.sh
-# and fuzz/campaign_test.sh, each of which looks for it next to itself (or in tests/ of its
-# checkout) first, then beside the file its own path resolves to: under Bazel the first is the
-# runfiles copy, when the target lists this file as data; by hand, from tools/cross-check or
-# from .ci/run the second is the checkout's. tools/consumers-check and tools/bazel-consumer-check
-# source the checkout's.
+# Sourced by tests/kmapsim_examples_test.sh, tests/docs_links_test.sh, tests/run/run_cli_test.sh,
+# tests/run/run_cache_cli_test.sh and fuzz/campaign_test.sh, each of which looks for it next to
+# itself (or in tests/ of its checkout) first, then beside the file its own path resolves to:
+# under Bazel the first is the runfiles copy, when the target lists this file as data; by hand,
+# from tools/cross-check or from .ci/run the second is the checkout's. tools/consumers-check and
+# tools/bazel-consumer-check source the checkout's.
 #
 #   pass MSG, fail MSG   count one check and print "PASS MSG" or "FAIL MSG"
 #   testlib_tmpdir NAME  sets tmp to a new directory $TEST_TMPDIR/NAME.XXXXXX (else under /tmp),

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # run_json_check.py - checks `kmapsim run --json` against docs/run-schema.json with a small
 # JSON Schema validator (the keywords the schema uses), the table/JSON agreement,
-# reproducibility per seed, and the failure object of failed runs (a stale translation, the
-# watchdog's document of the run so far), --machine host documents.
+# reproducibility per seed, and the failure object of failed runs (a stale translation, a stale
+# cache read, the watchdog's document of the run so far), --machine host documents, the cache
+# object of --cache on.
 # Usage: run_json_check.py KMAPSIM SCHEMA. Last line: N passed, N failed.
 # SPDX-License-Identifier: MIT
 import copy
@@ -167,6 +168,30 @@ for w in ["pagecache-read", "pagecache-hot", "random", "pipe", "hold-many"]:
           r["host"]["map_syscalls"] > 0 and r["host"]["failed_syscalls"] == 0 and
           r["bytes_checked"] > 0 and r["wrong_bytes"] == 0 and r["ok"], r)
 
+# ---- --cache on: the cache object, every run coherent; off (the default): no cache object ----
+for w, extra in [("bounce", []), ("random", []), ("hold-many", ["--locking", "kernel"]),
+                 ("local-switch", ["--kernel", "5.11"])]:
+    doc = run_json(w, "--arch", "all", "--cache", "on", "--ops", "2000", *extra)
+    errs = validate(doc, schema)
+    check("schema: %s --cache on" % w, errs == [], errs[:5])
+    for r in doc["runs"]:
+        c = r.get("cache")
+        check("cache object: %s on %s" % (w, r["arch"]), isinstance(c, dict) and
+              c["stale_cache"] == 0 and c["hits"] + c["misses"] > 0 and r["ok"] and
+              r["wrong_bytes"] == 0, r)
+    if w == "bounce":
+        doc_with_flushes = doc
+    bad = copy.deepcopy(doc)
+    bad["runs"][0]["cache"].pop("stale_cache")
+    check("validator rejects: cache object without stale_cache (%s)" % w, validate(bad, schema) != [])
+for r in doc_with_flushes["runs"]:  # bounce flushes its buffer before each DMA, every arch
+    check("bounce --cache on: page flushes >= ops on %s" % r["arch"],
+          r["cache"]["page_flushes"] >= r["ops"], r["cache"])
+for args in (["--cache", "off"], []):
+    doc = run_json("bounce", "--arch", "all", "--ops", "2000", *args)
+    check("no cache object: bounce %s" % " ".join(args or ["(default)"]),
+          all("cache" not in r for r in doc["runs"]), doc["runs"][0].keys())
+
 # ---- the table shows the same numbers as the JSON ------------------------------------------
 rc, table, _ = kmapsim("random", "--ops", "3000", "--seed", "4", "--arch", "all")
 doc = run_json("random", "--ops", "3000", "--seed", "4", "--arch", "all")
@@ -219,6 +244,18 @@ if doc:
     first = doc["runs"][0]["failure"]["first"]
     check("stale translation: first names it", isinstance(first, str) and
           first.startswith("stale translation: cpu 0"), first)
+# sparc, VIVT: a store through a kmap_atomic slot, then a load through the page's pkmap
+# address with no flush between (examples/sparc-cache.trace, part 2)
+with open(os.path.join(tmp, "stale-cache.trace"), "w") as f:
+    f.write("# machine: --arch sparc --cache on\n"
+            "kmap 0xc300\nkmap_atomic 0 KM_USER0 0xc300\nstore 0 0xfcffb010 88\n"
+            "kunmap_atomic 0 KM_USER0\nload 0 0xfc801010\n")
+doc = failed_doc("stale cache read", "stale_cache", "trace", os.path.join(tmp, "stale-cache.trace"))
+if doc:
+    r = doc["runs"][0]
+    check("stale cache read: counted, first names it", r["cache"]["stale_cache"] == 1 and
+          r["failure"]["message"] == "stale cache reads (1)" and
+          (r["failure"]["first"] or "").startswith("stale cache read: cpu 0 loaded 0xfc801010"), r)
 doc = failed_doc("watchdog", "watchdog", "pagecache-read", "--ops", "1000000000",
                  "--watchdog", "1")
 if doc:

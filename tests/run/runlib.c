@@ -29,6 +29,7 @@ int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_ru
     opts.need_flush = c->need_flush;
     opts.debug_highmem = c->debug_highmem;
     opts.kernel = c->kernel ? c->kernel : c->workload == KW_LOCAL_SWITCH ? HM_KERNEL_5_11 : 0;
+    opts.locking = c->locking;
     kmapsim_config_for(&opts, arch, cfg);
     if (kmapsim_config_check(cfg, &l, err, errlen) != 0)
         return -1;
@@ -41,6 +42,9 @@ int rt_prepare(const struct rt_case *c, struct hm_config *cfg, struct kmapsim_ru
     o.zipf_s = c->zipf_s;
     o.record = c->record;
     o.trace = c->trace;
+    o.cache = c->cache;
+    o.adapt = c->adapt;
+    o.adapt_cookie = c->adapt_cookie;
     o.watchdog_set = 1;
     o.watchdog_s = c->watchdog_set ? c->watchdog_s : 120;
     return kmapsim_run_resolve(cfg, &o, ro, err, errlen);
@@ -115,6 +119,16 @@ int rt_consistent(const struct kmapsim_run_result *r, char *msg, size_t len)
     RULE(ev[HM_EV_STALE_TLB] == s->stale_pte_writes + s->stale_tlb_hits,
          "%" PRIu64 " vs %" PRIu64 " + %" PRIu64, ev[HM_EV_STALE_TLB], s->stale_pte_writes,
          s->stale_tlb_hits);
+    /* The data cache (--cache on): the arch's page flushes and the workload's DMA maintenance
+     * are every flush_cache_page the machine saw; every stale read was reported. */
+    RULE(r->ev_cache_flush_page + r->dma_flushes == s->cache_page_flushes,
+         "%" PRIu64 " + %" PRIu64 " vs %" PRIu64, r->ev_cache_flush_page, r->dma_flushes,
+         s->cache_page_flushes);
+    RULE(r->stale_cache == s->stale_cache_reads, "%" PRIu64 " vs %" PRIu64, r->stale_cache,
+         s->stale_cache_reads);
+    RULE(r->cache_on || (s->cache_hits == 0 && s->cache_misses == 0 && r->dma_flushes == 0),
+         "model off: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " DMA flushes", s->cache_hits,
+         s->cache_misses, r->dma_flushes);
 
     /* Every kmap either found the page, made a mapping, or (never sleeping) gave up. */
     RULE(h->kmap_hits + h->kmap_new + h->kmap_eagain == h->kmap_calls,
@@ -145,6 +159,7 @@ int rt_consistent(const struct kmapsim_run_result *r, char *msg, size_t len)
 
     /* Nothing stale, nothing wrong. */
     RULE(r->stale == 0, "%" PRIu64, r->stale);
+    RULE(r->stale_cache == 0, "%s", r->first[KMAPSIM_FAIL_STALE_CACHE]);
     RULE(r->wrong_bytes == 0, "%s", r->failure);
 
     if (r->last_pkmap == 0) { /* generic: kmap is page_address, no pkmap machinery at all */

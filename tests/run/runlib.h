@@ -24,6 +24,10 @@ struct rt_case {
     int watchdog_set;     /* 1: watchdog_s as given (0 = off); 0: a 120 s watchdog */
     uint32_t watchdog_s;
     int kernel;           /* enum hm_kernel; 0: 2.6.24, or 5.11 for local-switch */
+    int locking;          /* enum hm_locking; 0: the default (fast) */
+    int cache;            /* enum harness_cache: HARNESS_CACHE_ON for --cache on */
+    void (*adapt)(void *cookie, struct hm_machine *hw); /* kmapsim_run_opts.adapt */
+    void *adapt_cookie;
 };
 
 /* The machine config and the resolved options of a case, ready for kmapsim_run_one. Returns

@@ -35,8 +35,9 @@ static const char usage_text[] =
     "  --need-flush         2.6.30 flush_all_zero_pkmaps: flush the TLB only if a slot was freed\n"
     "  --kernel VERSION     the kernel generation: 2.6.24 (default), 2.6.30 (need_flush always,\n"
     "                       kmap_high_get where the arch needs it) or 5.11 (kmap_local)\n"
-    "  --cache on|off       (replay) the sim's data cache model with the arch's cache kind\n"
-    "                       (docs/arches.md); off by default\n"
+    "  --cache on|off       (replay, run) the sim's data cache model with the arch's cache\n"
+    "                       kind (docs/arches.md); off by default; replay reports stale reads\n"
+    "                       as stale_cache, run as a row, a JSON cache object and exit 1\n"
     "A trace may carry its machine options in a header line before its first command,\n"
     "  # machine: --arch x86 --pkmap-entries 16\n"
     "which replay and run trace honour; options given on the command line override it\n"
@@ -110,7 +111,8 @@ static const char usage_text[] =
     "  --no-progress        no progress bar (it is only drawn when stderr is a terminal)\n"
     "\n"
     "exit status: 0 success, 1 some trace command failed (replay) or a run saw a stale\n"
-    "translation, a wrong byte, broken invariants, a failed call or its watchdog fired (run),\n"
+    "translation, a stale cache read (--cache on), a wrong byte, broken invariants, a failed\n"
+    "call or its watchdog fired (run),\n"
     "2 usage, configuration, read or parse error.\n";
 
 #if defined(__GNUC__)
@@ -141,7 +143,7 @@ struct opts {
     const char *arch_name;
     uint64_t cpus, pkmap_entries, highmem_pages;
     int debug_highmem, need_flush;
-    int cache;               /* replay --cache: enum harness_cache (0: the arch's default) */
+    int cache;               /* replay, run --cache: enum harness_cache (0: the default, off) */
     int json;                /* layout --json, run --json */
     int format;              /* replay --format */
     const char *trace;       /* replay TRACE; run trace TRACE */
@@ -327,7 +329,7 @@ static const struct optdef options[] = {
     {"--debug-highmem", SC_ALL | MACHINE, 0, set_debug},
     {"--need-flush", SC_ALL | MACHINE, 0, set_need_flush},
     {"--kernel", SC_ALL | MACHINE, 1, set_kernel},
-    {"--cache", SC_REPLAY | MACHINE, 1, set_cache},
+    {"--cache", SC_REPLAY | SC_RUN | MACHINE, 1, set_cache},
     {"--json", SC_LAYOUT | SC_RUN, 0, set_json},
     {"--format", SC_REPLAY, 1, set_format},
     {"--threads", SC_RUN, 1, set_threads},
@@ -755,6 +757,7 @@ static int cmd_run(int argc, char **argv)
     ro.progress = !o.no_progress && isatty(2);
     ro.trace = w == KW_TRACE ? &t : NULL;
     ro.machine = o.machine;
+    ro.cache = o.cache;
 
     options_config(&o, &base);
     if (!o.cpus)

@@ -20,6 +20,7 @@ static const char *const failure_names[KMAPSIM_FAIL__COUNT] = {
     [KMAPSIM_FAIL_WRONG_BYTES] = "wrong_bytes",
     [KMAPSIM_FAIL_INVARIANTS] = "invariants",
     [KMAPSIM_FAIL_CALLS] = "failed_calls",
+    [KMAPSIM_FAIL_STALE_CACHE] = "stale_cache",
 };
 
 const char *kmapsim_run_failure_name(int kind)
@@ -33,6 +34,8 @@ int kmapsim_run_failure(const struct kmapsim_run_result *r)
         return KMAPSIM_FAIL_WATCHDOG;
     if (r->stale)
         return KMAPSIM_FAIL_STALE;
+    if (r->stale_cache)
+        return KMAPSIM_FAIL_STALE_CACHE;
     if (r->wrong_bytes)
         return KMAPSIM_FAIL_WRONG_BYTES;
     if (r->invariants)
@@ -55,6 +58,9 @@ void kmapsim_run_failure_message(const struct kmapsim_run_result *r, char *dst, 
         break;
     case KMAPSIM_FAIL_STALE:
         snprintf(dst, len, "stale translations detected (%" PRIu64 ")", r->stale);
+        break;
+    case KMAPSIM_FAIL_STALE_CACHE:
+        snprintf(dst, len, "stale cache reads (%" PRIu64 ")", r->stale_cache);
         break;
     case KMAPSIM_FAIL_WRONG_BYTES:
         snprintf(dst, len, "wrong bytes read (%" PRIu64 ")", r->wrong_bytes);
@@ -242,6 +248,23 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
         }
         fputc('\n', out);
     }
+    for (i = 0; i < n && !rs[i].cache_on; i++)
+        ;
+    if (i < n) { /* --cache on: the data cache model's rows (a run without it shows 0) */
+#define CACHE_ROW(label, expr)                                                             \
+    do {                                                                                   \
+        fprintf(out, "%-*s", LABEL_W, label);                                              \
+        for (i = 0; i < n; i++)                                                            \
+            fprintf(out, "%*" PRIu64, COL_W, (uint64_t)(expr));                            \
+        fputc('\n', out);                                                                 \
+    } while (0)
+        CACHE_ROW("data cache hits (--cache on)", rs[i].sim.cache_hits);
+        CACHE_ROW("  misses", rs[i].sim.cache_misses);
+        CACHE_ROW("  dirty lines written back", rs[i].sim.cache_writebacks);
+        CACHE_ROW("  flush_cache_page calls", rs[i].sim.cache_page_flushes);
+        CACHE_ROW("stale cache reads (must be 0)", rs[i].stale_cache);
+#undef CACHE_ROW
+    }
     for (i = 0; i < n; i++) /* --machine host: what the window cost in system calls */
         if (rs[i].host)
             fprintf(out, "%s: host machine: %" PRIu64 " system calls (%" PRIu64 " map, %" PRIu64
@@ -300,6 +323,12 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
                         r->host_stats.window.syscalls, r->host_stats.window.map_syscalls,
                         r->host_stats.window.unmap_syscalls, r->host_stats.window.setup_syscalls,
                         r->host_stats.window.failed_syscalls);
+        if (r->cache_on)
+            kbuf_printf(&b, ",\"cache\":{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+                        ",\"writebacks\":%" PRIu64 ",\"page_flushes\":%" PRIu64
+                        ",\"stale_cache\":%" PRIu64 "}",
+                        r->sim.cache_hits, r->sim.cache_misses, r->sim.cache_writebacks,
+                        r->sim.cache_page_flushes, r->stale_cache);
         kbuf_printf(&b, ",\"invariants_ok\":%s,\"ok\":%s,\"failure\":",
                     r->invariants ? "false" : "true", kmapsim_run_failed(r) ? "false" : "true");
         json_failure(&b, r);

@@ -136,6 +136,10 @@ int kmapsim_run_resolve(const struct hm_config *cfg, const struct kmapsim_run_op
                  "and hold-many, not %s", kmapsim_workload_name(w));
         return -1;
     }
+    if (o->machine == KMAPSIM_MACHINE_HOST && o->cache == HARNESS_CACHE_ON) {
+        snprintf(err, errlen, "--cache on models the sim's data caches: not with --machine host");
+        return -1;
+    }
     if (w == KW_TRACE && !o->trace) {
         snprintf(err, errlen, "the trace workload needs a trace file");
         return -1;
@@ -344,6 +348,16 @@ static void on_event(void *cookie, const struct hm_event *ev)
                            " to pfn %" PRIu64 ", the PTE is 0x%" PRIx64,
                            ev->cpu, ev->a, ev->b, (uint64_t)ev->pte);
         break;
+    case HM_EV_CACHE_FLUSH_PAGE:
+        atomic_fetch_add_explicit(&R->ev_cache_flush_page, 1, memory_order_relaxed);
+        break;
+    case HM_EV_STALE_CACHE:
+        atomic_fetch_add_explicit(&R->ev_stale_cache, 1, memory_order_relaxed);
+        run_record_failure(R, KMAPSIM_FAIL_STALE_CACHE,
+                           "stale cache read: cpu %" PRIu32 " loaded 0x%08" PRIx64
+                           " from a stale line of its data cache (the line holds pfn %" PRIu64 ")",
+                           ev->cpu, ev->a, ev->b);
+        break;
     default:
         break;
     }
@@ -472,11 +486,16 @@ static int run_open(struct run *R, const struct hm_config *cfg_in, char *err, si
     memset(&hooks, 0, sizeof hooks);
     hooks.on_event = on_event;
     hooks.event_cookie = R;
+    hooks.cache = R->o.cache;
+    hooks.adapt = R->o.adapt;
+    hooks.adapt_cookie = R->o.adapt_cookie;
     if (R->o.machine == KMAPSIM_MACHINE_HOST) {
         if (run_open_host(R, cfg, err, errlen) != 0)
             return -1;
     } else if (harness_machine_open(&R->m, cfg, &hooks, err, errlen) != 0) {
         return -1;
+    } else {
+        hm_sim_machine(R->m.sim, &R->sim_hw); /* the hooks before any adapt */
     }
     R->L = R->m.layout.last_pkmap;
     R->colours = R->L && R->m.layout.pkmap_colours > 1u ? R->m.layout.pkmap_colours : 1u;
@@ -583,6 +602,7 @@ void run_collect(struct run *R, struct kmapsim_run_result *r)
         r->op_errors += atomic_load_explicit(&w->errors, memory_order_relaxed);
         r->bytes_checked += atomic_load_explicit(&w->bytes, memory_order_relaxed);
         r->wrong_bytes += atomic_load_explicit(&w->wrong, memory_order_relaxed);
+        r->dma_flushes += atomic_load_explicit(&w->dma_flushes, memory_order_relaxed);
         r->sleep_ns_total += sleep_ns;
         if (sleep_ns > r->sleep_ns_max_thread)
             r->sleep_ns_max_thread = sleep_ns;
@@ -600,6 +620,9 @@ void run_collect(struct run *R, struct kmapsim_run_result *r)
     r->ev_pte_clear_pkmap = atomic_load(&R->ev_pte_clear_pkmap);
     r->ev_tlb_flush_page_all_cpus = atomic_load(&R->ev_flush_page_all);
     r->stale = r->ev[HM_EV_STALE_TLB];
+    r->cache_on = R->m.cache_on;
+    r->stale_cache = atomic_load(&R->ev_stale_cache);
+    r->ev_cache_flush_page = atomic_load(&R->ev_cache_flush_page);
     r->peak_in_use = atomic_load(&R->peak);
     r->mean_in_use = r->ops ? (double)atomic_load(&R->in_use_sum) / (double)r->ops : 0.0;
     r->peak_mapped = atomic_load(&R->mapped_peak);

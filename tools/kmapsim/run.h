@@ -65,6 +65,14 @@ struct kmapsim_run_opts {
     const char *label;     /* progress bar label (may be NULL) */
     const struct trace_list *trace; /* KW_TRACE: the parsed trace */
     int machine;           /* enum kmapsim_machine: the simulated MMU or real memory */
+    int cache;             /* --cache: enum harness_cache (harness/machine.h): the sim's data
+                              cache model on (HARNESS_CACHE_ON) or off (0 or OFF: the default);
+                              the sim only (kmapsim_run_resolve refuses it on the host) */
+    /* Tests: called with the sim's hooks before the context is built (harness_hooks.adapt), to
+     * wrap or drop some of them, e.g. a cache flush, to see --cache on catch its absence. The
+     * workloads' own cache maintenance (bounce's DMA) uses the sim's hooks as they were. */
+    void (*adapt)(void *cookie, struct hm_machine *hw);
+    void *adapt_cookie;
 };
 
 /* --machine: what the workload runs on. */
@@ -87,6 +95,8 @@ enum kmapsim_run_failure {
     KMAPSIM_FAIL_WRONG_BYTES, /* "wrong_bytes": a byte read differed from the page's */
     KMAPSIM_FAIL_INVARIANTS,  /* "invariants": hm_check_invariants failed after the run */
     KMAPSIM_FAIL_CALLS,       /* "failed_calls": a library call failed (built-in workloads) */
+    KMAPSIM_FAIL_STALE_CACHE, /* "stale_cache": with --cache on, a load read a stale copy of a
+                               * byte through an alias (reported right after "stale_translation") */
     KMAPSIM_FAIL__COUNT
 };
 
@@ -141,6 +151,13 @@ struct kmapsim_run_result {
     size_t nmarks;
     uint64_t marks_dropped;
     uint64_t *slot_uses;          /* last_pkmap entries: new mappings made in each slot */
+    /* --cache on: the sim's data cache model was on (its counters are in sim.cache_*). */
+    int cache_on;
+    uint64_t stale_cache;         /* HM_EV_STALE_CACHE events (= sim.stale_cache_reads) */
+    uint64_t ev_cache_flush_page; /* HM_EV_CACHE_FLUSH_PAGE events: the arch's flush_cache_page */
+    uint64_t dma_flushes;         /* bounce, --cache on: the flush_cache_page calls the workload
+                                     made on its bounce buffers before each DMA (the driver's
+                                     DMA mapping); sim.cache_page_flushes is both together */
 };
 
 /* Fill in the defaults of o for the machine cfg (threads, ops, working set, queue, zipf s,
@@ -164,11 +181,12 @@ int kmapsim_run_one(const struct hm_config *cfg, const struct kmapsim_run_opts *
 /* Release the recording of a result (NULL-safe); leaves it zeroed. */
 void kmapsim_run_result_free(struct kmapsim_run_result *r);
 
-/* Whether a run failed its own checks: its watchdog fired, a stale translation, a wrong byte,
- * broken invariants, or (built-in workloads only) a library call that failed. */
+/* Whether a run failed its own checks: its watchdog fired, a stale translation, a stale cache
+ * read (--cache on), a wrong byte, broken invariants, or (built-in workloads only) a library call
+ * that failed. */
 int kmapsim_run_failed(const struct kmapsim_run_result *r);
-/* Why: the first enum kmapsim_run_failure that applies, KMAPSIM_FAIL_NONE for a run that
- * did not fail. */
+/* Why: the first enum kmapsim_run_failure that applies (in the order of kmapsim_run_failed's
+ * list), KMAPSIM_FAIL_NONE for a run that did not fail. */
 int kmapsim_run_failure(const struct kmapsim_run_result *r);
 /* The JSON name of a failure kind ("stale_translation", ...); NULL for NONE or a bad value. */
 const char *kmapsim_run_failure_name(int kind);

@@ -42,6 +42,7 @@ struct run {
     struct kmapsim_run_opts o;
     struct harness_machine m; /* the machine: layout, sim (NULL on the host), context */
     struct hm_host *host;     /* --machine host: the host machine, NULL on the sim */
+    struct hm_machine sim_hw; /* the sim's own hooks (R->m.hw may be adapted: o.adapt) */
     struct worker *ws;        /* the o.threads workers */
 
     hm_pfn_t base;          /* page index i is pfn base + i */
@@ -56,6 +57,8 @@ struct run {
     _Atomic uint32_t *holds;/* per slot: holders between their kmap and kunmap */
     au64 in_use, in_use_sum, peak, mapped, mapped_sum, mapped_peak, ops_done;
     au64 ev[HM_EV_MACHINE_FAIL + 1], ev_pte_set_pkmap, ev_pte_clear_pkmap, ev_flush_page_all;
+    au64 ev_stale_cache;    /* HM_EV_STALE_CACHE (the sim's cache model, --cache on) */
+    au64 ev_cache_flush_page; /* HM_EV_CACHE_FLUSH_PAGE: the arch's flush_cache_page calls */
     struct zipf zipf;
     unsigned bounce_type;
 
@@ -98,6 +101,7 @@ struct worker {
     uint64_t rng;
     uint64_t nops; /* operations this worker does */
     au64 kmaps, kunmaps, atomics, errors, bytes, wrong;
+    au64 dma_flushes;  /* bounce, --cache on: the buffer's lines flushed before each DMA */
     au64 sleep_ns, sleep_longest;
 };
 

@@ -266,6 +266,23 @@ static void wl_random(struct worker *w)
     }
 }
 
+/* The bounce buffer at bvaddr before the device writes it behind the CPUs' caches
+ * (hm_sim_phys_write): with the cache model on, no CPU may keep a copy of it, or the copy
+ * would be read instead of the new data. A coherent machine's bus snoops those copies away, a
+ * non-coherent one's driver writes them back and invalidates them when it maps the buffer for
+ * the device (dma_map_page, DMA_FROM_DEVICE); here, the machine's flush_cache_page hook on every
+ * CPU (the sim's own, even when a test has adapted the library's). That is the driver's
+ * maintenance, not the arch's kmap flushes, so it is counted apart (dma_flushes). Without the
+ * model there is nothing to maintain. */
+static void dma_map_for_device(struct worker *w, hm_vaddr_t bvaddr)
+{
+    const struct hm_machine *hw = &w->R->sim_hw;
+    if (!w->R->m.cache_on)
+        return;
+    hw->flush_cache_page(hw->m, HM_CPU_ALL, bvaddr);
+    bump(&w->dma_flushes, 1);
+}
+
 /* bounce: the device has DMA'd the next version of a highmem page into this CPU's lowmem
  * bounce buffer; copy it into the page through kmap_atomic(KM_BOUNCE_READ), checking the
  * page's old bytes through the same mapping first. */
@@ -285,6 +302,7 @@ static void wl_bounce(struct worker *w)
         hm_vaddr_t v;
         int rc;
 
+        dma_map_for_device(w, bvaddr);
         for (j = 0; j < NOFF; j++) {
             uint32_t off = page_off(R, pfn, j);
             if (hm_sim_phys_write(R->m.sim, bpfn, off, pattern(pfn, next, off)) != HM_OK)
@@ -504,17 +522,41 @@ static void local_pop(struct worker *w, struct local_task *t)
     t->n--;
 }
 
-static void local_push(struct worker *w, struct local_task *t)
+static int local_holds(const struct local_task *t, uint64_t idx)
+{
+    for (uint32_t j = 0; j < t->n; j++)
+        if (t->m[j].idx == idx)
+            return 1;
+    return 0;
+}
+
+/* Push a page of the thread's share. With the cache model on, a page the task holds already is
+ * not mapped a second time: writing through one of two local mappings of a page and reading
+ * through the other needs a flush no kernel primitive makes (on a VIVT cache only
+ * kunmap_local writes the first back), so kernel code does not do it; the next page the task
+ * does not hold is taken instead. Returns 0 when the task holds every page of the share (no
+ * push), else 1. */
+static int local_push(struct worker *w, struct local_task *t)
 {
     struct run *R = w->R;
-    uint64_t idx = thread_index(R, w->id, rng_below(&w->rng, thread_pages(R, w->id)));
-    hm_pfn_t pfn = R->base + (hm_pfn_t)idx;
+    uint64_t n = thread_pages(R, w->id), k = rng_below(&w->rng, n), tries = 0;
+    uint64_t idx = thread_index(R, w->id, k);
+    hm_pfn_t pfn;
     hm_vaddr_t v;
-    int rc = hm_kmap_local_page(R->m.ctx, w->cpu, pfn, &v);
+    int rc;
+
+    while (R->m.cache_on && local_holds(t, idx)) {
+        if (++tries == n)
+            return 0;
+        k = (k + 1u) % n;
+        idx = thread_index(R, w->id, k);
+    }
+    pfn = R->base + (hm_pfn_t)idx;
+    rc = hm_kmap_local_page(R->m.ctx, w->cpu, pfn, &v);
     if (rc != HM_OK) {
         CALL_FAILED(w, "kmap_local of pfn %" PRIu32 " on cpu %" PRIu32 " failed: %s", pfn, w->cpu,
                     hm_strerror(rc));
-        return;
+        return 1;
     }
     if (R->ver[idx] == 0) {
         R->ver[idx] = 1;
@@ -528,6 +570,7 @@ static void local_push(struct worker *w, struct local_task *t)
     t->m[t->n].idx = idx;
     t->m[t->n].v = v;
     t->n++;
+    return 1;
 }
 
 static void wl_local_switch(struct worker *w)
@@ -544,8 +587,8 @@ static void wl_local_switch(struct worker *w)
             (void)local_switch(w, tasks, &cur,
                                (cur + 1u + (uint32_t)rng_below(&w->rng, RUN_LOCAL_TASKS)) %
                                    (RUN_LOCAL_TASKS + 1u));
-        else if (pick < 5 && t->n < RUN_LOCAL_DEPTH)
-            local_push(w, t);
+        else if (pick < 5 && t->n < RUN_LOCAL_DEPTH && local_push(w, t))
+            ;
         else if (t->n > 0)
             local_pop(w, t);
         op_done(w->R);
