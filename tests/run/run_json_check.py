@@ -192,6 +192,21 @@ for args in (["--cache", "off"], []):
     check("no cache object: bounce %s" % " ".join(args or ["(default)"]),
           all("cache" not in r for r in doc["runs"]), doc["runs"][0].keys())
 
+# ---- --kernel: each run names a later generation; the default (2.6.24) adds no key ----------
+for k in ("2.6.30", "5.11"):
+    doc = run_json("random", "--arch", "all", "--ops", "2000", "--kernel", k)
+    errs = validate(doc, schema)
+    check("schema: random --kernel %s" % k, errs == [], errs[:5])
+    check("kernel key: --kernel %s" % k, all(r.get("kernel") == k for r in doc["runs"]),
+          [r.get("kernel") for r in doc["runs"]])
+for args in (["--kernel", "2.6.24"], []):
+    doc = run_json("random", "--arch", "all", "--ops", "2000", *args)
+    check("no kernel key: %s" % " ".join(args or ["(default)"]),
+          all("kernel" not in r for r in doc["runs"]), doc["runs"][0].keys())
+bad = run_json("random", "--ops", "2000", "--kernel", "5.11")
+bad["runs"][0]["kernel"] = "2.6.24"
+check("validator rejects: kernel 2.6.24 spelled out", validate(bad, schema) != [])
+
 # ---- the table shows the same numbers as the JSON ------------------------------------------
 rc, table, _ = kmapsim("random", "--ops", "3000", "--seed", "4", "--arch", "all")
 doc = run_json("random", "--ops", "3000", "--seed", "4", "--arch", "all")

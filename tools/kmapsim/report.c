@@ -219,8 +219,10 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
         return;
     for (i = 0; i < n; i++)
         metric_values(&rs[i], vals[i]);
-    fprintf(out, "kmapsim run %s: %" PRIu64 " operations, seed %" PRIu64 "\n",
-            kmapsim_workload_name(rs[0].workload), rs[0].ops, rs[0].seed);
+    fprintf(out, "kmapsim run %s: %" PRIu64 " operations, seed %" PRIu64 "%s%s\n",
+            kmapsim_workload_name(rs[0].workload), rs[0].ops, rs[0].seed,
+            rs[0].kernel != HM_KERNEL_2_6_24 ? ", kernel " : "",
+            rs[0].kernel != HM_KERNEL_2_6_24 ? hm_kernel_name(rs[0].kernel) : "");
     fprintf(out, "%-*s", LABEL_W, "arch");
     for (i = 0; i < n; i++)
         fprintf(out, "%*s", COL_W, rs[i].arch);
@@ -302,6 +304,10 @@ void kmapsim_run_print_json(FILE *out, const struct kmapsim_run_opts *o,
         metric_values(r, v);
         kbuf_add(&b, i ? ",{\"arch\":" : "{\"arch\":", i ? 9 : 8);
         kbuf_json_str(&b, r->arch);
+        if (r->kernel != HM_KERNEL_2_6_24) { /* absent: the default generation */
+            kbuf_add(&b, ",\"kernel\":", 10);
+            kbuf_json_str(&b, hm_kernel_name(r->kernel));
+        }
         kbuf_printf(&b,
                     ",\"last_pkmap\":%" PRIu32 ",\"threads\":%" PRIu32 ",\"cpus\":%" PRIu32
                     ",\"working_set\":%" PRIu64,

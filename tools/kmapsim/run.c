@@ -586,6 +586,7 @@ void run_collect(struct run *R, struct kmapsim_run_result *r)
 
     snprintf(r->arch, sizeof r->arch, "%s", R->m.layout.arch);
     r->workload = R->o.workload;
+    r->kernel = (int)R->m.layout.kernel;
     r->last_pkmap = R->L;
     r->threads = T;
     r->cpus = R->m.layout.nr_cpus;

@@ -107,6 +107,7 @@ enum kmapsim_run_failure {
 struct kmapsim_run_result {
     char arch[16];
     int workload;
+    int kernel;                   /* enum hm_kernel: the generation the machine followed */
     uint32_t last_pkmap;          /* 0 without highmem (generic) */
     uint32_t threads, cpus;
     uint64_t working_set, seed;
