@@ -212,9 +212,10 @@ const char *hm_event_name(int kind);
  *     for pool_lock and a bucket lock when a page is hashed or unhashed.
  *   HM_LOCKING_FAST asks for kmap_lock only in a kmap that does not find its page mapped (or
  *     finds its slot being recycled), in hm_kmap_flush_unused, in a kunmap that must wake
- *     sleepers (lock then unlock, before wake_all), and in hm_page_address when writers keep
- *     changing the table. It never asks for pool_lock or a bucket lock: an embedder that only
- *     uses this mode may make those ids no-ops (kmap_lock must stay a real lock).
+ *     sleepers (lock then unlock, before wake_all or wake_colour), and in hm_page_address when
+ *     writers keep changing the table. It never asks for pool_lock or a bucket lock: an
+ *     embedder that only uses this mode may make those ids no-ops (kmap_lock must stay a real
+ *     lock).
  *   With no lock held: the kmap_atomic family's set_pte, get_pte and flushes (its slots are per
  *     CPU: the caller stays on its CPU), get_pte of hm_kmap_to_page, hm_kmap_atomic_to_page and
  *     hm_check_invariants, in_interrupt, and wake_all (wake_colour).
@@ -440,8 +441,8 @@ int hm_ctx_kernel(const struct hm_ctx *ctx);
  * ------------------------------------------------------------------------------------- */
 
 /* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem
- * pages go through kmap_high, which may sleep (machine sleep hook) while every slot is in
- * use. Post: *vaddr maps pfn and the slot's count is raised by one.
+ * pages go through kmap_high, which may sleep (machine sleep or sleep_colour hook) while every
+ * slot is in use. Post: *vaddr maps pfn and the slot's count is raised by one.
  * Errors: HM_ERANGE (pfn >= max_pfn), HM_EINVAL (NULL vaddr, arch BUG),
  * HM_EAGAIN (every slot in use and the machine cannot sleep), HM_EMACHINE (the machine
  * refused the new PTE, or a wrap's flush could not clear a slot and none is free: see struct
