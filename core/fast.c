@@ -2,9 +2,9 @@
  * fast.h): the wake-up after a fast kunmap, and the sleeper's re-check. SPDX-License-Identifier: MIT */
 #include "fast.h"
 
-/* After a fast kunmap dropped a count to 1 and saw a waiter (fast.h). The wake-up takes
- * kmap_lock first, which the waiter holds until its sleep() has registered, so the wake_all
- * cannot come before the sleep it is meant for. */
+/* After a fast kunmap dropped a count to 1 and saw a waiter of the page's colour (fast.h). The
+ * wake-up takes kmap_lock first, which the waiter holds until its sleep() (sleep_colour) has
+ * registered, so the wake_all (wake_colour) cannot come before the sleep it is meant for. */
 void hm_fast_wake(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     hm_lock(ctx, HM_LOCK_KMAP);

@@ -308,8 +308,9 @@ int hm_any_slot_reclaimable(const struct hm_ctx *ctx, uint32_t colour);
 int hm_kmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn, int may_sleep, hm_vaddr_t *vaddr);
 int hm_kunmap_high_locked(struct hm_ctx *ctx, hm_pfn_t pfn);
 
-/* pkmap.c: wake the tasks on pkmap_map_wait (HM_EV_WAKEUP, then the machine's wake_all),
- * called without locks once a kunmap has counted the wake-up. */
+/* pkmap.c: wake the tasks on pfn's colour's pkmap_map_wait (HM_EV_WAKEUP, then the machine's
+ * wake_colour of that colour, or its wake_all without the pair), called without locks once a
+ * kunmap has counted the wake-up. */
 void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn);
 
 /* local.c: kmap_local on a 5.11 context (layout.km_max_idx set), behind kmap.c's argument

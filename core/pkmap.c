@@ -107,6 +107,14 @@ static uint32_t get_pkmap_entries_count(const struct hm_ctx *ctx)
     return ctx->last_pkmap / (ctx->colour_mask + 1u);
 }
 
+/* get_pkmap_wait_queue_head(c) on the machine: whether it has a queue per colour (both hooks of
+ * the pair, highmem.h struct hm_machine), else its one queue (sleep / wake_all) serves every
+ * colour. Decided from the context's copy of the machine, so a sleeper and its waker agree. */
+static int hm_wait_per_colour(const struct hm_ctx *ctx)
+{
+    return ctx->machine.sleep_colour && ctx->machine.wake_colour;
+}
+
 /* map_new_virtual(). Caller holds kmap_lock and found page_address(pfn) == NULL. The page gets
  * a slot of its own colour, found by its colour's scan (all slots when uncoloured).
  * Returns HM_OK with *slot set (*hit: the page was mapped by somebody else while this task
@@ -143,7 +151,7 @@ start:
         if (kept)
             return HM_EMACHINE;
         /* Sleep on pkmap_map_wait, or give up. */
-        if (!may_sleep || !ctx->machine.sleep) {
+        if (!may_sleep || !(ctx->machine.sleep || hm_wait_per_colour(ctx))) {
             HM_ADD64(&ctx->stats.kmap_eagain, 1);
             return HM_EAGAIN;
         }
@@ -163,10 +171,14 @@ start:
         }
         HM_ADD64(&ctx->stats.sleeps, 1);
         hm_emit(ctx, HM_EV_SLEEP, HM_CPU_ALL, pfn, 0, 0);
-        /* drops and re-takes kmap_lock. The machine has one queue: a wake-up meant for another
-         * colour returns here too, as a spurious one; the re-check and rescan below then find
-         * nothing of this colour and sleep again (docs/design.md, PKMAP colours). */
-        ctx->machine.sleep(ctx->machine.m);
+        /* drops and re-takes kmap_lock. On the colour's own queue when the machine has one per
+         * colour; on its one queue otherwise, where a wake-up meant for another colour returns
+         * here too, as a spurious one: the re-check and rescan below then find nothing of this
+         * colour and sleep again (docs/design.md, PKMAP colours). */
+        if (hm_wait_per_colour(ctx))
+            ctx->machine.sleep_colour(ctx->machine.m, colour);
+        else
+            ctx->machine.sleep(ctx->machine.m);
         (void)HM_RMW_ADD(&col->nr_waiters, (uint32_t)-1);
 
         /* Somebody else might have mapped it while we slept. */
@@ -303,7 +315,9 @@ int hm_core_kunmap_high(struct hm_ctx *ctx, hm_pfn_t pfn)
 void hm_wake_waiters(struct hm_ctx *ctx, hm_pfn_t pfn)
 {
     hm_emit(ctx, HM_EV_WAKEUP, HM_CPU_ALL, pfn, 0, 0);
-    if (ctx->machine.wake_all)
+    if (hm_wait_per_colour(ctx))
+        ctx->machine.wake_colour(ctx->machine.m, hm_pfn_colour(ctx, pfn)); /* only pfn's colour */
+    else if (ctx->machine.wake_all)
         ctx->machine.wake_all(ctx->machine.m);
 }
 

@@ -168,6 +168,21 @@ static void hook_wake_all(void *m)
     atomic_fetch_add(&h->wakeups, 1);
 }
 
+/* The per-colour pair (the host arch is uncoloured: always colour 0's queue), counted as above. */
+static void hook_sleep_colour(void *m, uint32_t colour)
+{
+    struct hm_host *h = m;
+    atomic_fetch_add(&h->sleeps, 1);
+    hm_kmap_wait_sleep_colour(&h->q, colour);
+}
+
+static void hook_wake_colour(void *m, uint32_t colour)
+{
+    struct hm_host *h = m;
+    hm_kmap_wait_wake_colour(&h->q, colour);
+    atomic_fetch_add(&h->wakeups, 1);
+}
+
 void hm_host_check_locks(struct hm_host *host, hm_lock_error_fn fn, void *cookie)
 {
     if (!host)
@@ -193,6 +208,8 @@ void hm_host_machine(struct hm_host *host, struct hm_machine *out)
     out->sleep = hook_sleep;
     out->wake_all = hook_wake_all;
     /* in_interrupt: NULL, never in interrupt */
+    out->sleep_colour = hook_sleep_colour;
+    out->wake_colour = hook_wake_colour;
 }
 
 /* ---- Open, close, geometry ----------------------------------------------------------------- */

@@ -60,7 +60,9 @@ const struct hm_arch *hm_host_arch(const struct hm_host *host);
 /* A struct hm_config for a context on this host (arch, nr_cpus, last_pkmap, highmem_pages). */
 void hm_host_config_of(const struct hm_host *host, struct hm_config *out);
 /* The machine hooks: set_pte -> hm_window_map/unmap (a refusal returns non-zero), get_pte,
- * TLB flushes -> hm_window_flush, pthread locks, sleep/wake_all (condvar + generation). */
+ * TLB flushes -> hm_window_flush, pthread locks, sleep/wake_all (condvar + generation) and the
+ * per-colour pair sleep_colour/wake_colour (machine/kmap_wait.h; the host arch is uncoloured, so
+ * colour 0's queue), which the core then uses. */
 void hm_host_machine(struct hm_host *host, struct hm_machine *out);
 
 /* The lock checker of machine/kmap_wait.h (lock order by class, recursion, unlocks of locks
@@ -85,7 +87,7 @@ int hm_host_fd(const struct hm_host *host);
 struct hm_host_stats {
     struct hm_window_stats window; /* the system calls and slot operations */
     uint64_t set_pte_refused;      /* set_pte hooks that returned non-zero */
-    uint64_t sleeps, wakeups;      /* sleep and wake_all hooks */
+    uint64_t sleeps, wakeups;      /* sleep (sleep_colour) and wake_all (wake_colour) hooks */
 };
 void hm_host_stats(const struct hm_host *host, struct hm_host_stats *out);
 

@@ -166,13 +166,14 @@ const char *hm_event_name(int kind);
 /* ---------------------------------------------------------------------------------------
  * The machine: what "hardware" the core and the arch act on. An embedder in a real kernel
  * points these at its own page tables and locks; sim/ provides a simulated MMU. A NULL hook
- * is a no-op (a NULL sleep makes hm_kmap behave as hm_kmap_try).
+ * is a no-op (a NULL sleep, without the sleep_colour / wake_colour pair, makes hm_kmap behave as
+ * hm_kmap_try).
  *
  * Which hook may fail. Only set_pte. It returns 0 when the PTE now holds the word, non-zero
  * when the machine could not install it (a host that maps pages with mmap may run out of
  * memory or of mappings); a refused write must leave the PTE exactly as it was. A map (a
  * present word) and a clear (the word 0) may both be refused. get_pte, the flushes, the locks,
- * sleep, wake_all and in_interrupt cannot fail.
+ * sleep, wake_all, sleep_colour, wake_colour and in_interrupt cannot fail.
  *
  * What the core does with a refusal: it emits HM_EV_MACHINE_FAIL right after the write's own
  * pte_set / pte_clear event, counts it in hm_stats.machine_fails, and undoes what the call had
@@ -211,18 +212,21 @@ const char *hm_event_name(int kind);
  *     for pool_lock and a bucket lock when a page is hashed or unhashed.
  *   HM_LOCKING_FAST asks for kmap_lock only in a kmap that does not find its page mapped (or
  *     finds its slot being recycled), in hm_kmap_flush_unused, in a kunmap that must wake
- *     sleepers (lock then unlock, before wake_all), and in hm_page_address when writers keep
- *     changing the table. It never asks for pool_lock or a bucket lock: an embedder that only
- *     uses this mode may make those ids no-ops (kmap_lock must stay a real lock).
+ *     sleepers (lock then unlock, before wake_all or wake_colour), and in hm_page_address when
+ *     writers keep changing the table. It never asks for pool_lock or a bucket lock: an
+ *     embedder that only uses this mode may make those ids no-ops (kmap_lock must stay a real
+ *     lock).
  *   With no lock held: the kmap_atomic family's set_pte, get_pte and flushes (its slots are per
  *     CPU: the caller stays on its CPU), get_pte of hm_kmap_to_page, hm_kmap_atomic_to_page and
- *     hm_check_invariants, in_interrupt, and wake_all.
- * sleep() is the only hook that may block waiting for another task, and lock() may wait for
- * its lock; every other hook must return without sleeping (in a kernel they run in atomic
- * context). No hook may call back into the library. The sleep/wake contract (sleep, entered
- * holding kmap_lock, returns only after a wake_all that began after it released the lock) is
- * met by a plain condition variable waited on with kmap_lock's mutex plus a generation count
- * (machine/kmap_wait.c), in both modes: a fast kunmap takes kmap_lock before its wake_all.
+ *     hm_check_invariants, in_interrupt, and wake_all (wake_colour).
+ * sleep() (sleep_colour) is the only hook that may block waiting for another task, and lock()
+ * may wait for its lock; every other hook must return without sleeping (in a kernel they run in
+ * atomic context). No hook may call back into the library. The sleep/wake contract (sleep,
+ * entered holding kmap_lock, returns only after a wake_all that began after it released the
+ * lock; sleep_colour likewise after a wake_colour of its colour) is met by a plain condition
+ * variable waited on with kmap_lock's mutex plus a generation count, one of each per colour for
+ * the coloured pair (machine/kmap_wait.c), in both modes: a fast kunmap takes kmap_lock before
+ * its wake_all (wake_colour).
  * ------------------------------------------------------------------------------------- */
 enum hm_lock_id {
     HM_LOCK_KMAP = 0,   /* kmap_lock */
@@ -258,6 +262,20 @@ struct hm_machine {
      * HM_CPU_ALL): flush_cache_page, ARM's __cpuc_flush_dcache_area of one page. Cannot fail;
      * called with the locks its caller holds (a kmap_atomic front's: none). */
     void (*flush_cache_page)(void *m, uint32_t cpu, hm_vaddr_t vaddr);
+    /* Per-colour wait queues: the kernel's get_pkmap_wait_queue_head(color), one queue per
+     * pkmap colour (spec §10.3), colour < hm_pkmap_colours (always 0 on an uncoloured layout).
+     * Both or neither: when either is NULL the core uses sleep and wake_all, the one queue of
+     * every colour (a sleeper of colour c is then also woken by a kunmap of another colour, and
+     * re-scans); when both are set it never calls sleep or wake_all. sleep_colour is sleep() on
+     * colour's queue: entered holding HM_LOCK_KMAP and nothing else, it releases the lock,
+     * sleeps until a wake of that queue that began after the release (a wake_colour of the same
+     * colour; an embedder may also let other wakes through: spurious returns are allowed), and
+     * re-takes the lock before it returns. wake_colour wakes every sleeper of that colour,
+     * called without locks; it need not wake other colours. machine/kmap_wait.c implements
+     * both (hm_kmap_wait_sleep_colour, hm_kmap_wait_wake_colour); docs/design.md, "PKMAP
+     * colours", has the no-lost-wake-up argument per colour. */
+    void (*sleep_colour)(void *m, uint32_t colour);
+    void (*wake_colour)(void *m, uint32_t colour);
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -423,8 +441,8 @@ int hm_ctx_kernel(const struct hm_ctx *ctx);
  * ------------------------------------------------------------------------------------- */
 
 /* kmap: map a page persistently. Lowmem pages return their direct-map address; highmem
- * pages go through kmap_high, which may sleep (machine sleep hook) while every slot is in
- * use. Post: *vaddr maps pfn and the slot's count is raised by one.
+ * pages go through kmap_high, which may sleep (machine sleep or sleep_colour hook) while every
+ * slot is in use. Post: *vaddr maps pfn and the slot's count is raised by one.
  * Errors: HM_ERANGE (pfn >= max_pfn), HM_EINVAL (NULL vaddr, arch BUG),
  * HM_EAGAIN (every slot in use and the machine cannot sleep), HM_EMACHINE (the machine
  * refused the new PTE, or a wrap's flush could not clear a slot and none is free: see struct

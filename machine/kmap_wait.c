@@ -1,5 +1,6 @@
-/* kmap_wait.c - pthread locks, the pkmap_map_wait queue and the lock checker of the hosted
- * machines (kmap_wait.h): per-thread held/waiting tables, the learned class order, the reports.
+/* kmap_wait.c - pthread locks, the pkmap_map_wait queue (one, and one per colour) and the lock
+ * checker of the hosted machines (kmap_wait.h): per-thread held/waiting tables, the learned
+ * class order, the reports.
  * SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -204,8 +205,8 @@ static inline void kw_set_nheld(struct hm_kw_thread *t, unsigned n)
  * ------------------------------------------------------------------------------------- */
 /* Report an error of kind about lock id and the held lock other (KW_NONE: none), with the
  * earlier observation (earlier_id taken while holding earlier_other; KW_NONE both: the
- * documented order) of an inversion. extra: the depth (TOO_DEEP), or 1 for wake_all's
- * recursion. */
+ * documented order) of an inversion. extra: the depth (TOO_DEEP), or for a recursion the
+ * wake hook called holding kmap_lock (1 wake_all, 2 wake_colour). */
 static __attribute__((noinline, cold)) void kw_report(const struct hm_kmap_wait *q, int kind,
                                                       unsigned id, unsigned other,
                                                       unsigned earlier_id, unsigned earlier_other,
@@ -230,8 +231,9 @@ static __attribute__((noinline, cold)) void kw_report(const struct hm_kmap_wait 
         break;
     case HM_LOCK_ERR_RECURSION:
         if (extra)
-            snprintf(msg, sizeof msg, "recursive locking: wake_all called while holding %s (it "
-                     "takes kmap_lock itself and is called without locks)", a);
+            snprintf(msg, sizeof msg, "recursive locking: %s called while holding %s (it "
+                     "takes kmap_lock itself and is called without locks)",
+                     extra == 2 ? "wake_colour" : "wake_all", a);
         else
             snprintf(msg, sizeof msg, "recursive locking: %s taken while this thread already "
                      "holds it", a);
@@ -319,6 +321,7 @@ static void kw_clear(struct hm_kmap_wait *q, unsigned used)
         atomic_init(&t->sleeping, 0);
         atomic_init(&t->since_ms, 0u);
         atomic_init(&t->ticket, 0u);
+        atomic_init(&t->queue, 0u);
     }
     atomic_init(&q->hiwater, 0u);
     atomic_init(&q->tickets, 0u);
@@ -332,6 +335,11 @@ void hm_kmap_wait_init(struct hm_kmap_wait *q)
         pthread_mutex_init(&q->locks[i], NULL);
     pthread_cond_init(&q->wait, NULL);
     q->wake_gen = 0;
+    for (unsigned i = 0; i < HM_KW_COLOUR_QUEUES; i++) {
+        pthread_cond_init(&q->colour_wait[i], NULL);
+        q->colour_gen[i] = 0;
+        q->colour_sleepers[i] = 0;
+    }
     q->check = 0;
     q->on_error = NULL;
     q->cookie = NULL;
@@ -341,6 +349,8 @@ void hm_kmap_wait_init(struct hm_kmap_wait *q)
 void hm_kmap_wait_destroy(struct hm_kmap_wait *q)
 {
     pthread_cond_destroy(&q->wait);
+    for (unsigned i = 0; i < HM_KW_COLOUR_QUEUES; i++)
+        pthread_cond_destroy(&q->colour_wait[i]);
     for (unsigned i = 0; i < HM_NR_LOCKS; i++)
         pthread_mutex_destroy(&q->locks[i]);
 }
@@ -348,6 +358,10 @@ void hm_kmap_wait_destroy(struct hm_kmap_wait *q)
 void hm_kmap_wait_reset(struct hm_kmap_wait *q)
 {
     q->wake_gen = 0;
+    for (unsigned i = 0; i < HM_KW_COLOUR_QUEUES; i++) {
+        q->colour_gen[i] = 0;
+        q->colour_sleepers[i] = 0;
+    }
     q->on_error = NULL;
     q->cookie = NULL;
     kw_clear(q, atomic_load(&q->hiwater));
@@ -496,7 +510,14 @@ int hm_kmap_wait_unlock(struct hm_kmap_wait *q, unsigned id)
     return 1;
 }
 
-void hm_kmap_wait_sleep(struct hm_kmap_wait *q)
+/* A sleep on cond until *gen moves (the caller holds locks[HM_LOCK_KMAP], which the wait
+ * releases and re-takes), counted in *sleepers while it lasts (NULL: the one queue, whose wakes
+ * are never skipped). queue is what describe shows (hm_kw_thread.queue). The generation is read
+ * under the mutex the waker must take to move it: no wake-up that begins after the caller
+ * released the lock is missed. Checked: a sleep without kmap_lock, or holding another lock, is
+ * reported and returns at once. */
+static void kw_sleep(struct hm_kmap_wait *q, pthread_cond_t *cond, const uint64_t *gen,
+                     uint32_t *sleepers, unsigned queue)
 {
     struct hm_kw_thread *t = NULL;
 
@@ -515,36 +536,84 @@ void hm_kmap_wait_sleep(struct hm_kmap_wait *q)
             }
         }
         kw_begin_wait(q, t);
+        atomic_store_explicit(&t->queue, queue, memory_order_relaxed);
         atomic_store_explicit(&t->sleeping, 1, memory_order_release);
     }
-    uint64_t gen = q->wake_gen;
-    while (q->wake_gen == gen)
-        pthread_cond_wait(&q->wait, &q->locks[HM_LOCK_KMAP]);
+    uint64_t g = *gen;
+    if (sleepers)
+        ++*sleepers;
+    while (*gen == g)
+        pthread_cond_wait(cond, &q->locks[HM_LOCK_KMAP]);
+    if (sleepers)
+        --*sleepers;
     if (t)
         atomic_store_explicit(&t->sleeping, 0, memory_order_release);
 }
 
-void hm_kmap_wait_wake_all(struct hm_kmap_wait *q)
+void hm_kmap_wait_sleep(struct hm_kmap_wait *q)
+{
+    kw_sleep(q, &q->wait, &q->wake_gen, NULL, 0u);
+}
+
+void hm_kmap_wait_sleep_colour(struct hm_kmap_wait *q, uint32_t colour)
+{
+    unsigned k = colour % HM_KW_COLOUR_QUEUES;
+    kw_sleep(q, &q->colour_wait[k], &q->colour_gen[k], &q->colour_sleepers[k], colour + 1u);
+}
+
+/* Colour queue k's sleepers woken (none asleep: nothing to move). Under locks[HM_LOCK_KMAP]. */
+static void kw_wake_queue(struct hm_kmap_wait *q, unsigned k)
+{
+    if (q->colour_sleepers[k] == 0)
+        return;
+    q->colour_gen[k]++;
+    pthread_cond_broadcast(&q->colour_wait[k]);
+}
+
+/* Under locks[HM_LOCK_KMAP]: the one queue, and colour queue k (HM_KW_COLOUR_QUEUES: all). */
+static void kw_wake_locked(struct hm_kmap_wait *q, unsigned k)
+{
+    q->wake_gen++;
+    pthread_cond_broadcast(&q->wait);
+    if (k < HM_KW_COLOUR_QUEUES) {
+        kw_wake_queue(q, k);
+        return;
+    }
+    for (unsigned i = 0; i < HM_KW_COLOUR_QUEUES; i++)
+        kw_wake_queue(q, i);
+}
+
+/* A wake hook (hook: 1 wake_all, 2 wake_colour, as the recursion report names it): takes
+ * kmap_lock, moves the generations, releases it. Checked: called holding kmap_lock is
+ * reported, and the wake-up is then still delivered under the caller's own hold. */
+static void kw_wake(struct hm_kmap_wait *q, unsigned k, unsigned hook)
 {
     if (!q->check) {
         pthread_mutex_lock(&q->locks[HM_LOCK_KMAP]);
-        q->wake_gen++;
-        pthread_cond_broadcast(&q->wait);
+        kw_wake_locked(q, k);
         pthread_mutex_unlock(&q->locks[HM_LOCK_KMAP]);
         return;
     }
     struct hm_kw_thread *t = kw_find(q, 0);
     if (t && kw_held_index(HM_LOCK_KMAP) >= 0) {
-        kw_report(q, HM_LOCK_ERR_RECURSION, HM_LOCK_KMAP, HM_LOCK_KMAP, KW_NONE, KW_NONE, 1);
-        q->wake_gen++; /* the caller holds the mutex: the wake-up is still delivered */
-        pthread_cond_broadcast(&q->wait);
+        kw_report(q, HM_LOCK_ERR_RECURSION, HM_LOCK_KMAP, HM_LOCK_KMAP, KW_NONE, KW_NONE, hook);
+        kw_wake_locked(q, k); /* the caller holds the mutex: the wake-up is still delivered */
         return;
     }
     if (!kw_lock(q, HM_LOCK_KMAP))
         return;
-    q->wake_gen++;
-    pthread_cond_broadcast(&q->wait);
+    kw_wake_locked(q, k);
     kw_unlock(q, HM_LOCK_KMAP);
+}
+
+void hm_kmap_wait_wake_all(struct hm_kmap_wait *q)
+{
+    kw_wake(q, HM_KW_COLOUR_QUEUES, 1u);
+}
+
+void hm_kmap_wait_wake_colour(struct hm_kmap_wait *q, uint32_t colour)
+{
+    kw_wake(q, colour % HM_KW_COLOUR_QUEUES, 2u);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -575,6 +644,7 @@ struct kw_view {
     unsigned nheld, held[HM_KW_MAX_HELD];
     unsigned waiting; /* id + 1 */
     int sleeping;
+    unsigned queue;   /* hm_kw_thread.queue */
     uint32_t since_ms, ticket;
     int holder;       /* the slot holding the lock waited for, or -1 */
 };
@@ -621,6 +691,7 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
             v[i].held[k] = atomic_load_explicit(&t->held[k], memory_order_relaxed);
         v[i].waiting = atomic_load_explicit(&t->waiting, memory_order_acquire);
         v[i].sleeping = atomic_load_explicit(&t->sleeping, memory_order_acquire);
+        v[i].queue = atomic_load_explicit(&t->queue, memory_order_relaxed);
         v[i].since_ms = atomic_load_explicit(&t->since_ms, memory_order_relaxed);
         v[i].ticket = atomic_load_explicit(&t->ticket, memory_order_relaxed);
         v[i].holder = -1;
@@ -653,7 +724,10 @@ size_t hm_kmap_wait_describe(const struct hm_kmap_wait *q, char *buf, size_t n)
                 kw_put(&o, " (held by no tracked thread)");
             }
         } else if (w->sleeping) {
-            kw_put(&o, " sleeping on pkmap_map_wait for %lu ms (kmap_lock released while asleep)",
+            kw_put(&o, " sleeping on pkmap_map_wait");
+            if (w->queue > 1u) /* colour queue queue - 1 > 0 */
+                kw_put(&o, "[%u]", w->queue - 1u);
+            kw_put(&o, " for %lu ms (kmap_lock released while asleep)",
                    (unsigned long)(uint32_t)(now - w->since_ms));
         }
         for (unsigned k = 0; k < m; k++) {

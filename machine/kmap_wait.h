@@ -1,6 +1,7 @@
 /* kmap_wait.h - what every hosted machine (sim/, host/) needs behind the lock and sleep hooks:
- * HM_NR_LOCKS pthread mutexes, the pkmap_map_wait queue with no lost wake-up, and a lockdep-like
- * checker naming lock-order and sleep errors and what each thread holds or waits for.
+ * HM_NR_LOCKS pthread mutexes, the pkmap_map_wait queue and one per pkmap colour with no lost
+ * wake-up, and a lockdep-like checker naming lock-order and sleep errors and what each thread
+ * holds or waits for.
  * SPDX-License-Identifier: MIT */
 #ifndef HM_MACHINE_KMAP_WAIT_H
 #define HM_MACHINE_KMAP_WAIT_H
@@ -26,7 +27,8 @@ enum hm_lock_error_kind {
                                    * before (earlier_id taken while holding earlier_other) or is
                                    * the documented one (earlier_* = HM_NR_LOCKS) */
     HM_LOCK_ERR_RECURSION = 2,    /* id taken while this thread holds it already (also wake_all
-                                   * called holding kmap_lock: it takes kmap_lock itself) */
+                                   * or wake_colour called holding kmap_lock: each takes
+                                   * kmap_lock itself) */
     HM_LOCK_ERR_SAME_CLASS = 3,   /* id taken while holding other of its class: two bucket locks */
     HM_LOCK_ERR_NOT_HELD = 4,     /* id released by a thread that does not hold it */
     HM_LOCK_ERR_SLEEP_UNLOCKED = 5, /* sleep entered without kmap_lock */
@@ -74,14 +76,28 @@ struct hm_kw_thread {
     atomic_uint since_ms;               /* CLOCK_MONOTONIC start of the wait or sleep, in ms
                                          * mod 2^32 (no 64-bit atomics: ppc32 has none) */
     atomic_uint ticket;                 /* its order among the waits and sleeps of the queue */
+    atomic_uint queue;                  /* while sleeping: 0 on the one queue (sleep), c + 1 on
+                                         * colour c's (sleep_colour) */
 };
 
-/* wake_gen is guarded by locks[HM_LOCK_KMAP]; wait is only waited on with that mutex. The
- * checker's fields are set by hm_kmap_wait_check / hm_kmap_wait_on_error only. */
+/* Colour queues: the sleep_colour / wake_colour hooks of struct hm_machine have one condition
+ * variable and generation count each for colours 0..HM_KW_COLOUR_QUEUES-1, as many as any
+ * data cache of the modelled arches has colours (xtensa 2; the spec's other candidates at most
+ * 16) with room to spare. A layout may have more (hm_layout_compute allows up to LAST_PKMAP):
+ * colour c then shares queue c % HM_KW_COLOUR_QUEUES with the colours congruent to it, whose
+ * wake-ups are extra (spurious) returns for it, which every sleeper tolerates; none is lost. */
+#define HM_KW_COLOUR_QUEUES 64u
+
+/* wake_gen, colour_gen and colour_sleepers are guarded by locks[HM_LOCK_KMAP]; wait and
+ * colour_wait are only waited on with that mutex. The checker's fields are set by
+ * hm_kmap_wait_check / hm_kmap_wait_on_error only. */
 struct hm_kmap_wait {
     pthread_mutex_t locks[HM_NR_LOCKS];
-    pthread_cond_t wait;
+    pthread_cond_t wait;                /* the one queue (sleep): moved by every wake */
     uint64_t wake_gen;
+    pthread_cond_t colour_wait[HM_KW_COLOUR_QUEUES]; /* colour c's queue (sleep_colour) */
+    uint64_t colour_gen[HM_KW_COLOUR_QUEUES];        /* moved by wake_colour(c) and wake_all */
+    uint32_t colour_sleepers[HM_KW_COLOUR_QUEUES];   /* asleep on it: a wake skips an empty one */
 
     int check;                          /* the checker is on */
     hm_lock_error_fn on_error;          /* NULL: print and abort */
@@ -130,13 +146,25 @@ int hm_kmap_wait_lock(struct hm_kmap_wait *q, unsigned id);
 int hm_kmap_wait_unlock(struct hm_kmap_wait *q, unsigned id);
 
 /* The sleep hook: entered with locks[HM_LOCK_KMAP] held (and no other); returns (holding it
- * again) after a wake_all that began after the call. wake_all takes the same mutex to bump
- * wake_gen, so no wake-up can slip in between the caller's "every slot is busy" check and the
- * wait. Checked: entered without kmap_lock or holding another lock is reported (and returns). */
+ * again) after a wake_all, or a wake_colour of any colour, that began after the call (the one
+ * queue serves every colour). Every wake takes the same mutex to bump the generation it waits
+ * on, so no wake-up can slip in between the caller's "every slot is busy" check and the wait.
+ * Checked: entered without kmap_lock or holding another lock is reported (and returns). */
 void hm_kmap_wait_sleep(struct hm_kmap_wait *q);
 
-/* The wake_all hook, called without locks (checked: it takes kmap_lock as lock() does). */
+/* The sleep_colour hook: as hm_kmap_wait_sleep, on colour's queue (colour %
+ * HM_KW_COLOUR_QUEUES): returns after a wake_colour of colour (or of a colour sharing its
+ * queue) or a wake_all that began after the call, and not on a wake_colour of another queue.
+ * Checked as the sleep hook is. */
+void hm_kmap_wait_sleep_colour(struct hm_kmap_wait *q, uint32_t colour);
+
+/* The wake_all hook, called without locks (checked: it takes kmap_lock as lock() does): wakes
+ * the one queue and every colour's. */
 void hm_kmap_wait_wake_all(struct hm_kmap_wait *q);
+
+/* The wake_colour hook, called without locks (checked as wake_all): wakes colour's queue and
+ * the one queue (a plain sleep does not say which colour it waits for), no other colour's. */
+void hm_kmap_wait_wake_colour(struct hm_kmap_wait *q, uint32_t colour);
 
 /* ---- Diagnostics ----------------------------------------------------------------------------- */
 
@@ -150,7 +178,9 @@ const char *hm_kmap_wait_lock_name(unsigned id, char *buf, size_t n);
  *   "thread 2: sleeping on pkmap_map_wait for 30001 ms (kmap_lock released while asleep)"
  *   "the main thread: holds kmap_lock"
  * then one "deadlock: ..." line per cycle of threads waiting for each other's locks, starting
- * from the thread that blocked first. Safe from any thread at any time, even while others are
+ * from the thread that blocked first. A sleep_colour of colour c > 0 reads "sleeping on
+ * pkmap_map_wait[c]" (the kernel's pkmap_map_wait_arr[c]); colour 0's and the one queue's as
+ * above. Safe from any thread at any time, even while others are
  * stuck: it takes no lock and reads atomics only (so a line may mix two moments of a thread
  * that is moving). Nothing when the checker is off or no thread holds, waits or sleeps.
  * Returns the length it would have written (as snprintf). */

@@ -749,6 +749,21 @@ static void hook_wake_all(void *m)
     stat_inc(s, &s->st.wakes);
 }
 
+/* The per-colour pair: the same, on colour's own queue; counted with sleep and wake_all. */
+static void hook_sleep_colour(void *m, uint32_t colour)
+{
+    struct hm_sim *s = m;
+    stat_inc(s, &s->st.sleeps);
+    hm_kmap_wait_sleep_colour(&s->q, colour);
+}
+
+static void hook_wake_colour(void *m, uint32_t colour)
+{
+    struct hm_sim *s = m;
+    hm_kmap_wait_wake_colour(&s->q, colour);
+    stat_inc(s, &s->st.wakes);
+}
+
 void hm_sim_on_lock_error(struct hm_sim *sim, hm_lock_error_fn fn, void *cookie)
 {
     if (sim)
@@ -791,6 +806,8 @@ void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out)
     out->wake_all = hook_wake_all;
     out->in_interrupt = hook_in_interrupt;
     out->flush_cache_page = hook_flush_cache_page;
+    out->sleep_colour = hook_sleep_colour;
+    out->wake_colour = hook_wake_colour;
 }
 
 /* ---------------------------------------------------------------------------------------

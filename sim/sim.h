@@ -101,8 +101,11 @@ int hm_sim_reset(struct hm_sim *sim, const struct hm_layout *layout, const struc
  * the window, however wide: nothing is written there); out-of-window get_pte returns 0;
  * flush_tlb_range's end is exclusive (4 GiB is 0x100000000; an end at or below the start
  * flushes nothing); lock ids >= HM_NR_LOCKS are ignored; sleep must be entered holding HM_LOCK_KMAP
- * and wakes only on a wake_all that begins after it (no lost wake-ups). The lock hooks are
- * checked (hm_sim_on_lock_error). */
+ * and wakes only on a wake_all that begins after it (no lost wake-ups); the per-colour pair
+ * sleep_colour / wake_colour is set too (one queue per colour, machine/kmap_wait.h), so a
+ * context sleeps on its page's colour's queue and a kunmap wakes that queue only; sleeps and
+ * wakes of either kind are counted in sleeps and wakes. The lock hooks are checked
+ * (hm_sim_on_lock_error). */
 void hm_sim_machine(struct hm_sim *sim, struct hm_machine *out);
 
 /* The lock checker (machine/kmap_wait.h), always on in the sim: every lock, unlock, sleep and

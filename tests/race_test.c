@@ -441,6 +441,54 @@ static void kunmap_before_the_sleep_coloured(const void *arg)
     close_machine();
 }
 
+/* The kunmap that comes after a kmap of colour 1 has counted itself on its colour's queue and
+ * before it sleeps, when a wake-up is easiest to lose (xtensa; slots 1 and 3 of colour 1). Every
+ * slot is held; the main thread's kmap of a new colour-1 page scans, wraps, finds nothing of its
+ * colour, counts itself in colour 1's waiters and (fast mode) re-checks colour 1's slots in
+ * vain; from its sleep event, kmap_lock still held, the actor kunmaps the colour-1 page of slot
+ * 3 (2 -> 1). In both modes the actor sees the waiter (fast: its seq_cst load after the CAS;
+ * kernel: under kmap_lock) and waits for kmap_lock, which the sleeper releases only inside the
+ * machine's sleep_colour(1); its wake_colour(1) then returns the sleeper, which rescans and maps
+ * the page in slot 3. A wake-up lost in that window (counted on another colour's queue, sent to
+ * another colour, or a queue that had not registered the sleeper) leaves the main thread asleep
+ * until the deadline. */
+static void fire_at_the_sleep(void *cookie, const struct hm_event *ev)
+{
+    (void)cookie;
+    if (ev->kind == HM_EV_SLEEP && !is_actor)
+        fire();
+}
+static void kunmap_after_the_sleeper_counted_coloured(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_stats st;
+    uint32_t w0 = 9, w1 = 9;
+    if (open_machine_of(locking, "xtensa", HM_KERNEL_2_6_24) != 0)
+        return;
+    CHECK(R.hm.hw.sleep_colour && R.hm.hw.wake_colour, "the sim has a wait queue per colour");
+    CHECK(kmap_ok(page(10)) == slot_addr(2) && kmap_ok(page(11)) == slot_addr(3) &&
+              kmap_ok(page(12)) == slot_addr(0) && kmap_ok(page(13)) == slot_addr(1),
+          "every slot held");
+    R.op_next = ACT_KUNMAP;
+    R.pfn_next = page(11);                      /* colour 1, slot 3 */
+    R.hm.hooks.on_event = fire_at_the_sleep;    /* the harness reads it at every event */
+    hm_vaddr_t va = kmap_ok(page(21));          /* colour 1: sleeps once */
+    CHECK(R.fired, "the kmap slept");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor kunmap: %s", hm_strerror(R.rc));
+    CHECK(R.blocked_seen, "the kunmap waited for kmap_lock, held until the sleeper slept");
+    CHECK(va == slot_addr(3), "the colour-1 page took slot 3 (got 0x%08" PRIx64 ")", va);
+    hm_get_stats(R.hm.ctx, &st);
+    CHECK(st.sleeps == 1 && st.wakeups == 1, "one sleep, one wake-up (sleeps %" PRIu64 ", wakeups %" PRIu64 ")",
+          st.sleeps, st.wakeups);
+    CHECK(hm_pkmap_waiters(R.hm.ctx, 0, &w0) == HM_OK && hm_pkmap_waiters(R.hm.ctx, 1, &w1) == HM_OK &&
+              w0 == 0 && w1 == 0,
+          "no waiter left (%u, %u)", w0, w1);
+    check_maps(va, page(21), 0x7e);
+    check_invariants("after");
+    close_machine();
+}
+
 #define BOTH(name) {#name "_fast", name, (const void *)(intptr_t)HM_LOCKING_FAST}, \
                    {#name "_kernel", name, (const void *)(intptr_t)HM_LOCKING_KERNEL}
 
@@ -453,6 +501,7 @@ int main(void)
         BOTH(high_get_before_the_flush_claims),
         BOTH(high_get_after_the_flush_claims),
         BOTH(kunmap_before_the_sleep_coloured),
+        BOTH(kunmap_after_the_sleeper_counted_coloured),
     };
     return tt_main(cases, sizeof cases / sizeof cases[0], "RACE_TEST_ONLY");
 }

@@ -144,6 +144,26 @@ static int w_in_interrupt(void *m)
     return w->inner.in_interrupt(w->inner.m);
 }
 
+/* The per-colour pair, counted with sleep and wake_all; a sleep_action is colour-blind (the
+ * single-threaded "other task" runs as for sleep). */
+static void w_sleep_colour(void *m, uint32_t colour)
+{
+    struct tl_wrap *w = m;
+    if (w->sleep_action) {
+        w_sleep(m);
+        return;
+    }
+    w->sleeps++;
+    w->inner.sleep_colour(w->inner.m, colour);
+}
+
+static void w_wake_colour(void *m, uint32_t colour)
+{
+    struct tl_wrap *w = m;
+    w->wakes++;
+    w->inner.wake_colour(w->inner.m, colour);
+}
+
 /* ---- open / close --------------------------------------------------------------------- */
 
 struct hm_config tl_cfg(const char *arch, uint32_t last_pkmap, uint32_t nr_cpus)
@@ -181,6 +201,8 @@ static void adapt(void *cookie, struct hm_machine *hw)
     hw->wake_all = w_wake_all;
     hw->in_interrupt = w_in_interrupt;
     hw->flush_cache_page = w_flush_cache_page;
+    hw->sleep_colour = t->wrap.inner.sleep_colour ? w_sleep_colour : NULL;
+    hw->wake_colour = t->wrap.inner.wake_colour ? w_wake_colour : NULL;
 }
 
 /* The suite runs in both locking modes: a config that leaves locking at its default takes

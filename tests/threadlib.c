@@ -88,8 +88,6 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
 int tt_setup(uint32_t nr_cpus, uint32_t last_pkmap)
 {
     struct hm_config cfg;
-    struct harness_hooks hooks = {.on_event = on_event, .on_bug = on_bug};
-    char err[160];
 
     memset(&cfg, 0, sizeof cfg);
     cfg.arch = hm_arch_find("x86");
@@ -100,7 +98,15 @@ int tt_setup(uint32_t nr_cpus, uint32_t last_pkmap)
         CHECK(0, "no x86 backend");
         return -1;
     }
-    if (harness_machine_open(&W.hm, &cfg, &hooks, err, sizeof err) != 0) {
+    return tt_setup_config(&cfg, NULL);
+}
+
+int tt_setup_config(const struct hm_config *cfg, void (*adapt)(void *cookie, struct hm_machine *hw))
+{
+    struct harness_hooks hooks = {.on_event = on_event, .on_bug = on_bug, .adapt = adapt};
+    char err[160];
+
+    if (harness_machine_open(&W.hm, cfg, &hooks, err, sizeof err) != 0) {
         CHECK(0, "harness_machine_open: %s", err);
         harness_machine_close(&W.hm);
         return -1;

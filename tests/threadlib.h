@@ -94,6 +94,9 @@ _Noreturn void tt_stuck(const char *what);
 /* Open W's machine (x86, nr_cpus, last_pkmap) and reset the threads and counters. Returns 0,
  * or -1 after a failed check. */
 int tt_setup(uint32_t nr_cpus, uint32_t last_pkmap);
+/* The same for any config (arch, locking and generation as given), the sim's hooks first handed
+ * to adapt (NULL: none) as harness_hooks.adapt describes. */
+int tt_setup_config(const struct hm_config *cfg, void (*adapt)(void *cookie, struct hm_machine *hw));
 void tt_teardown(void);
 
 /* The k-th highmem page; PKMAP_ADDR(i); whether va is a page of the pkmap window; its slot. */
