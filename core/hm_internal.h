@@ -35,6 +35,10 @@ struct hm_slot {
     uint64_t kunmaps; /* kunmaps that dropped a reference here (kunmap_calls) */
 };
 #define HM_NO_PAGE UINT32_MAX /* never a pfn: pfn < max_pfn <= UINT32_MAX */
+/* The count of a count-1 slot flush_all_zero_pkmaps has claimed and not yet torn down (only
+ * while it runs, under kmap_lock; the kernel's pkmap_count is 0 there, and hm_pkmap_count says
+ * 0): no hit or kunmap moves it, as none moves a count below 1 or 2. */
+#define HM_COUNT_CLAIMED (-1)
 #define HM_WORD(page, count) (((uint64_t)(page) << 32) | (uint32_t)(count))
 static inline int32_t hm_word_count(uint64_t w)
 {

@@ -6,9 +6,11 @@
 
 int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot)
 {
+    int32_t count;
     if (!hm_ctx_ok(ctx) || slot >= ctx->last_pkmap)
         return -1;
-    return hm_slot_count(ctx, slot);
+    count = hm_slot_count(ctx, slot);
+    return count == HM_COUNT_CLAIMED ? 0 : count; /* mid-flush, seen without kmap_lock */ /* mid-flush, seen without kmap_lock */
 }
 
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx)

@@ -21,6 +21,12 @@ static void forget_page(struct hm_ctx *ctx, uint32_t nr)
  * cleared at the page's address read before it is unhashed, association removed); then one
  * TLB flush of the whole window (2.6.24: always; need_flush and 2.6.30 on: only if a slot
  * was freed).
+ * The count-1 slots are claimed before the cache flush, torn down after it: a fast kunmap takes
+ * no lock and may drop a count to 1 at any moment, and a slot it dropped after the cache flush
+ * must not be freed by this run, or the stores made through it before that kunmap would stay in
+ * a virtually indexed cache under the address the slot's next page gets (the kernel's kunmap
+ * waits for kmap_lock, so there both orders free the same slots). Claims make no event: the
+ * events are the kernel's, in its order.
  * A count-1 slot whose PTE is none is the kernel's BUG: it is detected before anything is
  * changed, so the state stays as it was, and noted in *bug with bug_arg (the pfn being mapped,
  * or 0) for the caller to deliver outside kmap_lock. A slot whose clear the machine refuses
@@ -35,6 +41,14 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
             return hm_bug_note(bug, HM_BUG_FLUSH_PTE_NONE, HM_EFAULT, "flush_all_zero_pkmaps", bug_arg);
 
     hm_emit(ctx, HM_EV_FLUSH_ALL_ZERO_PKMAPS, HM_CPU_ALL, 0, 0, 0);
+    /* Claim the count-1 slots with a compare-and-swap: a fast kmap that has just raised the
+     * count (or raises it now) keeps the slot, and no kmap or kunmap moves a claimed count. */
+    for (i = 0; i < ctx->last_pkmap; i++) {
+        struct hm_slot *s = hm_slot(ctx, i);
+        uint64_t w = HM_LOAD64(&s->word);
+        if (hm_word_count(w) == 1)
+            (void)HM_CAS64(&s->word, &w, HM_WORD(hm_word_page(w), HM_COUNT_CLAIMED));
+    }
     if (ctx->arch->flush_cache_kmaps)
         ctx->arch->flush_cache_kmaps(ctx);
 
@@ -44,19 +58,19 @@ static int hm_flush_all_zero_pkmaps(struct hm_ctx *ctx, uint32_t bug_arg, struct
         hm_pfn_t page;
         uint32_t nr;
 
-        /* Claim the count-1 slot with a compare-and-swap: a fast kmap that has just raised the
-         * count (or raises it now) keeps the slot, and no kmap raises a count of 0. */
-        if (hm_word_count(w) != 1 || !HM_CAS64(&s->word, &w, HM_WORD(hm_word_page(w), 0)))
+        if (hm_word_count(w) != HM_COUNT_CLAIMED)
             continue;
         page = hm_pte_page(ctx, hm_pte_get(ctx, hm_pkmap_addr(ctx, i)));
         nr = hm_page_address_slot(ctx, page);
         if (nr >= ctx->last_pkmap) /* cannot happen while I3 holds; clear the slot's own PTE then */
             nr = i;
         if (hm_core_pte_clear(ctx, hm_pkmap_addr(ctx, nr)) != HM_OK) {
-            HM_STORE64_RELEASE(&s->word, w); /* still mapped: the slot stays in use at count 1 */
+            /* still mapped: the slot stays in use at count 1 */
+            HM_STORE64_RELEASE(&s->word, HM_WORD(hm_word_page(w), 1));
             kept++;
             continue;
         }
+        HM_STORE64_RELEASE(&s->word, HM_WORD(hm_word_page(w), 0));
         hm_set_page_address(ctx, page, HM_NO_SLOT);
         if (nr != i)
             forget_page(ctx, nr);

@@ -23,7 +23,7 @@
 /* The actor: a second thread that runs one library call when a hook of the main thread asks for
  * it. The hook then waits until the call has returned, or until the actor is blocked on
  * kmap_lock (the lock hook tells), whichever comes first. */
-enum { ACT_NONE, ACT_KMAP, ACT_KUNMAP, ACT_KMAP_HIGH_GET };
+enum { ACT_NONE, ACT_KMAP, ACT_KUNMAP, ACT_KMAP_HIGH_GET, ACT_STORE_KUNMAP };
 static struct {
     struct harness_machine hm;
     struct hm_machine inner; /* the sim's hooks */
@@ -35,12 +35,15 @@ static struct {
     atomic_int in_kmap_lock;       /* the actor is entering kmap_lock's lock hook */
     int rc;
     hm_vaddr_t va;
-    /* the trigger: on the clear of trigger_clear (or the end of the first flush when
-     * trigger_flush), ask the actor to run op(pfn) once */
+    /* the trigger: on the clear of trigger_clear (or the first event of kind trigger_event,
+     * when not 0, or the return of the first flush_cache_all when trigger_cache_flush), ask the
+     * actor to run op(pfn) once */
     hm_vaddr_t trigger_clear;
-    int trigger_flush, fired, op_next;
+    int trigger_event, trigger_cache_flush, fired, op_next;
     hm_pfn_t pfn_next;
     int blocked_seen, returned_seen;
+    hm_vaddr_t store_va; /* ACT_STORE_KUNMAP: store store_byte there on CPU 0, then kunmap */
+    uint8_t store_byte;
 } R;
 static _Thread_local int is_actor;
 
@@ -96,6 +99,9 @@ static void *actor(void *arg)
         R.rc = hm_kunmap(R.hm.ctx, pfn);
     else if (op == ACT_KMAP_HIGH_GET)
         R.rc = hm_kmap_high_get(R.hm.ctx, pfn, &R.va);
+    else if (op == ACT_STORE_KUNMAP)
+        R.rc = hm_sim_store(R.hm.sim, 0, R.store_va, R.store_byte) != HM_OK ? HM_EFAULT
+                                                                           : hm_kunmap(R.hm.ctx, pfn);
     pthread_mutex_lock(&R.mu);
     R.returned = 1;
     pthread_mutex_unlock(&R.mu);
@@ -109,13 +115,20 @@ static int w_set_pte(void *m, hm_vaddr_t va, hm_pte_t pte)
         fire(); /* after the clear: the flush has claimed this slot and cleared its PTE */
     return rc;
 }
-/* The end of a flush_all_zero_pkmaps run (its flush_done event, still under kmap_lock in kernel
- * mode): every generation emits it, while from 2.6.30 a run that freed nothing flushes no TLB. */
+/* An event of the main thread (emitted under kmap_lock where the call holds it): the start of
+ * flush_all_zero_pkmaps (before its claims), its cache flush, its end (flush_done, which every
+ * generation emits, while from 2.6.30 a run that freed nothing flushes no TLB), a sleep. */
 static void on_event(void *cookie, const struct hm_event *ev)
 {
     (void)cookie;
-    if (ev->kind == HM_EV_FLUSH_DONE && R.trigger_flush && !is_actor)
+    if (R.trigger_event && ev->kind == R.trigger_event && !is_actor)
         fire();
+}
+static void w_flush_cache_all(void *m)
+{
+    R.inner.flush_cache_all(m);
+    if (R.trigger_cache_flush && !is_actor)
+        fire(); /* after the caches were written back: a store now leaves a dirty line */
 }
 static void w_lock(void *m, unsigned id)
 {
@@ -132,6 +145,7 @@ static void adapt(void *cookie, struct hm_machine *hw)
     R.inner = *hw;
     hw->set_pte = w_set_pte;
     hw->lock = w_lock;
+    hw->flush_cache_all = w_flush_cache_all;
 }
 
 static pthread_t actor_tid;
@@ -218,7 +232,8 @@ static void check_maps(hm_vaddr_t va, hm_pfn_t pfn, uint8_t sig)
           hm_strerror(rc), got, sig);
 }
 
-/* hm_kmap_flush_unused on the main thread; from the clear of slot's PTE the actor runs op(p). */
+/* hm_kmap_flush_unused on the main thread; from the clear of slot's PTE (after the flush has
+ * claimed every count-1 slot) the actor runs op(p). */
 static void flush_with_actor(uint32_t slot, int op, hm_pfn_t p)
 {
     R.trigger_clear = slot_addr(slot);
@@ -227,9 +242,14 @@ static void flush_with_actor(uint32_t slot, int op, hm_pfn_t p)
     CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
     CHECK(R.fired, "the flush cleared slot %u's PTE", slot);
 }
-static void flush_with_actor_kmap(uint32_t slot, hm_pfn_t p)
+/* The same, the actor running op(p) from the flush's first event of kind `event`. */
+static void flush_with_actor_at(int event, int op, hm_pfn_t p)
 {
-    flush_with_actor(slot, ACT_KMAP, p);
+    R.trigger_event = event;
+    R.op_next = op;
+    R.pfn_next = p;
+    CHECK(hm_kmap_flush_unused(R.hm.ctx) == HM_OK, "flush");
+    CHECK(R.fired, "the flush emitted %s", hm_event_name(event));
 }
 
 static void check_invariants(const char *when)
@@ -239,9 +259,9 @@ static void check_invariants(const char *when)
     CHECK(inv == 0, "%s: invariants: %s", when, msg);
 }
 
-/* Fast mode, after the actor's hit or pin (what) of page P in slot 2 raced a flush that claimed
- * slot 1 first: the raise returned without kmap_lock, kept slot 2 (count 2), and the flush freed
- * only slot 1. */
+/* Fast mode, after the actor's hit or pin (what) of page P in slot 2 raced a flush before its
+ * claims: the raise returned without kmap_lock, kept slot 2 (count 2), and the flush freed only
+ * slot 1. */
 static void check_fast_raise_kept_slot2(const char *what, const struct hm_stats *st)
 {
     CHECK(R.returned_seen && !R.blocked_seen, "the fast %s returned without waiting for kmap_lock", what);
@@ -251,10 +271,10 @@ static void check_fast_raise_kept_slot2(const char *what, const struct hm_stats 
 }
 
 /* A kmap hit on page P (slot 2, count 1) while hm_kmap_flush_unused tears the window down. The
- * actor is asked from the PTE clear of slot 1, which the flush claims first: in the fast mode
- * it raises slot 2's count before the flush reaches it, so the flush must leave slot 2 mapped
- * (a flush that took the count blindly would clear the PTE under the actor's mapping). With
- * kmap_lock around every kmap, the actor waits for the flush and maps P anew. */
+ * actor is asked from the flush's first event, before it claims the count-1 slots: in the fast
+ * mode it raises slot 2's count first, so the flush must leave slot 2 mapped (a flush that took
+ * the count blindly would clear the PTE under the actor's mapping). With kmap_lock around every
+ * kmap, the actor waits for the flush and maps P anew. */
 static void hit_before_the_flush_claims(const void *arg)
 {
     int locking = (int)(intptr_t)arg;
@@ -266,7 +286,7 @@ static void hit_before_the_flush_claims(const void *arg)
     kmap_ok(p); /* slot 2 */
     kunmap_ok(q);
     kunmap_ok(p);
-    flush_with_actor_kmap(1, p);
+    flush_with_actor_at(HM_EV_FLUSH_ALL_ZERO_PKMAPS, ACT_KMAP, p);
     wait_actor(0);
     CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
     hm_get_stats(R.hm.ctx, &st);
@@ -295,7 +315,7 @@ static void hit_after_the_flush_claims(const void *arg)
     hm_pfn_t p = page(2);
     kmap_ok(p); /* slot 1 */
     kunmap_ok(p);
-    flush_with_actor_kmap(1, p);
+    flush_with_actor(1, ACT_KMAP, p);
     CHECK(R.blocked_seen && !R.returned_seen, "the kmap of a claimed slot waited for kmap_lock");
     wait_actor(0);
     CHECK(R.rc == HM_OK, "actor kmap: %s", hm_strerror(R.rc));
@@ -314,7 +334,7 @@ static void hit_after_the_flush_claims(const void *arg)
 static hm_vaddr_t kmap_with_kunmap_inside_the_flush(int locking, hm_pfn_t victim, uint32_t want_slot)
 {
     struct hm_stats st;
-    R.trigger_flush = 1;
+    R.trigger_event = HM_EV_FLUSH_DONE;
     R.op_next = ACT_KUNMAP;
     R.pfn_next = victim;
     hm_vaddr_t va = kmap_ok(page(20));
@@ -359,7 +379,7 @@ static void kunmap_before_the_sleep(const void *arg)
 }
 
 /* kmap_high_get (arm, 2.6.30) pinning page P (slot 2, count 1) while hm_kmap_flush_unused tears
- * the window down, asked from the clear of slot 1 as in hit_before_the_flush_claims. Fast mode:
+ * the window down, asked from the flush's first event as in hit_before_the_flush_claims. Fast mode:
  * the pin raises slot 2's count first (the same compare-and-swap as a hit), so the flush keeps
  * slot 2 and the pin's address stays mapped. Kernel mode: the pin waits for kmap_lock, the flush
  * frees slot 2, and kmap_high_get finds P unmapped: address 0, nothing pinned. */
@@ -375,7 +395,7 @@ static void high_get_before_the_flush_claims(const void *arg)
     kunmap_ok(q);
     kunmap_ok(p);
     R.va = 1;
-    flush_with_actor(1, ACT_KMAP_HIGH_GET, p);
+    flush_with_actor_at(HM_EV_FLUSH_ALL_ZERO_PKMAPS, ACT_KMAP_HIGH_GET, p);
     wait_actor(0);
     CHECK(R.rc == HM_OK, "actor kmap_high_get: %s", hm_strerror(R.rc));
     hm_get_stats(R.hm.ctx, &st);
@@ -452,18 +472,12 @@ static void kunmap_before_the_sleep_coloured(const void *arg)
  * the page in slot 3. A wake-up lost in that window (counted on another colour's queue, sent to
  * another colour, or a queue that had not registered the sleeper) leaves the main thread asleep
  * until the deadline. */
-static void fire_at_the_sleep(void *cookie, const struct hm_event *ev)
-{
-    (void)cookie;
-    if (ev->kind == HM_EV_SLEEP && !is_actor)
-        fire();
-}
 static void kunmap_after_the_sleeper_counted_coloured(const void *arg)
 {
     int locking = (int)(intptr_t)arg;
     struct hm_stats st;
     uint32_t w0 = 9, w1 = 9;
-    if (open_machine_of(locking, "xtensa", HM_KERNEL_2_6_24) != 0)
+    if (open_machine_of(locking, "xtensa", test_env_kernel()) != 0)
         return;
     CHECK(R.hm.hw.sleep_colour && R.hm.hw.wake_colour, "the sim has a wait queue per colour");
     CHECK(kmap_ok(page(10)) == slot_addr(2) && kmap_ok(page(11)) == slot_addr(3) &&
@@ -471,7 +485,7 @@ static void kunmap_after_the_sleeper_counted_coloured(const void *arg)
           "every slot held");
     R.op_next = ACT_KUNMAP;
     R.pfn_next = page(11);                      /* colour 1, slot 3 */
-    R.hm.hooks.on_event = fire_at_the_sleep;    /* the harness reads it at every event */
+    R.trigger_event = HM_EV_SLEEP;
     hm_vaddr_t va = kmap_ok(page(21));          /* colour 1: sleeps once */
     CHECK(R.fired, "the kmap slept");
     wait_actor(0);
@@ -489,6 +503,54 @@ static void kunmap_after_the_sleeper_counted_coloured(const void *arg)
     close_machine();
 }
 
+/* A kunmap after flush_all_zero_pkmaps' cache flush, on sparc's VIVT cache (the sim's cache
+ * model on). Every slot is held (count 2), P's in slot 1. The main thread's kmap of Q scans, wraps and
+ * flushes; once that flush's cache flush (flush_cache_kmaps = flush_cache_all) returns, the actor stores a
+ * byte through P's address, which leaves a dirty line under that virtual address, and kunmaps P
+ * (2 -> 1). The flush claimed its count-1 slots before the cache flush, so it must not free slot
+ * 1 in this run: Q would get slot 1 at once and read P's dirty line through it. Fast mode: the
+ * kunmap returns inside the flush, the kmap's re-check finds slot 1 at count 1 and flushes again
+ * (cache first); kernel mode: the kunmap waits for kmap_lock, the kmap sleeps, is woken and
+ * flushes again. Either way Q lands in slot 1 after a cache flush that wrote P's byte back, and
+ * reads its own byte, with no stale read. */
+static void kunmap_after_the_cache_flush(const void *arg)
+{
+    int locking = (int)(intptr_t)arg;
+    struct hm_sim_stats ss;
+    uint8_t got = 0;
+    if (open_machine_of(locking, "sparc", test_env_kernel()) != 0)
+        return;
+    CHECK(hm_sim_set_cache(R.hm.sim, 1) == HM_OK, "the sim's data cache model on");
+    hm_pfn_t p = page(1), q = page(9);
+    hm_vaddr_t va = kmap_ok(p);
+    CHECK(va == slot_addr(1), "P in slot 1 (got 0x%08" PRIx64 ")", va);
+    kmap_ok(page(2)); /* slot 2 */
+    kmap_ok(page(3)); /* slot 3 */
+    kmap_ok(page(4)); /* slot 0, after a wrap */
+    hm_sim_phys_write(R.hm.sim, q, 0, 0x11);
+    R.store_va = va;
+    R.store_byte = 0xc7;
+    R.trigger_cache_flush = 1;
+    R.op_next = ACT_STORE_KUNMAP;
+    R.pfn_next = p;
+    hm_vaddr_t vq = kmap_ok(q);
+    CHECK(R.fired, "the kmap's wrap flushed the cache");
+    wait_actor(0);
+    CHECK(R.rc == HM_OK, "actor store + kunmap: %s", hm_strerror(R.rc));
+    if (locking == HM_LOCKING_FAST)
+        CHECK(R.returned_seen && !R.blocked_seen, "the fast kunmap returned inside the flush");
+    else
+        CHECK(R.blocked_seen, "the kernel-mode kunmap waited for kmap_lock");
+    CHECK(vq == va, "Q in P's slot 1 (got 0x%08" PRIx64 ")", vq);
+    CHECK(hm_sim_phys_read(R.hm.sim, p, 0, &got) == HM_OK && got == 0xc7,
+          "P holds the byte stored through its mapping (0x%02x)", got);
+    CHECK(hm_sim_load(R.hm.sim, 0, vq, &got) == HM_OK && got == 0x11, "Q reads its own byte (0x%02x)", got);
+    hm_sim_get_stats(R.hm.sim, &ss);
+    CHECK(ss.stale_cache_reads == 0, "stale cache reads: %" PRIu64, ss.stale_cache_reads);
+    check_invariants("at the end");
+    close_machine();
+}
+
 #define BOTH(name) {#name "_fast", name, (const void *)(intptr_t)HM_LOCKING_FAST}, \
                    {#name "_kernel", name, (const void *)(intptr_t)HM_LOCKING_KERNEL}
 
@@ -502,6 +564,7 @@ int main(void)
         BOTH(high_get_after_the_flush_claims),
         BOTH(kunmap_before_the_sleep_coloured),
         BOTH(kunmap_after_the_sleeper_counted_coloured),
+        BOTH(kunmap_after_the_cache_flush),
     };
     return tt_main(cases, sizeof cases / sizeof cases[0], "RACE_TEST_ONLY");
 }
