@@ -48,12 +48,9 @@ strip_times() { grep -v -e '^wall time' -e '^time asleep' -e '^longest single sl
 judge $? "--cache off is the default (same table, no cache rows)" "$(diff "$tmp/default" "$tmp/off" | head -5)"
 
 # ---- on: every workload, every arch, 0 stale cache reads (table and JSON) ------------------------
-# hold-many and pipe under the kernel's locking: see docs/arches.md, "Data caches", on the fast
-# kunmap and VIVT caches.
 for w in pagecache-read pagecache-hot bounce pipe hold-many random local-switch; do
   extra=""
   case $w in
-    pipe | hold-many) extra="--locking kernel" ;;
     local-switch) extra="--kernel 5.11" ;;
   esac
   rc=0

@@ -169,7 +169,7 @@ for w in ["pagecache-read", "pagecache-hot", "random", "pipe", "hold-many"]:
           r["bytes_checked"] > 0 and r["wrong_bytes"] == 0 and r["ok"], r)
 
 # ---- --cache on: the cache object, every run coherent; off (the default): no cache object ----
-for w, extra in [("bounce", []), ("random", []), ("hold-many", ["--locking", "kernel"]),
+for w, extra in [("bounce", []), ("random", []), ("hold-many", []),
                  ("local-switch", ["--kernel", "5.11"])]:
     doc = run_json(w, "--arch", "all", "--cache", "on", "--ops", "2000", *extra)
     errs = validate(doc, schema)
