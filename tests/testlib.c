@@ -706,3 +706,27 @@ void tl_assert_kunmap_atomic_refused(struct tl *t, uint32_t cpu, hm_vaddr_t vadd
     tl_assert_last_bug(t, bug, HM_EINVAL, function);
     tl_snap_assert_same(t, &s, what);
 }
+
+void tl_expect_x86_default_fixmap(const struct hm_layout *l)
+{
+    if (l->kernel >= HM_KERNEL_5_11) {
+        /* KM_MAX_IDX 16 slots per CPU: __end_of_permanent_fixed_addresses = 70 + 16*8 + 6 = 204,
+         * __end_of_fixed_addresses = 204 + 16 + 1 = 221;
+         * FIXADDR_START      = 0xfffff000 - 204*4K (0xcc000) = 0xfff33000;
+         * FIXADDR_BOOT_START = 0xfffff000 - 221*4K (0xdd000) = 0xfff22000 */
+        cr_assert(eq(u32, l->km_type_nr, 16));
+        cr_assert(eq(u32, l->km_max_idx, 16));
+        cr_assert(eq(u32, l->nr_fixmap, 221));
+        cr_assert(eq(u32, l->fixaddr_start, 0xfff33000u));
+        cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff22000u));
+    } else {
+        /* KM_TYPE_NR 13: 70 + 13*8 + 6 = 180, 180 + 16 + 1 = 197;
+         * FIXADDR_START      = 0xfffff000 - 180*4K (0xb4000) = 0xfff4b000;
+         * FIXADDR_BOOT_START = 0xfffff000 - 197*4K (0xc5000) = 0xfff3a000 */
+        cr_assert(eq(u32, l->km_type_nr, 13));
+        cr_assert(eq(u32, l->km_max_idx, 0));
+        cr_assert(eq(u32, l->nr_fixmap, 197));
+        cr_assert(eq(u32, l->fixaddr_start, 0xfff4b000u));
+        cr_assert(eq(u32, l->fixaddr_boot_start, 0xfff3a000u));
+    }
+}

@@ -217,4 +217,9 @@ int tl_flush_only_when_freed(const struct tl *t);
 void tl_assert_kunmap_atomic_refused(struct tl *t, uint32_t cpu, hm_vaddr_t vaddr, unsigned type, int bug,
                                      const char *function, const char *what);
 
+/* x86 and x86-pae (one fixmap) with the documented NR_CPUS 8 and no debug: km_type_nr,
+ * km_max_idx, nr_fixmap, FIXADDR_START and FIXADDR_BOOT_START of the layout's generation, worked
+ * out by hand (KM_TYPE_NR 13 up to 2.6.30, KM_MAX_IDX 16 from 5.11). */
+void tl_expect_x86_default_fixmap(const struct hm_layout *l);
+
 #endif /* HM_TESTLIB_H */

@@ -227,18 +227,18 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
     for (i = 0; i < n; i++)
         fprintf(out, "%*s", COL_W, rs[i].arch);
     fputc('\n', out);
-#define HEADER_ROW(label, expr)                                                            \
+/* One row of integers, one column per run (the header rows and the cache rows). */
+#define U64_ROW(label, expr)                                                               \
     do {                                                                                   \
         fprintf(out, "%-*s", LABEL_W, label);                                              \
         for (i = 0; i < n; i++)                                                            \
             fprintf(out, "%*" PRIu64, COL_W, (uint64_t)(expr));                            \
         fputc('\n', out);                                                                  \
     } while (0)
-    HEADER_ROW("LAST_PKMAP (slots)", rs[i].last_pkmap);
-    HEADER_ROW("threads", rs[i].threads);
-    HEADER_ROW("CPUs", rs[i].cpus);
-    HEADER_ROW("working set (pages)", rs[i].working_set);
-#undef HEADER_ROW
+    U64_ROW("LAST_PKMAP (slots)", rs[i].last_pkmap);
+    U64_ROW("threads", rs[i].threads);
+    U64_ROW("CPUs", rs[i].cpus);
+    U64_ROW("working set (pages)", rs[i].working_set);
     for (m = 0; m < LABEL_W + COL_W * n; m++)
         fputc('-', out);
     fputc('\n', out);
@@ -253,19 +253,12 @@ void kmapsim_run_print_table(FILE *out, const struct kmapsim_run_result *rs, siz
     for (i = 0; i < n && !rs[i].cache_on; i++)
         ;
     if (i < n) { /* --cache on: the data cache model's rows (a run without it shows 0) */
-#define CACHE_ROW(label, expr)                                                             \
-    do {                                                                                   \
-        fprintf(out, "%-*s", LABEL_W, label);                                              \
-        for (i = 0; i < n; i++)                                                            \
-            fprintf(out, "%*" PRIu64, COL_W, (uint64_t)(expr));                            \
-        fputc('\n', out);                                                                 \
-    } while (0)
-        CACHE_ROW("data cache hits (--cache on)", rs[i].sim.cache_hits);
-        CACHE_ROW("  misses", rs[i].sim.cache_misses);
-        CACHE_ROW("  dirty lines written back", rs[i].sim.cache_writebacks);
-        CACHE_ROW("  flush_cache_page calls", rs[i].sim.cache_page_flushes);
-        CACHE_ROW("stale cache reads (must be 0)", rs[i].stale_cache);
-#undef CACHE_ROW
+        U64_ROW("data cache hits (--cache on)", rs[i].sim.cache_hits);
+        U64_ROW("  misses", rs[i].sim.cache_misses);
+        U64_ROW("  dirty lines written back", rs[i].sim.cache_writebacks);
+        U64_ROW("  flush_cache_page calls", rs[i].sim.cache_page_flushes);
+        U64_ROW("stale cache reads (must be 0)", rs[i].stale_cache);
+#undef U64_ROW
     }
     for (i = 0; i < n; i++) /* --machine host: what the window cost in system calls */
         if (rs[i].host)
