@@ -508,3 +508,20 @@ Test(arm_atomic, kmap_to_page_pkmap_bound)
     cr_assert(eq(int, hm_kmap_to_page(t->ctx, PKMAP_BASE, &pfn), HM_EFAULT)); /* slot 0: empty */
     tl_assert_last_bug(t, HM_BUG_NOT_MAPPED, HM_EFAULT, "kmap_to_page");
 }
+
+/* The same bound in kunmap_atomic: PAGE_OFFSET, one past the last pkmap slot, is the direct map's
+ * pfn 0, which kmap_atomic maps there (lowmem). Its kunmap_atomic only re-enables pagefaults; a
+ * bound one slot too far would take it for a kmap_high_get pin and hand pfn 0 to kunmap_high. */
+Test(arm_atomic, kunmap_atomic_of_page_offset_is_lowmem)
+{
+    struct tl *t = open_arm("arm", 0, 1, 0, RUN_KERNEL);
+    hm_vaddr_t v = 0;
+    cr_assert(eq(int, hm_kmap_atomic(t->ctx, 0, 0, KM_USER0, &v), HM_OK));
+    cr_assert(eq(u64, v, PAGE_OFFSET));
+    size_t nbugs = t->nbugs, from = t->nev;
+    cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, KM_USER0), HM_OK));
+    cr_assert(eq(sz, t->nbugs, nbugs), "no BUG");
+    cr_assert(eq(int, hm_pagefault_depth(t->ctx, 0), 0));
+    cr_assert(eq(sz, tl_ev_hw_count(t, from), 0), "nothing to flush or clear for lowmem");
+    tl_assert_invariants(t, "lowmem kunmap_atomic");
+}

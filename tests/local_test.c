@@ -571,6 +571,11 @@ Test(local, generic_has_no_slots)
     cr_assert(eq(u64, v, PAGE_OFFSET + ((hm_vaddr_t)LOWPFN << 12)));
     cr_assert(eq(int, hm_kunmap_atomic(t->ctx, 0, v, 0), HM_OK));
     kunmap_local(t, 0, 0x1000u);
+    /* no kmap fixmap either: an address below PAGE_OFFSET is no local slot (of the stack's
+     * first positions, were the fixmap at 0), but the bad address it always was */
+    hm_pfn_t pfn = 7;
+    EXPECT_REFUSED(t, hm_kmap_to_page(t->ctx, 0x1000u, &pfn), HM_ERANGE, HM_BUG_BAD_ADDR, "below PAGE_OFFSET");
+    cr_assert(eq(u32, pfn, 7));
     do_switch(t, 0, 1);
     tl_assert_invariants(t, "generic");
 }
