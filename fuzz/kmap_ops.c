@@ -128,12 +128,73 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     return 1;
 }
 
+/* The cache model before 5.11: a kmap_atomic's (cpu, type) stays open until a kunmap_atomic of
+ * that (cpu, type) and address succeeds. A kmap_atomic onto an open one reuses a slot its caller
+ * never unmapped (no BUG without DEBUG_HIGHMEM), so nothing flushed the old page's lines there
+ * (arm's kunmap_atomic would have): the harness, as that caller, flushes them on the CPU first,
+ * so that only a flush the library owes can leave a stale line. Returns the (cpu, type) entry,
+ * or NULL (bad cpu or type, 5.11's stack positions, no cache model). */
+static uint64_t *atomic_open(struct run *r, const struct fop_rec *o)
+{
+    if (!r->cache_on || r->L->km_max_idx || o->cpu >= r->ncpus || o->type >= r->ntypes ||
+        (size_t)o->cpu * r->ntypes + o->type >= sizeof r->atomic_open / sizeof r->atomic_open[0])
+        return NULL;
+    return &r->atomic_open[o->cpu * r->ntypes + o->type];
+}
+
+static void atomic_open_flush(struct run *r, const struct fop_rec *o)
+{
+    uint64_t *open = atomic_open(r, o);
+    if (open && *open)
+        r->m.hw.flush_cache_page(r->m.hw.m, o->cpu, *open);
+}
+
+/* The cache model: a load or store through a kmap slot that is not the accessing CPU's live
+ * mapping (another CPU's slot, or before 5.11 a (cpu, type) no kmap_atomic holds open: the PTE
+ * a kunmap_atomic without DEBUG_HIGHMEM leaves) fills a line that no flush of the library's
+ * owes anything to (arm flushes only the unmapping CPU's lines, and only at kunmap): the
+ * harness, as that misbehaving caller, drops the page from the accessing CPU's cache after the
+ * access. */
+static void slot_access_flush(struct run *r, const struct fop_rec *o)
+{
+    const struct model *m = &r->model;
+    uint32_t page = (uint32_t)(o->vaddr & ~(uint64_t)0xfff);
+
+    if (!r->cache_on || o->err != HM_OK || o->cpu >= r->ncpus || !r->S)
+        return;
+    for (uint32_t c = 0; c < r->ncpus; c++)
+        for (uint32_t k = 0; k < m->spc; k++) {
+            uint64_t open;
+            if (model_row_slot_addr(m, c, k) != page)
+                continue;
+            /* before 5.11 slot k is type k (xtensa: k / 2, of colour k % 2) */
+            open = r->L->km_max_idx ? page : r->atomic_open[c * r->ntypes + k / (m->spc / r->ntypes)];
+            if (c != o->cpu || (open & ~(uint64_t)0xfff) != page)
+                r->m.hw.flush_cache_page(r->m.hw.m, o->cpu, page);
+            return;
+        }
+}
+
+static void atomic_open_note(struct run *r, const struct fop_rec *o)
+{
+    uint64_t *open = atomic_open(r, o);
+    if (!open || o->err != HM_OK)
+        return;
+    if (o->op != FOP_KUNMAP_ATOMIC)
+        *open = o->val;
+    else if ((o->vaddr & ~(uint64_t)0xfff) == (*open & ~(uint64_t)0xfff))
+        *open = 0;
+}
+
 /* The library's side of a machine op (probes and config probes: probe.c). */
 static void run_library(struct run *r, struct fop_rec *o)
 {
     hm_vaddr_t v = 0;
     hm_pfn_t p = 0;
     uint8_t val = 0;
+
+    if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN)
+        atomic_open_flush(r, o);
 
     switch (o->op) {
     case FOP_KMAP:
@@ -160,6 +221,7 @@ static void run_library(struct run *r, struct fop_rec *o)
     case FOP_LOAD:
         o->err = hm_sim_load(r->sim, o->cpu, o->vaddr, &val);
         o->val = val;
+        slot_access_flush(r, o);
         break;
     case FOP_STORE:
         o->err = hm_sim_store(r->sim, o->cpu, o->vaddr, o->value);
@@ -220,6 +282,8 @@ static void run_library(struct run *r, struct fop_rec *o)
         o->val = v;
         break;
     }
+    if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_KUNMAP_ATOMIC)
+        atomic_open_note(r, o);
 }
 
 static void run_op(struct run *r, struct fz_input *in)

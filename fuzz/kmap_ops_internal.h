@@ -125,6 +125,8 @@ struct run {
     uint32_t stale_events;         /* stale-translation events of the current operation */
     int cache_on;                  /* the sim's data cache model is on (FOP_EXT_CACHE, an aliasing cache) */
     uint32_t stale_cache_events;   /* stale cache line reads of the current operation */
+    uint64_t atomic_open[4u * 16u]; /* cache model, before 5.11: [cpu * ntypes + type] the address the
+                                    * last kmap_atomic there returned, until its kunmap_atomic (0) */
     uint32_t exp_stale_hits, exp_stale_writes; /* the model's stale counts since the set-up */
     struct hm_sim_stats st;        /* the sim's counters at the set-up */
     uint32_t nlog;
