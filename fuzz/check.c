@@ -25,7 +25,7 @@ void fail(struct run *r, const char *fmt, ...)
     va_list ap;
     fflush(stdout);
     fprintf(stderr, "\n==== kmap_ops: library and model disagree ====\n");
-    fop_print_machine(stderr, &r->m.cfg, r->L, r->dec.ext);
+    fop_print_machine(stderr, &r->m.cfg, r->L, r->dec.ext, r->dec.cache);
     for (uint32_t i = 0; i < r->nlog; i++)
         fop_print_op(stderr, &r->dec, 0, &r->log[i]);
     fprintf(stderr, "# ^^^ the last op above (#%u) is the one that failed:\n# ", r->nlog ? r->nlog - 1u : 0);
@@ -215,6 +215,9 @@ static void check_full(struct run *r, int full)
     struct hm_sim_stats st;
 
     hm_sim_get_stats(r->sim, &st);
+    if (st.stale_cache_reads != r->st.stale_cache_reads)
+        fail(r, "the data cache: %llu stale line reads since the set-up",
+             (unsigned long long)(st.stale_cache_reads - r->st.stale_cache_reads));
     if (st.stale_tlb_hits - r->st.stale_tlb_hits != r->exp_stale_hits ||
         st.stale_pte_writes - r->st.stale_pte_writes != r->exp_stale_writes)
         fail(r, "stale: since the set-up the sim counted %llu TLB hits and %llu PTE writes; the model expects %u, %u",
@@ -306,6 +309,11 @@ void check_after(struct run *r, struct fop_rec *o, const struct model_out *mo)
              r->stale_events, mo->stale_tlb_hits, mo->stale_pte_writes);
     r->exp_stale_hits += mo->stale_tlb_hits;
     r->exp_stale_writes += mo->stale_pte_writes;
+    /* the cache model (FOP_EXT_CACHE): never a stale line (the model has no cache; the load's
+     * byte was compared above, with the page's as the model keeps it) */
+    if (r->stale_cache_events)
+        fail(r, "the data cache: %u load(s) read a stale cache line (a line of another page, or older than a "
+                "store through another mapping)", r->stale_cache_events);
 
     /* the events' slots and PTEs: I7 for every slot an event names, every PTE written (an
      * accepted write counts for check_writes; a refused one is followed by machine_fail) */

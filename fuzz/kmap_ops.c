@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fuzz/kmap_ops_internal.h"
+#include "highmem_arch.h" /* enum hm_cache_kind */
 #include "sim/sim.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -13,13 +14,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct run R;
 
 /* ---------------------------------------------------------------------------------------
- * Hooks: the library's events and bug reports, the sim's stale translations.
+ * Hooks: the library's events and bug reports, the sim's stale translations and cache lines.
  * ------------------------------------------------------------------------------------- */
 static void on_event(void *cookie, const struct hm_event *ev)
 {
     struct run *r = cookie;
     if (ev->kind == HM_EV_STALE_TLB) { /* the sim's (the library never emits one) */
         r->stale_events++;
+        return;
+    }
+    if (ev->kind == HM_EV_STALE_CACHE) { /* the sim's cache model (FOP_EXT_CACHE inputs only) */
+        r->stale_cache_events++;
         return;
     }
     if (ev->kind == HM_EV_MACHINE_FAIL)
@@ -68,7 +73,7 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     struct hm_layout L;
     struct model_config mc;
     uint32_t flags;
-    int ext;
+    int ext, cache = 0;
     char err[160];
 
     memset(&cfg, 0, sizeof cfg);
@@ -85,10 +90,14 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
         cfg.kernel = fop_kernel(e);
         if (fop_ext_arch(e) >= 0) /* arm, arm-vipt, xtensa: the ext byte's bits 2-3 */
             cfg.arch = hm_arch_at((unsigned)fop_ext_arch(e));
+        cache = (e & FOP_EXT_CACHE) != 0;
     }
     cfg.locking = locking_of(size);
     if (!cfg.arch || !model_knows(hm_arch_name(cfg.arch), cfg.kernel))
         return 0; /* the model does not know this machine (yet): the input is skipped */
+    /* the data cache model where the arch's cache aliases (sparc and arm VIVT, xtensa VIPT) */
+    r->cache_on = cache && hm_layout_compute(&cfg, &L) == HM_OK && L.cache_kind != HM_CACHE_PIPT;
+    hooks.cache = r->cache_on ? HARNESS_CACHE_ON : HARNESS_CACHE_DEFAULT;
     if (harness_machine_open(&r->m, &cfg, &hooks, err, sizeof err) != 0) {
         if (hm_layout_compute(&cfg, &L) != HM_OK)
             return 0;
@@ -112,10 +121,69 @@ static int setup(struct run *r, struct fz_input *in, size_t size)
     r->capev += 14u * r->L->km_max_idx; /* a 5.11 switch: as model_init counts them */
     if (r->capev > sizeof r->ev / sizeof r->ev[0] || fop_decoder_init(&r->dec, r->L, &r->model, ext) != 0)
         fail(r, "machine too large for the harness's buffers");
+    r->dec.cache = cache;
     hm_sim_get_stats(r->sim, &r->st);
     if (r->verbose)
-        fop_print_machine(stdout, &cfg, r->L, ext);
+        fop_print_machine(stdout, &cfg, r->L, ext, cache);
     return 1;
+}
+
+/* The cache model before 5.11: a kmap_atomic's (cpu, type) stays open until a kunmap_atomic of
+ * that (cpu, type) and address succeeds. A kmap_atomic onto an open one reuses a slot its caller
+ * never unmapped (no BUG without DEBUG_HIGHMEM), so nothing flushed the old page's lines there
+ * (arm's kunmap_atomic would have): the harness, as that caller, flushes them on the CPU first,
+ * so that only a flush the library owes can leave a stale line. Returns the (cpu, type) entry,
+ * or NULL (bad cpu or type, 5.11's stack positions, no cache model). */
+static uint64_t *atomic_open(struct run *r, const struct fop_rec *o)
+{
+    if (!r->cache_on || r->L->km_max_idx || o->cpu >= r->ncpus || o->type >= r->ntypes ||
+        (size_t)o->cpu * r->ntypes + o->type >= sizeof r->atomic_open / sizeof r->atomic_open[0])
+        return NULL;
+    return &r->atomic_open[o->cpu * r->ntypes + o->type];
+}
+
+static void atomic_open_flush(struct run *r, const struct fop_rec *o)
+{
+    uint64_t *open = atomic_open(r, o);
+    if (open && *open)
+        r->m.hw.flush_cache_page(r->m.hw.m, o->cpu, *open);
+}
+
+/* The cache model: a load or store through a kmap slot that is not the accessing CPU's live
+ * mapping (another CPU's slot, or before 5.11 a (cpu, type) no kmap_atomic holds open: the PTE
+ * a kunmap_atomic without DEBUG_HIGHMEM leaves) fills a line that no flush of the library's
+ * owes anything to (arm flushes only the unmapping CPU's lines, and only at kunmap): the
+ * harness, as that misbehaving caller, drops the page from the accessing CPU's cache after the
+ * access. */
+static void slot_access_flush(struct run *r, const struct fop_rec *o)
+{
+    const struct model *m = &r->model;
+    uint32_t page = (uint32_t)(o->vaddr & ~(uint64_t)0xfff);
+
+    if (!r->cache_on || o->err != HM_OK || o->cpu >= r->ncpus || !r->S)
+        return;
+    for (uint32_t c = 0; c < r->ncpus; c++)
+        for (uint32_t k = 0; k < m->spc; k++) {
+            uint64_t open;
+            if (model_row_slot_addr(m, c, k) != page)
+                continue;
+            /* before 5.11 slot k is type k (xtensa: k / 2, of colour k % 2) */
+            open = r->L->km_max_idx ? page : r->atomic_open[c * r->ntypes + k / (m->spc / r->ntypes)];
+            if (c != o->cpu || (open & ~(uint64_t)0xfff) != page)
+                r->m.hw.flush_cache_page(r->m.hw.m, o->cpu, page);
+            return;
+        }
+}
+
+static void atomic_open_note(struct run *r, const struct fop_rec *o)
+{
+    uint64_t *open = atomic_open(r, o);
+    if (!open || o->err != HM_OK)
+        return;
+    if (o->op != FOP_KUNMAP_ATOMIC)
+        *open = o->val;
+    else if ((o->vaddr & ~(uint64_t)0xfff) == (*open & ~(uint64_t)0xfff))
+        *open = 0;
 }
 
 /* The library's side of a machine op (probes and config probes: probe.c). */
@@ -124,6 +192,9 @@ static void run_library(struct run *r, struct fop_rec *o)
     hm_vaddr_t v = 0;
     hm_pfn_t p = 0;
     uint8_t val = 0;
+
+    if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN)
+        atomic_open_flush(r, o);
 
     switch (o->op) {
     case FOP_KMAP:
@@ -150,9 +221,17 @@ static void run_library(struct run *r, struct fop_rec *o)
     case FOP_LOAD:
         o->err = hm_sim_load(r->sim, o->cpu, o->vaddr, &val);
         o->val = val;
+        slot_access_flush(r, o);
         break;
     case FOP_STORE:
         o->err = hm_sim_store(r->sim, o->cpu, o->vaddr, o->value);
+        /* the cache model: the caller's discipline after a write that another mapping may read
+         * (flush_dcache_page), made total: every CPU's cache written back and invalidated
+         * through the machine's hook (no library call, no event). Memory then holds every
+         * store, and a line read later is stale only if an address was remapped without the
+         * flush the arch owes (fuzz/README.md, The data cache) */
+        if (r->cache_on)
+            r->m.hw.flush_cache_all(r->m.hw.m);
         break;
     case FOP_KMAP_TO_PAGE:
         o->err = hm_kmap_to_page(r->ctx, o->vaddr, &p);
@@ -181,6 +260,9 @@ static void run_library(struct run *r, struct fop_rec *o)
             break; /* no pkmap window */
         if (o->value >= KPOKE_NONE)
             o->pte = hm_mk_kmap_pte(r->ctx, o->pfn);
+        /* an embedder that rewrites a PTE flushes the page's lines first (the cache model) */
+        if (r->cache_on)
+            r->m.hw.flush_cache_page(r->m.hw.m, HM_CPU_ALL, o->vaddr);
         /* the machine may refuse it (fault injection): nothing is written then */
         o->err = r->m.hw.set_pte(r->m.hw.m, o->vaddr, o->pte) ? HM_EMACHINE : HM_OK;
         break;
@@ -200,6 +282,8 @@ static void run_library(struct run *r, struct fop_rec *o)
         o->val = v;
         break;
     }
+    if (o->op == FOP_KMAP_ATOMIC || o->op == FOP_KMAP_ATOMIC_PFN || o->op == FOP_KUNMAP_ATOMIC)
+        atomic_open_note(r, o);
 }
 
 static void run_op(struct run *r, struct fz_input *in)
@@ -213,6 +297,7 @@ static void run_op(struct run *r, struct fz_input *in)
     r->bug = HM_BUG_NONE;
     r->bug_err = HM_OK;
     r->stale_events = 0;
+    r->stale_cache_events = 0;
 
     if (o->op == FOP_PROBE) {
         run_probe(r, o, &mo);

@@ -23,7 +23,10 @@
  *                                    arch of the registry's second part, fop_ext_arch(): 0 =
  *                                    the arch byte's (as before), 1 arm, 2 arm-vipt, 3 xtensa
  *                                    (hm_arch_at 5, 6, 7; the arch byte is then ignored);
- *                                    bits 4-7 are ignored (reserved: 0 must keep this meaning)
+ *                                    bit 4 (FOP_EXT_CACHE) the sim's data cache model, on
+ *                                    the arches whose cache aliases (sparc, arm, xtensa;
+ *                                    ignored elsewhere); bits 5-7 are ignored (reserved: 0
+ *                                    must keep this meaning)
  * An input with the extension byte also decodes its opcodes with the extended table
  * (fop_of_byte_ext: the ops of 2.6.30 and 5.11), in every generation, 2.6.24 included.
  *
@@ -45,6 +48,8 @@
 #define FOP_NR_KERNELS 4u
 #define FOP_EXT_ARCH_SHIFT 2u
 #define FOP_NR_EXT_ARCHES 4u   /* the arch byte's, arm, arm-vipt, xtensa */
+#define FOP_EXT_CACHE 0x10u    /* the ext byte's bit 4: the data cache model (no committed input had it
+                                * set when it was given this meaning: their ext bytes are 0x0-0xe) */
 
 /* The hm_arch_at index an ext byte e selects, or -1: the arch byte's choice (bits 2-3 zero). */
 static inline int fop_ext_arch(uint32_t e)

@@ -42,6 +42,7 @@ struct fop_decoder {
     uint32_t S, ncpus, ntypes;
     uint32_t ntasks;           /* the layout's nr_tasks (5.11), else nr_cpus + 2 (kmap_ops.h, KTASK_BAD) */
     int ext;                   /* the input has the ext byte: the extended opcode table */
+    int cache;                 /* its ext byte asks for the data cache model (FOP_EXT_CACHE) */
     uint32_t recent[FOP_RECENT];
     uint32_t nrecent;
     uint32_t remembered[4u * 16u]; /* [cpu * ntypes + type]: vaddr, 0 = none (4 CPUs, 15 types) */
@@ -90,9 +91,9 @@ void fop_model_config(const struct hm_config *cfg, struct model_config *mc);
 void fop_model(struct model *m, const struct fop_rec *o, struct model_out *mo);
 
 /* ---- seed_text.c: ops as text (the trace language plus `#@` lines), both ways -------------- */
-/* The `# machine:` header (with `--kernel` when the input has the ext byte) and a `# layout:`
- * comment. */
-void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext);
+/* The `# machine:` header (with `--kernel` when the input has the ext byte, `--cache on` when
+ * that asks for the cache model) and a `# layout:` comment. */
+void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext, int cache);
 /* One op with its result as a comment. With hint (d must then be the state o was decoded in),
  * a `#@` hint follows wherever the encoder would choose other operand bytes. */
 void fop_print_op(FILE *f, const struct fop_decoder *d, int hint, const struct fop_rec *o);
@@ -122,6 +123,10 @@ struct run {
     uint32_t all_bugs, bugs_by_kind[HM_BUG__COUNT]; /* every bug report of the input */
     uint32_t all_machine_fails;    /* every machine_fail event of the input */
     uint32_t stale_events;         /* stale-translation events of the current operation */
+    int cache_on;                  /* the sim's data cache model is on (FOP_EXT_CACHE, an aliasing cache) */
+    uint32_t stale_cache_events;   /* stale cache line reads of the current operation */
+    uint64_t atomic_open[4u * 16u]; /* cache model, before 5.11: [cpu * ntypes + type] the address the
+                                    * last kmap_atomic there returned, until its kunmap_atomic (0) */
     uint32_t exp_stale_hits, exp_stale_writes; /* the model's stale counts since the set-up */
     struct hm_sim_stats st;        /* the sim's counters at the set-up */
     uint32_t nlog;

@@ -1,7 +1,8 @@
 /* kmap_threads.c - fuzz target: balanced kmap/kunmap(/kmap_try/flush_unused/kmap_high_get) scripts on 2..4
- * real pthreads, kmap_atomic(/kmap_local) scripts on per-CPU threads and an inspector of the concurrent
- * getters, in either locking mode, on every highmem arch and kernel generation; then invariants, counts
- * 0/1, balanced statistics, no waiters, no stale TLB. SPDX-License-Identifier: MIT */
+ * real pthreads, kmap_atomic(/kmap_local/switch) scripts on per-CPU threads and an inspector of the concurrent
+ * getters, in either locking mode, on every highmem arch and kernel generation, optionally with the sim's data
+ * cache; then invariants, counts 0/1, balanced statistics, no waiters, no stale TLB or cache line.
+ * SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -31,7 +32,10 @@
 #define KT_MAX_HOLD 3      /* pages a worker holds at once, at most */
 #define KT_MAX_HOLD_TRY 4  /* the same for an FL_TRY worker (its extra pages never sleep) */
 #define KT_MAX_PAGES 18    /* distinct highmem pages: 2 * 8 + 2 (and one lowmem page after them) */
-#define KT_LANE0 8u        /* thread t's byte of every page is at KT_LANE0 + t */
+#define KT_LANE0 8u        /* thread t's byte of every page is at KT_LANE0 + t (lane_off) */
+#define KT_LANE_LINE 32u   /* with the cache model: one 32-byte cache line per lane, the first after the signature's */
+#define KT_TASKS 3u        /* a switching CPU thread's tasks: its CPU's idle task and two of its own */
+#define KT_TASK_DEPTH 3u   /* local mappings a task keeps across ops, at most */
 #define KT_TIMEOUT_S 10
 
 #define KT_FAIL(...) FUZZ_FAIL("kmap_threads", __VA_ARGS__)
@@ -62,9 +66,27 @@
 #define FT_HIGH_GET(t) (1u << (t))         /* bits 0-3: worker t also calls hm_kmap_high_get (2.6.30+ arm) */
 #define FT_LOCAL(j) (1u << (4 + (j)))      /* bits 4-6: kmap_atomic thread j also uses kmap_local (5.11) */
 #define FT_INSPECT_GET 0x80u               /* the inspector pins every mapped page with hm_kmap_high_get */
+/* and after the feature byte, the task byte: only a value 0x40..0x7f (X2_MARK in bits 6-7, which
+ * no input committed before it has there: each ends before it or holds 0xbd) means something. */
+#define X2_MARK 0x40u
+#define X2_IS_MARK(b) (((b) & 0xc0u) == X2_MARK)
+#define X2_SWITCH(j) (1u << (j))           /* bits 0-2: kmap_atomic thread j also switches tasks (5.11) */
+#define X2_CACHE 0x08u                     /* the sim's data cache model, where the arch's cache aliases */
 
 enum { OP_KMAP, OP_KUNMAP };
 enum { K_WORKER, K_CPU, K_INSPECTOR };
+enum { LM_PUSHED, LM_PIN, LM_LOWMEM }; /* a kmap_local: on the task's stack, a kmap_high_get pin, the direct map */
+
+/* A local mapping a task keeps across ops (a switching CPU thread's record of its tasks' stacks). */
+struct kt_local {
+    hm_vaddr_t va;
+    uint8_t page, kind;
+};
+
+struct kt_task {
+    unsigned n; /* entries, oldest first: the pushed ones in the order of the task's kmap_ctrl stack */
+    struct kt_local m[KT_TASK_DEPTH];
+};
 
 struct kt_op {
     uint8_t kind;
@@ -84,6 +106,10 @@ struct kt_thread {
     uint64_t pins;     /* kmap_high_get pins it took (its own or kmap_atomic's), each released by a kunmap */
     int high_get;      /* a worker (or the inspector) that also calls hm_kmap_high_get */
     int local;         /* a kmap_atomic thread that also uses kmap_local */
+    int sw;            /* a kmap_atomic thread that also switches tasks (hm_switch) */
+    unsigned cur;      /* sw: the index of the task its CPU runs, into task[] */
+    struct kt_task task[KT_TASKS]; /* sw: the local mappings each of its tasks holds */
+    uint64_t switches; /* sw: hm_switch calls that switched */
     atomic_uint pos;   /* ops done so far (diagnostics) */
     atomic_int inkmap; /* 1 while inside hm_kmap (diagnostics) */
     pthread_t tid;
@@ -99,8 +125,11 @@ static struct {
     unsigned ncpus, nall;      /* kmap_atomic threads; every thread */
     uint8_t mode;
     uint8_t machine, features; /* issue 16's bytes (0 when unmarked) */
+    uint8_t tasks;             /* the task byte (0 when unmarked) */
     int has_high_get;          /* the context has kmap_high_get (arm from 2.6.30) */
     int has_local;             /* the context has kmap_local (5.11) */
+    int km_incr;               /* KM_INCR: kmap_ctrl.idx per local mapping (2 with DEBUG_KMAP_LOCAL) */
+    int cache;                 /* the sim's data cache model is on */
     struct kt_thread th[KT_MAX_THREADS];
     _Atomic hm_vaddr_t atomic_va[KT_MAX_THREADS]; /* a kmap_atomic thread's slot, once used */
     atomic_uint running;       /* workers and kmap_atomic threads not finished yet */
@@ -108,7 +137,7 @@ static struct {
     pthread_cond_t cv;
     unsigned done; /* guarded by mu */
     int go;        /* guarded by mu: the start gate, so the threads really overlap */
-    atomic_uint bugs, stale;
+    atomic_uint bugs, stale, stale_cache;
 } K;
 
 static int verbose;
@@ -120,6 +149,13 @@ static int unlocked_inspect = -1;
 static uint8_t signature(unsigned page)
 {
     return (uint8_t)(0xa5u ^ (page * 37u + 11u));
+}
+
+/* Where thread t's byte of every page is: KT_LANE0 + t, or with the cache model a cache line of
+ * its own (each line has one writer; docs: fuzz/README.md, The data cache). */
+static uint32_t lane_off(unsigned t)
+{
+    return K.cache ? KT_LANE_LINE * (t + 1u) : KT_LANE0 + t;
 }
 
 /* va is a page of the pkmap window. */
@@ -162,7 +198,7 @@ static void on_bug(void *cookie, const struct hm_bug_report *r)
             r->function ? r->function : "?", r->arg, hm_strerror(r->err));
 }
 
-/* Every library and sim event; only the sim's stale translations matter. */
+/* Every library and sim event; only the sim's stale translations and stale cache lines matter. */
 static void on_event(void *cookie, const struct hm_event *ev)
 {
     (void)cookie;
@@ -170,17 +206,46 @@ static void on_event(void *cookie, const struct hm_event *ev)
         atomic_fetch_add(&K.stale, 1);
         fprintf(stderr, "kmap_threads: stale translation on cpu %u at 0x%08" PRIx64 " (TLB pfn 0x%" PRIx64 ")\n",
                 ev->cpu, ev->a, ev->b);
+    } else if (ev->kind == HM_EV_STALE_CACHE) {
+        atomic_fetch_add(&K.stale_cache, 1);
+        fprintf(stderr, "kmap_threads: stale cache line read on cpu %u at 0x%08" PRIx64 " (line of pfn 0x%" PRIx64
+                ")\n", ev->cpu, ev->a, ev->b);
     }
 }
 
+/* With the cache model, the callers' discipline on an aliasing cache, before page is used
+ * through va: its other mappings that this CPU may hold lines of are written back and
+ * invalidated here (the machine's flush_cache_page, no library call): its kernel address,
+ * page_address (the kernel's flush_dcache_page flushes a page's kernel mapping: the direct map
+ * of the lowmem page, which arm's kmap_atomic_pfn also maps at a slot, or a highmem page's pkmap
+ * address, which kmap_atomic_pfn bypasses and whose lines stay after a pin's kunmap) and each
+ * other address at which the running task keeps it (two kmap_local of one page). The arch's own flushes (kunmap_atomic,
+ * flush_cache_kmaps, a switch's sched-out) are left to the library: a missing one still leaves a
+ * line at an address that now maps another page (fuzz/README.md, The data cache). */
+static void alias_flush(struct kt_thread *t, unsigned page, hm_vaddr_t va)
+{
+    hm_vaddr_t pa = 0;
+    if (hm_page_address(K.ctx, page_pfn(page), &pa) == HM_OK && pa != 0 && pa != va)
+        K.m.hw.flush_cache_page(K.m.hw.m, t->cpu, pa);
+    if (t->sw)
+        for (unsigned e = 0; e < t->task[t->cur].n; e++)
+            if (t->task[t->cur].m[e].page == page && t->task[t->cur].m[e].va != va)
+                K.m.hw.flush_cache_page(K.m.hw.m, t->cpu, t->task[t->cur].m[e].va);
+}
+
 /* Through va, which maps page: the signature is there, and a value stored in the thread's
- * lane reads back and lands in the page. */
+ * lane reads back and lands in the page (with the cache model: reads back through va; memory
+ * gets it when the line is written back, checked at the end). */
 static void check_bytes(struct kt_thread *t, unsigned i, unsigned page, hm_vaddr_t va)
 {
     hm_pfn_t pfn = page_pfn(page);
-    uint32_t lane = KT_LANE0 + (uint32_t)(t - K.th);
+    uint32_t lane = lane_off((unsigned)(t - K.th));
     uint8_t got = 0, val = (uint8_t)(pfn * 7u + i * 13u + 1u);
-    int rc = hm_sim_load(K.sim, t->cpu, va, &got);
+    int rc;
+
+    if (K.cache)
+        alias_flush(t, page, va);
+    rc = hm_sim_load(K.sim, t->cpu, va, &got);
     if (rc != HM_OK || got != signature(page))
         KT_FAIL("cpu %u op %u: pfn 0x%x at 0x%08" PRIx64 " reads 0x%02x (rc %s), want 0x%02x", t->cpu, i, pfn, va,
                 got, hm_strerror(rc), signature(page));
@@ -188,7 +253,8 @@ static void check_bytes(struct kt_thread *t, unsigned i, unsigned page, hm_vaddr
     if (rc != HM_OK || got != t->last[page])
         KT_FAIL("cpu %u op %u: pfn 0x%x at 0x%08" PRIx64 ": own byte 0x%02x (rc %s), stored 0x%02x", t->cpu, i,
                 pfn, va, got, hm_strerror(rc), t->last[page]);
-    if (hm_sim_store(K.sim, t->cpu, va + lane, val) != HM_OK || hm_sim_phys_read(K.sim, pfn, lane, &got) != HM_OK ||
+    if (hm_sim_store(K.sim, t->cpu, va + lane, val) != HM_OK ||
+        (K.cache ? hm_sim_load(K.sim, t->cpu, va + lane, &got) : hm_sim_phys_read(K.sim, pfn, lane, &got)) != HM_OK ||
         got != val)
         KT_FAIL("cpu %u op %u: a store through 0x%08" PRIx64 " did not reach pfn 0x%x (0x%02x, want 0x%02x)", t->cpu,
                 i, va, pfn, got, val);
@@ -388,8 +454,150 @@ static void local_unmap(struct kt_thread *t, unsigned i, hm_vaddr_t va)
         KT_FAIL("cpu %u op %u: kunmap_local(0x%08" PRIx64 "): %s", t->cpu, i, va, hm_strerror(rc));
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Context switches (5.11): a switching CPU thread runs three tasks on its CPU, its idle task
+ * and two of its own (no other CPU ever runs them: no TASK_RUNNING, no LOCAL_MIGRATE), each
+ * keeping up to KT_TASK_DEPTH local mappings across ops and switches (struct kt_task).
+ * ------------------------------------------------------------------------------------- */
+/* The task number of task[k] of CPU thread t: 0 (its CPU's idle task), then 1 + 2j, 2 + 2j for
+ * the j-th kmap_atomic thread (within nr_cpus + 2 tasks: j < 3 and 2 workers at least). */
+static uint32_t task_nr(const struct kt_thread *t, unsigned k)
+{
+    return k == 0 ? 0 : 1u + 2u * (uint32_t)(t - K.th - K.nthreads) + (k - 1u);
+}
+
+/* What a kmap_local_page at va (checked by check_local_va) is. */
+static uint8_t local_kind(unsigned page, hm_vaddr_t va)
+{
+    return in_slots(va) ? LM_PUSHED : page < K.npages && in_window(va) ? LM_PIN : LM_LOWMEM;
+}
+
+static unsigned pushed(const struct kt_task *k)
+{
+    unsigned n = 0;
+    for (unsigned e = 0; e < k->n; e++)
+        n += k->m[e].kind == LM_PUSHED;
+    return n;
+}
+
+/* A kmap_local_page of page kept by the running task. */
+static void task_push(struct kt_thread *t, unsigned i, unsigned page)
+{
+    struct kt_task *k = &t->task[t->cur];
+    hm_vaddr_t va = local_map(t, i, page, 0);
+    k->m[k->n++] = (struct kt_local){va, (uint8_t)page, local_kind(page, va)};
+}
+
+/* The running task's newest mapping: still the page's bytes, then kunmap_local. */
+static void task_pop(struct kt_thread *t, unsigned i)
+{
+    struct kt_task *k = &t->task[t->cur];
+    struct kt_local *e = &k->m[--k->n];
+    check_bytes(t, i, e->page, e->va);
+    local_unmap(t, i, e->va);
+}
+
+/* Switch t's CPU to task[to]. Then: the CPU runs it, both tasks' kmap_ctrl.idx are what their
+ * mappings say, none of the outgoing task's stack slots is readable through this CPU's MMU
+ * unless the incoming task maps that same slot (I13: no foreign local PTE is live), and each of
+ * the incoming task's mappings reads its page's bytes again (kmap_to_page of its slots too). */
+static void task_switch(struct kt_thread *t, unsigned i, unsigned to)
+{
+    const struct kt_task *from = &t->task[t->cur], *k = &t->task[to];
+    uint32_t prev = task_nr(t, t->cur), next = task_nr(t, to);
+    int rc;
+
+    if (to == t->cur)
+        return;
+    if ((rc = hm_switch(K.ctx, t->cpu, next)) != HM_OK)
+        KT_FAIL("cpu %u op %u: switch from task %u (%u mappings) to task %u (%u): %s", t->cpu, i, prev, from->n,
+                next, k->n, hm_strerror(rc));
+    t->cur = to;
+    t->switches++;
+    if (hm_cpu_task(K.ctx, t->cpu) != (int)next)
+        KT_FAIL("cpu %u op %u: runs task %d after the switch to task %u", t->cpu, i, hm_cpu_task(K.ctx, t->cpu), next);
+    if (hm_task_local_idx(K.ctx, prev, t->cpu) != (int)pushed(from) * K.km_incr ||
+        hm_task_local_idx(K.ctx, next, t->cpu) != (int)pushed(k) * K.km_incr)
+        KT_FAIL("cpu %u op %u: after the switch from task %u to %u, kmap_ctrl.idx %d and %d, want %u and %u", t->cpu,
+                i, prev, next, hm_task_local_idx(K.ctx, prev, t->cpu), hm_task_local_idx(K.ctx, next, t->cpu),
+                pushed(from) * (unsigned)K.km_incr, pushed(k) * (unsigned)K.km_incr);
+    for (unsigned e = 0; e < from->n; e++) {
+        const struct kt_local *x = &from->m[e];
+        unsigned same = 0;
+        uint8_t got = 0;
+        if (x->kind != LM_PUSHED)
+            continue; /* a pin or the direct map: no slot of the stack */
+        for (unsigned f = 0; f < k->n; f++)
+            same |= k->m[f].kind == LM_PUSHED && k->m[f].va == x->va;
+        if (!same && (rc = hm_sim_load(K.sim, t->cpu, x->va, &got)) != HM_EFAULT)
+            KT_FAIL("cpu %u op %u: switched from task %u to %u, but task %u's local slot 0x%08" PRIx64 " (pfn 0x%x) "
+                    "still reads 0x%02x (%s)", t->cpu, i, prev, next, prev, x->va, page_pfn(x->page), got,
+                    hm_strerror(rc));
+    }
+    for (unsigned e = 0; e < k->n; e++) {
+        const struct kt_local *x = &k->m[e];
+        hm_pfn_t back = 0;
+        if (x->kind == LM_PUSHED && (hm_kmap_to_page(K.ctx, x->va, &back) != HM_OK || back != page_pfn(x->page)))
+            KT_FAIL("cpu %u op %u: back in task %u, kmap_to_page(0x%08" PRIx64 ") = pfn 0x%x, want 0x%x", t->cpu, i,
+                    next, x->va, back, page_pfn(x->page));
+        check_bytes(t, i, x->page, x->va);
+    }
+}
+
+/* One switch step at the end of op i (no kmap_atomic held): unless bit 3 of b, the running task
+ * keeps one more mapping; the CPU switches to one of the other two tasks (bit 0), which drops
+ * its newest mapping (bit 1), and with bit 2 switches back. */
+static void switch_step(struct kt_thread *t, unsigned i, unsigned page)
+{
+    unsigned b = page + i, home = t->cur, to = (home + 1u + (b & 1u)) % KT_TASKS;
+    if (t->task[home].n < KT_TASK_DEPTH && !(b & 8u))
+        task_push(t, i, (page + 3u) % (K.npages + 1u));
+    task_switch(t, i, to);
+    if (t->task[to].n && (b & 2u))
+        task_pop(t, i);
+    if (b & 4u)
+        task_switch(t, i, home);
+}
+
+/* The end of a switching thread's script: every kmap_high_get pin (and direct-map address) its
+ * tasks hold is released, so that no worker waits for it; the stacked mappings stay for the
+ * quiescent check after the join (unwind_tasks). */
+static void release_pins(struct kt_thread *t)
+{
+    for (unsigned k = 0; k < KT_TASKS; k++) {
+        struct kt_task *x = &t->task[k];
+        unsigned n = 0;
+        for (unsigned e = 0; e < x->n; e++) {
+            if (x->m[e].kind == LM_PUSHED)
+                x->m[n++] = x->m[e];
+            else
+                local_unmap(t, t->nops, x->m[e].va); /* kunmap_high of a pin, nothing for lowmem */
+        }
+        x->n = n;
+    }
+}
+
+/* After the join: each task holding mappings runs again on its CPU (task_switch checks them),
+ * drops them newest first, and the CPU goes back to its idle task. */
+static void unwind_tasks(struct kt_thread *t)
+{
+    for (unsigned k = 0; k < KT_TASKS; k++) {
+        if (!t->task[k].n)
+            continue;
+        task_switch(t, t->nops, k);
+        while (t->task[k].n)
+            task_pop(t, t->nops);
+    }
+    task_switch(t, t->nops, 0);
+    for (unsigned k = 0; k < KT_TASKS; k++)
+        if (hm_task_local_idx(K.ctx, task_nr(t, k), t->cpu) != 0)
+            KT_FAIL("cpu %u: task %u keeps kmap_ctrl.idx %d after its last kunmap_local", t->cpu, task_nr(t, k),
+                    hm_task_local_idx(K.ctx, task_nr(t, k), t->cpu));
+}
+
 /* Per op: the kmap_atomic call (and the nested kmap_atomic_pfn), and with kmap_local a
- * kmap_local_page of another page around it (odd ops) or inside it (even ops): LIFO on the CPU. */
+ * kmap_local_page of another page around it (odd ops) or inside it (even ops): LIFO on the CPU;
+ * a switching thread then makes its switch step. */
 static void run_cpu(struct kt_thread *t)
 {
     uint32_t ntypes = K.lay->nr_km_types;
@@ -409,8 +617,12 @@ static void run_cpu(struct kt_thread *t)
         atomic_unmap(t, i, va, t1, 0);
         if (lva)
             local_unmap(t, i, lva);
+        if (t->sw)
+            switch_step(t, i, page);
         atomic_store(&t->pos, i + 1);
     }
+    if (t->sw)
+        release_pins(t);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -536,7 +748,7 @@ static void make_scripts(struct fz_input *in, unsigned nops, unsigned hold, unsi
 
 /* The extension after the workers' scripts (zeros when absent): the mode, the workers'
  * flavours, the kmap_atomic threads' scripts, the machine byte (and after a marked one the
- * feature byte). Read first, from a copy of in: every script byte
+ * feature byte and the task byte). Read first, from a copy of in: every script byte
  * is one op, so the extension starts nthreads * nops bytes on. */
 static void read_extension(struct fz_input in_copy, unsigned nops)
 {
@@ -561,10 +773,15 @@ static void read_extension(struct fz_input in_copy, unsigned nops)
     K.nall = K.nthreads + K.ncpus;
     K.machine = fz_front_byte(in);
     K.features = 0;
-    if (XT_IS_MARK(K.machine))
+    K.tasks = 0;
+    if (XT_IS_MARK(K.machine)) {
         K.features = fz_front_byte(in);
-    else
+        K.tasks = fz_front_byte(in);
+        if (!X2_IS_MARK(K.tasks))
+            K.tasks = 0;
+    } else {
         K.machine = 0;
+    }
     if (K.mode & MD_INSPECTOR) {
         struct kt_thread *th = &K.th[K.nall++];
         th->kind = K_INSPECTOR;
@@ -590,6 +807,8 @@ static void print_threads(void)
             fprintf(stderr, " kmap_high_get");
         if (th->local)
             fprintf(stderr, " kmap_local");
+        if (th->sw)
+            fprintf(stderr, " switch (tasks 0, %u, %u)", task_nr(th, 1), task_nr(th, 2));
         fputc(':', stderr);
         for (unsigned i = 0; i < th->nops; i++) {
             if (th->kind == K_CPU)
@@ -666,10 +885,14 @@ static void final_checks(void)
         KT_FAIL("hm_stats: kmap_calls %" PRIu64 " (hits %" PRIu64 " new %" PRIu64 " eagain %" PRIu64 ") kunmap_calls %"
                 PRIu64 "; the threads made %" PRIu64 " kmaps, %" PRIu64 " EAGAIN, %" PRIu64 " kunmaps, %" PRIu64 " pins",
                 st.kmap_calls, st.kmap_hits, st.kmap_new, st.kmap_eagain, st.kunmap_calls, kmaps, eagain, kunmaps, pins);
+    if (K.cache && hm_sim_set_cache(K.sim, 0) != HM_OK) /* every dirty line back to memory */
+        KT_FAIL("hm_sim_set_cache(0) failed");
     hm_sim_get_stats(K.sim, &ss);
     if (ss.stale_pte_writes != 0 || ss.stale_tlb_hits != 0 || atomic_load(&K.stale) != 0)
         KT_FAIL("stale translations: %" PRIu64 " stale PTE writes, %" PRIu64 " stale TLB hits", ss.stale_pte_writes,
                 ss.stale_tlb_hits);
+    if (ss.stale_cache_reads != 0 || atomic_load(&K.stale_cache) != 0)
+        KT_FAIL("%" PRIu64 " loads read a stale cache line", ss.stale_cache_reads);
     if (st.sleeps != ss.sleeps)
         KT_FAIL("hm_stats counts %" PRIu64 " sleeps, the machine slept %" PRIu64 " times", st.sleeps, ss.sleeps);
     /* every page, read physically: its signature and the last byte each thread stored in it */
@@ -679,15 +902,24 @@ static void final_checks(void)
         if (v != signature(p))
             KT_FAIL("pfn 0x%x lost its signature (0x%02x)", page_pfn(p), v);
         for (unsigned t = 0; t < K.nall; t++) {
-            hm_sim_phys_read(K.sim, page_pfn(p), KT_LANE0 + t, &v);
+            hm_sim_phys_read(K.sim, page_pfn(p), lane_off(t), &v);
             if (v != K.th[t].last[p])
                 KT_FAIL("pfn 0x%x: thread %u's byte is 0x%02x, it stored 0x%02x", page_pfn(p), t, v, K.th[t].last[p]);
         }
     }
-    if (verbose)
+    if (verbose) {
+        uint64_t switches = 0;
+        for (unsigned t = 0; t < K.nall; t++)
+            switches += K.th[t].switches;
         fprintf(stderr, "kmap_threads: ok, %" PRIu64 " kmaps (%" PRIu64 " EAGAIN), %" PRIu64 " kmap_high_get pins, %"
                 PRIu64 " sleeps, %" PRIu64 " wakeups, %" PRIu64 " flushes\n", st.kmap_calls, st.kmap_eagain, pins,
                 st.sleeps, st.wakeups, st.flushes);
+        if (switches || K.cache)
+            fprintf(stderr, "kmap_threads: %" PRIu64 " task switches; cache model %s: %" PRIu64 " hits, %" PRIu64
+                    " misses, %" PRIu64 " write-backs, %" PRIu64 " page flushes, %" PRIu64 " whole flushes\n", switches,
+                    K.cache ? "on" : "off", ss.cache_hits, ss.cache_misses, ss.cache_writebacks, ss.cache_page_flushes,
+                    ss.cache_flushes);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -697,6 +929,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hm_config cfg;
     struct harness_hooks hooks = {.on_bug = on_bug, .on_event = on_event};
     struct fz_input in;
+    int switched = 0;
     pthread_condattr_t ca;
     struct timespec dl;
     char msg[256];
@@ -745,6 +978,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned t = 0; t < K.nall; t++) {
         K.th[t].high_get = K.has_high_get && K.th[t].kind == K_WORKER && (K.features & FT_HIGH_GET(t));
         K.th[t].local = K.has_local && K.th[t].kind == K_CPU && (K.features & FT_LOCAL(t - K.nthreads));
+        K.th[t].sw = K.has_local && K.th[t].kind == K_CPU && (K.tasks & X2_SWITCH(t - K.nthreads));
     }
     /* deadlock freedom: with every blocking worker waiting while holding hold-1 pages, a slot
      * is free, of the colour it waits for on a coloured pkmap (xtensa: a page takes only a slot
@@ -766,11 +1000,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (hm_layout_compute(&cfg, &l) != HM_OK || l.pkmap_colours == 0)
             KT_FAIL("%s (last_pkmap %u, kernel %d): no layout", hm_arch_name(cfg.arch), cfg.last_pkmap, cfg.kernel);
         hold = 1 + (cfg.last_pkmap / l.pkmap_colours - 1) / (blocking ? blocking : 1);
+        /* the cache model where the arch's data cache aliases (sparc and arm VIVT, xtensa VIPT) */
+        K.cache = (K.tasks & X2_CACHE) && l.cache_kind != HM_CACHE_PIPT;
+        K.km_incr = cfg.debug_highmem ? 2 : 1; /* DEBUG_KMAP_LOCAL's guard slots */
+        if (K.has_local && l.nr_tasks < 2u * K.ncpus + 1u)
+            KT_FAIL("%u tasks for %u kmap_atomic threads", l.nr_tasks, K.ncpus);
     }
     if (hold > KT_MAX_HOLD)
         hold = KT_MAX_HOLD;
     make_scripts(&in, nops, hold, KT_MAX_HOLD_TRY);
 
+    hooks.cache = K.cache ? HARNESS_CACHE_ON : HARNESS_CACHE_DEFAULT;
     if (harness_machine_open(&K.m, &cfg, &hooks, msg, sizeof msg) != 0)
         KT_FAIL("%s (last_pkmap %u, kernel %s, %u cpus, debug %d): %s", hm_arch_name(cfg.arch), cfg.last_pkmap,
                 hm_kernel_name(cfg.kernel), cfg.nr_cpus, cfg.debug_highmem, msg);
@@ -785,6 +1025,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 "inspection %s machine 0x%02x features 0x%02x\n", hm_arch_name(cfg.arch), hm_kernel_name(cfg.kernel),
                 cfg.last_pkmap, cfg.need_flush, cfg.debug_highmem, K.nthreads, K.npages, hold,
                 unlocked_inspect ? "unlocked" : "under kmap_lock", K.machine, K.features);
+        if (K.tasks)
+            fprintf(stderr, "  task byte 0x%02x: %s\n", K.tasks, K.cache ? "data cache model on" : "no cache model");
         print_threads();
     }
 
@@ -793,6 +1035,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             KT_FAIL("hm_sim_phys_write failed");
     atomic_store(&K.bugs, 0);
     atomic_store(&K.stale, 0);
+    atomic_store(&K.stale_cache, 0);
     atomic_store(&K.running, K.nthreads + K.ncpus);
     for (unsigned t = 0; t < KT_MAX_THREADS; t++)
         atomic_store(&K.atomic_va[t], 0);
@@ -831,6 +1074,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pthread_cond_destroy(&K.cv);
     pthread_mutex_destroy(&K.mu);
 
+    /* a quiescent point with local mappings on the stacks of running and switched-out tasks:
+     * I13 (no switched-out task's PTE live, each CPU's slots what its task's stack says) */
+    for (unsigned t = 0; t < K.nall; t++)
+        switched |= K.th[t].sw;
+    if (switched && (rc = hm_check_invariants(K.ctx, msg, sizeof msg)) != 0)
+        KT_FAIL("invariant I%d broken with the tasks' local mappings held: %s", rc, msg);
+    for (unsigned t = 0; t < K.nall; t++)
+        if (K.th[t].sw)
+            unwind_tasks(&K.th[t]);
     final_checks();
     K.sim = NULL;
     K.ctx = NULL;

@@ -46,11 +46,13 @@ static const char *const probe_names[KPROBE__COUNT] = {
 /* ---------------------------------------------------------------------------------------
  * Printing.
  * ------------------------------------------------------------------------------------- */
-void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext)
+void fop_print_machine(FILE *f, const struct hm_config *cfg, const struct hm_layout *L, int ext, int cache)
 {
     fprintf(f, "%s --arch %s --cpus %u", TRACE_HEADER_PREFIX, hm_arch_name(cfg->arch), cfg->nr_cpus);
     if (ext) /* the ext byte: also with 2.6.24, whose input then has the extended opcode table */
         fprintf(f, " --kernel %s", hm_kernel_name(cfg->kernel));
+    if (cache)
+        fprintf(f, " --cache on");
     if (cfg->last_pkmap)
         fprintf(f, " --pkmap-entries %u", cfg->last_pkmap);
     if (cfg->highmem_pages)
@@ -441,7 +443,7 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
     unsigned long line = h->line;
     uint32_t arch = FOP_NR_ARCHES, window = 0, highmem = 0, flags = 0, i, gen = 0;
     uint64_t cpus = 1, v;
-    int ext = 0, n = 0;
+    int ext = 0, n = 0, cache = 0;
 
     for (int k = 0; k < h->nwords; k++) {
         const char *o = h->words[k], *val = k + 1 < h->nwords ? h->words[k + 1] : "";
@@ -471,18 +473,23 @@ int fop_parse_machine(const struct trace_header *h, struct hm_config *cfg, uint8
             for (gen = 0; fop_kernel(gen) != hm_kernel_find(val); gen++)
                 ;
             ext = 1;
+        } else if (strcmp(o, "--cache") == 0 && (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)) {
+            cache = strcmp(val, "on") == 0; /* the ext byte's FOP_EXT_CACHE */
         } else {
             PARSE_ERR("machine option '%s %s' (--arch, --cpus, --pkmap-entries, --highmem-pages, "
-                      "--debug-highmem, --need-flush, --kernel 2.6.24|2.6.30|5.11)", o, val);
+                      "--debug-highmem, --need-flush, --kernel 2.6.24|2.6.30|5.11, --cache on|off)", o, val);
         }
     }
     if (arch == FOP_NR_ARCHES + FOP_NR_EXT_ARCHES - 1u)
         PARSE_ERR("the machine header needs --arch with one of the eight arches");
-    if (arch >= FOP_NR_ARCHES) { /* arm, arm-vipt, xtensa: the ext byte's bits 2-3 name them */
-        if (!ext) /* 2.6.24 unless --kernel says otherwise */
+    if (arch >= FOP_NR_ARCHES || cache) { /* the ext byte: 2.6.24 unless --kernel says otherwise */
+        if (!ext)
             ext = 1, gen = 0;
-        gen |= (arch - FOP_NR_ARCHES + 1u) << FOP_EXT_ARCH_SHIFT;
     }
+    if (arch >= FOP_NR_ARCHES) /* arm, arm-vipt, xtensa: the ext byte's bits 2-3 name them */
+        gen |= (arch - FOP_NR_ARCHES + 1u) << FOP_EXT_ARCH_SHIFT;
+    if (cache)
+        gen |= FOP_EXT_CACHE;
     memset(cfg, 0, sizeof *cfg);
     cfg->arch = hm_arch_at(arch);
     cfg->nr_cpus = (uint32_t)cpus;
