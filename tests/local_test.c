@@ -640,6 +640,7 @@ Test(local, high_get_first_and_kunmap_high)
     /* a pkmap address with nothing mapped there: kunmap_high's BUG */
     EXPECT_REFUSED(t, hm_kunmap_local(t->ctx, 0, tl_pkaddr(t, 5)), HM_EINVAL, HM_BUG_KUNMAP_UNMAPPED,
                    "unmapped pkmap address");
+    cr_assert(eq(u64, tl_last_bug(t)->arg, tl_pkaddr(t, 5)), "reported at the address, before any pfn is read");
     tl_kunmap(t, p);
     tl_assert_invariants(t, "arm");
 }
@@ -882,4 +883,22 @@ Test(local, xtensa_i13_checks_both_colour_slots)
     cr_assert(eq(int, t->sim_machine.set_pte(t->sim_machine.m, a, 0), 0));
     cr_assert(eq(int, hm_check_invariants(t->ctx, msg, sizeof msg), 13));
     cr_assert(eq(str, msg, "I13: a local slot's PTE is not its pteval, slot 0"));
+}
+
+/* The kmap fixmap has slots for the config's NR_CPUS (x86: 8), the machine fewer CPUs: a slot of
+ * a CPU the machine does not have maps nothing, and kmap_to_page of it is NOT_MAPPED, read from
+ * no task (there is no CPU to run one). */
+Test(local, kmap_to_page_of_a_cpu_the_machine_lacks)
+{
+    struct tl *t = open_local("x86", 1, 0);
+    cr_assert(eq(u32, t->layout.config_nr_cpus, 8));
+    hm_vaddr_t v = kmap_local(t, 0, PG(0)); /* CPU 0's first slot: mapped */
+    hm_vaddr_t other = v - ((hm_vaddr_t)t->layout.km_max_idx << 12); /* CPU 1's first (descending) */
+    hm_pfn_t pfn = 7;
+    cr_assert(eq(int, hm_kmap_to_page(t->ctx, v, &pfn), HM_OK));
+    cr_assert(eq(u32, pfn, PG(0)));
+    pfn = 7;
+    EXPECT_REFUSED(t, hm_kmap_to_page(t->ctx, other, &pfn), HM_EFAULT, HM_BUG_NOT_MAPPED, "CPU 1's slot");
+    cr_assert(eq(u32, pfn, 7));
+    kunmap_local(t, 0, v);
 }
