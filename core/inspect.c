@@ -10,7 +10,7 @@ int hm_pkmap_count(const struct hm_ctx *ctx, uint32_t slot)
     if (!hm_ctx_ok(ctx) || slot >= ctx->last_pkmap)
         return -1;
     count = hm_slot_count(ctx, slot);
-    return count == HM_COUNT_CLAIMED ? 0 : count; /* mid-flush, seen without kmap_lock */ /* mid-flush, seen without kmap_lock */
+    return count == HM_COUNT_CLAIMED ? 0 : count; /* mid-flush, seen without kmap_lock */
 }
 
 uint32_t hm_last_pkmap_nr(const struct hm_ctx *ctx)
