@@ -28,10 +28,6 @@
 #define PKMAP_BASE 0xbfe00000u /* PAGE_OFFSET - PMD_SIZE (2 MiB) */
 #define FIXADDR_START 0xfff00000u
 #define FIXADDR_TOP 0xfffe0000u
-/* 5.11: KM_MAX_IDX slots per CPU in the fixmap's kmap range (include/asm-generic/kmap_size.h),
- * 33 with DEBUG_KMAP_LOCAL */
-#define KM_MAX_IDX 16u
-#define KM_MAX_IDX_DEBUG 33u
 /* open_arm's kernel for a test that holds in every generation: tl_cfg's, the run's */
 #define RUN_KERNEL (-1)
 

@@ -27,10 +27,8 @@
 
 #define PKMAP_BASE 0xfe000000u     /* CONFIG_HIGHMEM_START */
 #define KMAP_FIX_BEGIN 0xfe400000u /* PKMAP_BASE + 0x00400000 */
-/* 5.11: KM_MAX_IDX slots per CPU in the kmap window (include/asm-generic/kmap_size.h), 33 with
- * DEBUG_KMAP_LOCAL; the model keeps the window at KMAP_FIX_BEGIN (docs/generations.md) */
-#define KM_MAX_IDX 16u
-#define KM_MAX_IDX_DEBUG 33u
+/* 5.11: KM_MAX_IDX (testlib.h) slots per CPU in the kmap window; the model keeps the window at
+ * KMAP_FIX_BEGIN (docs/generations.md) */
 
 TestSuite(ppc_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(ppc_atomic, .fini = tl_fini, .timeout = 60);

@@ -24,9 +24,6 @@
 #define PKMAP_BASE 0xfc800000u /* PMD_ALIGN(0xfc000000 + 1280*4K = 0xfc500000) to 4 MiB */
 #define FIXADDR_TOP 0xfcfff000u
 #define FIX_KMAP_BEGIN 1u
-/* 5.11: KM_MAX_IDX slots per CPU in the fixmap (include/asm-generic/kmap_size.h), 33 with
- * DEBUG_KMAP_LOCAL */
-#define KM_MAX_IDX 16u
 
 TestSuite(sparc_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(sparc_atomic, .fini = tl_fini, .timeout = 60);

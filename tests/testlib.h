@@ -196,6 +196,12 @@ void tl_assert_kunmap_in_interrupt_bugs(struct tl *t, hm_pfn_t pfn, uint32_t slo
 
 /* ---- helpers of the per-arch suites across the generations (docs/generations.md) -------- */
 
+/* 5.11: kmap_local slots per CPU in the fixmap's kmap range (include/asm-generic/kmap_size.h),
+ * 33 with DEBUG_KMAP_LOCAL (debug_highmem: a guard slot below every mapping). Stated here by
+ * hand, apart from the library's HM_KM_MAX_IDX, so that the suites check it. */
+#define KM_MAX_IDX 16u
+#define KM_MAX_IDX_DEBUG 33u
+
 /* Whether the fixture's kmap_atomic family is 5.11's: wrappers around kmap_local, whose slot is
  * the running task's stack position (pos + KM_MAX_IDX * cpu), the km_type ignored. */
 int tl_atomic_is_local(const struct tl *t);

@@ -26,10 +26,6 @@
  * 6 entries after FIX_KMAP_END, 16 boot-time FIX_BTMAP slots and FIX_WP_TEST. */
 #define FIXADDR_TOP 0xfffff000u
 #define FIX_KMAP_BEGIN 70u
-/* 5.11: KM_MAX_IDX slots per CPU in the fixmap's kmap range (include/asm-generic/kmap_size.h),
- * 33 with DEBUG_KMAP_LOCAL */
-#define KM_MAX_IDX 16u
-#define KM_MAX_IDX_DEBUG 33u
 
 TestSuite(x86_pae_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(x86_pae_atomic, .fini = tl_fini, .timeout = 60);

@@ -22,11 +22,8 @@
 #define FIX_KMAP_BEGIN 70u /* HOLE, VDSO, DBGP, EARLYCON, APIC, 64 IO_APIC, F00F_IDT */
 #define FIX_AFTER_KMAP 6u  /* 4 ACPI, PCIE_MCFG, PARAVIRT_BOOTMAP */
 #define NR_FIX_BTMAPS 16u
-/* 5.11: the fixmap's kmap range holds KM_MAX_IDX slots per CPU (include/asm-generic/kmap_size.h),
- * 33 with DEBUG_KMAP_LOCAL (debug_highmem), instead of KM_TYPE_NR (13, 27 with the 2.6.24
- * CONFIG_DEBUG_HIGHMEM fences) */
-#define KM_MAX_IDX 16u
-#define KM_MAX_IDX_DEBUG 33u
+/* 5.11: the fixmap's kmap range holds KM_MAX_IDX (testlib.h) slots per CPU instead of KM_TYPE_NR
+ * (13, 27 with the 2.6.24 CONFIG_DEBUG_HIGHMEM fences) */
 
 TestSuite(x86_layout, .fini = tl_fini, .timeout = 30);
 TestSuite(x86_atomic, .fini = tl_fini, .timeout = 30);

@@ -25,10 +25,9 @@
 #define FIXADDR_START 0xbfc00000u
 /* (0xbfc00000 - (2048 + 1) * 4K = 0xbf3ff000) & ~(4M - 1) */
 #define PKMAP_BASE 0xbf000000u
-/* 5.11: KM_MAX_IDX slots per CPU (include/asm-generic/kmap_size.h): FIXADDR_SIZE = 16 * 4 * 2 =
- * 128 pages (0x80000); (0xbffff000 - 0x80000 = 0xbff7f000) & ~(4M - 1) = 0xbfc00000, the same
- * FIXADDR_START and PKMAP_BASE */
-#define KM_MAX_IDX 16u
+/* 5.11: KM_MAX_IDX (testlib.h) slots per CPU: FIXADDR_SIZE = 16 * 4 * 2 = 128 pages (0x80000);
+ * (0xbffff000 - 0x80000 = 0xbff7f000) & ~(4M - 1) = 0xbfc00000, the same FIXADDR_START and
+ * PKMAP_BASE */
 
 TestSuite(xtensa_layout, .fini = tl_fini, .timeout = 60);
 TestSuite(xtensa_colour, .fini = tl_fini, .timeout = 60);
